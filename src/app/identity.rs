@@ -1,0 +1,117 @@
+//! Who is at the keyboard: the operating-system account (from the real uid), the host, and the
+//! SSH client address. SSH has already authenticated the account; muster adds no passwords.
+
+use crate::store::audit::Origin;
+use std::ffi::CStr;
+
+/// The account that runs this process, as the password database names it.
+#[derive(Debug, Clone)]
+pub struct OsAccount {
+    pub login: String,
+    /// The GECOS full name, or the login where there is none.
+    pub full_name: String,
+}
+
+/// Looks up the real uid (not the effective one: a setuid wrapper must not change who acts).
+pub fn os_account() -> anyhow::Result<OsAccount> {
+    let uid = unsafe { libc::getuid() };
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: buf outlives every pointer getpwuid_r stores in pwd; result is checked for null.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() {
+        anyhow::bail!(
+            "your account (uid {uid}) has no entry in the password database, so muster cannot tell who you are"
+        );
+    }
+    let login = unsafe { CStr::from_ptr(pwd.pw_name) }
+        .to_string_lossy()
+        .into_owned();
+    let gecos = if pwd.pw_gecos.is_null() {
+        String::new()
+    } else {
+        unsafe { CStr::from_ptr(pwd.pw_gecos) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    let full_name = gecos.split(',').next().unwrap_or("").trim().to_string();
+    Ok(OsAccount {
+        full_name: if full_name.is_empty() {
+            login.clone()
+        } else {
+            full_name
+        },
+        login,
+    })
+}
+
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or fails.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "unknown".into();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// The SSH client's address from `SSH_CONNECTION` or `SSH_CLIENT`, else `local`.
+pub fn client_address(ssh_connection: Option<&str>, ssh_client: Option<&str>) -> String {
+    ssh_connection
+        .or(ssh_client)
+        .and_then(|v| v.split_whitespace().next())
+        .filter(|addr| !addr.is_empty())
+        .map_or_else(|| "local".to_string(), str::to_string)
+}
+
+/// Where this process's changes come from, for audit entries and signatures.
+pub fn this_origin(os: &OsAccount) -> Origin {
+    Origin {
+        host: hostname(),
+        client: client_address(
+            std::env::var("SSH_CONNECTION").ok().as_deref(),
+            std::env::var("SSH_CLIENT").ok().as_deref(),
+        ),
+        os_account: os.login.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_address_prefers_ssh_connection() {
+        assert_eq!(
+            client_address(
+                Some("203.0.113.9 51000 10.0.0.1 22"),
+                Some("198.51.100.1 1 22")
+            ),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client_address(None, Some("198.51.100.1 51000 22")),
+            "198.51.100.1"
+        );
+        assert_eq!(client_address(None, None), "local");
+        assert_eq!(client_address(Some(""), None), "local");
+    }
+
+    #[test]
+    fn this_process_has_an_account() {
+        let me = os_account().unwrap();
+        assert!(!me.login.is_empty());
+        assert!(!me.full_name.is_empty());
+    }
+}

@@ -1,0 +1,411 @@
+//! The one door for changes. Every change a person or a job makes is a [`Command`]; [`App::execute`]
+//! authorises it, writes the rows and one chained audit entry in a single transaction, and says
+//! what changed. Reads go through `App` too, so the same visibility and onboarding rules apply.
+
+pub mod clock;
+mod demo;
+pub mod identity;
+pub mod import;
+mod reads;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use import::{ImportBatch, ImportKind, Problem};
+
+use crate::domain::demo::DemoSpec;
+use crate::domain::{Role, User};
+use crate::store::audit::{self, Change, Origin};
+use crate::store::{self, OpenMode, Store, StoreError};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use identity::OsAccount;
+use rusqlite::{Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Every change muster can make. Commands record what a person did, never derived data, so
+/// that the same values can be replayed and authorised again elsewhere.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// The first account to open a database with no users becomes its admin.
+    Bootstrap {
+        login: String,
+        name: String,
+    },
+    AddUser {
+        login: String,
+        name: String,
+        role: Role,
+        email: Option<String>,
+    },
+    Import {
+        source: String,
+        batch: ImportBatch,
+    },
+    Demo(DemoSpec),
+}
+
+impl Command {
+    /// Commands a partner may give before their onboarding is complete.
+    fn allowed_during_onboarding(&self) -> bool {
+        matches!(self, Command::Bootstrap { .. })
+    }
+}
+
+/// What a command changed, for the person who gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Bootstrapped {
+        login: String,
+    },
+    UserAdded {
+        login: String,
+    },
+    Imported {
+        kind: ImportKind,
+        rows: usize,
+        changed: usize,
+    },
+    DemoFilled {
+        summary: String,
+    },
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Bootstrapped { login } => {
+                write!(f, "{login} is now the admin of this database")
+            }
+            Outcome::UserAdded { login } => write!(f, "added user {login}"),
+            Outcome::Imported {
+                kind,
+                rows,
+                changed: 0,
+            } => {
+                write!(
+                    f,
+                    "{kind}: {rows} rows read, nothing new (already imported)"
+                )
+            }
+            Outcome::Imported {
+                kind,
+                rows,
+                changed,
+            } => write!(f, "{kind}: {rows} rows read, {changed} added or changed"),
+            Outcome::DemoFilled { summary } => f.write_str(summary),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("permission denied: {0}")]
+    Denied(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{} problem{} found; nothing was written", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    InvalidRows(Vec<Problem>),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Denied(why) => AppError::Denied(why),
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Store(StoreError::Sqlite(e))
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The person acting, and the user whose permissions they act with (`--as`).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub person: User,
+    pub acting_as: Option<User>,
+}
+
+impl Actor {
+    /// The user whose permissions apply.
+    pub fn user(&self) -> &User {
+        self.acting_as.as_ref().unwrap_or(&self.person)
+    }
+
+    fn is_admin(&self) -> bool {
+        self.user().role == Role::Admin
+    }
+}
+
+/// Reports progress of long work (imports, demo data) to whoever is watching.
+pub trait Progress {
+    fn start(&self, _what: &str, _total: u64) {}
+    fn advance(&self, _by: u64) {}
+    fn finish(&self) {}
+}
+
+/// Progress nobody watches.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// An open database with the clock and origin every change is stamped with.
+pub struct App {
+    store: Store,
+    clock: Box<dyn Clock>,
+    origin: Origin,
+}
+
+/// The result of finding out who is acting.
+pub struct SignIn {
+    pub actor: Actor,
+    /// Set when this account was just made the database's first admin.
+    pub bootstrapped: bool,
+}
+
+impl App {
+    pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
+        Ok(App {
+            store: Store::open(path, mode)?,
+            clock,
+            origin,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// Maps the OS account to a muster user, making it the admin of a database without users,
+    /// then applies `--as` (admins only).
+    pub fn sign_in(&mut self, os: &OsAccount, as_login: Option<&str>) -> Result<SignIn> {
+        let mut bootstrapped = false;
+        if store::users::count(self.store.conn())? == 0 {
+            let founder = Actor {
+                person: User {
+                    login: os.login.clone(),
+                    name: os.full_name.clone(),
+                    role: Role::Admin,
+                    email: None,
+                    onboarding_waived: true,
+                },
+                acting_as: None,
+            };
+            self.execute(
+                &founder,
+                Command::Bootstrap {
+                    login: os.login.clone(),
+                    name: os.full_name.clone(),
+                },
+            )?;
+            bootstrapped = true;
+        }
+        let person = store::users::get(self.store.conn(), &os.login)?.ok_or_else(|| {
+            AppError::Denied(format!(
+                "your account '{}' is not a muster user of {}; an admin can add you with: \
+                 muster user add {} --role ROLE --name \"Full Name\"",
+                os.login,
+                self.store.path().display(),
+                os.login
+            ))
+        })?;
+        let acting_as = match as_login {
+            None => None,
+            Some(_) if person.role != Role::Admin => {
+                return Err(AppError::Denied(format!(
+                    "only admins may use --as; {} is a {}",
+                    person.login, person.role
+                )));
+            }
+            Some(login) => {
+                Some(store::users::get(self.store.conn(), login)?.ok_or_else(|| {
+                    AppError::NotFound(format!("user '{login}' (given with --as)"))
+                })?)
+            }
+        };
+        Ok(SignIn {
+            actor: Actor { person, acting_as },
+            bootstrapped,
+        })
+    }
+
+    pub fn execute(&mut self, actor: &Actor, command: Command) -> Result<Outcome> {
+        self.execute_with_progress(actor, command, &Quiet)
+    }
+
+    pub fn execute_with_progress(
+        &mut self,
+        actor: &Actor,
+        command: Command,
+        progress: &dyn Progress,
+    ) -> Result<Outcome> {
+        if !command.allowed_during_onboarding() {
+            self.require_onboarded(actor)?;
+        }
+        let now = self.clock.now();
+        let today = self.clock.today();
+        let tx = self
+            .store
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ctx = Ctx {
+            tx: &tx,
+            actor,
+            origin: &self.origin,
+            now,
+            today,
+            progress,
+        };
+        let outcome = match command {
+            Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
+            Command::AddUser {
+                login,
+                name,
+                role,
+                email,
+            } => add_user(&ctx, login, name, role, email)?,
+            Command::Import { source, batch } => import::execute(&ctx, &source, batch)?,
+            Command::Demo(spec) => demo::execute(&ctx, &spec)?,
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Partners whose onboarding is incomplete may do nothing but onboard.
+    fn require_onboarded(&self, actor: &Actor) -> Result<()> {
+        if store::users::onboarding_complete(self.store.conn(), actor.user())? {
+            Ok(())
+        } else {
+            Err(AppError::Denied(format!(
+                "{}'s onboarding is not complete; see what is left with `muster onboarding status`",
+                actor.user().login
+            )))
+        }
+    }
+
+    fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
+        if actor.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Denied(format!("only admins may {what}")))
+        }
+    }
+}
+
+/// Everything a command handler needs: the open transaction and who, when and where.
+pub(crate) struct Ctx<'a> {
+    pub tx: &'a Transaction<'a>,
+    pub actor: &'a Actor,
+    pub origin: &'a Origin,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub progress: &'a dyn Progress,
+}
+
+impl Ctx<'_> {
+    pub fn now_text(&self) -> String {
+        self.now.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    pub fn require_admin(&self, what: &str) -> Result<()> {
+        if self.actor.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Denied(format!("only admins may {what}")))
+        }
+    }
+
+    /// Appends the audit entry for this command's change.
+    pub fn audit(
+        &self,
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        before: serde_json::Value,
+        after: serde_json::Value,
+    ) -> Result<()> {
+        let change = Change {
+            actor: &self.actor.person.login,
+            acting_as: self.actor.acting_as.as_ref().map(|u| u.login.as_str()),
+            action,
+            entity,
+            entity_id,
+            before,
+            after,
+        };
+        audit::append(self.tx, self.origin, &self.now_text(), change)?;
+        Ok(())
+    }
+}
+
+fn bootstrap(ctx: &Ctx, login: String, name: String) -> Result<Outcome> {
+    // Only an empty database has no admin to ask; anywhere else this is an ordinary user add.
+    if store::users::count(ctx.tx)? > 0 {
+        return Err(AppError::Denied(
+            "this database already has users; ask an admin to add you".into(),
+        ));
+    }
+    let user = User {
+        login: login.clone(),
+        name,
+        role: Role::Admin,
+        email: None,
+        onboarding_waived: true,
+    };
+    store::users::upsert(ctx.tx, &user, &ctx.now_text())?;
+    ctx.audit(
+        "user.bootstrap",
+        "user",
+        &login,
+        serde_json::Value::Null,
+        serde_json::to_value(&user).unwrap_or_default(),
+    )?;
+    Ok(Outcome::Bootstrapped { login })
+}
+
+fn add_user(
+    ctx: &Ctx,
+    login: String,
+    name: String,
+    role: Role,
+    email: Option<String>,
+) -> Result<Outcome> {
+    ctx.require_admin("add users")?;
+    crate::domain::records::check_login(&login).map_err(AppError::Invalid)?;
+    crate::domain::records::check_name("the name", &name).map_err(AppError::Invalid)?;
+    if let Some(email) = &email {
+        crate::domain::records::check_email(email).map_err(AppError::Invalid)?;
+    }
+    if store::users::get(ctx.tx, &login)?.is_some() {
+        return Err(AppError::Invalid(format!("user '{login}' already exists")));
+    }
+    let user = User {
+        login: login.clone(),
+        name: name.trim().to_string(),
+        role,
+        email,
+        onboarding_waived: false,
+    };
+    store::users::upsert(ctx.tx, &user, &ctx.now_text())?;
+    ctx.audit(
+        "user.add",
+        "user",
+        &login,
+        serde_json::Value::Null,
+        serde_json::to_value(&user).unwrap_or_default(),
+    )?;
+    Ok(Outcome::UserAdded { login })
+}

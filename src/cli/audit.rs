@@ -1,0 +1,64 @@
+//! `audit list` and `audit verify`.
+
+use super::output::emit;
+use super::{Cli, open_session};
+use crate::store::OpenMode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Audit entries, oldest first
+    List {
+        /// Only entries after this sequence number
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// At most this many entries
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Check the hash chain; names the first entry that was altered, removed or inserted
+    Verify,
+}
+
+const PAGE: usize = 5_000;
+
+pub fn audit(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<()> {
+    let session = open_session(cli, OpenMode::Existing)?;
+    match cmd {
+        AuditCommand::List { after, limit } => {
+            let mut entries = Vec::new();
+            let mut cursor = *after;
+            let wanted = limit.unwrap_or(usize::MAX);
+            while entries.len() < wanted {
+                let page = session.app.audit_entries(
+                    &session.actor,
+                    cursor,
+                    PAGE.min(wanted - entries.len()),
+                )?;
+                let Some(last) = page.last() else { break };
+                cursor = last.seq;
+                entries.extend(page);
+            }
+            let columns = [
+                "seq",
+                "at",
+                "actor",
+                "acting_as",
+                "action",
+                "entity",
+                "entity_id",
+                "client",
+            ];
+            emit(
+                &mut std::io::stdout().lock(),
+                cli.format,
+                &columns,
+                &entries,
+            )?;
+        }
+        AuditCommand::Verify => match session.app.verify_audit(&session.actor)? {
+            Ok(count) => println!("audit log is whole: {count} entries, every link checked"),
+            Err(broken) => anyhow::bail!("{broken}"),
+        },
+    }
+    Ok(())
+}

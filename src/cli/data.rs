@@ -1,0 +1,131 @@
+//! `init`, `demo` and `import`: getting data into a database.
+
+use super::progress::Bar;
+use super::{Cli, database_path, open_session, vocabulary};
+use crate::app::{AppError, Command, ImportKind};
+use crate::domain::demo::DemoSpec;
+use crate::interchange;
+use crate::store::OpenMode;
+use anyhow::Context;
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How many students (1 to 1,000,000)
+    #[arg(long, default_value_t = 500)]
+    pub students: u32,
+    /// How many days of attendance and logins, up to the day before --today
+    #[arg(long, default_value_t = 120)]
+    pub days: u32,
+    /// The same seed gives the same data
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The last day of the demo [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::domain::parse_date)]
+    pub today: Option<NaiveDate>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// What the file holds
+    #[arg(value_parser = vocabulary::<ImportKind>())]
+    pub kind: ImportKind,
+    /// A UTF-8 CSV file with a header row (see the README for each kind's columns)
+    pub file: PathBuf,
+}
+
+pub fn init(cli: &Cli) -> anyhow::Result<()> {
+    let path = database_path(cli)?;
+    let existed = path.exists();
+    let session = open_session(cli, OpenMode::CreateIfMissing)?;
+    if existed {
+        println!(
+            "{} is already set up; you are {} ({})",
+            path.display(),
+            session.actor.person.login,
+            session.actor.person.role
+        );
+    } else {
+        println!("created {}", path.display());
+    }
+    Ok(())
+}
+
+pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
+    let mut session = open_session(cli, OpenMode::CreateIfMissing)?;
+    let spec = DemoSpec {
+        students: args.students,
+        days: args.days,
+        seed: args.seed,
+        today: args.today.unwrap_or_else(|| session.app.today()),
+    };
+    let outcome =
+        session
+            .app
+            .execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
+    println!("{outcome}");
+    Ok(())
+}
+
+/// `--demo`: the demo database is made and filled the first time it is asked for.
+pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
+    let path = database_path(cli)?;
+    if path.exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "muster: creating the demo database at {} (once)",
+        path.display()
+    );
+    let args = DemoArgs {
+        students: 500,
+        days: 120,
+        seed: 1,
+        today: None,
+    };
+    demo(cli, &args).inspect_err(|_| {
+        // A half-made demo database would be reused next time; start clean instead.
+        let _ = std::fs::remove_file(&path);
+    })
+}
+
+pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
+    let mut session = open_session(cli, OpenMode::Existing)?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = Bar::new();
+    let name = args.file.display().to_string();
+    let batch = interchange::import::read(
+        args.kind,
+        std::io::BufReader::with_capacity(1 << 16, file),
+        size,
+        &bar,
+    )
+    .map_err(|e| name_file(e, &name))?;
+    let outcome = session
+        .app
+        .execute_with_progress(
+            &session.actor,
+            Command::Import {
+                source: name.clone(),
+                batch,
+            },
+            &bar,
+        )
+        .map_err(|e| name_file(e, &name))?;
+    println!("{outcome}");
+    Ok(())
+}
+
+/// Puts the file's name in front of a form error, so the line numbers make sense.
+fn name_file(error: AppError, file: &str) -> anyhow::Error {
+    match error {
+        AppError::Invalid(message) => AppError::Invalid(format!("{file}: {message}")).into(),
+        AppError::InvalidRows(problems) => {
+            anyhow::Error::from(AppError::InvalidRows(problems)).context(file.to_string())
+        }
+        other => other.into(),
+    }
+}

@@ -1,0 +1,157 @@
+//! The command line: clap definitions, opening the database as the right person, and one module
+//! per subcommand group. Every change goes through `app`.
+
+mod audit;
+mod data;
+pub mod output;
+mod people;
+mod progress;
+
+use crate::app::identity::{self, OsAccount};
+use crate::app::{Actor, App, AppError, SystemClock};
+use crate::domain::Vocabulary;
+use crate::store::OpenMode;
+use anyhow::Context;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub use output::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "muster",
+    version,
+    about = "Alert inbox, attendance, onboarding and payroll for workforce-training programs",
+    long_about = "muster keeps a training organisation's alert inbox, attendance verification queue, \
+                  onboarding checklists, payroll approvals and audit log in one SQLite file.\n\n\
+                  With no subcommand it opens the console.",
+    after_help = "Exit status: 0 done, 2 wrong usage, 3 permission denied, 4 invalid input (nothing written), 1 anything else."
+)]
+pub struct Cli {
+    /// Database file [default: the platform data directory, e.g. ~/.local/share/muster/muster.db]
+    #[arg(long, global = true, env = "MUSTER_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Act as another user, with exactly that user's permissions (admins only)
+    #[arg(long = "as", global = true, value_name = "LOGIN")]
+    pub as_login: Option<String>,
+
+    /// Use the demo database in the data directory, created and filled on first use
+    #[arg(long, global = true, conflicts_with = "db")]
+    pub demo: bool,
+
+    /// Output format for lists
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database; the first account to open it becomes its admin
+    Init,
+    /// Fill an empty database with realistic demo data
+    Demo(data::DemoArgs),
+    /// Add and list the people who use muster
+    #[command(subcommand)]
+    User(people::UserCommand),
+    /// Import a CSV file from the source system (all or nothing)
+    Import(data::ImportArgs),
+    /// List and show students
+    #[command(subcommand)]
+    Students(people::StudentsCommand),
+    /// Read and verify the tamper-evident audit log (admins)
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+/// A clap parser offering exactly the words of a domain vocabulary.
+pub(crate) fn vocabulary<T: Vocabulary>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::words()).try_map(|word| word.parse::<T>())
+}
+
+fn data_dir() -> anyhow::Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "muster")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .context("cannot find a data directory for this account (is HOME set?); pass --db PATH")
+}
+
+/// Where the database is: `--db`, `MUSTER_DB`, the demo database, or the default.
+pub fn database_path(cli: &Cli) -> anyhow::Result<PathBuf> {
+    match (&cli.db, cli.demo) {
+        (Some(path), _) => Ok(path.clone()),
+        (None, true) => Ok(data_dir()?.join("demo.db")),
+        (None, false) => Ok(data_dir()?.join("muster.db")),
+    }
+}
+
+/// An open database and the person acting on it.
+pub struct Session {
+    pub app: App,
+    pub actor: Actor,
+}
+
+/// Opens the database and works out who is acting; says so once when this account just became
+/// the first admin.
+pub fn open_session(cli: &Cli, mode: OpenMode) -> anyhow::Result<Session> {
+    let path = database_path(cli)?;
+    let os: OsAccount = identity::os_account()?;
+    let mut app = App::open(
+        &path,
+        mode,
+        Box::new(SystemClock),
+        identity::this_origin(&os),
+    )?;
+    let sign_in = app.sign_in(&os, cli.as_login.as_deref())?;
+    if sign_in.bootstrapped {
+        eprintln!(
+            "muster: {} had no users; you ({}) are now its admin. Add others with: muster user add LOGIN --role ROLE --name \"Full Name\"",
+            path.display(),
+            os.login
+        );
+    }
+    Ok(Session {
+        app,
+        actor: sign_in.actor,
+    })
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.demo {
+        data::ensure_demo_database(&cli)?;
+    }
+    match &cli.command {
+        None => anyhow::bail!(AppError::Invalid(
+            "the console is not built yet; use a subcommand (see `muster --help`), e.g. `muster --demo students list`".into()
+        )),
+        Some(Command::Init) => data::init(&cli),
+        Some(Command::Demo(args)) => data::demo(&cli, args),
+        Some(Command::User(cmd)) => people::user(&cli, cmd),
+        Some(Command::Import(args)) => data::import(&cli, args),
+        Some(Command::Students(cmd)) => people::students(&cli, cmd),
+        Some(Command::Audit(cmd)) => audit::audit(&cli, cmd),
+    }
+}
+
+/// SPEC's exit status for an error: 3 permission denied, 4 invalid input, 1 anything else.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    match error.downcast_ref::<AppError>() {
+        Some(AppError::Denied(_)) => 3,
+        Some(AppError::Invalid(_) | AppError::InvalidRows(_) | AppError::NotFound(_)) => 4,
+        Some(AppError::Store(_)) | None => 1,
+    }
+}
+
+/// The message for an error: one line, then any row problems beneath it.
+pub fn error_report(error: &anyhow::Error) -> String {
+    let mut text = format!("muster: {error:#}");
+    if let Some(AppError::InvalidRows(problems)) = error.downcast_ref::<AppError>() {
+        for problem in problems {
+            text.push_str(&format!("\n  {problem}"));
+        }
+    }
+    text
+}

@@ -1,0 +1,117 @@
+//! `user` and `students`: the people muster knows about.
+
+use super::output::{emit, emit_one};
+use super::{Cli, open_session, vocabulary};
+use crate::app::Command;
+use crate::domain::Role;
+use crate::store::OpenMode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a person (admins)
+    Add {
+        /// Their operating-system account name
+        login: String,
+        #[arg(long, value_parser = vocabulary::<Role>())]
+        role: Role,
+        /// Full name, as they will type it to sign documents
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List the people you may see
+    List,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StudentsCommand {
+    /// The students you may see
+    List,
+    /// One student: enrollments, attendance, last login
+    Show {
+        /// The source system's student ID
+        id: String,
+    },
+}
+
+pub fn user(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<()> {
+    let mut session = open_session(cli, OpenMode::Existing)?;
+    match cmd {
+        UserCommand::Add {
+            login,
+            role,
+            name,
+            email,
+        } => {
+            let command = Command::AddUser {
+                login: login.clone(),
+                name: name.clone(),
+                role: *role,
+                email: email.clone(),
+            };
+            println!("{}", session.app.execute(&session.actor, command)?);
+        }
+        UserCommand::List => {
+            let users = session.app.users(&session.actor)?;
+            emit(
+                &mut std::io::stdout().lock(),
+                cli.format,
+                &["login", "name", "role", "email", "onboarding_waived"],
+                &users,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Students are read a page at a time, so even a very large list starts printing at once.
+const PAGE: usize = 1_000;
+
+pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
+    let session = open_session(cli, OpenMode::Existing)?;
+    let out = &mut std::io::stdout().lock();
+    match cmd {
+        StudentsCommand::List => {
+            let mut all = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page = session.app.students(&session.actor, &after, PAGE)?;
+                let Some(last) = page.last() else { break };
+                after = last.student_id.clone();
+                let full = page.len() == PAGE;
+                all.extend(page);
+                if !full {
+                    break;
+                }
+            }
+            let columns = [
+                "student_id",
+                "first_name",
+                "last_name",
+                "programs",
+                "status",
+                "assigned_to",
+            ];
+            emit(out, cli.format, &columns, &all)?;
+        }
+        StudentsCommand::Show { id } => {
+            let detail = session.app.student(&session.actor, id)?;
+            emit_one(out, cli.format, &detail)?;
+            if cli.format != super::Format::Json && !detail.enrollments.is_empty() {
+                println!();
+                let columns = [
+                    "enrollment_id",
+                    "program_id",
+                    "program_name",
+                    "schedule",
+                    "start_date",
+                    "end_date",
+                    "status",
+                ];
+                emit(out, cli.format, &columns, &detail.enrollments)?;
+            }
+        }
+    }
+    Ok(())
+}

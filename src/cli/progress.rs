@@ -1,0 +1,37 @@
+//! A progress bar on stderr for long command-line work; hidden when stderr is not a terminal.
+
+use crate::app::Progress;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Bar(ProgressBar);
+
+impl Bar {
+    pub fn new() -> Bar {
+        Bar(ProgressBar::hidden())
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, what: &str, total: u64) {
+        let bar = &self.0;
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "{msg:>22} [{bar:30}] {percent:>3}%  {elapsed} elapsed, ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(what.to_string());
+        bar.set_length(total);
+        bar.set_position(0);
+        bar.reset_elapsed();
+    }
+
+    fn advance(&self, by: u64) {
+        self.0.inc(by);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

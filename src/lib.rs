@@ -1,0 +1,10 @@
+//! muster: a terminal console for workforce-training organisations and their partners.
+//!
+//! The library is the product; the command line (`cli`) and, later, the console are two faces
+//! of it. Arrows point down only: `cli` → `app` → `store` → `domain`; `interchange` → `app`.
+
+pub mod app;
+pub mod cli;
+pub mod domain;
+pub mod interchange;
+pub mod store;

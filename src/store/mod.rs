@@ -1,0 +1,179 @@
+//! SQLite: opening a database file (mode, pragmas, migrations) and one module per table group.
+//!
+//! Every read takes the user it is for and returns only what that user may see: partners get
+//! rows about their assigned students, admins get everything. No other module knows SQL.
+
+pub mod activity;
+pub mod audit;
+pub mod partners;
+pub mod roster;
+pub mod users;
+
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// The schema, one file per version, applied in order, each in its own transaction.
+const MIGRATION_FILES: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(MIGRATION_FILES.iter().map(|sql| M::up(sql)).collect()));
+
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: usize = MIGRATION_FILES.len();
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no database at {}: create one with `muster init` (or `muster demo` for demo data)", .0.display())]
+    Missing(PathBuf),
+    #[error(
+        "{} was written by a newer muster (schema version {found}; this muster knows up to {known}): \
+         install the newer muster; the file was left untouched", path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("permission denied: {0}")]
+    Denied(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not bring the schema up to date: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The file must already exist.
+    Existing,
+    /// Create an empty database (mode 0600) if there is none.
+    CreateIfMissing,
+}
+
+/// An open database. Holds one connection; several processes may share the file.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store> {
+        if !path.exists() {
+            if mode == OpenMode::Existing {
+                return Err(StoreError::Missing(path.to_path_buf()));
+            }
+            create_private_file(path)?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        // Look at the schema version before anything can write to the file: a database from
+        // a newer muster must stay byte-for-byte as it was.
+        let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let found = usize::try_from(found).unwrap_or(usize::MAX);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        for version in found + 1..=SCHEMA_VERSION {
+            MIGRATIONS.to_version(&mut conn, version)?;
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let io_err = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err)?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_applies_to_an_empty_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/m.db");
+        let store = Store::open(&path, OpenMode::CreateIfMissing).unwrap();
+        let version: i64 = store
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, SCHEMA_VERSION);
+        MIGRATIONS.validate().unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_not_created_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.db");
+        assert!(matches!(
+            Store::open(&path, OpenMode::Existing),
+            Err(StoreError::Missing(_))
+        ));
+        assert!(!path.exists());
+    }
+}
