@@ -57,6 +57,79 @@ pub(super) fn execute(ctx: &Ctx, spec: &DemoSpec) -> Result<Outcome> {
         program_keys.push(key);
     }
 
+    let (records, logins) =
+        activity::bulk_load(ctx.tx, || write_students(ctx, &world, &program_keys))?;
+
+    let summary = format!(
+        "demo data for {} students in {} programs over {} days up to {}: {} users, {} attendance records, {} logins",
+        spec.students,
+        world.programs.len(),
+        spec.days,
+        spec.today,
+        world.users.len(),
+        records,
+        logins
+    );
+    ctx.audit(
+        "demo.fill",
+        "demo",
+        &spec.seed.to_string(),
+        serde_json::Value::Null,
+        serde_json::json!({
+            "spec": spec, "users": world.users.len(), "programs": world.programs.len(),
+            "attendance": records, "logins": logins,
+        }),
+    )?;
+    Ok(Outcome::DemoFilled { summary })
+}
+
+fn write_people(ctx: &Ctx, world: &DemoWorld, now: &str) -> Result<()> {
+    for u in &world.users {
+        let user = User {
+            login: u.login.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            email: Some(u.email.clone()),
+            onboarding_waived: u.stage == OnboardingStage::Waived,
+        };
+        users::upsert(ctx.tx, &user, now)?;
+        if matches!(
+            u.stage,
+            OnboardingStage::RoleChosen | OnboardingStage::PayrollPending
+        ) {
+            partners::choose_role(ctx.tx, &u.login, u.role, now)?;
+        }
+        if u.stage == OnboardingStage::PayrollPending {
+            let default: f64 = ctx.tx.query_row(
+                "SELECT default_rate FROM payout_rate_configs WHERE role = ?1",
+                [u.role.as_str()],
+                |r| r.get(0),
+            )?;
+            let w9_sha256 = format!("{:x}", Sha256::digest(DEMO_W9));
+            partners::submit_payroll(
+                ctx.tx,
+                &partners::PayrollSubmission {
+                    login: &u.login,
+                    role: u.role,
+                    rate: default,
+                    method: "ach",
+                    stripe_account: None,
+                    routing_number: Some("011000015"),
+                    account_last4: Some("6789"),
+                    w9_media_type: "application/pdf",
+                    w9_sha256: &w9_sha256,
+                    w9: DEMO_W9,
+                    submitted_at: now,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Students, their enrollments and assignments, and every day of their activity; returns how
+/// many attendance records and logins were written.
+fn write_students(ctx: &Ctx, world: &DemoWorld, program_keys: &[i64]) -> Result<(u64, u64)> {
     let (mut records, mut logins) = (0u64, 0u64);
     ctx.progress
         .start("generating students", world.students.len() as u64);
@@ -131,70 +204,5 @@ pub(super) fn execute(ctx: &Ctx, spec: &DemoSpec) -> Result<Outcome> {
         ctx.progress.advance(1);
     }
     ctx.progress.finish();
-
-    let summary = format!(
-        "demo data for {} students in {} programs over {} days up to {}: {} users, {} attendance records, {} logins",
-        spec.students,
-        world.programs.len(),
-        spec.days,
-        spec.today,
-        world.users.len(),
-        records,
-        logins
-    );
-    ctx.audit(
-        "demo.fill",
-        "demo",
-        &spec.seed.to_string(),
-        serde_json::Value::Null,
-        serde_json::json!({
-            "spec": spec, "users": world.users.len(), "programs": world.programs.len(),
-            "attendance": records, "logins": logins,
-        }),
-    )?;
-    Ok(Outcome::DemoFilled { summary })
-}
-
-fn write_people(ctx: &Ctx, world: &DemoWorld, now: &str) -> Result<()> {
-    for u in &world.users {
-        let user = User {
-            login: u.login.clone(),
-            name: u.name.clone(),
-            role: u.role,
-            email: Some(u.email.clone()),
-            onboarding_waived: u.stage == OnboardingStage::Waived,
-        };
-        users::upsert(ctx.tx, &user, now)?;
-        if matches!(
-            u.stage,
-            OnboardingStage::RoleChosen | OnboardingStage::PayrollPending
-        ) {
-            partners::choose_role(ctx.tx, &u.login, u.role, now)?;
-        }
-        if u.stage == OnboardingStage::PayrollPending {
-            let default: f64 = ctx.tx.query_row(
-                "SELECT default_rate FROM payout_rate_configs WHERE role = ?1",
-                [u.role.as_str()],
-                |r| r.get(0),
-            )?;
-            let w9_sha256 = format!("{:x}", Sha256::digest(DEMO_W9));
-            partners::submit_payroll(
-                ctx.tx,
-                &partners::PayrollSubmission {
-                    login: &u.login,
-                    role: u.role,
-                    rate: default,
-                    method: "ach",
-                    stripe_account: None,
-                    routing_number: Some("011000015"),
-                    account_last4: Some("6789"),
-                    w9_media_type: "application/pdf",
-                    w9_sha256: &w9_sha256,
-                    w9: DEMO_W9,
-                    submitted_at: now,
-                },
-            )?;
-        }
-    }
-    Ok(())
+    Ok((records, logins))
 }

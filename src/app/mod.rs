@@ -296,6 +296,11 @@ impl App {
         }
     }
 
+    /// Whether the actor may import at all, so a refused import is refused before its file is read.
+    pub fn may_import(&self, actor: &Actor) -> Result<()> {
+        self.require_admin(actor, "import data")
+    }
+
     fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
         if actor.is_admin() {
             Ok(())

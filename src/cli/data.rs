@@ -92,6 +92,7 @@ pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
 
 pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
+    session.app.may_import(&session.actor)?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);

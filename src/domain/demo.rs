@@ -235,8 +235,19 @@ fn holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
     .collect()
 }
 
-fn partner_stage(index: usize) -> OnboardingStage {
-    // The first of each role is always ready to use; the rest are spread over the stages.
+/// The first partner of each role is always ready to use; the last is still onboarding (so even
+/// a small demo shows every stage); the rest are mostly onboarded.
+fn partner_stage(role: Role, index: usize, count: usize) -> OnboardingStage {
+    if index == 0 {
+        return OnboardingStage::Waived;
+    }
+    if index == count - 1 {
+        return match role {
+            Role::Worksite => OnboardingStage::NotStarted,
+            Role::SiteCoordinator => OnboardingStage::RoleChosen,
+            _ => OnboardingStage::PayrollPending,
+        };
+    }
     match index % 10 {
         7 => OnboardingStage::NotStarted,
         8 => OnboardingStage::RoleChosen,
@@ -255,7 +266,7 @@ fn partners(rng: &mut Rng, role: Role, prefix: &str, count: usize) -> Vec<DemoUs
                 name: format!("{first} {last}"),
                 login,
                 role,
-                stage: partner_stage(i),
+                stage: partner_stage(role, i, count),
             }
         })
         .collect()

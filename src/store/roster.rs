@@ -2,6 +2,7 @@
 
 use super::{Result, StoreError};
 use crate::domain::User;
+use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -187,7 +188,7 @@ pub enum KeyedTable {
 }
 
 /// Every (student, program) pair that has an enrollment, with the earliest start date.
-pub fn enrolled_pairs(conn: &Connection) -> Result<HashMap<(i64, i64), String>> {
+pub fn enrolled_pairs(conn: &Connection) -> Result<HashMap<(i64, i64), NaiveDate>> {
     let mut stmt = conn.prepare(
         "SELECT student, program, min(start_date) FROM enrollments GROUP BY student, program",
     )?;
