@@ -19,11 +19,9 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// Logs go to `muster.log` in the data directory, never to the terminal muster draws on.
@@ -35,11 +33,7 @@ fn start_logging() {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("muster.log"))
-    else {
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("muster.log")) else {
         return;
     };
     let _ = tracing_subscriber::fmt()

@@ -19,14 +19,9 @@ pub(super) fn execute(ctx: &Ctx, spec: &DemoSpec) -> Result<Outcome> {
     ctx.require_admin("load demo data")?;
     spec.check().map_err(AppError::Invalid)?;
     if spec.today > ctx.today {
-        return Err(AppError::Invalid(format!(
-            "--today {} is in the future",
-            spec.today
-        )));
+        return Err(AppError::Invalid(format!("--today {} is in the future", spec.today)));
     }
-    let existing: i64 = ctx
-        .tx
-        .query_row("SELECT count(*) FROM students", [], |r| r.get(0))?;
+    let existing: i64 = ctx.tx.query_row("SELECT count(*) FROM students", [], |r| r.get(0))?;
     if existing > 0 {
         return Err(AppError::Invalid(format!(
             "this database already has {existing} students; demo data goes into a new database (use --db NEW_FILE)"
@@ -57,8 +52,7 @@ pub(super) fn execute(ctx: &Ctx, spec: &DemoSpec) -> Result<Outcome> {
         program_keys.push(key);
     }
 
-    let (records, logins) =
-        activity::bulk_load(ctx.tx, || write_students(ctx, &world, &program_keys))?;
+    let (records, logins) = activity::bulk_load(ctx.tx, || write_students(ctx, &world, &program_keys))?;
 
     let summary = format!(
         "demo data for {} students in {} programs over {} days up to {}: {} users, {} attendance records, {} logins",
@@ -93,10 +87,7 @@ fn write_people(ctx: &Ctx, world: &DemoWorld, now: &str) -> Result<()> {
             onboarding_waived: u.stage == OnboardingStage::Waived,
         };
         users::upsert(ctx.tx, &user, now)?;
-        if matches!(
-            u.stage,
-            OnboardingStage::RoleChosen | OnboardingStage::PayrollPending
-        ) {
+        if matches!(u.stage, OnboardingStage::RoleChosen | OnboardingStage::PayrollPending) {
             partners::choose_role(ctx.tx, &u.login, u.role, now)?;
         }
         if u.stage == OnboardingStage::PayrollPending {
@@ -131,8 +122,7 @@ fn write_people(ctx: &Ctx, world: &DemoWorld, now: &str) -> Result<()> {
 /// many attendance records and logins were written.
 fn write_students(ctx: &Ctx, world: &DemoWorld, program_keys: &[i64]) -> Result<(u64, u64)> {
     let (mut records, mut logins) = (0u64, 0u64);
-    ctx.progress
-        .start("generating students", world.students.len() as u64);
+    ctx.progress.start("generating students", world.students.len() as u64);
     for (i, s) in world.students.iter().enumerate() {
         roster::upsert_student(
             ctx.tx,
@@ -158,11 +148,7 @@ fn write_students(ctx: &Ctx, world: &DemoWorld, program_keys: &[i64]) -> Result<
                 status: s.status.as_str(),
             },
         )?;
-        for login in [
-            &world.programs[s.program].holder,
-            &s.worksite,
-            &s.coordinator,
-        ] {
+        for login in [&world.programs[s.program].holder, &s.worksite, &s.coordinator] {
             roster::insert_assignment(ctx.tx, login, student)?;
         }
         for day in world.days(i) {
@@ -184,6 +170,7 @@ fn write_students(ctx: &Ctx, world: &DemoWorld, program_keys: &[i64]) -> Result<
                             date: &date,
                             status: r.status.as_str(),
                             hours: r.hours,
+                            note: None,
                             logged_by: &s.worksite,
                             logged_at: &logged_at,
                         },

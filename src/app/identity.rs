@@ -19,39 +19,20 @@ pub fn os_account() -> anyhow::Result<OsAccount> {
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: buf outlives every pointer getpwuid_r stores in pwd; result is checked for null.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
     if rc != 0 || result.is_null() {
         anyhow::bail!(
             "your account (uid {uid}) has no entry in the password database, so muster cannot tell who you are"
         );
     }
-    let login = unsafe { CStr::from_ptr(pwd.pw_name) }
-        .to_string_lossy()
-        .into_owned();
+    let login = unsafe { CStr::from_ptr(pwd.pw_name) }.to_string_lossy().into_owned();
     let gecos = if pwd.pw_gecos.is_null() {
         String::new()
     } else {
-        unsafe { CStr::from_ptr(pwd.pw_gecos) }
-            .to_string_lossy()
-            .into_owned()
+        unsafe { CStr::from_ptr(pwd.pw_gecos) }.to_string_lossy().into_owned()
     };
     let full_name = gecos.split(',').next().unwrap_or("").trim().to_string();
-    Ok(OsAccount {
-        full_name: if full_name.is_empty() {
-            login.clone()
-        } else {
-            full_name
-        },
-        login,
-    })
+    Ok(OsAccount { full_name: if full_name.is_empty() { login.clone() } else { full_name }, login })
 }
 
 pub fn hostname() -> String {
@@ -93,17 +74,8 @@ mod tests {
 
     #[test]
     fn client_address_prefers_ssh_connection() {
-        assert_eq!(
-            client_address(
-                Some("203.0.113.9 51000 10.0.0.1 22"),
-                Some("198.51.100.1 1 22")
-            ),
-            "203.0.113.9"
-        );
-        assert_eq!(
-            client_address(None, Some("198.51.100.1 51000 22")),
-            "198.51.100.1"
-        );
+        assert_eq!(client_address(Some("203.0.113.9 51000 10.0.0.1 22"), Some("198.51.100.1 1 22")), "203.0.113.9");
+        assert_eq!(client_address(None, Some("198.51.100.1 51000 22")), "198.51.100.1");
         assert_eq!(client_address(None, None), "local");
         assert_eq!(client_address(Some(""), None), "local");
     }

@@ -4,6 +4,7 @@
 //! An import is all or nothing: every row is checked first, and a single bad row rolls the whole
 //! transaction back. Rows are keyed by their IDs, so importing a file twice changes nothing.
 
+use super::alerts::Reevaluation;
 use super::{AppError, Ctx, Outcome, Result};
 use crate::domain::{AttendanceStatus, EnrollmentStatus, Role, User, text_enum};
 use crate::store::{activity, roster, users};
@@ -58,11 +59,7 @@ impl Problems {
     pub fn add(&mut self, line: u64, column: Option<&str>, message: impl Into<String>) {
         self.total += 1;
         if self.shown.len() < PROBLEMS_SHOWN {
-            self.shown.push(Problem {
-                line,
-                column: column.map(str::to_string),
-                message: message.into(),
-            });
+            self.shown.push(Problem { line, column: column.map(str::to_string), message: message.into() });
         }
     }
 
@@ -78,11 +75,7 @@ impl Problems {
         let mut shown = self.shown;
         if self.total > shown.len() {
             let more = self.total - shown.len();
-            shown.push(Problem {
-                line: 0,
-                column: None,
-                message: format!("… and {more} more"),
-            });
+            shown.push(Problem { line: 0, column: None, message: format!("… and {more} more") });
         }
         Err(AppError::InvalidRows(shown))
     }
@@ -218,31 +211,17 @@ impl<K: Hash + Eq> SeenKeys<K> {
 
     fn check(&mut self, problems: &mut Problems, key: K, line: u64, what: &str) {
         if let Some(first) = self.0.insert(key, line) {
-            problems.add(
-                line,
-                None,
-                format!("duplicate {what}: already on line {first}"),
-            );
+            problems.add(line, None, format!("duplicate {what}: already on line {first}"));
         }
     }
 }
 
 /// Looks up a source ID, noting a problem when it is unknown.
-fn resolve(
-    keys: &HashMap<String, i64>,
-    id: &str,
-    problems: &mut Problems,
-    line: u64,
-    column: &str,
-) -> Option<i64> {
+fn resolve(keys: &HashMap<String, i64>, id: &str, problems: &mut Problems, line: u64, column: &str) -> Option<i64> {
     let key = keys.get(id).copied();
     if key.is_none() {
         let what = column.trim_end_matches("_id");
-        problems.add(
-            line,
-            Some(column),
-            format!("unknown {what} '{id}': import {what}s first"),
-        );
+        problems.add(line, Some(column), format!("unknown {what} '{id}': import {what}s first"));
     }
     key
 }
@@ -267,33 +246,17 @@ pub(super) fn execute(ctx: &Ctx, source: &str, batch: ImportBatch) -> Result<Out
     };
     // An import that changed nothing leaves no trace, so a repeated import is truly a no-op.
     if changed > 0 {
-        let mut after =
-            serde_json::json!({ "kind": kind, "source": source, "rows": rows, "changed": changed });
+        let mut after = serde_json::json!({ "kind": kind, "source": source, "rows": rows, "changed": changed });
         if let Some(obj) = after.as_object_mut() {
             obj.extend(extra);
         }
-        ctx.audit(
-            &format!("import.{kind}"),
-            "import",
-            source,
-            serde_json::Value::Null,
-            after,
-        )?;
+        ctx.audit(&format!("import.{kind}"), "import", source, serde_json::Value::Null, after)?;
     }
-    Ok(Outcome::Imported {
-        kind,
-        rows,
-        changed,
-    })
+    Ok(Outcome::Imported { kind, rows, changed })
 }
 
 /// Writes rows one by one with progress, counting those that changed anything.
-fn write_rows<R>(
-    ctx: &Ctx,
-    what: &str,
-    rows: &[R],
-    mut write: impl FnMut(&R) -> Result<bool>,
-) -> Result<usize> {
+fn write_rows<R>(ctx: &Ctx, what: &str, rows: &[R], mut write: impl FnMut(&R) -> Result<bool>) -> Result<usize> {
     ctx.progress.start(what, rows.len() as u64);
     let mut changed = 0;
     for (i, row) in rows.iter().enumerate() {
@@ -316,12 +279,7 @@ fn import_programs(ctx: &Ctx, rows: &[ProgramRow]) -> Result<usize> {
     let mut problems = Problems::default();
     let mut seen = SeenKeys::new();
     for row in rows {
-        seen.check(
-            &mut problems,
-            row.program_id.as_str(),
-            row.line,
-            "program_id",
-        );
+        seen.check(&mut problems, row.program_id.as_str(), row.line, "program_id");
     }
     problems.into_result()?;
     write_rows(ctx, "writing programs", rows, |p| {
@@ -345,30 +303,14 @@ fn import_closures(ctx: &Ctx, rows: &[ClosureRow]) -> Result<usize> {
     let mut seen = SeenKeys::new();
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
-        seen.check(
-            &mut problems,
-            (row.program_id.as_str(), row.date),
-            row.line,
-            "closure (same program and date)",
-        );
-        if let Some(program) = resolve(
-            &programs,
-            &row.program_id,
-            &mut problems,
-            row.line,
-            "program_id",
-        ) {
+        seen.check(&mut problems, (row.program_id.as_str(), row.date), row.line, "closure (same program and date)");
+        if let Some(program) = resolve(&programs, &row.program_id, &mut problems, row.line, "program_id") {
             keyed.push((program, row));
         }
     }
     problems.into_result()?;
     write_rows(ctx, "writing closures", &keyed, |(program, c)| {
-        Ok(roster::upsert_closure(
-            ctx.tx,
-            *program,
-            &date_text(c.date),
-            c.reason.as_deref(),
-        )?)
+        Ok(roster::upsert_closure(ctx.tx, *program, &date_text(c.date), c.reason.as_deref())?)
     })
 }
 
@@ -376,12 +318,7 @@ fn import_students(ctx: &Ctx, rows: &[StudentRow]) -> Result<usize> {
     let mut problems = Problems::default();
     let mut seen = SeenKeys::new();
     for row in rows {
-        seen.check(
-            &mut problems,
-            row.student_id.as_str(),
-            row.line,
-            "student_id",
-        );
+        seen.check(&mut problems, row.student_id.as_str(), row.line, "student_id");
     }
     problems.into_result()?;
     write_rows(ctx, "writing students", rows, |s| {
@@ -405,57 +342,31 @@ fn import_enrollments(ctx: &Ctx, rows: &[EnrollmentRow]) -> Result<usize> {
     let mut seen = SeenKeys::new();
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
-        seen.check(
-            &mut problems,
-            row.enrollment_id.as_str(),
-            row.line,
-            "enrollment_id",
-        );
-        let student = resolve(
-            &students,
-            &row.student_id,
-            &mut problems,
-            row.line,
-            "student_id",
-        );
-        let program = resolve(
-            &programs,
-            &row.program_id,
-            &mut problems,
-            row.line,
-            "program_id",
-        );
+        seen.check(&mut problems, row.enrollment_id.as_str(), row.line, "enrollment_id");
+        let student = resolve(&students, &row.student_id, &mut problems, row.line, "student_id");
+        let program = resolve(&programs, &row.program_id, &mut problems, row.line, "program_id");
         if let (Some(student), Some(program)) = (student, program) {
             keyed.push((student, program, row));
         }
     }
     problems.into_result()?;
-    write_rows(
-        ctx,
-        "writing enrollments",
-        &keyed,
-        |(student, program, e)| {
-            let (start, end) = (date_text(e.start_date), e.end_date.map(date_text));
-            Ok(roster::upsert_enrollment(
-                ctx.tx,
-                &roster::EnrollmentRecord {
-                    enrollment_id: &e.enrollment_id,
-                    student: *student,
-                    program: *program,
-                    start_date: &start,
-                    end_date: end.as_deref(),
-                    status: e.status.as_str(),
-                },
-            )?)
-        },
-    )
+    write_rows(ctx, "writing enrollments", &keyed, |(student, program, e)| {
+        let (start, end) = (date_text(e.start_date), e.end_date.map(date_text));
+        Ok(roster::upsert_enrollment(
+            ctx.tx,
+            &roster::EnrollmentRecord {
+                enrollment_id: &e.enrollment_id,
+                student: *student,
+                program: *program,
+                start_date: &start,
+                end_date: end.as_deref(),
+                status: e.status.as_str(),
+            },
+        )?)
+    })
 }
 
-fn import_users(
-    ctx: &Ctx,
-    rows: &[UserRow],
-    extra: &mut serde_json::Map<String, serde_json::Value>,
-) -> Result<usize> {
+fn import_users(ctx: &Ctx, rows: &[UserRow], extra: &mut serde_json::Map<String, serde_json::Value>) -> Result<usize> {
     let mut problems = Problems::default();
     let mut seen = SeenKeys::new();
     let mut newly_waived = Vec::new();
@@ -463,16 +374,9 @@ fn import_users(
         seen.check(&mut problems, row.login.as_str(), row.line, "login");
         let existing = users::get(ctx.tx, &row.login)?;
         if row.login == ctx.actor.person.login && row.role != ctx.actor.person.role {
-            problems.add(
-                row.line,
-                Some("role"),
-                "you cannot change your own role; ask another admin",
-            );
+            problems.add(row.line, Some("role"), "you cannot change your own role; ask another admin");
         }
-        if row.onboarded
-            && row.role.is_partner()
-            && !existing.as_ref().is_some_and(|u| u.onboarding_waived)
-        {
+        if row.onboarded && row.role.is_partner() && !existing.as_ref().is_some_and(|u| u.onboarding_waived) {
             newly_waived.push(row.login.clone());
         }
     }
@@ -500,12 +404,7 @@ fn import_assignments(ctx: &Ctx, rows: &[AssignmentRow]) -> Result<usize> {
     let mut seen = SeenKeys::new();
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
-        seen.check(
-            &mut problems,
-            (row.login.as_str(), row.student_id.as_str()),
-            row.line,
-            "assignment",
-        );
+        seen.check(&mut problems, (row.login.as_str(), row.student_id.as_str()), row.line, "assignment");
         let role = match roles.get(&row.login) {
             Some(role) => *role,
             None => {
@@ -515,28 +414,15 @@ fn import_assignments(ctx: &Ctx, rows: &[AssignmentRow]) -> Result<usize> {
             }
         };
         match role {
-            None => problems.add(
-                row.line,
-                Some("login"),
-                format!("unknown user '{}': import users first", row.login),
-            ),
+            None => problems.add(row.line, Some("login"), format!("unknown user '{}': import users first", row.login)),
             Some(Role::Admin) => problems.add(
                 row.line,
                 Some("login"),
-                format!(
-                    "'{}' is an admin and already sees every student; assign partners only",
-                    row.login
-                ),
+                format!("'{}' is an admin and already sees every student; assign partners only", row.login),
             ),
             Some(_) => {}
         }
-        if let Some(student) = resolve(
-            &students,
-            &row.student_id,
-            &mut problems,
-            row.line,
-            "student_id",
-        ) {
+        if let Some(student) = resolve(&students, &row.student_id, &mut problems, row.line, "student_id") {
             keyed.push((student, row));
         }
     }
@@ -555,26 +441,10 @@ fn import_attendance(ctx: &Ctx, rows: &[AttendanceRow]) -> Result<usize> {
     let mut keyed = Vec::with_capacity(rows.len());
     ctx.progress.start("checking attendance", rows.len() as u64);
     for (i, row) in rows.iter().enumerate() {
-        let student = resolve(
-            &students,
-            &row.student_id,
-            &mut problems,
-            row.line,
-            "student_id",
-        );
-        let program = resolve(
-            &programs,
-            &row.program_id,
-            &mut problems,
-            row.line,
-            "program_id",
-        );
+        let student = resolve(&students, &row.student_id, &mut problems, row.line, "student_id");
+        let program = resolve(&programs, &row.program_id, &mut problems, row.line, "program_id");
         if row.date > ctx.today {
-            problems.add(
-                row.line,
-                Some("date"),
-                format!("{} is in the future", row.date),
-            );
+            problems.add(row.line, Some("date"), format!("{} is in the future", row.date));
         }
         if let (Some(student), Some(program)) = (student, program) {
             seen.check(
@@ -587,18 +457,12 @@ fn import_attendance(ctx: &Ctx, rows: &[AttendanceRow]) -> Result<usize> {
                 None => problems.add(
                     row.line,
                     Some("program_id"),
-                    format!(
-                        "student '{}' is not enrolled in program '{}'",
-                        row.student_id, row.program_id
-                    ),
+                    format!("student '{}' is not enrolled in program '{}'", row.student_id, row.program_id),
                 ),
                 Some(start) if row.date < *start => problems.add(
                     row.line,
                     Some("date"),
-                    format!(
-                        "{} is before the student's enrollment starts ({start})",
-                        row.date
-                    ),
+                    format!("{} is before the student's enrollment starts ({start})", row.date),
                 ),
                 Some(_) => keyed.push((student, program, row)),
             }
@@ -610,25 +474,30 @@ fn import_attendance(ctx: &Ctx, rows: &[AttendanceRow]) -> Result<usize> {
     ctx.progress.finish();
     problems.into_result()?;
     let (logged_by, logged_at) = (ctx.actor.user().login.as_str(), ctx.now_text());
-    write_rows(
-        ctx,
-        "writing attendance",
-        &keyed,
-        |(student, program, a)| {
-            Ok(activity::upsert_attendance(
-                ctx.tx,
-                &activity::AttendanceRecord {
-                    student: *student,
-                    program: *program,
-                    date: &date_text(a.date),
-                    status: a.status.as_str(),
-                    hours: a.hours,
-                    logged_by,
-                    logged_at: &logged_at,
-                },
-            )?)
-        },
-    )
+    let changed = write_rows(ctx, "writing attendance", &keyed, |(student, program, a)| {
+        Ok(activity::upsert_attendance(
+            ctx.tx,
+            &activity::AttendanceRecord {
+                student: *student,
+                program: *program,
+                date: &date_text(a.date),
+                status: a.status.as_str(),
+                hours: a.hours,
+                note: None,
+                logged_by,
+                logged_at: &logged_at,
+            },
+        )?)
+    })?;
+    if changed > 0 {
+        let pairs: std::collections::BTreeSet<(i64, i64)> = keyed.iter().map(|(s, p, _)| (*s, *p)).collect();
+        let mut reevaluation = Reevaluation::new(ctx)?;
+        for (student, program) in pairs {
+            reevaluation.attendance(ctx, student, program)?;
+        }
+        reevaluation.finish(ctx, "import.attendance")?;
+    }
+    Ok(changed)
 }
 
 fn import_logins(ctx: &Ctx, rows: &[LoginRow]) -> Result<usize> {
@@ -638,34 +507,24 @@ fn import_logins(ctx: &Ctx, rows: &[LoginRow]) -> Result<usize> {
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
         if row.at > ctx.now {
-            problems.add(
-                row.line,
-                Some("at"),
-                format!("{} is in the future", row.at.to_rfc3339()),
-            );
+            problems.add(row.line, Some("at"), format!("{} is in the future", row.at.to_rfc3339()));
         }
-        if let Some(student) = resolve(
-            &students,
-            &row.student_id,
-            &mut problems,
-            row.line,
-            "student_id",
-        ) {
-            seen.check(
-                &mut problems,
-                (student, row.at),
-                row.line,
-                "login (same student and time)",
-            );
+        if let Some(student) = resolve(&students, &row.student_id, &mut problems, row.line, "student_id") {
+            seen.check(&mut problems, (student, row.at), row.line, "login (same student and time)");
             keyed.push((student, row));
         }
     }
     problems.into_result()?;
-    write_rows(ctx, "writing logins", &keyed, |(student, l)| {
-        Ok(activity::insert_login(
-            ctx.tx,
-            *student,
-            &l.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        )?)
-    })
+    let changed = write_rows(ctx, "writing logins", &keyed, |(student, l)| {
+        Ok(activity::insert_login(ctx.tx, *student, &l.at.to_rfc3339_opts(SecondsFormat::Secs, true))?)
+    })?;
+    if changed > 0 {
+        let students: std::collections::BTreeSet<i64> = keyed.iter().map(|(s, _)| *s).collect();
+        let mut reevaluation = Reevaluation::new(ctx)?;
+        for student in students {
+            reevaluation.login(ctx, student)?;
+        }
+        reevaluation.finish(ctx, "import.logins")?;
+    }
+    Ok(changed)
 }

@@ -2,15 +2,22 @@
 //! authorises it, writes the rows and one chained audit entry in a single transaction, and says
 //! what changed. Reads go through `App` too, so the same visibility and onboarding rules apply.
 
+pub mod alerts;
+pub mod attendance;
 pub mod clock;
 mod demo;
 pub mod identity;
 pub mod import;
 mod reads;
+pub mod triage;
 
+pub use alerts::AlertChanges;
+pub use attendance::AttendanceEntry;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use import::{ImportBatch, ImportKind, Problem};
+pub use triage::Triage;
 
+use crate::domain::alerts::{AlertType, Thresholds};
 use crate::domain::demo::DemoSpec;
 use crate::domain::{Role, User};
 use crate::store::audit::{self, Change, Origin};
@@ -42,12 +49,28 @@ pub enum Command {
         batch: ImportBatch,
     },
     Demo(DemoSpec),
+    /// The daily alert job for one day (the day after the last one processed).
+    RunAlerts {
+        date: NaiveDate,
+    },
+    Triage {
+        ids: Vec<i64>,
+        action: Triage,
+        note: Option<String>,
+    },
+    SetThresholds {
+        kind: AlertType,
+        thresholds: Thresholds,
+    },
+    /// Snoozed alerts whose time has come are open again.
+    EndSnoozes,
+    LogAttendance(AttendanceEntry),
 }
 
 impl Command {
     /// Commands a partner may give before their onboarding is complete.
     fn allowed_during_onboarding(&self) -> bool {
-        matches!(self, Command::Bootstrap { .. })
+        matches!(self, Command::Bootstrap { .. } | Command::EndSnoozes)
     }
 }
 
@@ -68,6 +91,31 @@ pub enum Outcome {
     DemoFilled {
         summary: String,
     },
+    /// `changes` is `None` when the day had already been processed.
+    AlertsRun {
+        date: NaiveDate,
+        changes: Option<AlertChanges>,
+    },
+    Triaged {
+        verb: &'static str,
+        changed: Vec<i64>,
+        unchanged: Vec<i64>,
+    },
+    ThresholdsSet {
+        kind: AlertType,
+        changed: bool,
+    },
+    SnoozesEnded {
+        ids: Vec<i64>,
+    },
+    AttendanceLogged {
+        changed: bool,
+        alerts: AlertChanges,
+    },
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 impl std::fmt::Display for Outcome {
@@ -77,22 +125,33 @@ impl std::fmt::Display for Outcome {
                 write!(f, "{login} is now the admin of this database")
             }
             Outcome::UserAdded { login } => write!(f, "added user {login}"),
-            Outcome::Imported {
-                kind,
-                rows,
-                changed: 0,
-            } => {
-                write!(
-                    f,
-                    "{kind}: {rows} rows read, nothing new (already imported)"
-                )
+            Outcome::Imported { kind, rows, changed: 0 } => {
+                write!(f, "{kind}: {rows} rows read, nothing new (already imported)")
             }
-            Outcome::Imported {
-                kind,
-                rows,
-                changed,
-            } => write!(f, "{kind}: {rows} rows read, {changed} added or changed"),
+            Outcome::Imported { kind, rows, changed } => {
+                write!(f, "{kind}: {rows} rows read, {changed} added or changed")
+            }
             Outcome::DemoFilled { summary } => f.write_str(summary),
+            Outcome::AlertsRun { date, changes: None } => write!(f, "{date}: already processed, nothing to do"),
+            Outcome::AlertsRun { date, changes: Some(c) } => write!(f, "{date}: {c}"),
+            Outcome::Triaged { verb, changed, unchanged } => {
+                if !changed.is_empty() {
+                    write!(f, "{verb} alert {}", id_list(changed))?;
+                }
+                if !unchanged.is_empty() {
+                    let sep = if changed.is_empty() { "" } else { "; " };
+                    write!(f, "{sep}alert {} already {verb}", id_list(unchanged))?;
+                }
+                Ok(())
+            }
+            Outcome::ThresholdsSet { kind, changed: true } => write!(f, "{kind} thresholds changed"),
+            Outcome::ThresholdsSet { kind, changed: false } => write!(f, "{kind} thresholds unchanged"),
+            Outcome::SnoozesEnded { ids } => write!(f, "{} snoozes ended", ids.len()),
+            Outcome::AttendanceLogged { changed: false, .. } => f.write_str("attendance unchanged (already logged)"),
+            Outcome::AttendanceLogged { changed: true, alerts } if alerts.is_empty() => {
+                f.write_str("attendance logged")
+            }
+            Outcome::AttendanceLogged { changed: true, alerts } => write!(f, "attendance logged; alerts: {alerts}"),
         }
     }
 }
@@ -174,11 +233,7 @@ pub struct SignIn {
 
 impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
-        Ok(App {
-            store: Store::open(path, mode)?,
-            clock,
-            origin,
-        })
+        Ok(App { store: Store::open(path, mode)?, clock, origin })
     }
 
     pub fn path(&self) -> &Path {
@@ -204,13 +259,7 @@ impl App {
                 },
                 acting_as: None,
             };
-            self.execute(
-                &founder,
-                Command::Bootstrap {
-                    login: os.login.clone(),
-                    name: os.full_name.clone(),
-                },
-            )?;
+            self.execute(&founder, Command::Bootstrap { login: os.login.clone(), name: os.full_name.clone() })?;
             bootstrapped = true;
         }
         let person = store::users::get(self.store.conn(), &os.login)?.ok_or_else(|| {
@@ -230,16 +279,12 @@ impl App {
                     person.login, person.role
                 )));
             }
-            Some(login) => {
-                Some(store::users::get(self.store.conn(), login)?.ok_or_else(|| {
-                    AppError::NotFound(format!("user '{login}' (given with --as)"))
-                })?)
-            }
+            Some(login) => Some(
+                store::users::get(self.store.conn(), login)?
+                    .ok_or_else(|| AppError::NotFound(format!("user '{login}' (given with --as)")))?,
+            ),
         };
-        Ok(SignIn {
-            actor: Actor { person, acting_as },
-            bootstrapped,
-        })
+        Ok(SignIn { actor: Actor { person, acting_as }, bootstrapped })
     }
 
     pub fn execute(&mut self, actor: &Actor, command: Command) -> Result<Outcome> {
@@ -257,31 +302,50 @@ impl App {
         }
         let now = self.clock.now();
         let today = self.clock.today();
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ctx = Ctx {
-            tx: &tx,
-            actor,
-            origin: &self.origin,
-            now,
-            today,
-            progress,
-        };
+        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ctx = Ctx { tx: &tx, actor, origin: &self.origin, now, today, progress };
         let outcome = match command {
             Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
-            Command::AddUser {
-                login,
-                name,
-                role,
-                email,
-            } => add_user(&ctx, login, name, role, email)?,
+            Command::AddUser { login, name, role, email } => add_user(&ctx, login, name, role, email)?,
             Command::Import { source, batch } => import::execute(&ctx, &source, batch)?,
             Command::Demo(spec) => demo::execute(&ctx, &spec)?,
+            Command::RunAlerts { date } => alerts::run_day(&ctx, date)?,
+            Command::Triage { ids, action, note } => triage::triage(&ctx, &ids, &action, note.as_deref())?,
+            Command::SetThresholds { kind, thresholds } => triage::set_thresholds(&ctx, kind, thresholds)?,
+            Command::EndSnoozes => triage::end_snoozes(&ctx)?,
+            Command::LogAttendance(entry) => attendance::log(&ctx, &entry)?,
         };
         tx.commit()?;
         Ok(outcome)
+    }
+
+    /// The daily job up to `through`: every day after the last one processed, in order, each in
+    /// its own transaction. A database the job never ran on starts at `through` itself.
+    pub fn run_alerts(&mut self, actor: &Actor, through: NaiveDate, progress: &dyn Progress) -> Result<Vec<Outcome>> {
+        if through > self.clock.today() {
+            return Err(AppError::Invalid(format!(
+                "{through} is in the future; the job runs for days that have passed"
+            )));
+        }
+        let first = match store::alerts::processed_through(self.store.conn())? {
+            Some(done) if done >= through => return Ok(vec![Outcome::AlertsRun { date: through, changes: None }]),
+            Some(done) => done + chrono::Days::new(1),
+            None => through,
+        };
+        let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= through).collect();
+        progress.start("processing days", days.len() as u64);
+        let mut outcomes = Vec::with_capacity(days.len());
+        for date in days {
+            outcomes.push(self.execute(actor, Command::RunAlerts { date })?);
+            progress.advance(1);
+        }
+        progress.finish();
+        Ok(outcomes)
+    }
+
+    /// The last day the alert job processed.
+    pub fn alerts_processed_through(&self) -> Result<Option<NaiveDate>> {
+        Ok(store::alerts::processed_through(self.store.conn())?)
     }
 
     /// Partners whose onboarding is incomplete may do nothing but onboard.
@@ -302,11 +366,7 @@ impl App {
     }
 
     fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
-        if actor.is_admin() {
-            Ok(())
-        } else {
-            Err(AppError::Denied(format!("only admins may {what}")))
-        }
+        if actor.is_admin() { Ok(()) } else { Err(AppError::Denied(format!("only admins may {what}"))) }
     }
 }
 
@@ -325,12 +385,16 @@ impl Ctx<'_> {
         self.now.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 
-    pub fn require_admin(&self, what: &str) -> Result<()> {
-        if self.actor.is_admin() {
-            Ok(())
-        } else {
-            Err(AppError::Denied(format!("only admins may {what}")))
+    /// How timeline entries name the actor: `login`, or `login as other` with `--as`.
+    pub fn actor_label(&self) -> String {
+        match &self.actor.acting_as {
+            Some(user) => format!("{} as {}", self.actor.person.login, user.login),
+            None => self.actor.person.login.clone(),
         }
+    }
+
+    pub fn require_admin(&self, what: &str) -> Result<()> {
+        if self.actor.is_admin() { Ok(()) } else { Err(AppError::Denied(format!("only admins may {what}"))) }
     }
 
     /// Appends the audit entry for this command's change.
@@ -359,17 +423,9 @@ impl Ctx<'_> {
 fn bootstrap(ctx: &Ctx, login: String, name: String) -> Result<Outcome> {
     // Only an empty database has no admin to ask; anywhere else this is an ordinary user add.
     if store::users::count(ctx.tx)? > 0 {
-        return Err(AppError::Denied(
-            "this database already has users; ask an admin to add you".into(),
-        ));
+        return Err(AppError::Denied("this database already has users; ask an admin to add you".into()));
     }
-    let user = User {
-        login: login.clone(),
-        name,
-        role: Role::Admin,
-        email: None,
-        onboarding_waived: true,
-    };
+    let user = User { login: login.clone(), name, role: Role::Admin, email: None, onboarding_waived: true };
     store::users::upsert(ctx.tx, &user, &ctx.now_text())?;
     ctx.audit(
         "user.bootstrap",
@@ -381,13 +437,7 @@ fn bootstrap(ctx: &Ctx, login: String, name: String) -> Result<Outcome> {
     Ok(Outcome::Bootstrapped { login })
 }
 
-fn add_user(
-    ctx: &Ctx,
-    login: String,
-    name: String,
-    role: Role,
-    email: Option<String>,
-) -> Result<Outcome> {
+fn add_user(ctx: &Ctx, login: String, name: String, role: Role, email: Option<String>) -> Result<Outcome> {
     ctx.require_admin("add users")?;
     crate::domain::records::check_login(&login).map_err(AppError::Invalid)?;
     crate::domain::records::check_name("the name", &name).map_err(AppError::Invalid)?;
@@ -397,20 +447,8 @@ fn add_user(
     if store::users::get(ctx.tx, &login)?.is_some() {
         return Err(AppError::Invalid(format!("user '{login}' already exists")));
     }
-    let user = User {
-        login: login.clone(),
-        name: name.trim().to_string(),
-        role,
-        email,
-        onboarding_waived: false,
-    };
+    let user = User { login: login.clone(), name: name.trim().to_string(), role, email, onboarding_waived: false };
     store::users::upsert(ctx.tx, &user, &ctx.now_text())?;
-    ctx.audit(
-        "user.add",
-        "user",
-        &login,
-        serde_json::Value::Null,
-        serde_json::to_value(&user).unwrap_or_default(),
-    )?;
+    ctx.audit("user.add", "user", &login, serde_json::Value::Null, serde_json::to_value(&user).unwrap_or_default())?;
     Ok(Outcome::UserAdded { login })
 }

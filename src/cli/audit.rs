@@ -29,31 +29,13 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<()> {
             let mut cursor = *after;
             let wanted = limit.unwrap_or(usize::MAX);
             while entries.len() < wanted {
-                let page = session.app.audit_entries(
-                    &session.actor,
-                    cursor,
-                    PAGE.min(wanted - entries.len()),
-                )?;
+                let page = session.app.audit_entries(&session.actor, cursor, PAGE.min(wanted - entries.len()))?;
                 let Some(last) = page.last() else { break };
                 cursor = last.seq;
                 entries.extend(page);
             }
-            let columns = [
-                "seq",
-                "at",
-                "actor",
-                "acting_as",
-                "action",
-                "entity",
-                "entity_id",
-                "client",
-            ];
-            emit(
-                &mut std::io::stdout().lock(),
-                cli.format,
-                &columns,
-                &entries,
-            )?;
+            let columns = ["seq", "at", "actor", "acting_as", "action", "entity", "entity_id", "client"];
+            emit(&mut std::io::stdout().lock(), cli.format, &columns, &entries)?;
         }
         AuditCommand::Verify => match session.app.verify_audit(&session.actor)? {
             Ok(count) => println!("audit log is whole: {count} entries, every link checked"),

@@ -60,10 +60,7 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         seed: args.seed,
         today: args.today.unwrap_or_else(|| session.app.today()),
     };
-    let outcome =
-        session
-            .app
-            .execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
+    let outcome = session.app.execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
     println!("{outcome}");
     Ok(())
 }
@@ -74,16 +71,8 @@ pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
     }
-    eprintln!(
-        "muster: creating the demo database at {} (once)",
-        path.display()
-    );
-    let args = DemoArgs {
-        students: 500,
-        days: 120,
-        seed: 1,
-        today: None,
-    };
+    eprintln!("muster: creating the demo database at {} (once)", path.display());
+    let args = DemoArgs { students: 500, days: 120, seed: 1, today: None };
     demo(cli, &args).inspect_err(|_| {
         // A half-made demo database would be reused next time; start clean instead.
         let _ = std::fs::remove_file(&path);
@@ -93,28 +82,15 @@ pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
 pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
     session.app.may_import(&session.actor)?;
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = Bar::new();
     let name = args.file.display().to_string();
-    let batch = interchange::import::read(
-        args.kind,
-        std::io::BufReader::with_capacity(1 << 16, file),
-        size,
-        &bar,
-    )
-    .map_err(|e| name_file(e, &name))?;
+    let batch = interchange::import::read(args.kind, std::io::BufReader::with_capacity(1 << 16, file), size, &bar)
+        .map_err(|e| name_file(e, &name))?;
     let outcome = session
         .app
-        .execute_with_progress(
-            &session.actor,
-            Command::Import {
-                source: name.clone(),
-                batch,
-            },
-            &bar,
-        )
+        .execute_with_progress(&session.actor, Command::Import { source: name.clone(), batch }, &bar)
         .map_err(|e| name_file(e, &name))?;
     println!("{outcome}");
     Ok(())

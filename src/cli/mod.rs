@@ -1,6 +1,8 @@
 //! The command line: clap definitions, opening the database as the right person, and one module
 //! per subcommand group. Every change goes through `app`.
 
+mod alerts;
+mod attendance;
 mod audit;
 mod data;
 pub mod output;
@@ -63,6 +65,14 @@ pub enum Command {
     /// List and show students
     #[command(subcommand)]
     Students(people::StudentsCommand),
+    /// The alert inbox: run the daily job, list, show, triage, thresholds
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
+    /// Log attendance
+    #[command(subcommand)]
+    Attendance(attendance::AttendanceCommand),
+    /// Run the background jobs (the daily alert run) without the console
+    Daemon,
     /// Read and verify the tamper-evident audit log (admins)
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -99,12 +109,7 @@ pub struct Session {
 pub fn open_session(cli: &Cli, mode: OpenMode) -> anyhow::Result<Session> {
     let path = database_path(cli)?;
     let os: OsAccount = identity::os_account()?;
-    let mut app = App::open(
-        &path,
-        mode,
-        Box::new(SystemClock),
-        identity::this_origin(&os),
-    )?;
+    let mut app = App::open(&path, mode, Box::new(SystemClock), identity::this_origin(&os))?;
     let sign_in = app.sign_in(&os, cli.as_login.as_deref())?;
     if sign_in.bootstrapped {
         eprintln!(
@@ -113,10 +118,7 @@ pub fn open_session(cli: &Cli, mode: OpenMode) -> anyhow::Result<Session> {
             os.login
         );
     }
-    Ok(Session {
-        app,
-        actor: sign_in.actor,
-    })
+    Ok(Session { app, actor: sign_in.actor })
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -125,13 +127,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match &cli.command {
         None => anyhow::bail!(AppError::Invalid(
-            "the console is not built yet; use a subcommand (see `muster --help`), e.g. `muster --demo students list`".into()
+            "the console is not built yet; use a subcommand (see `muster --help`), e.g. `muster --demo students list`"
+                .into()
         )),
         Some(Command::Init) => data::init(&cli),
         Some(Command::Demo(args)) => data::demo(&cli, args),
         Some(Command::User(cmd)) => people::user(&cli, cmd),
         Some(Command::Import(args)) => data::import(&cli, args),
         Some(Command::Students(cmd)) => people::students(&cli, cmd),
+        Some(Command::Alerts(cmd)) => alerts::alerts(&cli, cmd),
+        Some(Command::Attendance(cmd)) => attendance::attendance(&cli, cmd),
+        Some(Command::Daemon) => daemon(&cli),
         Some(Command::Audit(cmd)) => audit::audit(&cli, cmd),
     }
 }
@@ -154,4 +160,20 @@ pub fn error_report(error: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// `muster daemon`: started by an admin's account; works as the `system` actor.
+fn daemon(cli: &Cli) -> anyhow::Result<()> {
+    let config = crate::config::load()?;
+    let run_at = config.alerts.run_at()?;
+    let session = open_session(cli, OpenMode::Existing)?;
+    if session.actor.user().role != crate::domain::Role::Admin {
+        anyhow::bail!(AppError::Denied("the daemon changes alerts for everyone; run it as an admin's account".into()));
+    }
+    eprintln!(
+        "muster daemon: watching {}; daily alert job at {} local time",
+        session.app.path().display(),
+        run_at.format("%H:%M")
+    );
+    crate::engine::run_until_stopped(session.app, run_at)
 }

@@ -23,12 +23,7 @@ fn cell(value: Option<&Value>) -> String {
 }
 
 /// Prints `rows`. Tables and CSV show `columns` in that order; JSON shows every field.
-pub fn emit<T: Serialize>(
-    out: &mut impl Write,
-    format: Format,
-    columns: &[&str],
-    rows: &[T],
-) -> anyhow::Result<()> {
+pub fn emit<T: Serialize>(out: &mut impl Write, format: Format, columns: &[&str], rows: &[T]) -> anyhow::Result<()> {
     if format == Format::Json {
         serde_json::to_writer_pretty(&mut *out, rows)?;
         writeln!(out)?;
@@ -53,11 +48,7 @@ pub fn emit<T: Serialize>(
     write_table(out, columns, &cells)
 }
 
-fn write_table(
-    out: &mut impl Write,
-    columns: &[&str],
-    cells: &[Vec<String>],
-) -> anyhow::Result<()> {
+fn write_table(out: &mut impl Write, columns: &[&str], cells: &[Vec<String>]) -> anyhow::Result<()> {
     if cells.is_empty() {
         writeln!(out, "(none)")?;
         return Ok(());
@@ -65,21 +56,10 @@ fn write_table(
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            cells
-                .iter()
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(c.len())
-        })
+        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.len()))
         .collect();
     let line = |values: Vec<&str>| -> String {
-        let padded: Vec<String> = values
-            .iter()
-            .zip(&widths)
-            .map(|(v, w)| format!("{v:<w$}"))
-            .collect();
+        let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
         padded.join("  ").trim_end().to_string()
     };
     writeln!(out, "{}", line(columns.to_vec()))?;
@@ -90,11 +70,7 @@ fn write_table(
 }
 
 /// Prints one record as `field: value` lines (tables) or one JSON object.
-pub fn emit_one<T: Serialize>(
-    out: &mut impl Write,
-    format: Format,
-    record: &T,
-) -> anyhow::Result<()> {
+pub fn emit_one<T: Serialize>(out: &mut impl Write, format: Format, record: &T) -> anyhow::Result<()> {
     let value = serde_json::to_value(record)?;
     match format {
         Format::Json => {
@@ -102,11 +78,8 @@ pub fn emit_one<T: Serialize>(
             writeln!(out)?;
         }
         Format::Csv | Format::Table => {
-            let Value::Object(fields) = value else {
-                anyhow::bail!("not a record")
-            };
-            let scalars: Vec<(&String, &Value)> =
-                fields.iter().filter(|(_, v)| !v.is_array()).collect();
+            let Value::Object(fields) = value else { anyhow::bail!("not a record") };
+            let scalars: Vec<(&String, &Value)> = fields.iter().filter(|(_, v)| !v.is_array()).collect();
             let width = scalars.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             for (key, value) in scalars {
                 writeln!(out, "{key:<width$}  {}", cell(Some(value)))?;
@@ -135,26 +108,9 @@ mod tests {
 
     #[test]
     fn three_formats() {
-        let rows = [
-            Row {
-                id: 1,
-                name: "Ann, Lee",
-                note: None,
-            },
-            Row {
-                id: 22,
-                name: "Bo",
-                note: Some("x"),
-            },
-        ];
-        assert_eq!(
-            render(Format::Table, &rows),
-            "id  name      note\n1   Ann, Lee\n22  Bo        x\n"
-        );
-        assert_eq!(
-            render(Format::Csv, &rows),
-            "id,name,note\n1,\"Ann, Lee\",\n22,Bo,x\n"
-        );
+        let rows = [Row { id: 1, name: "Ann, Lee", note: None }, Row { id: 22, name: "Bo", note: Some("x") }];
+        assert_eq!(render(Format::Table, &rows), "id  name      note\n1   Ann, Lee\n22  Bo        x\n");
+        assert_eq!(render(Format::Csv, &rows), "id,name,note\n1,\"Ann, Lee\",\n22,Bo,x\n");
         let json: Value = serde_json::from_str(&render(Format::Json, &rows)).unwrap();
         assert_eq!(json[1]["name"], "Bo");
         assert_eq!(json[0]["note"], Value::Null);

@@ -38,18 +38,9 @@ pub enum StudentsCommand {
 pub fn user(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
     match cmd {
-        UserCommand::Add {
-            login,
-            role,
-            name,
-            email,
-        } => {
-            let command = Command::AddUser {
-                login: login.clone(),
-                name: name.clone(),
-                role: *role,
-                email: email.clone(),
-            };
+        UserCommand::Add { login, role, name, email } => {
+            let command =
+                Command::AddUser { login: login.clone(), name: name.clone(), role: *role, email: email.clone() };
             println!("{}", session.app.execute(&session.actor, command)?);
         }
         UserCommand::List => {
@@ -85,14 +76,7 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
                     break;
                 }
             }
-            let columns = [
-                "student_id",
-                "first_name",
-                "last_name",
-                "programs",
-                "status",
-                "assigned_to",
-            ];
+            let columns = ["student_id", "first_name", "last_name", "programs", "status", "assigned_to"];
             emit(out, cli.format, &columns, &all)?;
         }
         StudentsCommand::Show { id } => {
@@ -100,15 +84,8 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
             emit_one(out, cli.format, &detail)?;
             if cli.format != super::Format::Json && !detail.enrollments.is_empty() {
                 println!();
-                let columns = [
-                    "enrollment_id",
-                    "program_id",
-                    "program_name",
-                    "schedule",
-                    "start_date",
-                    "end_date",
-                    "status",
-                ];
+                let columns =
+                    ["enrollment_id", "program_id", "program_name", "schedule", "start_date", "end_date", "status"];
                 emit(out, cli.format, &columns, &detail.enrollments)?;
             }
         }

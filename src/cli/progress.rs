@@ -15,11 +15,9 @@ impl Progress for Bar {
     fn start(&self, what: &str, total: u64) {
         let bar = &self.0;
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{msg:>22} [{bar:30}] {percent:>3}%  {elapsed} elapsed, ~{eta} left",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let style = ProgressStyle::with_template("{msg:>22} [{bar:30}] {percent:>3}%  {elapsed} elapsed, ~{eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(what.to_string());
         bar.set_length(total);

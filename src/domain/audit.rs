@@ -80,18 +80,10 @@ impl fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ChainBreak::Altered { seq } => {
-                write!(
-                    f,
-                    "audit entry {seq} was altered: its contents no longer match its hash"
-                )
+                write!(f, "audit entry {seq} was altered: its contents no longer match its hash")
             }
             ChainBreak::Removed { first, last } if first == last => {
-                write!(
-                    f,
-                    "audit entry {first} was removed: the chain jumps from {} to {}",
-                    first - 1,
-                    last + 1
-                )
+                write!(f, "audit entry {first} was removed: the chain jumps from {} to {}", first - 1, last + 1)
             }
             ChainBreak::Removed { first, last } => {
                 write!(
@@ -102,22 +94,13 @@ impl fmt::Display for ChainBreak {
                 )
             }
             ChainBreak::Inserted { seq } => {
-                write!(
-                    f,
-                    "audit entry {seq} was inserted or replaced: it does not follow the entry before it"
-                )
+                write!(f, "audit entry {seq} was inserted or replaced: it does not follow the entry before it")
             }
             ChainBreak::Appended { seq } => {
-                write!(
-                    f,
-                    "audit entry {seq} was inserted: it lies after the last entry muster wrote"
-                )
+                write!(f, "audit entry {seq} was inserted: it lies after the last entry muster wrote")
             }
             ChainBreak::Truncated { first, last } => {
-                write!(
-                    f,
-                    "audit entries {first} to {last} were removed from the end of the log"
-                )
+                write!(f, "audit entries {first} to {last} were removed from the end of the log")
             }
         }
     }
@@ -134,11 +117,7 @@ pub struct ChainVerifier {
 
 impl ChainVerifier {
     pub fn new(head: Option<i64>) -> Self {
-        ChainVerifier {
-            next_seq: 1,
-            prev_hash: GENESIS.to_string(),
-            head,
-        }
+        ChainVerifier { next_seq: 1, prev_hash: GENESIS.to_string(), head }
     }
 
     pub fn check(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
@@ -151,10 +130,7 @@ impl ChainVerifier {
             return Err(ChainBreak::Inserted { seq: entry.seq });
         }
         if entry.seq > self.next_seq {
-            return Err(ChainBreak::Removed {
-                first: self.next_seq,
-                last: entry.seq - 1,
-            });
+            return Err(ChainBreak::Removed { first: self.next_seq, last: entry.seq - 1 });
         }
         if entry.expected_hash() != entry.hash {
             return Err(ChainBreak::Altered { seq: entry.seq });
@@ -171,10 +147,7 @@ impl ChainVerifier {
     pub fn finish(self) -> Result<i64, ChainBreak> {
         let checked = self.next_seq - 1;
         match self.head {
-            Some(head) if head > checked => Err(ChainBreak::Truncated {
-                first: checked + 1,
-                last: head,
-            }),
+            Some(head) if head > checked => Err(ChainBreak::Truncated { first: checked + 1, last: head }),
             _ => Ok(checked),
         }
     }
@@ -228,26 +201,17 @@ mod tests {
     fn an_edit_is_named() {
         let mut entries = chain(5);
         entries[2].actor = "mallory".into();
-        assert_eq!(
-            verify(&entries, Some(5)),
-            Err(ChainBreak::Altered { seq: 3 })
-        );
+        assert_eq!(verify(&entries, Some(5)), Err(ChainBreak::Altered { seq: 3 }));
     }
 
     #[test]
     fn a_removal_is_named() {
         let mut entries = chain(5);
         entries.remove(1);
-        assert_eq!(
-            verify(&entries, Some(5)),
-            Err(ChainBreak::Removed { first: 2, last: 2 })
-        );
+        assert_eq!(verify(&entries, Some(5)), Err(ChainBreak::Removed { first: 2, last: 2 }));
         let mut tail_cut = chain(5);
         tail_cut.pop();
-        assert_eq!(
-            verify(&tail_cut, Some(5)),
-            Err(ChainBreak::Truncated { first: 5, last: 5 })
-        );
+        assert_eq!(verify(&tail_cut, Some(5)), Err(ChainBreak::Truncated { first: 5, last: 5 }));
     }
 
     #[test]
@@ -256,10 +220,7 @@ mod tests {
         // A forger who knows the hash rule re-seals an edited entry; the next link still breaks.
         entries[2].actor = "mallory".into();
         entries[2] = entries[2].clone().seal();
-        assert_eq!(
-            verify(&entries, Some(5)),
-            Err(ChainBreak::Inserted { seq: 4 })
-        );
+        assert_eq!(verify(&entries, Some(5)), Err(ChainBreak::Inserted { seq: 4 }));
     }
 
     #[test]
@@ -269,9 +230,6 @@ mod tests {
         extra.seq = 6;
         extra.prev_hash = entries[4].hash.clone();
         entries.push(extra.seal());
-        assert_eq!(
-            verify(&entries, Some(5)),
-            Err(ChainBreak::Appended { seq: 6 })
-        );
+        assert_eq!(verify(&entries, Some(5)), Err(ChainBreak::Appended { seq: 6 }));
     }
 }

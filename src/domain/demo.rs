@@ -152,10 +152,10 @@ pub struct DemoWorld {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Aaliyah", "Andre", "Beatriz", "Carlos", "Chloe", "Darnell", "Deja", "Elena", "Emeka",
-    "Fatima", "Gabriel", "Hannah", "Imani", "Isaiah", "Jasmine", "Jamal", "Keisha", "Kevin",
-    "Latoya", "Luis", "Maya", "Marcus", "Nadia", "Nathan", "Olivia", "Omar", "Priya", "Quentin",
-    "Rosa", "Samuel", "Tanya", "Terrence", "Uma", "Victor", "Whitney", "Xavier", "Yesenia", "Zion",
+    "Aaliyah", "Andre", "Beatriz", "Carlos", "Chloe", "Darnell", "Deja", "Elena", "Emeka", "Fatima", "Gabriel",
+    "Hannah", "Imani", "Isaiah", "Jasmine", "Jamal", "Keisha", "Kevin", "Latoya", "Luis", "Maya", "Marcus", "Nadia",
+    "Nathan", "Olivia", "Omar", "Priya", "Quentin", "Rosa", "Samuel", "Tanya", "Terrence", "Uma", "Victor", "Whitney",
+    "Xavier", "Yesenia", "Zion",
 ];
 const LAST_NAMES: &[&str] = &[
     "Abbott",
@@ -201,20 +201,10 @@ const PROGRAM_NAMES: &[&str] = &[
     "Pharmacy Technician",
     "Solar Installation",
 ];
-const SCHEDULES: &[&str] = &[
-    "Mon-Fri",
-    "Mon,Wed,Fri",
-    "Mon-Thu",
-    "Tue,Thu",
-    "Mon-Fri",
-    "Mon-Sat",
-];
+const SCHEDULES: &[&str] = &["Mon-Fri", "Mon,Wed,Fri", "Mon-Thu", "Tue,Thu", "Mon-Fri", "Mon-Sat"];
 
 fn person_name(rng: &mut Rng) -> (String, String) {
-    (
-        rng.pick(FIRST_NAMES).to_string(),
-        rng.pick(LAST_NAMES).to_string(),
-    )
+    (rng.pick(FIRST_NAMES).to_string(), rng.pick(LAST_NAMES).to_string())
 }
 
 /// The holidays a program closes for in `year`.
@@ -293,14 +283,8 @@ impl DemoWorld {
                 let base = PROGRAM_NAMES[i % PROGRAM_NAMES.len()];
                 DemoProgram {
                     program_id: format!("PRG-{:03}", i + 1),
-                    name: if cohort == 0 {
-                        base.to_string()
-                    } else {
-                        format!("{base} ({})", cohort + 1)
-                    },
-                    schedule: SCHEDULES[i % SCHEDULES.len()]
-                        .parse()
-                        .expect("demo schedules parse"),
+                    name: if cohort == 0 { base.to_string() } else { format!("{base} ({})", cohort + 1) },
+                    schedule: SCHEDULES[i % SCHEDULES.len()].parse().expect("demo schedules parse"),
                     start_date,
                     holder: holders[i].login.clone(),
                     closures,
@@ -322,11 +306,7 @@ impl DemoWorld {
                 .max(programs[program].start_date);
                 let end_date = start_date + Days::new(7 * (8 + r.below(13)));
                 let status = if end_date < spec.today {
-                    if r.chance(0.1) {
-                        EnrollmentStatus::Withdrawn
-                    } else {
-                        EnrollmentStatus::Completed
-                    }
+                    if r.chance(0.1) { EnrollmentStatus::Withdrawn } else { EnrollmentStatus::Completed }
                 } else {
                     EnrollmentStatus::Active
                 };
@@ -336,12 +316,7 @@ impl DemoWorld {
                     _ => Habit::Sporadic,
                 };
                 DemoStudent {
-                    email: format!(
-                        "{}.{}{}@students.example.org",
-                        first.to_lowercase(),
-                        last.to_lowercase(),
-                        i + 1
-                    ),
+                    email: format!("{}.{}{}@students.example.org", first.to_lowercase(), last.to_lowercase(), i + 1),
                     phone: format!("555-{:03}-{:04}", r.below(1000), r.below(10_000)),
                     first_name: first,
                     last_name: last,
@@ -368,20 +343,14 @@ impl DemoWorld {
         users.extend(holders);
         users.extend(worksites);
         users.extend(coordinators);
-        DemoWorld {
-            spec: spec.clone(),
-            users,
-            programs,
-            students,
-        }
+        DemoWorld { spec: spec.clone(), users, programs, students }
     }
 
     /// The session days of student `index` inside the demo window, with what happened on each.
     pub fn days(&self, index: usize) -> Vec<DemoDay> {
         let student = &self.students[index];
         let program = &self.programs[student.program];
-        let mut rng =
-            Rng::new(!self.spec.seed ^ (index as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25));
+        let mut rng = Rng::new(!self.spec.seed ^ (index as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25));
         let yesterday = self.spec.today - Days::new(1);
         let last = if student.status == EnrollmentStatus::Withdrawn {
             student.end_date - Days::new(7 * 3)
@@ -393,10 +362,7 @@ impl DemoWorld {
         first
             .iter_days()
             .take_while(|d| *d <= last)
-            .filter(|d| {
-                program.schedule.meets_on(d.weekday())
-                    && !program.closures.iter().any(|(c, _)| c == d)
-            })
+            .filter(|d| program.schedule.meets_on(d.weekday()) && !program.closures.iter().any(|(c, _)| c == d))
             .map(|date| {
                 let p_present = match student.habit {
                     Habit::Steady => 0.93,
@@ -419,8 +385,7 @@ impl DemoWorld {
                     let verified = (date < fresh_from).then(|| !rng.chance(0.03));
                     DemoRecord {
                         status,
-                        hours: (status == AttendanceStatus::Present)
-                            .then(|| (12 + rng.below(21)) as f64 / 4.0),
+                        hours: (status == AttendanceStatus::Present).then(|| (12 + rng.below(21)) as f64 / 4.0),
                         logged_at,
                         verified,
                         verified_at: logged_at + chrono::Duration::hours(2 + rng.below(70) as i64),
@@ -428,20 +393,13 @@ impl DemoWorld {
                 });
                 let logs_in = match status {
                     Some(AttendanceStatus::Present) => rng.chance(0.75),
-                    _ => {
-                        rng.chance(0.1)
-                            && !matches!(student.habit, Habit::Drifting(from) if date >= from)
-                    }
+                    _ => rng.chance(0.1) && !matches!(student.habit, Habit::Drifting(from) if date >= from),
                 };
                 let login = logs_in.then(|| {
                     date.and_hms_opt(8, 0, 0).expect("valid time").and_utc()
                         + chrono::Duration::minutes(rng.below(12 * 60) as i64)
                 });
-                DemoDay {
-                    date,
-                    record,
-                    login,
-                }
+                DemoDay { date, record, login }
             })
             .collect()
     }
@@ -452,29 +410,18 @@ mod tests {
     use super::*;
 
     fn spec(students: u32) -> DemoSpec {
-        DemoSpec {
-            students,
-            days: 60,
-            seed: 7,
-            today: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
-        }
+        DemoSpec { students, days: 60, seed: 7, today: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() }
     }
 
     #[test]
     fn the_same_seed_gives_the_same_world() {
-        let (a, b) = (
-            DemoWorld::generate(&spec(200)),
-            DemoWorld::generate(&spec(200)),
-        );
+        let (a, b) = (DemoWorld::generate(&spec(200)), DemoWorld::generate(&spec(200)));
         assert_eq!(a.students.len(), 200);
         for i in [0, 57, 199] {
             assert_eq!(a.students[i].student_id, b.students[i].student_id);
             assert_eq!(a.days(i), b.days(i));
         }
-        let other = DemoWorld::generate(&DemoSpec {
-            seed: 8,
-            ..spec(200)
-        });
+        let other = DemoWorld::generate(&DemoSpec { seed: 8, ..spec(200) });
         assert!((0..200).any(|i| other.days(i) != a.days(i)));
     }
 
@@ -500,19 +447,12 @@ mod tests {
         for i in 0..1000 {
             for day in world.days(i) {
                 total += 1;
-                present += usize::from(
-                    day.record
-                        .is_some_and(|r| r.status == AttendanceStatus::Present),
-                );
+                present += usize::from(day.record.is_some_and(|r| r.status == AttendanceStatus::Present));
             }
         }
         let share = present as f64 / total as f64;
         assert!((0.75..0.95).contains(&share), "share present {share}");
-        let drifting = world
-            .students
-            .iter()
-            .filter(|s| matches!(s.habit, Habit::Drifting(_)))
-            .count();
+        let drifting = world.students.iter().filter(|s| matches!(s.habit, Habit::Drifting(_))).count();
         assert!((60..200).contains(&drifting), "{drifting} drifting");
     }
 
@@ -522,40 +462,21 @@ mod tests {
         for login in ["admin", "ph_01", "ws_01", "sc_01"] {
             assert!(world.users.iter().any(|u| u.login == login), "{login}");
         }
-        assert!(
-            world
-                .users
-                .iter()
-                .filter(|u| u.login != "admin")
-                .all(|u| u.login.contains('_'))
-        );
+        assert!(world.users.iter().filter(|u| u.login != "admin").all(|u| u.login.contains('_')));
     }
 
     #[test]
     fn holidays_fall_on_their_days() {
         let h = holidays(2026);
-        assert!(h.contains(&(
-            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
-            "Thanksgiving"
-        )));
-        assert!(h.contains(&(
-            NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
-            "Memorial Day"
-        )));
+        assert!(h.contains(&(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(), "Thanksgiving")));
+        assert!(h.contains(&(NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(), "Memorial Day")));
         assert!(h.contains(&(NaiveDate::from_ymd_opt(2026, 9, 7).unwrap(), "Labor Day")));
     }
 
     #[test]
     fn spec_limits_are_checked() {
         assert!(spec(0).check().is_err());
-        assert!(
-            DemoSpec {
-                days: 0,
-                ..spec(10)
-            }
-            .check()
-            .is_err()
-        );
+        assert!(DemoSpec { days: 0, ..spec(10) }.check().is_err());
         assert!(spec(100_000).check().is_ok());
     }
 }

@@ -3,7 +3,9 @@
 //! Nothing here touches SQL, a terminal, the clock or the file system; everything that varies
 //! (today's date, the acting user, a random seed) is passed in, so the rules test in isolation.
 
+pub mod alerts;
 pub mod audit;
+pub mod calendar;
 pub mod demo;
 pub mod records;
 pub mod schedule;

@@ -59,14 +59,8 @@ mod tests {
     #[test]
     fn unknown_values_name_the_expected_ones() {
         let err = "teacher".parse::<Role>().unwrap_err();
-        assert_eq!(
-            err,
-            "unknown role 'teacher': expected admin, program_holder, worksite or site_coordinator"
-        );
-        assert!(
-            "Present".parse::<AttendanceStatus>().is_err(),
-            "values are case-sensitive"
-        );
+        assert_eq!(err, "unknown role 'teacher': expected admin, program_holder, worksite or site_coordinator");
+        assert!("Present".parse::<AttendanceStatus>().is_err(), "values are case-sensitive");
     }
 
     #[test]
@@ -91,9 +85,7 @@ pub struct User {
 /// starting with a letter or `_`, at most 32 characters.
 pub fn check_login(login: &str) -> Result<(), String> {
     let mut chars = login.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
     if first_ok && rest_ok && login.len() <= 32 {
         Ok(())
@@ -104,23 +96,26 @@ pub fn check_login(login: &str) -> Result<(), String> {
     }
 }
 
+/// Hours are logged in quarter-hour steps from 0 to 24.
+pub fn check_hours(hours: f64) -> Result<(), String> {
+    if !(0.0..=24.0).contains(&hours) {
+        return Err(format!("{hours} hours is outside 0 to 24"));
+    }
+    if (hours * 4.0).fract() != 0.0 {
+        return Err(format!("{hours} hours is not in quarter-hour steps (e.g. 7.25, 7.5)"));
+    }
+    Ok(())
+}
+
 /// A name a person is known by must have some letters in it.
 pub fn check_name(what: &str, name: &str) -> Result<(), String> {
-    if name.trim().is_empty() {
-        Err(format!("{what} is empty"))
-    } else {
-        Ok(())
-    }
+    if name.trim().is_empty() { Err(format!("{what} is empty")) } else { Ok(()) }
 }
 
 /// Enough of an e-mail address to catch a value put in the wrong column.
 pub fn check_email(email: &str) -> Result<(), String> {
     match email.split_once('@') {
-        Some((local, domain))
-            if !local.is_empty() && domain.contains('.') && !email.contains(' ') =>
-        {
-            Ok(())
-        }
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(' ') => Ok(()),
         _ => Err(format!("'{email}' is not an e-mail address")),
     }
 }

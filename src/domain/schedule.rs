@@ -29,12 +29,7 @@ fn day_index(name: &str) -> Result<usize, String> {
     DAY_NAMES
         .iter()
         .position(|d| d.eq_ignore_ascii_case(name.trim()))
-        .ok_or_else(|| {
-            format!(
-                "'{}' is not a day: expected Mon, Tue, Wed, Thu, Fri, Sat or Sun",
-                name.trim()
-            )
-        })
+        .ok_or_else(|| format!("'{}' is not a day: expected Mon, Tue, Wed, Thu, Fri, Sat or Sun", name.trim()))
 }
 
 impl FromStr for Schedule {
@@ -46,9 +41,7 @@ impl FromStr for Schedule {
             return Ok(Schedule { meets: [true; 7] });
         }
         if text.is_empty() {
-            return Err(
-                "empty schedule: expected daily, Mon-Fri or days such as Mon,Wed,Fri".into(),
-            );
+            return Err("empty schedule: expected daily, Mon-Fri or days such as Mon,Wed,Fri".into());
         }
         let mut meets = [false; 7];
         for part in text.split(',') {
@@ -56,10 +49,7 @@ impl FromStr for Schedule {
                 Some((from, to)) => {
                     let (from, to) = (day_index(from)?, day_index(to)?);
                     if from > to {
-                        return Err(format!(
-                            "'{}' runs backwards: write ranges Mon-first, e.g. Mon-Fri",
-                            part.trim()
-                        ));
+                        return Err(format!("'{}' runs backwards: write ranges Mon-first, e.g. Mon-Fri", part.trim()));
                     }
                     meets[from..=to].iter_mut().for_each(|m| *m = true);
                 }
@@ -79,12 +69,7 @@ impl fmt::Display for Schedule {
         let days: Vec<usize> = (0..7).filter(|i| self.meets[*i]).collect();
         let contiguous = days.windows(2).all(|w| w[1] == w[0] + 1);
         if days.len() >= 3 && contiguous {
-            return write!(
-                f,
-                "{}-{}",
-                DAY_NAMES[days[0]],
-                DAY_NAMES[days[days.len() - 1]]
-            );
+            return write!(f, "{}-{}", DAY_NAMES[days[0]], DAY_NAMES[days[days.len() - 1]]);
         }
         let names: Vec<&str> = days.iter().map(|i| DAY_NAMES[*i]).collect();
         f.write_str(&names.join(","))
@@ -97,58 +82,25 @@ mod tests {
 
     fn days(schedule: &str) -> Vec<Weekday> {
         let s: Schedule = schedule.parse().unwrap();
-        [
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-            Weekday::Sat,
-            Weekday::Sun,
-        ]
-        .into_iter()
-        .filter(|d| s.meets_on(*d))
-        .collect()
+        [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
+            .into_iter()
+            .filter(|d| s.meets_on(*d))
+            .collect()
     }
 
     #[test]
     fn reads_the_three_spellings() {
         assert_eq!(days("daily").len(), 7);
-        assert_eq!(
-            days("Mon-Fri"),
-            vec![
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri
-            ]
-        );
-        assert_eq!(
-            days("Mon,Wed,Fri"),
-            vec![Weekday::Mon, Weekday::Wed, Weekday::Fri]
-        );
-        assert_eq!(
-            days("mon-wed, sat"),
-            vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Sat]
-        );
+        assert_eq!(days("Mon-Fri"), vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]);
+        assert_eq!(days("Mon,Wed,Fri"), vec![Weekday::Mon, Weekday::Wed, Weekday::Fri]);
+        assert_eq!(days("mon-wed, sat"), vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Sat]);
     }
 
     #[test]
     fn refuses_what_it_cannot_read() {
         assert!("".parse::<Schedule>().is_err());
-        assert!(
-            "Fri-Mon"
-                .parse::<Schedule>()
-                .unwrap_err()
-                .contains("backwards")
-        );
-        assert!(
-            "Mon,Funday"
-                .parse::<Schedule>()
-                .unwrap_err()
-                .contains("'Funday' is not a day")
-        );
+        assert!("Fri-Mon".parse::<Schedule>().unwrap_err().contains("backwards"));
+        assert!("Mon,Funday".parse::<Schedule>().unwrap_err().contains("'Funday' is not a day"));
         assert!("weekdays".parse::<Schedule>().is_err());
     }
 

@@ -2,8 +2,7 @@
 //! the header, required values, dates, statuses, numbers. Problems name their line and column.
 
 use crate::app::import::{
-    AssignmentRow, AttendanceRow, ClosureRow, EnrollmentRow, LoginRow, Problems, ProgramRow,
-    StudentRow, UserRow,
+    AssignmentRow, AttendanceRow, ClosureRow, EnrollmentRow, LoginRow, Problems, ProgramRow, StudentRow, UserRow,
 };
 use crate::app::{AppError, ImportBatch, ImportKind, Progress};
 use crate::domain::{Schedule, parse_date};
@@ -15,25 +14,12 @@ use std::str::FromStr;
 /// The columns of each kind, required first; SPEC "Importing data".
 fn columns(kind: ImportKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
-        ImportKind::Programs => (
-            &["program_id", "name", "schedule", "start_date"],
-            &["end_date"],
-        ),
+        ImportKind::Programs => (&["program_id", "name", "schedule", "start_date"], &["end_date"]),
         ImportKind::Closures => (&["program_id", "date"], &["reason"]),
-        ImportKind::Students => (
-            &["student_id", "first_name", "last_name"],
-            &["email", "phone"],
-        ),
-        ImportKind::Enrollments => (
-            &[
-                "enrollment_id",
-                "student_id",
-                "program_id",
-                "start_date",
-                "status",
-            ],
-            &["end_date"],
-        ),
+        ImportKind::Students => (&["student_id", "first_name", "last_name"], &["email", "phone"]),
+        ImportKind::Enrollments => {
+            (&["enrollment_id", "student_id", "program_id", "start_date", "status"], &["end_date"])
+        }
         ImportKind::Users => (&["login", "name", "role"], &["email", "onboarded"]),
         ImportKind::Assignments => (&["login", "student_id"], &[]),
         ImportKind::Attendance => (&["student_id", "program_id", "date", "status"], &["hours"]),
@@ -51,39 +37,22 @@ pub fn expected_columns(kind: ImportKind) -> String {
     text
 }
 
-fn check_header(
-    kind: ImportKind,
-    header: &csv::StringRecord,
-) -> Result<HashMap<&'static str, usize>, AppError> {
+fn check_header(kind: ImportKind, header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, AppError> {
     let (required, optional) = columns(kind);
     let expected = || format!("expected columns for {kind}: {}", expected_columns(kind));
     let mut index = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
         let Some(known) = required.iter().chain(optional).find(|c| **c == name) else {
-            return Err(AppError::Invalid(format!(
-                "line 1: unknown column '{name}'; {}",
-                expected()
-            )));
+            return Err(AppError::Invalid(format!("line 1: unknown column '{name}'; {}", expected())));
         };
         if index.insert(*known, i).is_some() {
-            return Err(AppError::Invalid(format!(
-                "line 1: column '{name}' appears twice; {}",
-                expected()
-            )));
+            return Err(AppError::Invalid(format!("line 1: column '{name}' appears twice; {}", expected())));
         }
     }
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|c| !index.contains_key(c))
-        .collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|c| !index.contains_key(c)).collect();
     if !missing.is_empty() {
-        return Err(AppError::Invalid(format!(
-            "line 1: missing column {}; {}",
-            missing.join(", "),
-            expected()
-        )));
+        return Err(AppError::Invalid(format!("line 1: missing column {}; {}", missing.join(", "), expected())));
     }
     Ok(index)
 }
@@ -98,16 +67,11 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn raw(&self, column: &str) -> &str {
-        self.index
-            .get(column)
-            .and_then(|i| self.record.get(*i))
-            .map_or("", str::trim)
+        self.index.get(column).and_then(|i| self.record.get(*i)).map_or("", str::trim)
     }
 
     fn optional(&mut self, column: &str) -> Option<String> {
-        Some(self.raw(column))
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        Some(self.raw(column)).filter(|v| !v.is_empty()).map(str::to_string)
     }
 
     fn required(&mut self, column: &str) -> Option<String> {
@@ -118,28 +82,15 @@ impl Fields<'_> {
         value
     }
 
-    fn parsed<T>(
-        &mut self,
-        column: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
+    fn parsed<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
         let text = self.required(column)?;
-        parse(&text)
-            .map_err(|e| self.problems.add(self.line, Some(column), e))
-            .ok()
+        parse(&text).map_err(|e| self.problems.add(self.line, Some(column), e)).ok()
     }
 
-    fn optional_parsed<T>(
-        &mut self,
-        column: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<Option<T>> {
+    fn optional_parsed<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<Option<T>> {
         match self.optional(column) {
             None => Some(None),
-            Some(text) => parse(&text)
-                .map(Some)
-                .map_err(|e| self.problems.add(self.line, Some(column), e))
-                .ok(),
+            Some(text) => parse(&text).map(Some).map_err(|e| self.problems.add(self.line, Some(column), e)).ok(),
         }
     }
 
@@ -157,11 +108,7 @@ impl Fields<'_> {
         let end = self.optional_parsed("end_date", parse_date);
         match (start, end) {
             (Some(start), Some(Some(end))) if end < start => {
-                self.problems.add(
-                    self.line,
-                    Some("end_date"),
-                    format!("{end} is before start_date {start}"),
-                );
+                self.problems.add(self.line, Some("end_date"), format!("{end} is before start_date {start}"));
                 None
             }
             (Some(start), Some(end)) => Some((start, end)),
@@ -171,17 +118,8 @@ impl Fields<'_> {
 }
 
 fn parse_hours(text: &str) -> Result<f64, String> {
-    let hours: f64 = text
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of hours"))?;
-    if !(0.0..=24.0).contains(&hours) {
-        return Err(format!("{hours} hours is outside 0 to 24"));
-    }
-    if (hours * 4.0).fract() != 0.0 {
-        return Err(format!(
-            "{hours} hours is not in quarter-hour steps (e.g. 7.25, 7.5)"
-        ));
-    }
+    let hours: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of hours"))?;
+    crate::domain::records::check_hours(hours)?;
     Ok(hours)
 }
 
@@ -209,20 +147,10 @@ fn check_with(check: fn(&str) -> Result<(), String>) -> impl Fn(&str) -> Result<
 
 /// Reads a whole import file. Form problems are collected (up to 20 shown) and returned
 /// together; an unreadable header stops at once.
-pub fn read(
-    kind: ImportKind,
-    input: impl Read,
-    size: u64,
-    progress: &dyn Progress,
-) -> Result<ImportBatch, AppError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::None)
-        .from_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|e| AppError::Invalid(format!("line 1: cannot read the header: {e}")))?
-        .clone();
+pub fn read(kind: ImportKind, input: impl Read, size: u64, progress: &dyn Progress) -> Result<ImportBatch, AppError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(input);
+    let header =
+        reader.headers().map_err(|e| AppError::Invalid(format!("line 1: cannot read the header: {e}")))?.clone();
     let index = check_header(kind, &header)?;
     let mut problems = Problems::default();
     let mut batch = match kind {
@@ -260,23 +188,10 @@ pub fn read(
             continue;
         }
         if record.len() != header.len() {
-            problems.add(
-                line,
-                None,
-                format!(
-                    "has {} fields, the header has {}",
-                    record.len(),
-                    header.len()
-                ),
-            );
+            problems.add(line, None, format!("has {} fields, the header has {}", record.len(), header.len()));
             continue;
         }
-        let mut f = Fields {
-            record: &record,
-            index: &index,
-            line,
-            problems: &mut problems,
-        };
+        let mut f = Fields { record: &record, index: &index, line, problems: &mut problems };
         push_row(&mut batch, &mut f);
         let at = record.position().map_or(0, |p| p.byte());
         if at - reported > 1 << 20 {
@@ -294,62 +209,30 @@ fn push_row(batch: &mut ImportBatch, f: &mut Fields) {
     let line = f.line;
     match batch {
         ImportBatch::Programs(rows) => {
-            let (id, name, schedule, dates) = (
-                f.required("program_id"),
-                f.required("name"),
-                f.parsed("schedule", parse_schedule),
-                f.date_range(),
-            );
+            let (id, name, schedule, dates) =
+                (f.required("program_id"), f.required("name"), f.parsed("schedule", parse_schedule), f.date_range());
             if let (Some(program_id), Some(name), Some(schedule), Some((start_date, end_date))) =
                 (id, name, schedule, dates)
             {
-                rows.push(ProgramRow {
-                    line,
-                    program_id,
-                    name,
-                    schedule,
-                    start_date,
-                    end_date,
-                });
+                rows.push(ProgramRow { line, program_id, name, schedule, start_date, end_date });
             }
         }
         ImportBatch::Closures(rows) => {
             let (id, date) = (f.required("program_id"), f.date("date"));
             if let (Some(program_id), Some(date)) = (id, date) {
-                rows.push(ClosureRow {
-                    line,
-                    program_id,
-                    date,
-                    reason: f.optional("reason"),
-                });
+                rows.push(ClosureRow { line, program_id, date, reason: f.optional("reason") });
             }
         }
         ImportBatch::Students(rows) => {
-            let (id, first, last) = (
-                f.required("student_id"),
-                f.required("first_name"),
-                f.required("last_name"),
-            );
+            let (id, first, last) = (f.required("student_id"), f.required("first_name"), f.required("last_name"));
             let email = f.optional_parsed("email", check_with(crate::domain::records::check_email));
-            if let (Some(student_id), Some(first_name), Some(last_name), Some(email)) =
-                (id, first, last, email)
-            {
-                rows.push(StudentRow {
-                    line,
-                    student_id,
-                    first_name,
-                    last_name,
-                    email,
-                    phone: f.optional("phone"),
-                });
+            if let (Some(student_id), Some(first_name), Some(last_name), Some(email)) = (id, first, last, email) {
+                rows.push(StudentRow { line, student_id, first_name, last_name, email, phone: f.optional("phone") });
             }
         }
         ImportBatch::Enrollments(rows) => {
-            let (id, student, program) = (
-                f.required("enrollment_id"),
-                f.required("student_id"),
-                f.required("program_id"),
-            );
+            let (id, student, program) =
+                (f.required("enrollment_id"), f.required("student_id"), f.required("program_id"));
             let (dates, status) = (f.date_range(), f.value("status"));
             if let (
                 Some(enrollment_id),
@@ -359,15 +242,7 @@ fn push_row(batch: &mut ImportBatch, f: &mut Fields) {
                 Some(status),
             ) = (id, student, program, dates, status)
             {
-                rows.push(EnrollmentRow {
-                    line,
-                    enrollment_id,
-                    student_id,
-                    program_id,
-                    start_date,
-                    end_date,
-                    status,
-                });
+                rows.push(EnrollmentRow { line, enrollment_id, student_id, program_id, start_date, end_date, status });
             }
         }
         ImportBatch::Users(rows) => {
@@ -378,55 +253,26 @@ fn push_row(batch: &mut ImportBatch, f: &mut Fields) {
             if let (Some(login), Some(name), Some(role), Some(email), Some(onboarded)) =
                 (login, name, role, email, onboarded)
             {
-                rows.push(UserRow {
-                    line,
-                    login,
-                    name,
-                    role,
-                    email,
-                    onboarded: onboarded.unwrap_or(false),
-                });
+                rows.push(UserRow { line, login, name, role, email, onboarded: onboarded.unwrap_or(false) });
             }
         }
         ImportBatch::Assignments(rows) => {
-            if let (Some(login), Some(student_id)) = (f.required("login"), f.required("student_id"))
-            {
-                rows.push(AssignmentRow {
-                    line,
-                    login,
-                    student_id,
-                });
+            if let (Some(login), Some(student_id)) = (f.required("login"), f.required("student_id")) {
+                rows.push(AssignmentRow { line, login, student_id });
             }
         }
         ImportBatch::Attendance(rows) => {
-            let (student, program, date) = (
-                f.required("student_id"),
-                f.required("program_id"),
-                f.date("date"),
-            );
+            let (student, program, date) = (f.required("student_id"), f.required("program_id"), f.date("date"));
             let (status, hours) = (f.value("status"), f.optional_parsed("hours", parse_hours));
             if let (Some(student_id), Some(program_id), Some(date), Some(status), Some(hours)) =
                 (student, program, date, status, hours)
             {
-                rows.push(AttendanceRow {
-                    line,
-                    student_id,
-                    program_id,
-                    date,
-                    status,
-                    hours,
-                });
+                rows.push(AttendanceRow { line, student_id, program_id, date, status, hours });
             }
         }
         ImportBatch::Logins(rows) => {
-            if let (Some(student_id), Some(at)) =
-                (f.required("student_id"), f.parsed("at", parse_timestamp))
-            {
-                rows.push(LoginRow {
-                    line,
-                    student_id,
-                    at,
-                });
+            if let (Some(student_id), Some(at)) = (f.required("student_id"), f.parsed("at", parse_timestamp)) {
+                rows.push(LoginRow { line, student_id, at });
             }
         }
     }
@@ -450,14 +296,9 @@ mod tests {
 
     #[test]
     fn columns_may_come_in_any_order() {
-        let batch = read_text(
-            ImportKind::Attendance,
-            "date,status,program_id,student_id\n2026-03-02,present,P1,S1\n",
-        )
-        .unwrap();
-        let ImportBatch::Attendance(rows) = batch else {
-            panic!()
-        };
+        let batch =
+            read_text(ImportKind::Attendance, "date,status,program_id,student_id\n2026-03-02,present,P1,S1\n").unwrap();
+        let ImportBatch::Attendance(rows) = batch else { panic!() };
         assert_eq!(rows[0].student_id, "S1");
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[0].hours, None);
@@ -465,21 +306,11 @@ mod tests {
 
     #[test]
     fn header_errors_list_the_expected_columns() {
-        let err = read_text(ImportKind::Logins, "student_id,when\n")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "line 1: unknown column 'when'; expected columns for logins: student_id,at"
-        );
-        let err = read_text(ImportKind::Programs, "program_id,name\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_text(ImportKind::Logins, "student_id,when\n").unwrap_err().to_string();
+        assert_eq!(err, "line 1: unknown column 'when'; expected columns for logins: student_id,at");
+        let err = read_text(ImportKind::Programs, "program_id,name\n").unwrap_err().to_string();
         assert!(err.contains("missing column schedule, start_date"), "{err}");
-        assert!(
-            err.contains("program_id,name,schedule,start_date[,end_date]"),
-            "{err}"
-        );
+        assert!(err.contains("program_id,name,schedule,start_date[,end_date]"), "{err}");
     }
 
     #[test]
@@ -517,10 +348,7 @@ mod tests {
         ));
         assert_eq!(
             found,
-            vec![
-                "line 2: has 2 fields, the header has 4",
-                "line 3, column onboarded: 'maybe' is not true or false"
-            ]
+            vec!["line 2: has 2 fields, the header has 4", "line 3, column onboarded: 'maybe' is not true or false"]
         );
     }
 

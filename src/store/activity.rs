@@ -8,17 +8,16 @@ const BULK_CACHE_KIB: i64 = -65_536;
 /// SQLite's default page cache.
 const DEFAULT_CACHE_KIB: i64 = -2_000;
 
-/// Runs `load`, which writes many attendance rows, with the by-date index set aside and rebuilt
-/// once afterwards (a sort is several times cheaper than millions of scattered index inserts)
-/// and a larger page cache. Call inside the transaction that does the writing.
-pub fn bulk_load<T, E: From<rusqlite::Error>>(
-    conn: &Connection,
-    load: impl FnOnce() -> Result<T, E>,
-) -> Result<T, E> {
+/// Runs `load`, which writes many attendance rows and logins, with the by-date indexes set aside
+/// and rebuilt once afterwards (a sort is several times cheaper than millions of scattered index
+/// inserts) and a larger page cache. Call inside the transaction that does the writing.
+pub fn bulk_load<T, E: From<rusqlite::Error>>(conn: &Connection, load: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
-    conn.execute_batch("DROP INDEX attendance_date")?;
+    conn.execute_batch("DROP INDEX attendance_date; DROP INDEX login_events_at;")?;
     let loaded = load()?;
-    conn.execute_batch("CREATE INDEX attendance_date ON attendance(date)")?;
+    conn.execute_batch(
+        "CREATE INDEX attendance_date ON attendance(date); CREATE INDEX login_events_at ON login_events(at);",
+    )?;
     conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
     Ok(loaded)
 }
@@ -29,6 +28,7 @@ pub struct AttendanceRecord<'a> {
     pub date: &'a str,
     pub status: &'a str,
     pub hours: Option<f64>,
+    pub note: Option<&'a str>,
     pub logged_by: &'a str,
     pub logged_at: &'a str,
 }
@@ -45,23 +45,31 @@ pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord) -> Result<bool
              verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL
          WHERE status IS NOT excluded.status OR hours IS NOT excluded.hours",
     )?;
-    let changed = stmt.execute(params![
-        a.student,
-        a.program,
-        a.date,
-        a.status,
-        a.hours,
-        a.logged_by,
-        a.logged_at
-    ])?;
+    let changed = stmt.execute(params![a.student, a.program, a.date, a.status, a.hours, a.logged_by, a.logged_at])?;
     Ok(changed > 0)
+}
+
+/// The record for (student, program, date) as it stands: status, hours, verification.
+pub fn attendance_on(
+    conn: &Connection,
+    student: i64,
+    program: i64,
+    date: chrono::NaiveDate,
+) -> Result<Option<(String, Option<f64>, String)>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT status, hours, verification FROM attendance WHERE student = ?1 AND program = ?2 AND date = ?3",
+            params![student, program, date],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
 }
 
 /// Records a login; the same student and instant twice is one login.
 pub fn insert_login(conn: &Connection, student: i64, at: &str) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO login_events (student, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO login_events (student, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
     Ok(stmt.execute(params![student, at])? > 0)
 }
 
@@ -76,9 +84,9 @@ pub struct SettledAttendance<'a> {
 
 pub fn insert_settled_attendance(conn: &Connection, s: &SettledAttendance) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO attendance (student, program, date, status, hours, logged_by, logged_at,
+        "INSERT INTO attendance (student, program, date, status, hours, note, logged_by, logged_at,
                                  verification, verified_by, verified_at, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     let a = &s.record;
     stmt.execute(params![
@@ -87,6 +95,7 @@ pub fn insert_settled_attendance(conn: &Connection, s: &SettledAttendance) -> Re
         a.date,
         a.status,
         a.hours,
+        a.note,
         a.logged_by,
         a.logged_at,
         s.verification,

@@ -33,11 +33,7 @@ pub struct Change<'a> {
 /// with `BEGIN IMMEDIATE` so that no other writer can take the same sequence number.
 pub fn append(conn: &Connection, origin: &Origin, at: &str, change: Change) -> Result<i64> {
     let last: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
     let entry = AuditEntry {
@@ -84,7 +80,8 @@ pub fn append(conn: &Connection, origin: &Origin, at: &str, change: Change) -> R
     Ok(entry.seq)
 }
 
-const ENTRY_COLUMNS: &str = "seq, at, actor, acting_as, action, entity, entity_id, change, host, client, version, prev_hash, hash";
+const ENTRY_COLUMNS: &str =
+    "seq, at, actor, acting_as, action, entity, entity_id, change, host, client, version, prev_hash, hash";
 
 fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
@@ -106,28 +103,18 @@ fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
 
 /// Up to `limit` entries with `seq` above `after`, oldest first.
 pub fn list(conn: &Connection, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-    ))?;
-    let entries = stmt
-        .query_map(params![after, limit as i64], entry_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+    let entries = stmt.query_map(params![after, limit as i64], entry_from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(entries)
 }
 
 /// Walks the whole chain in order. `Ok(Ok(n))`: n entries, all whole.
 pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, ChainBreak>> {
-    let head: Option<String> = conn
-        .query_row(
-            "SELECT value FROM job_state WHERE key = 'audit_head'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let head: Option<String> =
+        conn.query_row("SELECT value FROM job_state WHERE key = 'audit_head'", [], |r| r.get(0)).optional()?;
     let mut verifier = ChainVerifier::new(head.and_then(|h| h.parse().ok()));
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq"
-    ))?;
+    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq"))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         if let Err(broken) = verifier.check(&entry_from_row(row)?) {

@@ -4,7 +4,9 @@
 //! rows about their assigned students, admins get everything. No other module knows SQL.
 
 pub mod activity;
+pub mod alerts;
 pub mod audit;
+pub mod engine;
 pub mod partners;
 pub mod roster;
 pub mod users;
@@ -16,7 +18,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 /// The schema, one file per version, applied in order, each in its own transaction.
-const MIGRATION_FILES: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATION_FILES: &[&str] =
+    &[include_str!("../../migrations/0001_init.sql"), include_str!("../../migrations/0002_alert_engine.sql")];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(MIGRATION_FILES.iter().map(|sql| M::up(sql)).collect()));
@@ -32,11 +35,7 @@ pub enum StoreError {
         "{} was written by a newer muster (schema version {found}; this muster knows up to {known}): \
          install the newer muster; the file was left untouched", path.display()
     )]
-    TooNew {
-        path: PathBuf,
-        found: usize,
-        known: usize,
-    },
+    TooNew { path: PathBuf, found: usize, known: usize },
     #[error("{0} not found")]
     NotFound(String),
     #[error("permission denied: {0}")]
@@ -46,10 +45,7 @@ pub enum StoreError {
     #[error("could not bring the schema up to date: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -78,20 +74,14 @@ impl Store {
         }
         let mut conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
         // Look at the schema version before anything can write to the file: a database from
         // a newer muster must stay byte-for-byte as it was.
         let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let found = usize::try_from(found).unwrap_or(usize::MAX);
         if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: path.to_path_buf(),
-                found,
-                known: SCHEMA_VERSION,
-            });
+            return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
         }
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
@@ -100,10 +90,7 @@ impl Store {
         for version in found + 1..=SCHEMA_VERSION {
             MIGRATIONS.to_version(&mut conn, version)?;
         }
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
+        Ok(Store { conn, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -121,26 +108,11 @@ impl Store {
 
 fn create_private_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let io_err = |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(dir) = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-    {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_err)?;
+    let io_err = |source| StoreError::Io { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io_err)?;
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_err)?;
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err)?;
     Ok(())
 }
 
@@ -153,27 +125,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/m.db");
         let store = Store::open(&path, OpenMode::CreateIfMissing).unwrap();
-        let version: i64 = store
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = store.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version as usize, SCHEMA_VERSION);
         MIGRATIONS.validate().unwrap();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
     fn a_missing_file_is_not_created_unless_asked() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("none.db");
-        assert!(matches!(
-            Store::open(&path, OpenMode::Existing),
-            Err(StoreError::Missing(_))
-        ));
+        assert!(matches!(Store::open(&path, OpenMode::Existing), Err(StoreError::Missing(_))));
         assert!(!path.exists());
     }
 }

@@ -54,9 +54,5 @@ pub fn submit_payroll(conn: &Connection, p: &PayrollSubmission) -> Result<i64> {
             p.submitted_at
         ],
     )?;
-    Ok(conn.query_row(
-        "SELECT id FROM payroll_profiles WHERE login = ?1",
-        [p.login],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT id FROM payroll_profiles WHERE login = ?1", [p.login], |r| r.get(0))?)
 }

@@ -70,12 +70,7 @@ fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<StudentSummary> {
 }
 
 /// One page of the students `viewer` may see, in `student_id` order, after `after`.
-pub fn list_students(
-    conn: &Connection,
-    viewer: &User,
-    after: &str,
-    limit: usize,
-) -> Result<Vec<StudentSummary>> {
+pub fn list_students(conn: &Connection, viewer: &User, after: &str, limit: usize) -> Result<Vec<StudentSummary>> {
     // Partners start from their assignments, so a page costs the same however many students
     // the organisation has.
     let from = if viewer.role.is_partner() {
@@ -94,13 +89,8 @@ pub fn list_students(
 /// The internal key of a student `viewer` may see: `NotFound` if there is no such student,
 /// `Denied` if there is but it is not assigned to the viewer.
 pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Result<i64> {
-    let key: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM students WHERE student_id = ?1",
-            [student_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let key: Option<i64> =
+        conn.query_row("SELECT id FROM students WHERE student_id = ?1", [student_id], |r| r.get(0)).optional()?;
     let key = key.ok_or_else(|| StoreError::NotFound(format!("student '{student_id}'")))?;
     if viewer.role.is_partner() {
         let assigned: bool = conn.query_row(
@@ -109,10 +99,7 @@ pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Re
             |r| r.get(0),
         )?;
         if !assigned {
-            return Err(StoreError::Denied(format!(
-                "student '{student_id}' is not assigned to {}",
-                viewer.login
-            )));
+            return Err(StoreError::Denied(format!("student '{student_id}' is not assigned to {}", viewer.login)));
         }
     }
     Ok(key)
@@ -120,11 +107,8 @@ pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Re
 
 pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Result<StudentDetail> {
     let key = visible_student(conn, viewer, student_id)?;
-    let summary = conn.query_row(
-        &format!("{SUMMARY_SELECT} FROM students s WHERE s.id = ?1"),
-        [key],
-        summary_from_row,
-    )?;
+    let summary =
+        conn.query_row(&format!("{SUMMARY_SELECT} FROM students s WHERE s.id = ?1"), [key], summary_from_row)?;
     let mut stmt = conn.prepare(
         "SELECT e.enrollment_id, p.program_id, p.name, p.schedule, e.start_date, e.end_date, e.status
            FROM enrollments e JOIN programs p ON p.id = e.program
@@ -143,11 +127,7 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let last_login = conn.query_row(
-        "SELECT max(at) FROM login_events WHERE student = ?1",
-        [key],
-        |r| r.get(0),
-    )?;
+    let last_login = conn.query_row("SELECT max(at) FROM login_events WHERE student = ?1", [key], |r| r.get(0))?;
     let (last_attendance, days_present, days_absent, days_excused, hours_logged) = conn.query_row(
         "SELECT max(date), count(*) FILTER (WHERE status = 'present'),
                 count(*) FILTER (WHERE status = 'absent'), count(*) FILTER (WHERE status = 'excused'),
@@ -175,9 +155,7 @@ pub fn keys(conn: &Connection, table: KeyedTable) -> Result<HashMap<String, i64>
         KeyedTable::Students => "SELECT student_id, id FROM students",
     };
     let mut stmt = conn.prepare(sql)?;
-    let map = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let map = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(map)
 }
 
@@ -189,12 +167,9 @@ pub enum KeyedTable {
 
 /// Every (student, program) pair that has an enrollment, with the earliest start date.
 pub fn enrolled_pairs(conn: &Connection) -> Result<HashMap<(i64, i64), NaiveDate>> {
-    let mut stmt = conn.prepare(
-        "SELECT student, program, min(start_date) FROM enrollments GROUP BY student, program",
-    )?;
-    let map = stmt
-        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt =
+        conn.prepare("SELECT student, program, min(start_date) FROM enrollments GROUP BY student, program")?;
+    let map = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(map)
 }
 
@@ -214,21 +189,10 @@ pub fn upsert_program(conn: &Connection, p: &ProgramRecord) -> Result<bool> {
          WHERE name IS NOT excluded.name OR schedule IS NOT excluded.schedule
             OR start_date IS NOT excluded.start_date OR end_date IS NOT excluded.end_date",
     )?;
-    Ok(stmt.execute(params![
-        p.program_id,
-        p.name,
-        p.schedule,
-        p.start_date,
-        p.end_date
-    ])? > 0)
+    Ok(stmt.execute(params![p.program_id, p.name, p.schedule, p.start_date, p.end_date])? > 0)
 }
 
-pub fn upsert_closure(
-    conn: &Connection,
-    program: i64,
-    date: &str,
-    reason: Option<&str>,
-) -> Result<bool> {
+pub fn upsert_closure(conn: &Connection, program: i64, date: &str, reason: Option<&str>) -> Result<bool> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO program_closures (program, date, reason) VALUES (?1, ?2, ?3)
          ON CONFLICT (program, date) DO UPDATE SET reason = excluded.reason
@@ -253,13 +217,7 @@ pub fn upsert_student(conn: &Connection, s: &StudentRecord) -> Result<bool> {
          WHERE first_name IS NOT excluded.first_name OR last_name IS NOT excluded.last_name
             OR email IS NOT excluded.email OR phone IS NOT excluded.phone",
     )?;
-    Ok(stmt.execute(params![
-        s.student_id,
-        s.first_name,
-        s.last_name,
-        s.email,
-        s.phone
-    ])? > 0)
+    Ok(stmt.execute(params![s.student_id, s.first_name, s.last_name, s.email, s.phone])? > 0)
 }
 
 pub struct EnrollmentRecord<'a> {
@@ -281,30 +239,35 @@ pub fn upsert_enrollment(conn: &Connection, e: &EnrollmentRecord) -> Result<bool
             OR start_date IS NOT excluded.start_date OR end_date IS NOT excluded.end_date
             OR status IS NOT excluded.status",
     )?;
-    Ok(stmt.execute(params![
-        e.enrollment_id,
-        e.student,
-        e.program,
-        e.start_date,
-        e.end_date,
-        e.status
-    ])? > 0)
+    Ok(stmt.execute(params![e.enrollment_id, e.student, e.program, e.start_date, e.end_date, e.status])? > 0)
+}
+
+pub fn program_key(conn: &Connection, program_id: &str) -> Result<i64> {
+    conn.query_row("SELECT id FROM programs WHERE program_id = ?1", [program_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("program '{program_id}'")))
+}
+
+/// When the student's first enrollment in the program starts, if they have one.
+pub fn enrollment_start(conn: &Connection, student: i64, program: i64) -> Result<Option<NaiveDate>> {
+    Ok(conn.query_row(
+        "SELECT min(start_date) FROM enrollments WHERE student = ?1 AND program = ?2",
+        params![student, program],
+        |r| r.get(0),
+    )?)
 }
 
 /// The enrollment an ID names, if any: (student key, program key).
 pub fn enrollment_owner(conn: &Connection, enrollment_id: &str) -> Result<Option<(i64, i64)>> {
     Ok(conn
-        .query_row(
-            "SELECT student, program FROM enrollments WHERE enrollment_id = ?1",
-            [enrollment_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT student, program FROM enrollments WHERE enrollment_id = ?1", [enrollment_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?)
 }
 
 pub fn insert_assignment(conn: &Connection, login: &str, student: i64) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO student_assignments (login, student) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO student_assignments (login, student) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
     Ok(stmt.execute(params![login, student])? > 0)
 }

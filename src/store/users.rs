@@ -9,9 +9,9 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     Ok(User {
         login: row.get(0)?,
         name: row.get(1)?,
-        role: role.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-        })?,
+        role: role
+            .parse()
+            .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into()))?,
         email: row.get(3)?,
         onboarding_waived: row.get(4)?,
     })
@@ -31,12 +31,9 @@ pub fn get(conn: &Connection, login: &str) -> Result<Option<User>> {
 /// Admins see every user; a partner sees only themselves.
 pub fn list(conn: &Connection, viewer: &User) -> Result<Vec<User>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let sql =
-        format!("SELECT {USER_COLUMNS} FROM users WHERE ?1 IS NULL OR login = ?1 ORDER BY login");
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE ?1 IS NULL OR login = ?1 ORDER BY login");
     let mut stmt = conn.prepare(&sql)?;
-    let users = stmt
-        .query_map([scope], user_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
+    let users = stmt.query_map([scope], user_from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(users)
 }
 
@@ -52,14 +49,8 @@ pub fn upsert(conn: &Connection, user: &User, now: &str) -> Result<bool> {
          WHERE name IS NOT excluded.name OR role IS NOT excluded.role
             OR email IS NOT excluded.email OR onboarding_waived < excluded.onboarding_waived",
     )?;
-    let changed = stmt.execute(params![
-        user.login,
-        user.name,
-        user.role.as_str(),
-        user.email,
-        user.onboarding_waived,
-        now
-    ])?;
+    let changed =
+        stmt.execute(params![user.login, user.name, user.role.as_str(), user.email, user.onboarding_waived, now])?;
     Ok(changed > 0)
 }
 
@@ -70,13 +61,8 @@ pub fn onboarding_complete(conn: &Connection, user: &User) -> Result<bool> {
     if !user.role.is_partner() || user.onboarding_waived {
         return Ok(true);
     }
-    let role: Option<String> = conn
-        .query_row(
-            "SELECT role FROM partner_profiles WHERE login = ?1",
-            [&user.login],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let role: Option<String> =
+        conn.query_row("SELECT role FROM partner_profiles WHERE login = ?1", [&user.login], |r| r.get(0)).optional()?;
     let Some(role) = role else { return Ok(false) };
     let missing: i64 = conn.query_row(
         "SELECT
@@ -103,8 +89,6 @@ pub fn who_may_see(conn: &Connection, student: i64) -> Result<Vec<String>> {
         "SELECT login FROM users WHERE role = 'admin'
          UNION SELECT login FROM student_assignments WHERE student = ?1 ORDER BY 1",
     )?;
-    let logins = stmt
-        .query_map([student], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let logins = stmt.query_map([student], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(logins)
 }

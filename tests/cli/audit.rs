@@ -4,10 +4,7 @@ use crate::harness::organisation;
 
 fn tampered(sql: &str) -> String {
     let env = organisation();
-    assert!(
-        env.ok(&["audit", "verify"])
-            .contains("audit log is whole: 9 entries")
-    );
+    assert!(env.ok(&["audit", "verify"]).contains("audit log is whole: 9 entries"));
     env.sql().execute_batch(sql).unwrap();
     env.fails(1, &["audit", "verify"])
 }
@@ -16,10 +13,7 @@ fn tampered(sql: &str) -> String {
 fn an_untouched_log_verifies() {
     let env = organisation();
     let out = env.ok(&["audit", "verify"]);
-    assert!(
-        out.contains("whole: 9 entries"),
-        "bootstrap + 8 imports: {out}"
-    );
+    assert!(out.contains("whole: 9 entries"), "bootstrap + 8 imports: {out}");
 }
 
 #[test]
@@ -33,10 +27,7 @@ fn a_deleted_entry_is_named() {
     let err = tampered("DELETE FROM audit_log WHERE seq = 5");
     assert!(err.contains("audit entry 5 was removed"), "{err}");
     let err = tampered("DELETE FROM audit_log WHERE seq = 9");
-    assert!(
-        err.contains("audit entries 9 to 9 were removed from the end"),
-        "{err}"
-    );
+    assert!(err.contains("audit entries 9 to 9 were removed from the end"), "{err}");
 }
 
 #[test]
@@ -64,17 +55,11 @@ fn every_entry_records_who_where_and_what() {
     assert_eq!(first["client"], "local");
     assert_eq!(first["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(first["prev_hash"].as_str().unwrap().len(), 64);
-    let change: serde_json::Value =
-        serde_json::from_str(first["change"].as_str().unwrap()).unwrap();
+    let change: serde_json::Value = serde_json::from_str(first["change"].as_str().unwrap()).unwrap();
     assert_eq!(change["before"], serde_json::Value::Null);
     assert_eq!(change["after"]["role"], "admin");
     assert_eq!(entries[1]["prev_hash"], first["hash"]);
     let limited = env.json(&["audit", "list", "--after", "3", "--limit", "2"]);
-    let seqs: Vec<i64> = limited
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_i64().unwrap())
-        .collect();
+    let seqs: Vec<i64> = limited.as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![4, 5]);
 }

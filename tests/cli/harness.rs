@@ -52,22 +52,14 @@ impl Env {
     /// Runs a command that must succeed; returns its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         let ran = self.run(args);
-        assert_eq!(
-            ran.code, 0,
-            "muster {args:?} failed:\n{}{}",
-            ran.stdout, ran.stderr
-        );
+        assert_eq!(ran.code, 0, "muster {args:?} failed:\n{}{}", ran.stdout, ran.stderr);
         ran.stdout
     }
 
     /// Runs a command that must fail with `code`; returns its standard error.
     pub fn fails(&self, code: i32, args: &[&str]) -> String {
         let ran = self.run(args);
-        assert_eq!(
-            ran.code, code,
-            "muster {args:?} should exit {code}:\n{}{}",
-            ran.stdout, ran.stderr
-        );
+        assert_eq!(ran.code, code, "muster {args:?} should exit {code}:\n{}{}", ran.stdout, ran.stderr);
         ran.stderr
     }
 
@@ -109,9 +101,7 @@ impl Env {
             let width = stmt.column_count();
             let mut rows = stmt.query([]).unwrap();
             while let Some(row) = rows.next().unwrap() {
-                let values: Vec<String> = (0..width)
-                    .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-                    .collect();
+                let values: Vec<String> = (0..width).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
                 out.push_str(&format!("{table}: {}\n", values.join("|")));
             }
         }
@@ -119,17 +109,13 @@ impl Env {
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.sql()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+        self.sql().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
     }
 }
 
 /// The login of the account running the tests, which becomes each fresh database's admin.
 pub fn me() -> String {
-    muster::app::identity::os_account()
-        .expect("test account")
-        .login
+    muster::app::identity::os_account().expect("test account").login
 }
 
 pub const PROGRAMS: &str = "program_id,name,schedule,start_date,end_date\n\
@@ -144,8 +130,7 @@ E4,S4,P2,2026-01-05,2026-03-01,withdrawn\n";
 pub const USERS: &str = "login,name,role,email,onboarded\n\
 ws_01,Wanda Site,worksite,ws1@example.org,true\nws_02,Walt Late,worksite,,false\n\
 sc_01,Sam Coord,site_coordinator,,true\nadmin2,Ada Min,admin,,\n";
-pub const ASSIGNMENTS: &str =
-    "login,student_id\nws_01,S1\nws_01,S3\nsc_01,S1\nsc_01,S2\nws_02,S4\n";
+pub const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nws_01,S3\nsc_01,S1\nsc_01,S2\nws_02,S4\n";
 pub const ATTENDANCE: &str = "student_id,program_id,date,status,hours\n\
 S1,P1,2026-01-05,present,6.5\nS1,P1,2026-01-06,absent,\nS2,P1,2026-01-05,excused,\n";
 pub const LOGINS: &str = "student_id,at\nS1,2026-01-05T08:15:00Z\nS1,2026-01-06T08:15:00-05:00\n";

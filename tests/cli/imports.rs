@@ -12,11 +12,7 @@ fn every_kind_imports_and_a_second_import_changes_nothing() {
         let before = env.snapshot();
         let again = env.import(kind, contents);
         assert!(again.contains("nothing new"), "{kind}: {again}");
-        assert_eq!(
-            env.snapshot(),
-            before,
-            "re-importing {kind} changed the database"
-        );
+        assert_eq!(env.snapshot(), before, "re-importing {kind} changed the database");
     }
     assert_eq!(env.count("programs"), 2);
     assert_eq!(env.count("program_closures"), 1);
@@ -28,12 +24,8 @@ fn every_kind_imports_and_a_second_import_changes_nothing() {
     assert_eq!(env.count("login_events"), 2);
     // One audit entry per import that changed something, with its counts.
     let entries = env.json(&["audit", "list"]);
-    let imports: Vec<&serde_json::Value> = entries
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"].as_str().unwrap().starts_with("import."))
-        .collect();
+    let imports: Vec<&serde_json::Value> =
+        entries.as_array().unwrap().iter().filter(|e| e["action"].as_str().unwrap().starts_with("import.")).collect();
     assert_eq!(imports.len(), 8);
 }
 
@@ -50,55 +42,28 @@ fn changed_rows_are_updated_in_place() {
 #[test]
 fn logins_in_other_zones_are_stored_in_utc() {
     let env = organisation();
-    let at: String = env
-        .sql()
-        .query_row("SELECT max(at) FROM login_events", [], |r| r.get(0))
-        .unwrap();
+    let at: String = env.sql().query_row("SELECT max(at) FROM login_events", [], |r| r.get(0)).unwrap();
     assert_eq!(at, "2026-01-06T13:15:00Z");
 }
 
 /// (kind, file contents, what the error must say)
 const BAD_FILES: &[(&str, &str, &str)] = &[
     // missing column
-    (
-        "programs",
-        "program_id,name,start_date\nP9,X,2026-01-05\n",
-        "missing column schedule",
-    ),
+    ("programs", "program_id,name,start_date\nP9,X,2026-01-05\n", "missing column schedule"),
     ("closures", "program_id\nP1\n", "missing column date"),
-    (
-        "students",
-        "student_id,first_name\nS9,Al\n",
-        "missing column last_name",
-    ),
-    (
-        "enrollments",
-        "enrollment_id,student_id,program_id,start_date\nE9,S1,P1,2026-01-05\n",
-        "missing column status",
-    ),
+    ("students", "student_id,first_name\nS9,Al\n", "missing column last_name"),
+    ("enrollments", "enrollment_id,student_id,program_id,start_date\nE9,S1,P1,2026-01-05\n", "missing column status"),
     ("users", "login,name\nx_9,X\n", "missing column role"),
     ("assignments", "login\nws_01\n", "missing column student_id"),
-    (
-        "attendance",
-        "student_id,program_id,date\nS1,P1,2026-01-07\n",
-        "missing column status",
-    ),
-    (
-        "logins",
-        "student_id,when\nS1,2026-01-05T08:00:00Z\n",
-        "unknown column 'when'",
-    ),
+    ("attendance", "student_id,program_id,date\nS1,P1,2026-01-07\n", "missing column status"),
+    ("logins", "student_id,when\nS1,2026-01-05T08:00:00Z\n", "unknown column 'when'"),
     // bad date
     (
         "programs",
         "program_id,name,schedule,start_date\nP8,X,Mon-Fri,2026-01-05\nP9,X,Mon-Fri,5 Jan 2026\n",
         "line 3, column start_date",
     ),
-    (
-        "closures",
-        "program_id,date\nP1,2026-02-30\n",
-        "line 2, column date",
-    ),
+    ("closures", "program_id,date\nP1,2026-02-30\n", "line 2, column date"),
     (
         "enrollments",
         "enrollment_id,student_id,program_id,start_date,status\nE9,S1,P1,2026/01/05,active\n",
@@ -109,11 +74,7 @@ const BAD_FILES: &[(&str, &str, &str)] = &[
         "student_id,program_id,date,status\nS1,P1,2026-01-07,present\nS1,P1,yesterday,present\n",
         "line 3, column date",
     ),
-    (
-        "logins",
-        "student_id,at\nS1,2026-01-05 08:00\n",
-        "line 2, column at",
-    ),
+    ("logins", "student_id,at\nS1,2026-01-05 08:00\n", "line 2, column at"),
     // unknown status (or role)
     (
         "enrollments",
@@ -125,37 +86,17 @@ const BAD_FILES: &[(&str, &str, &str)] = &[
         "student_id,program_id,date,status\nS1,P1,2026-01-07,present\nS1,P1,2026-01-08,late\n",
         "line 3, column status: unknown attendance status 'late'",
     ),
-    (
-        "users",
-        "login,name,role\nx_9,X,teacher\n",
-        "line 2, column role: unknown role 'teacher'",
-    ),
-    (
-        "programs",
-        "program_id,name,schedule,start_date\nP9,X,Weekdays,2026-01-05\n",
-        "line 2, column schedule",
-    ),
+    ("users", "login,name,role\nx_9,X,teacher\n", "line 2, column role: unknown role 'teacher'"),
+    ("programs", "program_id,name,schedule,start_date\nP9,X,Weekdays,2026-01-05\n", "line 2, column schedule"),
     // unknown reference
-    (
-        "closures",
-        "program_id,date\nP1,2026-02-16\nP9,2026-02-16\n",
-        "line 3, column program_id: unknown program 'P9'",
-    ),
+    ("closures", "program_id,date\nP1,2026-02-16\nP9,2026-02-16\n", "line 3, column program_id: unknown program 'P9'"),
     (
         "enrollments",
         "enrollment_id,student_id,program_id,start_date,status\nE8,S1,P2,2026-01-05,active\nE9,S9,P1,2026-01-05,active\n",
         "line 3, column student_id: unknown student 'S9'",
     ),
-    (
-        "assignments",
-        "login,student_id\nws_01,S2\nnobody,S2\n",
-        "line 3, column login: unknown user 'nobody'",
-    ),
-    (
-        "assignments",
-        "login,student_id\nws_01,S9\n",
-        "line 2, column student_id: unknown student 'S9'",
-    ),
+    ("assignments", "login,student_id\nws_01,S2\nnobody,S2\n", "line 3, column login: unknown user 'nobody'"),
+    ("assignments", "login,student_id\nws_01,S9\n", "line 2, column student_id: unknown student 'S9'"),
     (
         "attendance",
         "student_id,program_id,date,status\nS9,P1,2026-01-07,present\n",
@@ -166,22 +107,14 @@ const BAD_FILES: &[(&str, &str, &str)] = &[
         "student_id,program_id,date,status\nS1,P2,2026-01-07,present\n",
         "line 2, column program_id: student 'S1' is not enrolled in program 'P2'",
     ),
-    (
-        "logins",
-        "student_id,at\nS9,2026-01-05T08:00:00Z\n",
-        "line 2, column student_id: unknown student 'S9'",
-    ),
+    ("logins", "student_id,at\nS9,2026-01-05T08:00:00Z\n", "line 2, column student_id: unknown student 'S9'"),
     // duplicate key
     (
         "programs",
         "program_id,name,schedule,start_date\nP7,X,daily,2026-01-05\nP7,Y,daily,2026-01-05\n",
         "line 3: duplicate program_id: already on line 2",
     ),
-    (
-        "closures",
-        "program_id,date\nP1,2026-02-16\nP1,2026-02-16\n",
-        "line 3: duplicate closure",
-    ),
+    ("closures", "program_id,date\nP1,2026-02-16\nP1,2026-02-16\n", "line 3: duplicate closure"),
     (
         "students",
         "student_id,first_name,last_name\nS7,A,B\nS8,C,D\nS7,E,F\n",
@@ -192,26 +125,14 @@ const BAD_FILES: &[(&str, &str, &str)] = &[
         "enrollment_id,student_id,program_id,start_date,status\nE9,S1,P1,2026-01-05,active\nE9,S2,P1,2026-01-05,active\n",
         "line 3: duplicate enrollment_id",
     ),
-    (
-        "users",
-        "login,name,role\nx_9,X,worksite\nx_9,Y,worksite\n",
-        "line 3: duplicate login",
-    ),
-    (
-        "assignments",
-        "login,student_id\nws_01,S2\nws_01,S2\n",
-        "line 3: duplicate assignment",
-    ),
+    ("users", "login,name,role\nx_9,X,worksite\nx_9,Y,worksite\n", "line 3: duplicate login"),
+    ("assignments", "login,student_id\nws_01,S2\nws_01,S2\n", "line 3: duplicate assignment"),
     (
         "attendance",
         "student_id,program_id,date,status\nS1,P1,2026-01-07,present\nS1,P1,2026-01-07,absent\n",
         "line 3: duplicate attendance",
     ),
-    (
-        "logins",
-        "student_id,at\nS2,2026-01-05T08:00:00Z\nS2,2026-01-05T03:00:00-05:00\n",
-        "line 3: duplicate login",
-    ),
+    ("logins", "student_id,at\nS2,2026-01-05T08:00:00Z\nS2,2026-01-05T03:00:00-05:00\n", "line 3: duplicate login"),
 ];
 
 #[test]
@@ -221,10 +142,7 @@ fn each_kind_of_bad_row_is_refused_and_nothing_is_written() {
     for (i, (kind, contents, expected)) in BAD_FILES.iter().enumerate() {
         let file = env.file(&format!("bad{i}.csv"), contents);
         let err = env.fails(4, &["import", kind, &file]);
-        assert!(
-            err.contains(expected),
-            "{kind} #{i}: expected «{expected}» in:\n{err}"
-        );
+        assert!(err.contains(expected), "{kind} #{i}: expected «{expected}» in:\n{err}");
         assert!(err.contains(&file), "the error names the file: {err}");
         assert_eq!(env.snapshot(), before, "{kind} #{i} wrote something");
     }
@@ -240,10 +158,7 @@ fn one_bad_row_among_good_ones_writes_none_of_them() {
     contents.push_str("N500,,Last\n");
     let file = env.file("many.csv", &contents);
     let err = env.fails(4, &["import", "students", &file]);
-    assert!(
-        err.contains("line 502, column first_name: is empty"),
-        "{err}"
-    );
+    assert!(err.contains("line 502, column first_name: is empty"), "{err}");
     assert_eq!(env.count("students"), 4);
 }
 
@@ -257,51 +172,27 @@ fn problems_are_listed_up_to_twenty() {
     let file = env.file("logins.csv", &contents);
     let err = env.fails(4, &["import", "logins", &file]);
     assert_eq!(err.matches("column at").count(), 20, "{err}");
-    assert!(
-        err.contains("25 problems found; nothing was written") || err.contains("problems found"),
-        "{err}"
-    );
+    assert!(err.contains("25 problems found; nothing was written") || err.contains("problems found"), "{err}");
     assert!(err.contains("… and 5 more"), "{err}");
 }
 
 #[test]
 fn future_attendance_and_dates_before_enrollment_are_refused() {
     let env = organisation();
-    let future = env.file(
-        "f.csv",
-        "student_id,program_id,date,status\nS1,P1,2999-01-01,present\n",
-    );
-    assert!(
-        env.fails(4, &["import", "attendance", &future])
-            .contains("in the future")
-    );
-    let early = env.file(
-        "e.csv",
-        "student_id,program_id,date,status\nS1,P1,2025-12-01,present\n",
-    );
-    assert!(
-        env.fails(4, &["import", "attendance", &early])
-            .contains("before the student's enrollment starts")
-    );
+    let future = env.file("f.csv", "student_id,program_id,date,status\nS1,P1,2999-01-01,present\n");
+    assert!(env.fails(4, &["import", "attendance", &future]).contains("in the future"));
+    let early = env.file("e.csv", "student_id,program_id,date,status\nS1,P1,2025-12-01,present\n");
+    assert!(env.fails(4, &["import", "attendance", &early]).contains("before the student's enrollment starts"));
 }
 
 #[test]
 fn only_admins_import_and_bad_usage_exits_2() {
     let env = organisation();
     let file = env.file("s.csv", "student_id,first_name,last_name\nS9,A,B\n");
-    assert!(
-        env.fails(3, &["--as", "sc_01", "import", "students", &file])
-            .contains("only admins may import")
-    );
+    assert!(env.fails(3, &["--as", "sc_01", "import", "students", &file]).contains("only admins may import"));
     let usage = env.fails(2, &["import", "teachers", &file]);
-    assert!(
-        usage.contains("programs") && usage.contains("logins"),
-        "lists the kinds: {usage}"
-    );
-    assert!(
-        env.fails(1, &["import", "students", "/no/such/file.csv"])
-            .contains("cannot open /no/such/file.csv")
-    );
+    assert!(usage.contains("programs") && usage.contains("logins"), "lists the kinds: {usage}");
+    assert!(env.fails(1, &["import", "students", "/no/such/file.csv"]).contains("cannot open /no/such/file.csv"));
 }
 
 #[test]
@@ -309,8 +200,5 @@ fn a_users_import_cannot_demote_the_importer() {
     let env = organisation();
     let me = crate::harness::me();
     let file = env.file("u.csv", &format!("login,name,role\n{me},Me,worksite\n"));
-    assert!(
-        env.fails(4, &["import", "users", &file])
-            .contains("cannot change your own role")
-    );
+    assert!(env.fails(4, &["import", "users", &file]).contains("cannot change your own role"));
 }

@@ -1,6 +1,8 @@
 //! Black-box tests: the real `muster` binary on temporary database files, as a user runs it.
 
+mod alerts;
 mod audit;
+mod daemon;
 mod demo;
 mod harness;
 mod identity;

@@ -6,14 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 #[test]
 fn a_new_database_is_private_and_in_wal_mode() {
     let env = Env::initialised();
-    assert_eq!(
-        std::fs::metadata(&env.db).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    let mode: String = env
-        .sql()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    assert_eq!(std::fs::metadata(&env.db).unwrap().permissions().mode() & 0o777, 0o600);
+    let mode: String = env.sql().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
 
@@ -22,8 +16,7 @@ fn a_database_from_a_newer_muster_is_refused_untouched() {
     let env = Env::initialised();
     {
         let conn = env.sql();
-        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;")
-            .unwrap();
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;").unwrap();
     }
     let before = std::fs::read(&env.db).unwrap();
     let err = env.fails(1, &["students", "list"]);
@@ -38,15 +31,11 @@ fn the_default_thresholds_and_rates_are_seeded() {
     let env = Env::initialised();
     let conn = env.sql();
     let t: (i64, i64, i64) = conn
-        .query_row(
-            "SELECT warn, escalate, critical FROM alert_thresholds WHERE type = 'no_login'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT warn, escalate, critical FROM alert_thresholds WHERE type = 'no_login'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .unwrap();
     assert_eq!(t, (3, 5, 7));
-    let rates: i64 = conn
-        .query_row("SELECT count(*) FROM payout_rate_configs", [], |r| r.get(0))
-        .unwrap();
+    let rates: i64 = conn.query_row("SELECT count(*) FROM payout_rate_configs", [], |r| r.get(0)).unwrap();
     assert_eq!(rates, 3);
 }

@@ -1,0 +1,407 @@
+//! The alert rules applied to the data: the daily job for one day, and re-evaluation of a student
+//! as soon as attendance or a login for them arrives (SPEC "Alert rules", "Auto-resolve").
+//!
+//! Both compute what the rules say and then `reconcile` the live alert with it, so an alert is
+//! opened, raised, lowered, escalated or resolved by the same code whichever way it was reached.
+
+use super::{AppError, Ctx, Outcome, Result};
+use crate::domain::alerts::{AlertStatus, AlertType, DayMark, Severity, Streak, Thresholds, no_login_days, streak_at};
+use crate::domain::calendar::{EnrollmentDays, ProgramCalendar};
+use crate::store::alerts::{self as store_alerts, LiveAlert, NewAlert};
+use crate::store::engine::{self, ActiveEnrollment};
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The actor the rules write timeline entries as.
+pub const SYSTEM: &str = "system";
+
+/// What one run or re-evaluation changed, by alert id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AlertChanges {
+    pub opened: Vec<i64>,
+    pub raised: Vec<i64>,
+    pub lowered: Vec<i64>,
+    pub escalated: Vec<i64>,
+    pub resolved: Vec<i64>,
+}
+
+impl AlertChanges {
+    pub fn is_empty(&self) -> bool {
+        self.opened.is_empty() && self.raised.is_empty() && self.lowered.is_empty() && self.resolved.is_empty()
+    }
+}
+
+impl std::fmt::Display for AlertChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} opened, {} raised, {} lowered, {} escalated to admins, {} resolved",
+            self.opened.len(),
+            self.raised.len(),
+            self.lowered.len(),
+            self.escalated.len(),
+            self.resolved.len()
+        )
+    }
+}
+
+/// Whom an alert is about.
+struct Subject {
+    kind: AlertType,
+    student: i64,
+    enrollment: Option<i64>,
+    program: Option<i64>,
+}
+
+/// What the rules say about a subject on a day.
+struct Computed {
+    count: u32,
+    first_missed: Option<NaiveDate>,
+    streak_start: Option<NaiveDate>,
+    as_of: NaiveDate,
+}
+
+/// `1 missed session day`, `3 days without a login`.
+fn counted(kind: AlertType, count: u32) -> String {
+    let (one, many) = match kind {
+        AlertType::MissingAttendance => ("missed session day", "missed session days"),
+        AlertType::NoLogin => ("day without a login", "days without a login"),
+    };
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// Brings the subject's live alert (if any) to what `computed` says.
+fn reconcile(
+    ctx: &Ctx,
+    subject: &Subject,
+    computed: &Computed,
+    thresholds: &Thresholds,
+    existing: Option<LiveAlert>,
+    resolved_because: &str,
+    changes: &mut AlertChanges,
+) -> Result<()> {
+    let now = ctx.now_text();
+    let run_date = Some(computed.as_of);
+    let event =
+        |id: i64, kind: &str, note: &str| store_alerts::add_event(ctx.tx, id, &now, SYSTEM, kind, run_date, Some(note));
+    let severity = thresholds.severity(computed.count);
+    match (existing, severity) {
+        (None, None) => {}
+        (None, Some(severity)) => {
+            let resolved_at = store_alerts::manual_resolution(
+                ctx.tx,
+                subject.kind,
+                subject.student,
+                subject.enrollment,
+                computed.streak_start,
+            )?;
+            // A person resolved this streak already; only a higher level brings it back.
+            if resolved_at.is_some_and(|level| severity <= level) {
+                return Ok(());
+            }
+            let id = store_alerts::insert(
+                ctx.tx,
+                &NewAlert {
+                    kind: subject.kind,
+                    severity,
+                    student: subject.student,
+                    enrollment: subject.enrollment,
+                    program: subject.program,
+                    count: computed.count,
+                    first_missed: computed.first_missed,
+                    streak_start: computed.streak_start,
+                    as_of: computed.as_of,
+                },
+                &now,
+            )?;
+            event(id, "opened", &format!("{severity}: {}", counted(subject.kind, computed.count)))?;
+            changes.opened.push(id);
+            if severity == Severity::Critical {
+                event(id, "escalated", "critical: escalated to admins")?;
+                changes.escalated.push(id);
+            }
+        }
+        (Some(alert), None) => {
+            store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
+            let why = if computed.count == 0 { resolved_because } else { "auto: below the warn threshold" };
+            event(alert.id, "resolved", why)?;
+            changes.resolved.push(alert.id);
+        }
+        (Some(alert), Some(severity)) => {
+            let mut next = LiveAlert {
+                severity,
+                count: computed.count,
+                first_missed: computed.first_missed,
+                as_of: Some(computed.as_of),
+                streak_start: computed.streak_start,
+                ..alert.clone()
+            };
+            let counted = counted(subject.kind, computed.count);
+            if severity > alert.severity {
+                event(alert.id, "raised", &format!("{} → {severity}: {counted}", alert.severity))?;
+                changes.raised.push(alert.id);
+                if alert.status == AlertStatus::Snoozed {
+                    next.status = AlertStatus::Open;
+                    event(alert.id, "snooze ended", "severity rose")?;
+                }
+            } else if severity < alert.severity {
+                event(alert.id, "lowered", &format!("{} → {severity}: {counted}", alert.severity))?;
+                changes.lowered.push(alert.id);
+            } else if computed.count != alert.count {
+                event(alert.id, "updated", &counted)?;
+            }
+            if severity == Severity::Critical && !alert.escalated {
+                next.escalated = true;
+                event(alert.id, "escalated", "critical: escalated to admins")?;
+                changes.escalated.push(alert.id);
+            }
+            if next != alert {
+                store_alerts::update_streak(ctx.tx, &next, &now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Processes one day: every active enrollment meeting that day, and every enrolled student.
+pub(super) fn run_day(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
+    ctx.require_admin("run the alert job")?;
+    if day > ctx.today {
+        return Err(AppError::Invalid(format!("{day} is in the future; the job runs for days that have passed")));
+    }
+    let processed = store_alerts::processed_through(ctx.tx)?;
+    if processed.is_some_and(|p| day <= p) {
+        return Ok(Outcome::AlertsRun { date: day, changes: None });
+    }
+    if let Some(p) = processed
+        && p.succ_opt() != Some(day)
+    {
+        return Err(AppError::Invalid(format!(
+            "the job has processed up to {p}; days run in order, next is {}",
+            p + Days::new(1)
+        )));
+    }
+    let calendars = engine::program_calendars(ctx.tx)?;
+    let enrollments = engine::active_enrollments(ctx.tx)?;
+    let mut changes = AlertChanges::default();
+    missing_attendance(ctx, day, &calendars, &enrollments, &mut changes)?;
+    no_login(ctx, day, &enrollments, &mut changes)?;
+    store_alerts::set_processed_through(ctx.tx, day)?;
+    let after = serde_json::json!({ "date": day, "changes": changes });
+    ctx.audit("alerts.run", "alert_run", &day.to_string(), serde_json::Value::Null, after)?;
+    Ok(Outcome::AlertsRun { date: day, changes: Some(changes) })
+}
+
+fn missing_attendance(
+    ctx: &Ctx,
+    day: NaiveDate,
+    calendars: &HashMap<i64, ProgramCalendar>,
+    enrollments: &[ActiveEnrollment],
+    changes: &mut AlertChanges,
+) -> Result<()> {
+    let kind = AlertType::MissingAttendance;
+    let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
+    let marks = engine::marks_on(ctx.tx, day)?;
+    let mut live = store_alerts::live(ctx.tx, kind)?;
+    for e in enrollments.iter().filter(|e| e.covers(day)) {
+        let Some(calendar) = calendars.get(&e.program) else { continue };
+        let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
+        if !days.is_session_day(day) {
+            continue;
+        }
+        let mark = marks.get(&(e.student, e.program)).copied().unwrap_or(DayMark::Missed);
+        let existing = live.remove(&e.id);
+        let streak = match &existing {
+            _ if mark == DayMark::Present => Streak::default(),
+            // Yesterday's alert already holds the streak up to the previous session day.
+            Some(a) if a.as_of.is_some() && a.as_of == days.session_day_before(day) => {
+                Streak { count: a.count, first_missed: a.first_missed }.after(day, mark)
+            }
+            _ => engine::walk_back(ctx.tx, e.student, e.program, day, |marks| streak_at(&days, day, marks))?,
+        };
+        let subject = Subject { kind, student: e.student, enrollment: Some(e.id), program: Some(e.program) };
+        let computed = Computed {
+            count: streak.count,
+            first_missed: streak.first_missed,
+            streak_start: streak.first_missed,
+            as_of: day,
+        };
+        reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: attendance logged", changes)?;
+    }
+    // Alerts about enrollments that are no longer active have nothing left to watch.
+    let active: HashSet<i64> = enrollments.iter().map(|e| e.id).collect();
+    for (enrollment, alert) in live.into_iter().filter(|(enrollment, _)| !active.contains(enrollment)) {
+        let now = ctx.now_text();
+        store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
+        let note = format!("auto: enrollment {enrollment} is no longer active");
+        store_alerts::add_event(ctx.tx, alert.id, &now, SYSTEM, "resolved", Some(day), Some(&note))?;
+        changes.resolved.push(alert.id);
+    }
+    Ok(())
+}
+
+/// For each student with an active enrollment: the earliest active start, and the program of
+/// the first enrollment whose dates include `day` (students with none are left out).
+fn enrolled_students(enrollments: &[ActiveEnrollment], day: NaiveDate) -> BTreeMap<i64, (NaiveDate, i64)> {
+    let mut earliest: HashMap<i64, NaiveDate> = HashMap::new();
+    let mut covering: BTreeMap<i64, i64> = BTreeMap::new();
+    for e in enrollments {
+        earliest.entry(e.student).and_modify(|d| *d = (*d).min(e.start)).or_insert(e.start);
+        if e.covers(day) {
+            covering.entry(e.student).or_insert(e.program);
+        }
+    }
+    covering.into_iter().map(|(student, program)| (student, (earliest[&student], program))).collect()
+}
+
+fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes: &mut AlertChanges) -> Result<()> {
+    let kind = AlertType::NoLogin;
+    let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
+    // Whoever logged in within the last warn-1 days is below the threshold: no lookup needed.
+    let window_start = day - Days::new(u64::from(thresholds.warn.saturating_sub(1)));
+    let recent = engine::logged_in_between(ctx.tx, window_start, day)?;
+    let mut live = store_alerts::live(ctx.tx, kind)?;
+    let students = enrolled_students(enrollments, day);
+    for (&student, &(earliest_start, program)) in &students {
+        let existing = live.remove(&student);
+        if recent.contains(&student) && existing.is_none() {
+            continue;
+        }
+        let last_login = engine::last_login_on_or_before(ctx.tx, student, day)?;
+        let subject = Subject { kind, student, enrollment: None, program: Some(program) };
+        let computed = Computed {
+            count: no_login_days(last_login, earliest_start, day),
+            first_missed: None,
+            streak_start: Some(last_login.unwrap_or(earliest_start)),
+            as_of: day,
+        };
+        reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: student logged in", changes)?;
+    }
+    let still_enrolled: HashSet<i64> = enrollments.iter().map(|e| e.student).collect();
+    for (student, alert) in live.into_iter().filter(|(student, _)| !still_enrolled.contains(student)) {
+        let now = ctx.now_text();
+        store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
+        let note = format!("auto: student {student} has no active enrollment");
+        store_alerts::add_event(ctx.tx, alert.id, &now, SYSTEM, "resolved", Some(day), Some(&note))?;
+        changes.resolved.push(alert.id);
+    }
+    Ok(())
+}
+
+/// Re-evaluates a student's alerts right after their attendance or logins changed: as of the last
+/// day the job processed, and — for a `present` day or a login after it — resolving at once.
+pub(super) struct Reevaluation {
+    processed: Option<NaiveDate>,
+    calendars: HashMap<i64, ProgramCalendar>,
+    attendance: Thresholds,
+    logins: Thresholds,
+    pub changes: AlertChanges,
+}
+
+impl Reevaluation {
+    pub fn new(ctx: &Ctx) -> Result<Reevaluation> {
+        let processed = store_alerts::processed_through(ctx.tx)?;
+        // Before the job has ever run there are no alerts to bring up to date.
+        let calendars = if processed.is_some() { engine::program_calendars(ctx.tx)? } else { HashMap::new() };
+        Ok(Reevaluation {
+            processed,
+            calendars,
+            attendance: store_alerts::thresholds(ctx.tx, AlertType::MissingAttendance)?,
+            logins: store_alerts::thresholds(ctx.tx, AlertType::NoLogin)?,
+            changes: AlertChanges::default(),
+        })
+    }
+
+    pub fn attendance(&mut self, ctx: &Ctx, student: i64, program: i64) -> Result<()> {
+        let Some(processed) = self.processed else { return Ok(()) };
+        let kind = AlertType::MissingAttendance;
+        for e in engine::active_enrollments_of(ctx.tx, student)?.into_iter().filter(|e| e.program == program) {
+            let Some(calendar) = self.calendars.get(&e.program) else { continue };
+            let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
+            let existing = store_alerts::live_one(ctx.tx, kind, e.id)?;
+            let subject = Subject { kind, student, enrollment: Some(e.id), program: Some(program) };
+            if let Some(as_of) = days.session_day_on_or_before(processed) {
+                let streak = engine::walk_back(ctx.tx, student, program, as_of, |m| streak_at(&days, as_of, m))?;
+                let computed = Computed {
+                    count: streak.count,
+                    first_missed: streak.first_missed,
+                    streak_start: streak.first_missed,
+                    as_of,
+                };
+                reconcile(
+                    ctx,
+                    &subject,
+                    &computed,
+                    &self.attendance,
+                    existing,
+                    "auto: attendance logged",
+                    &mut self.changes,
+                )?;
+            }
+            // A present day the job has not reached yet shows the student is back.
+            let latest_after = engine::walk_back(ctx.tx, student, program, ctx.today, |marks| {
+                marks.take_while(|(date, _)| *date > processed).find(|(date, _)| days.is_session_day(*date))
+            })?;
+            if let Some((date, DayMark::Present)) = latest_after
+                && let Some(alert) = store_alerts::live_one(ctx.tx, kind, e.id)?
+            {
+                let computed = Computed { count: 0, first_missed: None, streak_start: None, as_of: date };
+                reconcile(
+                    ctx,
+                    &subject,
+                    &computed,
+                    &self.attendance,
+                    Some(alert),
+                    "auto: attendance logged",
+                    &mut self.changes,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn login(&mut self, ctx: &Ctx, student: i64) -> Result<()> {
+        let Some(processed) = self.processed else { return Ok(()) };
+        let kind = AlertType::NoLogin;
+        let enrollments = engine::active_enrollments_of(ctx.tx, student)?;
+        let Some(&(earliest_start, program)) = enrolled_students(&enrollments, processed).get(&student) else {
+            return Ok(());
+        };
+        let existing = store_alerts::live_one(ctx.tx, kind, student)?;
+        let subject = Subject { kind, student, enrollment: None, program: Some(program) };
+        let last_login = engine::last_login_on_or_before(ctx.tx, student, processed)?;
+        let computed = Computed {
+            count: no_login_days(last_login, earliest_start, processed),
+            first_missed: None,
+            streak_start: Some(last_login.unwrap_or(earliest_start)),
+            as_of: processed,
+        };
+        reconcile(ctx, &subject, &computed, &self.logins, existing, "auto: student logged in", &mut self.changes)?;
+        let latest = engine::last_login_on_or_before(ctx.tx, student, ctx.today)?;
+        if let Some(date) = latest.filter(|d| *d > processed)
+            && let Some(alert) = store_alerts::live_one(ctx.tx, kind, student)?
+        {
+            let computed = Computed { count: 0, first_missed: None, streak_start: Some(date), as_of: date };
+            reconcile(
+                ctx,
+                &subject,
+                &computed,
+                &self.logins,
+                Some(alert),
+                "auto: student logged in",
+                &mut self.changes,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes one audit entry for what the re-evaluation changed, if anything.
+    pub fn finish(self, ctx: &Ctx, cause: &str) -> Result<AlertChanges> {
+        if !self.changes.is_empty() || !self.changes.escalated.is_empty() {
+            let after = serde_json::json!({ "cause": cause, "changes": self.changes });
+            ctx.audit("alerts.reevaluate", "alert", cause, serde_json::Value::Null, after)?;
+        }
+        Ok(self.changes)
+    }
+}

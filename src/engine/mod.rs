@@ -1,0 +1,96 @@
+//! Background work: the daily alert job at the configured time, catching up on days missed
+//! while the machine was off, and ending snoozes when their time comes. Changes data only
+//! through `app`, as the `system` actor.
+
+use crate::app::{Actor, App, AppError, Command, Quiet};
+use crate::domain::{Role, User};
+use chrono::{DateTime, Days, Local, NaiveDate, NaiveTime, TimeZone};
+use std::time::Duration;
+
+/// How often snoozes are checked between daily runs.
+const TICK: Duration = Duration::from_secs(60);
+
+/// The actor background work runs as; the audit log's origin names the OS account behind it.
+pub fn system_actor() -> Actor {
+    Actor {
+        person: User {
+            login: crate::app::alerts::SYSTEM.into(),
+            name: "muster background task".into(),
+            role: Role::Admin,
+            email: None,
+            onboarding_waived: true,
+        },
+        acting_as: None,
+    }
+}
+
+/// The last day the job should have processed at `now`: yesterday once today's run time has
+/// passed, else the day before.
+pub fn due_through(now: DateTime<Local>, run_at: NaiveTime) -> NaiveDate {
+    let today = now.date_naive();
+    let back = if now.time() >= run_at { 1 } else { 2 };
+    today - Days::new(back)
+}
+
+/// When the next daily run is due after `now`.
+pub fn next_run(now: DateTime<Local>, run_at: NaiveTime) -> DateTime<Local> {
+    let today = now.date_naive();
+    let day = if now.time() < run_at { today } else { today + Days::new(1) };
+    Local.from_local_datetime(&day.and_time(run_at)).earliest().unwrap_or(now + chrono::Duration::days(1))
+}
+
+/// Brings the job up to date and ends due snoozes. Returns what was processed, for the log.
+pub fn catch_up(app: &mut App, actor: &Actor, run_at: NaiveTime) -> Result<Vec<String>, AppError> {
+    let due = due_through(Local::now(), run_at);
+    let mut done = Vec::new();
+    if app.alerts_processed_through()?.is_none_or(|p| p < due) {
+        for outcome in app.run_alerts(actor, due, &Quiet)? {
+            done.push(outcome.to_string());
+        }
+    }
+    app.execute(actor, Command::EndSnoozes)?;
+    Ok(done)
+}
+
+/// Runs until SIGTERM or Ctrl-C: catches up at once, then wakes every minute for snoozes and at
+/// `run_at` for the daily job.
+pub fn run_until_stopped(mut app: App, run_at: NaiveTime) -> anyhow::Result<()> {
+    let actor = system_actor();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        loop {
+            for line in catch_up(&mut app, &actor, run_at)? {
+                tracing::info!("alert job: {line}");
+                eprintln!("muster daemon: {line}");
+            }
+            let until_run = (next_run(Local::now(), run_at) - Local::now()).to_std().unwrap_or(TICK);
+            tokio::select! {
+                _ = tokio::time::sleep(until_run.min(TICK)) => {}
+                _ = terminate.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        tracing::info!("daemon stopped");
+        eprintln!("muster daemon: stopped");
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Local> {
+        Local.from_local_datetime(&chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn yesterday_is_due_once_the_run_time_has_passed() {
+        let six = NaiveTime::from_hms_opt(6, 0, 0).unwrap();
+        assert_eq!(due_through(at("2026-03-04 05:59"), six).to_string(), "2026-03-02");
+        assert_eq!(due_through(at("2026-03-04 06:00"), six).to_string(), "2026-03-03");
+        assert_eq!(next_run(at("2026-03-04 05:00"), six), at("2026-03-04 06:00"));
+        assert_eq!(next_run(at("2026-03-04 07:00"), six), at("2026-03-05 06:00"));
+    }
+}

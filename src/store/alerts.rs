@@ -1,0 +1,408 @@
+//! Alerts, their timeline, thresholds, and how far the daily job has got.
+
+use super::{Result, StoreError};
+use crate::domain::User;
+use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+use std::collections::HashMap;
+
+fn text_value<T: std::str::FromStr<Err = String>>(row: &Row, i: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(i)?;
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+}
+
+/// An alert that is not resolved, as the rules need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveAlert {
+    pub id: i64,
+    pub severity: Severity,
+    pub status: AlertStatus,
+    pub count: u32,
+    pub first_missed: Option<NaiveDate>,
+    pub as_of: Option<NaiveDate>,
+    pub streak_start: Option<NaiveDate>,
+    pub escalated: bool,
+}
+
+const LIVE_COLUMNS: &str = "id, severity, status, count, first_missed, as_of, streak_start, escalated";
+
+fn live_from_row(r: &Row, at: usize) -> rusqlite::Result<LiveAlert> {
+    Ok(LiveAlert {
+        id: r.get(at)?,
+        severity: text_value(r, at + 1)?,
+        status: text_value(r, at + 2)?,
+        count: r.get(at + 3)?,
+        first_missed: r.get(at + 4)?,
+        as_of: r.get(at + 5)?,
+        streak_start: r.get(at + 6)?,
+        escalated: r.get(at + 7)?,
+    })
+}
+
+/// The column an alert type is kept per: one live alert per enrollment, or per student.
+fn key_column(kind: AlertType) -> &'static str {
+    if kind == AlertType::NoLogin { "student" } else { "enrollment" }
+}
+
+/// Live alerts of one type, keyed by enrollment (missing_attendance) or student (no_login).
+pub fn live(conn: &Connection, kind: AlertType) -> Result<HashMap<i64, LiveAlert>> {
+    let sql =
+        format!("SELECT {}, {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND status <> 'resolved'", key_column(kind));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, live_from_row(r, 1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The live alert for one enrollment or student, if any.
+pub fn live_one(conn: &Connection, kind: AlertType, key: i64) -> Result<Option<LiveAlert>> {
+    let sql = format!(
+        "SELECT {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND {} = ?2 AND status <> 'resolved'",
+        key_column(kind)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row(params![kind.as_str(), key], |r| live_from_row(r, 0)).optional()?)
+}
+
+/// The severity a person resolved an earlier alert of the same streak at, if they did.
+pub fn manual_resolution(
+    conn: &Connection,
+    kind: AlertType,
+    student: i64,
+    enrollment: Option<i64>,
+    streak_start: Option<NaiveDate>,
+) -> Result<Option<Severity>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT resolved_severity FROM alerts
+          WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0)
+            AND streak_start IS ?4 AND status = 'resolved' AND resolved_severity IS NOT NULL
+          ORDER BY severity_rank DESC LIMIT 1",
+    )?;
+    let found: Option<String> =
+        stmt.query_row(params![kind.as_str(), student, enrollment, streak_start], |r| r.get(0)).optional()?;
+    Ok(found.and_then(|s| s.parse().ok()))
+}
+
+pub struct NewAlert {
+    pub kind: AlertType,
+    pub severity: Severity,
+    pub student: i64,
+    pub enrollment: Option<i64>,
+    pub program: Option<i64>,
+    pub count: u32,
+    pub first_missed: Option<NaiveDate>,
+    pub streak_start: Option<NaiveDate>,
+    pub as_of: NaiveDate,
+}
+
+pub fn insert(conn: &Connection, alert: &NewAlert, now: &str) -> Result<i64> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed,
+                             escalated, opened_at, updated_at, as_of, streak_start)
+         VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+    )?;
+    stmt.execute(params![
+        alert.kind.as_str(),
+        alert.severity.as_str(),
+        alert.student,
+        alert.enrollment,
+        alert.program,
+        alert.count,
+        alert.first_missed,
+        alert.severity == Severity::Critical,
+        now,
+        alert.as_of,
+        alert.streak_start
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Writes a live alert's computed fields after the rules looked at it again.
+pub fn update_streak(conn: &Connection, a: &LiveAlert, now: &str) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE alerts SET severity = ?2, status = ?3, count = ?4, first_missed = ?5, as_of = ?6,
+                streak_start = ?7, escalated = ?8, updated_at = ?9,
+                snoozed_until = CASE WHEN ?3 = 'snoozed' THEN snoozed_until END
+          WHERE id = ?1",
+    )?;
+    stmt.execute(params![
+        a.id,
+        a.severity.as_str(),
+        a.status.as_str(),
+        a.count,
+        a.first_missed,
+        a.as_of,
+        a.streak_start,
+        a.escalated,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Marks an alert resolved. `by_person` keeps the severity, so the same streak is not reopened.
+pub fn resolve(conn: &Connection, id: i64, by: &str, by_person: bool, now: &str) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_by = ?2, updated_at = ?3,
+                snoozed_until = NULL, resolved_severity = CASE WHEN ?4 THEN severity END
+          WHERE id = ?1",
+    )?;
+    stmt.execute(params![id, by, now, by_person])?;
+    Ok(())
+}
+
+/// Sets the triage fields a person changes.
+pub fn set_triage(
+    conn: &Connection,
+    id: i64,
+    status: AlertStatus,
+    assigned_to: Option<&str>,
+    snoozed_until: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE alerts SET status = ?2, assigned_to = ?3, snoozed_until = ?4, updated_at = ?5 WHERE id = ?1",
+        params![id, status.as_str(), assigned_to, snoozed_until, now],
+    )?;
+    Ok(())
+}
+
+/// Snoozed alerts whose time has come.
+pub fn snoozes_ending(conn: &Connection, now: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare("SELECT id FROM alerts WHERE status = 'snoozed' AND snoozed_until <= ?1")?;
+    let ids = stmt.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+pub fn add_event(
+    conn: &Connection,
+    alert: i64,
+    at: &str,
+    actor: &str,
+    kind: &str,
+    run_date: Option<NaiveDate>,
+    note: Option<&str>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    stmt.execute(params![alert, at, actor, kind, run_date, note])?;
+    Ok(())
+}
+
+pub fn thresholds(conn: &Connection, kind: AlertType) -> Result<Thresholds> {
+    Ok(conn.query_row(
+        "SELECT warn, escalate, critical FROM alert_thresholds WHERE type = ?1",
+        [kind.as_str()],
+        |r| Ok(Thresholds { warn: r.get(0)?, escalate: r.get(1)?, critical: r.get(2)? }),
+    )?)
+}
+
+pub fn set_thresholds(conn: &Connection, kind: AlertType, t: &Thresholds) -> Result<()> {
+    conn.execute(
+        "UPDATE alert_thresholds SET warn = ?2, escalate = ?3, critical = ?4 WHERE type = ?1",
+        params![kind.as_str(), t.warn, t.escalate, t.critical],
+    )?;
+    Ok(())
+}
+
+const PROCESSED_KEY: &str = "alerts_processed_through";
+
+/// The last day the daily job processed.
+pub fn processed_through(conn: &Connection) -> Result<Option<NaiveDate>> {
+    let value: Option<String> =
+        conn.query_row("SELECT value FROM job_state WHERE key = ?1", [PROCESSED_KEY], |r| r.get(0)).optional()?;
+    Ok(value.and_then(|v| v.parse().ok()))
+}
+
+pub fn set_processed_through(conn: &Connection, day: NaiveDate) -> Result<()> {
+    conn.execute(
+        "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![PROCESSED_KEY, day.to_string()],
+    )?;
+    Ok(())
+}
+
+/// An alert as people see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertView {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: AlertType,
+    pub severity: Severity,
+    pub status: AlertStatus,
+    pub student_id: String,
+    pub student_name: String,
+    pub enrollment_id: Option<String>,
+    pub program_id: Option<String>,
+    pub count: u32,
+    pub first_missed: Option<NaiveDate>,
+    pub escalated: bool,
+    pub assigned_to: Option<String>,
+    pub snoozed_until: Option<String>,
+    pub opened_at: String,
+    pub updated_at: String,
+    pub resolved_at: Option<String>,
+    pub resolved_by: Option<String>,
+    #[serde(skip)]
+    pub student: i64,
+}
+
+const VIEW_SELECT: &str = "
+    SELECT a.id, a.type, a.severity, a.status, s.student_id, s.first_name || ' ' || s.last_name,
+           e.enrollment_id, p.program_id, a.count, a.first_missed, a.escalated, a.assigned_to,
+           a.snoozed_until, a.opened_at, a.updated_at, a.resolved_at, a.resolved_by, a.student
+      FROM alerts a
+      JOIN students s ON s.id = a.student
+      LEFT JOIN enrollments e ON e.id = a.enrollment
+      LEFT JOIN programs p ON p.id = a.program";
+
+fn view_from_row(r: &Row) -> rusqlite::Result<AlertView> {
+    Ok(AlertView {
+        id: r.get(0)?,
+        kind: text_value(r, 1)?,
+        severity: text_value(r, 2)?,
+        status: text_value(r, 3)?,
+        student_id: r.get(4)?,
+        student_name: r.get(5)?,
+        enrollment_id: r.get(6)?,
+        program_id: r.get(7)?,
+        count: r.get(8)?,
+        first_missed: r.get(9)?,
+        escalated: r.get(10)?,
+        assigned_to: r.get(11)?,
+        snoozed_until: r.get(12)?,
+        opened_at: r.get(13)?,
+        updated_at: r.get(14)?,
+        resolved_at: r.get(15)?,
+        resolved_by: r.get(16)?,
+        student: r.get(17)?,
+    })
+}
+
+/// Which alerts a list shows. `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// `None`: every status but resolved.
+    pub status: Option<AlertStatus>,
+    pub all_statuses: bool,
+    pub severity: Option<Severity>,
+    pub kind: Option<AlertType>,
+    pub program_id: Option<String>,
+    pub assigned_to: Option<String>,
+}
+
+/// Where a page ends, to start the next one after it (most severe first, then oldest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCursor {
+    pub severity_rank: i64,
+    pub opened_at: String,
+    pub id: i64,
+}
+
+impl AlertView {
+    pub fn cursor(&self) -> AlertCursor {
+        let severity_rank = match self.severity {
+            Severity::Critical => 3,
+            Severity::Escalate => 2,
+            Severity::Warn => 1,
+        };
+        AlertCursor { severity_rank, opened_at: self.opened_at.clone(), id: self.id }
+    }
+}
+
+/// A page of the alerts `viewer` may see, most severe first, then oldest.
+pub fn list(
+    conn: &Connection,
+    viewer: &User,
+    filter: &AlertFilter,
+    after: Option<&AlertCursor>,
+    limit: usize,
+) -> Result<Vec<AlertView>> {
+    let status_clause = match (filter.all_statuses, filter.status) {
+        (true, _) => "1",
+        (false, Some(_)) => "a.status = ?2",
+        (false, None) => "a.status <> 'resolved'",
+    };
+    let sql = format!(
+        "{VIEW_SELECT}
+         WHERE {status_clause}
+           AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
+           AND (?3 IS NULL OR a.severity = ?3) AND (?4 IS NULL OR a.type = ?4)
+           AND (?5 IS NULL OR p.program_id = ?5) AND (?6 IS NULL OR a.assigned_to = ?6)
+           AND (?7 IS NULL OR a.severity_rank < ?7
+                OR (a.severity_rank = ?7 AND (a.opened_at > ?8 OR (a.opened_at = ?8 AND a.id > ?9))))
+         ORDER BY a.severity_rank DESC, a.opened_at, a.id
+         LIMIT ?10"
+    );
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            scope,
+            filter.status.map(|s| s.as_str()),
+            filter.severity.map(|s| s.as_str()),
+            filter.kind.map(|k| k.as_str()),
+            filter.program_id,
+            filter.assigned_to,
+            after.map(|c| c.severity_rank),
+            after.map(|c| c.opened_at.as_str()),
+            after.map(|c| c.id),
+            limit as i64
+        ],
+        view_from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One alert, if `viewer` may see it.
+pub fn get(conn: &Connection, viewer: &User, id: i64) -> Result<AlertView> {
+    let view = conn
+        .query_row(&format!("{VIEW_SELECT} WHERE a.id = ?1"), [id], view_from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
+    if viewer.role.is_partner() {
+        let assigned: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM student_assignments WHERE login = ?1 AND student = ?2)",
+            params![viewer.login, view.student],
+            |r| r.get(0),
+        )?;
+        if !assigned {
+            return Err(StoreError::Denied(format!(
+                "alert {id} is about student '{}', who is not assigned to {}",
+                view.student_id, viewer.login
+            )));
+        }
+    }
+    Ok(view)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertEvent {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub run_date: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+pub fn timeline(conn: &Connection, alert: i64) -> Result<Vec<AlertEvent>> {
+    let mut stmt =
+        conn.prepare("SELECT at, actor, kind, run_date, note FROM alert_events WHERE alert = ?1 ORDER BY id")?;
+    let events = stmt
+        .query_map([alert], |r| {
+            Ok(AlertEvent { at: r.get(0)?, actor: r.get(1)?, kind: r.get(2)?, run_date: r.get(3)?, note: r.get(4)? })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(events)
+}
+
+/// Changes only the status (keeping the assignee), clearing any snooze.
+pub fn set_triage_status(conn: &Connection, id: i64, status: AlertStatus, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE alerts SET status = ?2, snoozed_until = NULL, updated_at = ?3 WHERE id = ?1",
+        params![id, status.as_str(), now],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! What the alert rules read: program calendars, active enrollments, a day's attendance marks,
+//! an enrollment's records walking back from a day, and logins.
+
+use super::Result;
+use crate::domain::alerts::DayMark;
+use crate::domain::calendar::ProgramCalendar;
+use crate::domain::{AttendanceStatus, Verification};
+use chrono::{Days, NaiveDate};
+use rusqlite::{Connection, Row, params};
+use std::collections::{HashMap, HashSet};
+
+fn parse_text<T: std::str::FromStr<Err = String>>(row: &Row, i: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(i)?;
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+}
+
+/// The mark of a row holding `status, verification` from column `first`.
+fn mark_from(row: &Row, first: usize) -> rusqlite::Result<DayMark> {
+    let status: AttendanceStatus = parse_text(row, first)?;
+    let verification: Verification = parse_text(row, first + 1)?;
+    Ok(DayMark::of(status, verification))
+}
+
+pub fn program_calendars(conn: &Connection) -> Result<HashMap<i64, ProgramCalendar>> {
+    let mut closures: HashMap<i64, HashSet<NaiveDate>> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT program, date FROM program_closures")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        closures.entry(row.get(0)?).or_default().insert(row.get(1)?);
+    }
+    let mut stmt = conn.prepare("SELECT id, schedule, start_date, end_date FROM programs")?;
+    let calendars = stmt
+        .query_map([], |r| {
+            let id: i64 = r.get(0)?;
+            Ok((
+                id,
+                ProgramCalendar {
+                    schedule: parse_text(r, 1)?,
+                    start: r.get(2)?,
+                    end: r.get(3)?,
+                    closures: closures.get(&id).cloned().unwrap_or_default(),
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(calendars)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveEnrollment {
+    pub id: i64,
+    pub student: i64,
+    pub program: i64,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+}
+
+impl ActiveEnrollment {
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.start <= day && self.end.is_none_or(|end| day <= end)
+    }
+}
+
+const ENROLLMENT_SELECT: &str =
+    "SELECT id, student, program, start_date, end_date FROM enrollments WHERE status = 'active'";
+
+fn enrollment_from(r: &Row) -> rusqlite::Result<ActiveEnrollment> {
+    Ok(ActiveEnrollment { id: r.get(0)?, student: r.get(1)?, program: r.get(2)?, start: r.get(3)?, end: r.get(4)? })
+}
+
+/// Every active enrollment, in student order.
+pub fn active_enrollments(conn: &Connection) -> Result<Vec<ActiveEnrollment>> {
+    let mut stmt = conn.prepare(&format!("{ENROLLMENT_SELECT} ORDER BY student, start_date"))?;
+    Ok(stmt.query_map([], enrollment_from)?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn active_enrollments_of(conn: &Connection, student: i64) -> Result<Vec<ActiveEnrollment>> {
+    let mut stmt = conn.prepare_cached(&format!("{ENROLLMENT_SELECT} AND student = ?1 ORDER BY start_date"))?;
+    Ok(stmt.query_map([student], enrollment_from)?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How every (student, program) with a record on `day` counts that day.
+pub fn marks_on(conn: &Connection, day: NaiveDate) -> Result<HashMap<(i64, i64), DayMark>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT student, program, status, verification FROM attendance WHERE date = ?1")?;
+    let marks =
+        stmt.query_map([day], |r| Ok(((r.get(0)?, r.get(1)?), mark_from(r, 2)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(marks)
+}
+
+/// Hands `walk` the marks of one student in one program on or before `day`, newest first, read
+/// lazily so a walk that stops at yesterday reads one or two rows.
+pub fn walk_back<T>(
+    conn: &Connection,
+    student: i64,
+    program: i64,
+    day: NaiveDate,
+    walk: impl FnOnce(&mut dyn Iterator<Item = (NaiveDate, DayMark)>) -> T,
+) -> Result<T> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT date, status, verification FROM attendance
+          WHERE student = ?1 AND program = ?2 AND date <= ?3 ORDER BY date DESC",
+    )?;
+    let mut rows = stmt.query(params![student, program, day])?;
+    let mut failure = None;
+    let mut marks = std::iter::from_fn(|| {
+        let row = match rows.next() {
+            Ok(row) => row?,
+            Err(e) => {
+                failure = Some(e);
+                return None;
+            }
+        };
+        match row.get(0).and_then(|date| Ok((date, mark_from(row, 1)?))) {
+            Ok(mark) => Some(mark),
+            Err(e) => {
+                failure = Some(e);
+                None
+            }
+        }
+    });
+    let result = walk(&mut marks);
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(result),
+    }
+}
+
+/// `at` bounds for whole UTC days: logins are stored as RFC 3339 UTC text, which sorts by time.
+fn day_start(day: NaiveDate) -> String {
+    format!("{day}T00:00:00Z")
+}
+
+/// Students with a login on any day from `first` to `last` (UTC dates, inclusive).
+pub fn logged_in_between(conn: &Connection, first: NaiveDate, last: NaiveDate) -> Result<HashSet<i64>> {
+    let end = last.checked_add_days(Days::new(1)).unwrap_or(last);
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT student FROM login_events WHERE at >= ?1 AND at < ?2")?;
+    let students =
+        stmt.query_map([day_start(first), day_start(end)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(students)
+}
+
+/// The (UTC) date of the student's last login on or before `day`.
+pub fn last_login_on_or_before(conn: &Connection, student: i64, day: NaiveDate) -> Result<Option<NaiveDate>> {
+    let end = day.checked_add_days(Days::new(1)).unwrap_or(day);
+    let mut stmt = conn.prepare_cached("SELECT max(at) FROM login_events WHERE student = ?1 AND at < ?2")?;
+    let at: Option<String> = stmt.query_row(params![student, day_start(end)], |r| r.get(0))?;
+    Ok(at.and_then(|at| at.get(..10).and_then(|date| date.parse().ok())))
+}

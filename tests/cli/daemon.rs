@@ -1,0 +1,36 @@
+//! `muster daemon`: catches up at start, exits cleanly on SIGTERM.
+
+use crate::harness::Env;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_daemon_catches_up_and_stops_on_sigterm() {
+    let env = Env::new();
+    env.ok(&["demo", "--students", "30", "--days", "20"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(&env.db)
+        .arg("daemon")
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
+        .env("HOME", env.dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let started = Instant::now();
+    let processed = || -> Option<String> {
+        env.sql().query_row("SELECT value FROM job_state WHERE key = 'alerts_processed_through'", [], |r| r.get(0)).ok()
+    };
+    while processed().is_none() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(processed().is_some(), "the daemon ran the job on start");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().expect("daemon exits");
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("muster daemon: stopped"), "{err}");
+    env.ok(&["audit", "verify"]);
+}
