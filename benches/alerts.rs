@@ -1,0 +1,64 @@
+//! Benchmark: the daily alert job on demo data (issue targets on a 2-core machine: one daily
+//! run with history processed < 0.5 s, a 30-day catch-up from a fresh alert table < 10 s,
+//! memory < 200 MB), at 1,000, 10,000 and 100,000 students × 365 days.
+//!
+//! Runs the real `muster` binary, so the figures include start-up and are what cron would see;
+//! peak memory is the child's maximum resident set size.
+//! `cargo bench --bench alerts` (`-- --sizes 1000,10000` to choose sizes).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// Runs muster; returns its wall time and its own peak resident memory in MB.
+fn muster(db: &Path, args: &[&str]) -> (f64, u64) {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("XDG_DATA_HOME", db.parent().expect("db in a directory"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run muster");
+    let mut status = 0;
+    // SAFETY: wait4 writes only into the status and rusage we hand it, for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert!(waited > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "muster {args:?} failed");
+    (started.elapsed().as_secs_f64(), usage.ru_maxrss as u64 / 1024)
+}
+
+fn days_ago(n: i64) -> String {
+    (chrono::Local::now().date_naive() - chrono::Duration::days(n)).to_string()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let sizes: Vec<u32> = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    println!(
+        "{:>9}  {:>10}  {:>16}  {:>12}  {:>17}",
+        "students", "demo (s)", "30-day catch-up", "daily run", "job peak RSS (MB)"
+    );
+    for students in sizes {
+        let db = dir.path().join(format!("alerts-{students}.db"));
+        let (demo, _) = muster(&db, &["demo", "--students", &students.to_string(), "--days", "365"]);
+        // A fresh alert table whose job last ran 31 days before yesterday: the catch-up
+        // processes 30 days, then the daily run processes yesterday.
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute("INSERT INTO job_state (key, value) VALUES ('alerts_processed_through', ?1)", [days_ago(32)])
+            .expect("set the job's starting point");
+        drop(conn);
+        let (catch_up, catch_up_rss) = muster(&db, &["alerts", "run", "--date", &days_ago(2)]);
+        let (daily, daily_rss) = muster(&db, &["alerts", "run", "--date", &days_ago(1)]);
+        let peak = catch_up_rss.max(daily_rss);
+        println!("{students:>9}  {demo:>10.2}  {catch_up:>14.2} s  {daily:>10.3} s  {peak:>17}");
+    }
+}
