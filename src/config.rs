@@ -4,12 +4,25 @@
 use anyhow::Context;
 use chrono::NaiveTime;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub alerts: AlertsConfig,
+    /// Console keys to change: action name → key, e.g. `ack = "A"`.
+    pub keys: HashMap<String, String>,
+    pub theme: ThemeConfig,
+}
+
+/// `name = "monochrome"`, and single colours such as `critical = "light-red"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ThemeConfig {
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub colours: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

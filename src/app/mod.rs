@@ -9,6 +9,7 @@ mod demo;
 pub mod identity;
 pub mod import;
 mod reads;
+pub use reads::StudentContext;
 pub mod triage;
 
 pub use alerts::AlertChanges;

@@ -2,10 +2,19 @@
 //! only their assigned students and, until onboarded, nothing but onboarding.
 
 use super::{Actor, App, Result};
+use chrono::NaiveDate;
+
+/// A student with their attendance since `since`, oldest first.
+#[derive(Debug, Clone)]
+pub struct StudentContext {
+    pub detail: roster::StudentDetail,
+    pub recent: Vec<roster::DayRecord>,
+    pub since: NaiveDate,
+}
 use crate::domain::User;
 use crate::domain::alerts::{AlertType, Thresholds};
 use crate::domain::audit::{AuditEntry, ChainBreak};
-use crate::store::alerts::{AlertCursor, AlertEvent, AlertFilter, AlertView};
+use crate::store::alerts::{AlertCursor, AlertEvent, AlertFilter, AlertView, Direction};
 use crate::store::{self, roster};
 
 impl App {
@@ -41,11 +50,58 @@ impl App {
         &self,
         actor: &Actor,
         filter: &AlertFilter,
-        after: Option<&AlertCursor>,
+        cursor: Option<&AlertCursor>,
+        direction: Direction,
         limit: usize,
     ) -> Result<Vec<AlertView>> {
         self.require_onboarded(actor)?;
-        Ok(store::alerts::list(self.store.conn(), actor.user(), filter, after, limit)?)
+        Ok(store::alerts::list(self.store.conn(), actor.user(), filter, cursor, direction, limit)?)
+    }
+
+    /// Live alerts the actor may see, by severity: (critical, escalate, warn).
+    pub fn alert_counts(&self, actor: &Actor) -> Result<(u64, u64, u64)> {
+        self.require_onboarded(actor)?;
+        Ok(store::alerts::live_counts(self.store.conn(), actor.user())?)
+    }
+
+    /// What the console shows beside an alert: the student and their recent days.
+    pub fn student_context(&self, actor: &Actor, student_id: &str, days: u64) -> Result<StudentContext> {
+        let detail = self.student(actor, student_id)?;
+        let key = roster::visible_student(self.store.conn(), actor.user(), student_id)?;
+        let since = self.clock.today() - chrono::Days::new(days);
+        let recent = roster::recent_attendance(self.store.conn(), key, since)?;
+        Ok(StudentContext { detail, recent, since })
+    }
+
+    /// The people an alert may be assigned to: admins and the student's partners, onboarded.
+    pub fn assignable(&self, actor: &Actor, alert_id: i64) -> Result<Vec<User>> {
+        self.require_onboarded(actor)?;
+        let conn = self.store.conn();
+        let view = store::alerts::get(conn, actor.user(), alert_id)?;
+        let mut people = Vec::new();
+        for login in store::users::who_may_see(conn, view.student)? {
+            if let Some(user) = store::users::get(conn, &login)?
+                && store::users::onboarding_complete(conn, &user)?
+            {
+                people.push(user);
+            }
+        }
+        Ok(people)
+    }
+
+    /// Program IDs of the students the actor may see.
+    pub fn program_ids(&self, actor: &Actor) -> Result<Vec<String>> {
+        self.require_onboarded(actor)?;
+        Ok(roster::visible_program_ids(self.store.conn(), actor.user())?)
+    }
+
+    /// Changes whenever another connection (a colleague, cron, the background task) commits.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.store.conn().pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// One alert and its timeline.

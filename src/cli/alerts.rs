@@ -7,7 +7,7 @@ use crate::app::{Command, Triage};
 use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
 use crate::domain::parse_date;
 use crate::store::OpenMode;
-use crate::store::alerts::AlertFilter;
+use crate::store::alerts::{AlertFilter, Direction};
 use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
@@ -139,11 +139,12 @@ pub fn alerts(cli: &Cli, cmd: &AlertsCommand) -> anyhow::Result<()> {
                 kind: *kind,
                 program_id: program.clone(),
                 assigned_to: if *mine { Some(actor.user().login.clone()) } else { assignee.clone() },
+                text: None,
             };
             let mut all = Vec::new();
             loop {
-                let page =
-                    app.alerts(actor, &filter, all.last().map(crate::store::alerts::AlertView::cursor).as_ref(), PAGE)?;
+                let cursor = all.last().map(crate::store::alerts::AlertView::cursor);
+                let page = app.alerts(actor, &filter, cursor.as_ref(), Direction::After, PAGE)?;
                 let full = page.len() == PAGE;
                 all.extend(page);
                 if !full {

@@ -126,10 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         data::ensure_demo_database(&cli)?;
     }
     match &cli.command {
-        None => anyhow::bail!(AppError::Invalid(
-            "the console is not built yet; use a subcommand (see `muster --help`), e.g. `muster --demo students list`"
-                .into()
-        )),
+        None => console(&cli),
         Some(Command::Init) => data::init(&cli),
         Some(Command::Demo(args)) => data::demo(&cli, args),
         Some(Command::User(cmd)) => people::user(&cli, cmd),
@@ -176,4 +173,17 @@ fn daemon(cli: &Cli) -> anyhow::Result<()> {
         run_at.format("%H:%M")
     );
     crate::engine::run_until_stopped(session.app, run_at)
+}
+
+/// `muster` with no subcommand: the console. An admin's console also runs the daily alert job.
+fn console(cli: &Cli) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(AppError::Invalid("the console needs a terminal; use a subcommand (see `muster --help`)".into()));
+    }
+    let config = crate::config::load()?;
+    let session = open_session(cli, OpenMode::Existing)?;
+    let background = (session.actor.user().role == crate::domain::Role::Admin)
+        .then(|| (session.app.path().to_path_buf(), Box::new(SystemClock) as Box<dyn crate::app::Clock>));
+    crate::tui::run(session.app, session.actor, &config, background)
 }

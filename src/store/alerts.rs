@@ -291,6 +291,8 @@ pub struct AlertFilter {
     pub kind: Option<AlertType>,
     pub program_id: Option<String>,
     pub assigned_to: Option<String>,
+    /// Part of the student's ID or name, any case.
+    pub text: Option<String>,
 }
 
 /// Where a page ends, to start the next one after it (most severe first, then oldest).
@@ -312,12 +314,23 @@ impl AlertView {
     }
 }
 
-/// A page of the alerts `viewer` may see, most severe first, then oldest.
+/// Which way a page runs from its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The alerts after the cursor in inbox order.
+    After,
+    /// The alerts before the cursor (returned in inbox order too).
+    Before,
+}
+
+/// A page of the alerts `viewer` may see, most severe first, then oldest, next to `cursor`
+/// (from the start, or from the end for `Before`, when there is none).
 pub fn list(
     conn: &Connection,
     viewer: &User,
     filter: &AlertFilter,
-    after: Option<&AlertCursor>,
+    cursor: Option<&AlertCursor>,
+    direction: Direction,
     limit: usize,
 ) -> Result<Vec<AlertView>> {
     let status_clause = match (filter.all_statuses, filter.status) {
@@ -325,15 +338,26 @@ pub fn list(
         (false, Some(_)) => "a.status = ?2",
         (false, None) => "a.status <> 'resolved'",
     };
+    let (beyond, order) = match direction {
+        Direction::After => (
+            "a.severity_rank < ?7 OR (a.severity_rank = ?7 AND (a.opened_at > ?8 OR (a.opened_at = ?8 AND a.id > ?9)))",
+            "a.severity_rank DESC, a.opened_at, a.id",
+        ),
+        Direction::Before => (
+            "a.severity_rank > ?7 OR (a.severity_rank = ?7 AND (a.opened_at < ?8 OR (a.opened_at = ?8 AND a.id < ?9)))",
+            "a.severity_rank, a.opened_at DESC, a.id DESC",
+        ),
+    };
     let sql = format!(
         "{VIEW_SELECT}
          WHERE {status_clause}
            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
            AND (?3 IS NULL OR a.severity = ?3) AND (?4 IS NULL OR a.type = ?4)
            AND (?5 IS NULL OR p.program_id = ?5) AND (?6 IS NULL OR a.assigned_to = ?6)
-           AND (?7 IS NULL OR a.severity_rank < ?7
-                OR (a.severity_rank = ?7 AND (a.opened_at > ?8 OR (a.opened_at = ?8 AND a.id > ?9))))
-         ORDER BY a.severity_rank DESC, a.opened_at, a.id
+           AND (?11 IS NULL OR s.student_id LIKE '%' || ?11 || '%'
+                OR (s.first_name || ' ' || s.last_name) LIKE '%' || ?11 || '%')
+           AND (?7 IS NULL OR {beyond})
+         ORDER BY {order}
          LIMIT ?10"
     );
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
@@ -346,14 +370,40 @@ pub fn list(
             filter.kind.map(|k| k.as_str()),
             filter.program_id,
             filter.assigned_to,
-            after.map(|c| c.severity_rank),
-            after.map(|c| c.opened_at.as_str()),
-            after.map(|c| c.id),
-            limit as i64
+            cursor.map(|c| c.severity_rank),
+            cursor.map(|c| c.opened_at.as_str()),
+            cursor.map(|c| c.id),
+            limit as i64,
+            filter.text.as_deref().filter(|t| !t.is_empty()),
         ],
         view_from_row,
     )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut page: Vec<AlertView> = rows.collect::<rusqlite::Result<_>>()?;
+    if direction == Direction::Before {
+        page.reverse();
+    }
+    Ok(page)
+}
+
+/// Live alerts `viewer` may see, by severity: (critical, escalate, warn).
+pub fn live_counts(conn: &Connection, viewer: &User) -> Result<(u64, u64, u64)> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT severity_rank, count(*) FROM alerts a WHERE status <> 'resolved'
+            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
+          GROUP BY severity_rank",
+    )?;
+    let mut counts = (0, 0, 0);
+    let mut rows = stmt.query([scope])?;
+    while let Some(row) = rows.next()? {
+        let n = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+        match row.get::<_, i64>(0)? {
+            3 => counts.0 = n,
+            2 => counts.1 = n,
+            _ => counts.2 = n,
+        }
+    }
+    Ok(counts)
 }
 
 /// One alert, if `viewer` may see it.

@@ -40,7 +40,7 @@ pub struct StudentDetail {
     pub summary: StudentSummary,
     pub enrollments: Vec<EnrollmentView>,
     pub last_login: Option<String>,
-    pub last_attendance: Option<String>,
+    pub last_present: Option<String>,
     pub days_present: i64,
     pub days_absent: i64,
     pub days_excused: i64,
@@ -128,8 +128,8 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
         })?
         .collect::<rusqlite::Result<_>>()?;
     let last_login = conn.query_row("SELECT max(at) FROM login_events WHERE student = ?1", [key], |r| r.get(0))?;
-    let (last_attendance, days_present, days_absent, days_excused, hours_logged) = conn.query_row(
-        "SELECT max(date), count(*) FILTER (WHERE status = 'present'),
+    let (last_present, days_present, days_absent, days_excused, hours_logged) = conn.query_row(
+        "SELECT max(date) FILTER (WHERE status = 'present'), count(*) FILTER (WHERE status = 'present'),
                 count(*) FILTER (WHERE status = 'absent'), count(*) FILTER (WHERE status = 'excused'),
                 ifnull(sum(hours), 0)
            FROM attendance WHERE student = ?1",
@@ -140,12 +140,45 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
         summary,
         enrollments,
         last_login,
-        last_attendance,
+        last_present,
         days_present,
         days_absent,
         days_excused,
         hours_logged,
     })
+}
+
+/// One attendance record as a student's history shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayRecord {
+    pub date: NaiveDate,
+    pub status: String,
+    pub hours: Option<f64>,
+    pub verification: String,
+}
+
+/// A student's attendance on or after `since`, oldest first.
+pub fn recent_attendance(conn: &Connection, student: i64, since: NaiveDate) -> Result<Vec<DayRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT date, status, hours, verification FROM attendance WHERE student = ?1 AND date >= ?2 ORDER BY date",
+    )?;
+    let rows = stmt.query_map(params![student, since], |r| {
+        Ok(DayRecord { date: r.get(0)?, status: r.get(1)?, hours: r.get(2)?, verification: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Program IDs of the students `viewer` may see.
+pub fn visible_program_ids(conn: &Connection, viewer: &User) -> Result<Vec<String>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare(
+        "SELECT p.program_id FROM programs p WHERE ?1 IS NULL OR EXISTS (
+             SELECT 1 FROM enrollments e JOIN student_assignments a ON a.student = e.student
+              WHERE e.program = p.id AND a.login = ?1)
+          ORDER BY p.program_id",
+    )?;
+    let ids = stmt.query_map([scope], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
 }
 
 /// Source IDs to internal keys, for checking references in bulk.

@@ -1,0 +1,735 @@
+//! The console's state and behaviour: tabs by role, the inbox, overlays, and how keys and mouse
+//! become reads or `Command`s for `app::execute`. Drawing goes to any ratatui backend, so tests
+//! render it into a `TestBackend`.
+
+use super::inbox::Inbox;
+use super::keymap::{ACTIONS, Action, Keymap};
+use super::overlay::{self, FilterChange, NoteFor, Overlay, PaletteEntry, PaletteRun};
+use super::theme::Theme;
+use crate::app::{Actor, App, AppError, Command, Triage};
+use crate::domain::Role;
+use crate::domain::alerts::{AlertStatus, AlertType, Severity};
+use chrono::Duration;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub struct Settings {
+    pub keymap: Keymap,
+    pub theme: Theme,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Alerts,
+    Attendance,
+    Payroll,
+    Onboarding,
+    Students,
+    Audit,
+}
+
+impl Tab {
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Alerts => "Alerts",
+            Tab::Attendance => "Attendance",
+            Tab::Payroll => "Payroll",
+            Tab::Onboarding => "Onboarding",
+            Tab::Students => "Students",
+            Tab::Audit => "Audit",
+        }
+    }
+
+    /// What a tab that has no content yet will hold, and what works meanwhile.
+    fn coming(self) -> &'static str {
+        match self {
+            Tab::Alerts => "",
+            Tab::Attendance => {
+                "Attendance will be here: today's roster with one key each for present, absent and excused, a weekly \
+                 grid of hours for signing off a week at once, and the coordinators' verification queue.\n\n\
+                 Meanwhile: muster attendance log --help"
+            }
+            Tab::Payroll => {
+                "Payroll will be here: your payout profile and its status; for admins, the queue of pending \
+                 profiles to approve or reject.\n\nMeanwhile: muster --help"
+            }
+            Tab::Onboarding => {
+                "Onboarding will be here: choose your role, accept its responsibilities, read and sign the \
+                 documents, and submit your payroll profile. Until it is complete this is the only tab a \
+                 partner sees.\n\nAsk an admin if you are waiting for access."
+            }
+            Tab::Students => {
+                "Students will be here: your students with program, streak, last attendance, last login and \
+                 contact hours, and each one's history.\n\nMeanwhile: muster students list · muster students show ID"
+            }
+            Tab::Audit => {
+                "The audit log will be here, page by page, with its chain check.\n\nMeanwhile: muster audit list · \
+                 muster audit verify"
+            }
+        }
+    }
+}
+
+pub struct Console {
+    app: App,
+    actor: Actor,
+    settings: Settings,
+    tabs: Vec<Tab>,
+    active: usize,
+    inbox: Inbox,
+    /// On narrow screens the detail replaces the list while open.
+    detail_open: bool,
+    filtering: bool,
+    overlay: Option<Overlay>,
+    message: Option<(String, bool)>,
+    data_version: i64,
+    tab_spans: Vec<(u16, u16)>,
+    picker_area: Rect,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+/// Wide enough to show the list and the detail side by side.
+const SIDE_BY_SIDE: u16 = 110;
+
+impl Console {
+    pub fn new(app: App, actor: Actor, settings: Settings) -> anyhow::Result<Console> {
+        let onboarded = app.users(&actor).is_ok();
+        let tabs = match (onboarded, actor.user().role) {
+            (false, _) => vec![Tab::Onboarding],
+            (true, Role::Admin) => {
+                vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students, Tab::Audit]
+            }
+            (true, _) => vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students],
+        };
+        let data_version = app.data_version()?;
+        let mut console = Console {
+            app,
+            actor,
+            settings,
+            tabs,
+            active: 0,
+            inbox: Inbox::default(),
+            detail_open: false,
+            filtering: false,
+            overlay: None,
+            message: None,
+            data_version,
+            tab_spans: Vec::new(),
+            picker_area: Rect::default(),
+            dirty: true,
+        };
+        if console.tabs.contains(&Tab::Alerts) {
+            console.inbox.first(&console.app, &console.actor)?;
+        }
+        Ok(console)
+    }
+
+    /// Work that can wait until the first frame is on screen: counting every live alert.
+    pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
+        if self.tabs.contains(&Tab::Alerts) {
+            self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Notices changes written by anyone else (a colleague, cron, the background task).
+    pub fn poll_changes(&mut self) -> anyhow::Result<()> {
+        let version = self.app.data_version()?;
+        if version != self.data_version {
+            self.data_version = version;
+            self.refresh()?;
+        }
+        Ok(())
+    }
+
+    fn refresh(&mut self) -> anyhow::Result<()> {
+        if self.tabs.contains(&Tab::Alerts) {
+            self.inbox.reload(&self.app, &self.actor)?;
+            self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn tab(&self) -> Tab {
+        self.tabs[self.active]
+    }
+
+    pub fn handle(&mut self, event: Event) -> anyhow::Result<Flow> {
+        let flow = match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.key(key)?,
+            Event::Mouse(mouse) => {
+                self.mouse(mouse)?;
+                Flow::Continue
+            }
+            Event::Resize(..) => Flow::Continue,
+            _ => return Ok(Flow::Continue),
+        };
+        self.dirty = true;
+        Ok(flow)
+    }
+
+    fn key(&mut self, key: KeyEvent) -> anyhow::Result<Flow> {
+        self.message = None;
+        if self.overlay.is_some() {
+            return self.overlay_key(key);
+        }
+        if self.filtering {
+            self.filter_key(key)?;
+            return Ok(Flow::Continue);
+        }
+        if let KeyCode::Char(digit @ '1'..='9') = key.code
+            && key.modifiers.is_empty()
+        {
+            let index = digit as usize - '1' as usize;
+            if index < self.tabs.len() {
+                self.active = index;
+            }
+            return Ok(Flow::Continue);
+        }
+        match self.settings.keymap.action(&key) {
+            Some(action) => self.act(action),
+            None => Ok(Flow::Continue),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> anyhow::Result<Flow> {
+        let in_alerts = self.tab() == Tab::Alerts;
+        let (app, actor) = (&self.app, &self.actor);
+        match action {
+            Action::Quit => return Ok(Flow::Quit),
+            Action::Back => {
+                if self.detail_open {
+                    self.detail_open = false;
+                } else if !self.inbox.marked.is_empty() {
+                    self.inbox.marked.clear();
+                }
+            }
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette { input: String::new(), selected: 0, entries: self.palette()? })
+            }
+            Action::NextTab => self.active = (self.active + 1) % self.tabs.len(),
+            Action::PrevTab => self.active = (self.active + self.tabs.len() - 1) % self.tabs.len(),
+            _ if !in_alerts => {}
+            Action::Filter => self.filtering = true,
+            Action::Down => self.inbox.move_by(app, actor, 1)?,
+            Action::Up => self.inbox.move_by(app, actor, -1)?,
+            Action::PageDown => self.inbox.move_by(app, actor, self.inbox.height.max(1) as isize)?,
+            Action::PageUp => self.inbox.move_by(app, actor, -(self.inbox.height.max(1) as isize))?,
+            Action::Top => self.inbox.first(app, actor)?,
+            Action::Bottom => self.inbox.last(app, actor)?,
+            Action::Open => self.detail_open = !self.detail_open,
+            Action::Mark => {
+                self.inbox.toggle_mark();
+                self.inbox.move_by(app, actor, 1)?;
+            }
+            Action::MarkRange => self.inbox.mark_range(),
+            Action::MarkAll => self.inbox.mark_all(),
+            Action::Mine => {
+                let me = self.actor.user().login.clone();
+                let mine = self.inbox.filter.assigned_to.as_deref() == Some(me.as_str());
+                self.inbox.filter.assigned_to = if mine { None } else { Some(me) };
+                self.inbox.first(app, actor)?;
+            }
+            Action::ClearFilters => {
+                self.inbox.filter = Default::default();
+                self.inbox.first(app, actor)?;
+            }
+            Action::Ack | Action::Resolve => self.start_note(action)?,
+            Action::Snooze => self.start_snooze(),
+            Action::Assign => self.start_assign()?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn targets_label(ids: &[i64]) -> String {
+        match ids {
+            [one] => format!("alert {one}"),
+            many => format!("{} alerts", many.len()),
+        }
+    }
+
+    fn start_note(&mut self, action: Action) -> anyhow::Result<()> {
+        let ids = self.inbox.targets();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (purpose, verb) =
+            if action == Action::Ack { (NoteFor::Ack, "acknowledge") } else { (NoteFor::Resolve, "resolve") };
+        self.overlay = Some(Overlay::note(format!("{verb} {} · note", Self::targets_label(&ids)), purpose, ids));
+        Ok(())
+    }
+
+    fn start_snooze(&mut self) {
+        let ids = self.inbox.targets();
+        if ids.is_empty() {
+            return;
+        }
+        let now = self.app.now();
+        let options = [
+            ("1 hour", Duration::hours(1)),
+            ("4 hours", Duration::hours(4)),
+            ("1 day", Duration::days(1)),
+            ("3 days", Duration::days(3)),
+            ("1 week", Duration::weeks(1)),
+        ]
+        .into_iter()
+        .map(|(label, length)| {
+            let command =
+                Command::Triage { ids: ids.clone(), action: Triage::Snooze { until: now + length }, note: None };
+            (label.to_string(), command)
+        })
+        .collect();
+        self.overlay =
+            Some(Overlay::Picker { title: format!("snooze {} for", Self::targets_label(&ids)), options, selected: 0 });
+    }
+
+    fn start_assign(&mut self) -> anyhow::Result<()> {
+        let ids = self.inbox.targets();
+        // Only people who may see every target's student can take them all.
+        let mut people: Option<Vec<crate::domain::User>> = None;
+        for id in &ids {
+            let may = self.app.assignable(&self.actor, *id)?;
+            people = Some(match people {
+                None => may,
+                Some(so_far) => so_far.into_iter().filter(|p| may.iter().any(|m| m.login == p.login)).collect(),
+            });
+        }
+        let people = people.unwrap_or_default();
+        if people.is_empty() {
+            self.message = Some(("nobody may see all of those students".into(), true));
+            return Ok(());
+        }
+        let options = people
+            .into_iter()
+            .map(|p| {
+                let command =
+                    Command::Triage { ids: ids.clone(), action: Triage::Assign { to: p.login.clone() }, note: None };
+                (format!("{:<12} {} ({})", p.login, p.name, p.role), command)
+            })
+            .collect();
+        self.overlay =
+            Some(Overlay::Picker { title: format!("assign {} to", Self::targets_label(&ids)), options, selected: 0 });
+        Ok(())
+    }
+
+    /// Runs a command, or asks first when it touches several alerts or resolves any.
+    fn confirm_or_run(&mut self, command: Command) -> anyhow::Result<()> {
+        let (count, resolving) = match &command {
+            Command::Triage { ids, action, .. } => (ids.len(), *action == Triage::Resolve),
+            _ => (1, false),
+        };
+        if count > 1 || resolving {
+            let what = if count == 1 { "this alert".to_string() } else { format!("these {count} alerts") };
+            let message = match &command {
+                Command::Triage { action: Triage::Resolve, .. } => {
+                    format!("Resolve {what}? The same streak will not open again.")
+                }
+                Command::Triage { action: Triage::Ack, .. } => format!("Acknowledge {what}? You take them on."),
+                Command::Triage { action: Triage::Snooze { .. }, .. } => format!("Snooze {what}?"),
+                Command::Triage { action: Triage::Assign { to }, .. } => format!("Assign {what} to {to}?"),
+                _ => "Go ahead?".to_string(),
+            };
+            self.overlay = Some(Overlay::Confirm { message, command });
+            return Ok(());
+        }
+        self.run(command)
+    }
+
+    fn run(&mut self, command: Command) -> anyhow::Result<()> {
+        match self.app.execute(&self.actor, command) {
+            Ok(outcome) => {
+                self.message = Some((outcome.to_string(), false));
+                self.inbox.marked.clear();
+                self.data_version = self.app.data_version()?;
+                self.refresh()?;
+            }
+            // What the rules refuse is news for the person, not a crash.
+            Err(
+                e @ (AppError::Denied(_) | AppError::Invalid(_) | AppError::NotFound(_) | AppError::InvalidRows(_)),
+            ) => {
+                self.message = Some((e.to_string(), true));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        Ok(())
+    }
+
+    fn overlay_key(&mut self, key: KeyEvent) -> anyhow::Result<Flow> {
+        let Some(overlay) = self.overlay.take() else { return Ok(Flow::Continue) };
+        let back = self.settings.keymap.action(&key) == Some(Action::Back) || key.code == KeyCode::Esc;
+        match overlay {
+            Overlay::Help => {
+                if !(back || self.settings.keymap.action(&key) == Some(Action::Help) || key.code == KeyCode::Char('q'))
+                {
+                    self.overlay = Some(Overlay::Help);
+                }
+            }
+            Overlay::Confirm { message, command } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.run(command)?,
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
+                _ => self.overlay = Some(Overlay::Confirm { message, command }),
+            },
+            Overlay::Picker { title, options, mut selected } => match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => {
+                    if let Some((_, command)) = options.into_iter().nth(selected) {
+                        self.confirm_or_run(command)?;
+                    }
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    selected = (selected + 1).min(options.len().saturating_sub(1));
+                    self.overlay = Some(Overlay::Picker { title, options, selected });
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    selected = selected.saturating_sub(1);
+                    self.overlay = Some(Overlay::Picker { title, options, selected });
+                }
+                _ => self.overlay = Some(Overlay::Picker { title, options, selected }),
+            },
+            Overlay::Note { title, mut editor, purpose, ids } => match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => {
+                    let text = editor.lines().join("\n").trim().to_string();
+                    let note = (!text.is_empty()).then_some(text);
+                    let action = if purpose == NoteFor::Ack { Triage::Ack } else { Triage::Resolve };
+                    self.confirm_or_run(Command::Triage { ids, action, note })?;
+                }
+                _ => {
+                    let mut key = key;
+                    if key.code == KeyCode::Enter {
+                        key.modifiers.remove(KeyModifiers::ALT);
+                    }
+                    editor.input(key);
+                    self.overlay = Some(Overlay::Note { title, editor, purpose, ids });
+                }
+            },
+            Overlay::Palette { mut input, mut selected, entries } => {
+                let found = overlay::matching(&entries, &input).len();
+                match key.code {
+                    KeyCode::Esc => return Ok(Flow::Continue),
+                    KeyCode::Enter => {
+                        let chosen = overlay::matching(&entries, &input).get(selected).map(|e| e.run.clone());
+                        if let Some(run) = chosen {
+                            return self.run_palette(run);
+                        }
+                    }
+                    KeyCode::Tab => {
+                        if let Some(entry) = overlay::matching(&entries, &input).get(selected) {
+                            input = entry.name.clone();
+                            selected = 0;
+                        }
+                    }
+                    KeyCode::Down => selected = (selected + 1).min(found.saturating_sub(1)),
+                    KeyCode::Up => selected = selected.saturating_sub(1),
+                    KeyCode::Backspace => {
+                        input.pop();
+                        selected = 0;
+                    }
+                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        input.push(c);
+                        selected = 0;
+                    }
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::Palette { input, selected, entries });
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) -> anyhow::Result<()> {
+        let text = self.inbox.filter.text.get_or_insert_with(String::new);
+        match key.code {
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.inbox.filter.text = None;
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            _ => return Ok(()),
+        }
+        self.inbox.first(&self.app, &self.actor)
+    }
+
+    fn run_palette(&mut self, run: PaletteRun) -> anyhow::Result<Flow> {
+        match run {
+            PaletteRun::Action(action) => return self.act(action),
+            PaletteRun::Tab(index) => self.active = index,
+            PaletteRun::Filter(change) => {
+                let filter = &mut self.inbox.filter;
+                match change {
+                    FilterChange::Severity(s) => filter.severity = s,
+                    FilterChange::Status(s, all) => (filter.status, filter.all_statuses) = (s, all),
+                    FilterChange::Kind(k) => filter.kind = k,
+                    FilterChange::Program(p) => filter.program_id = p,
+                    FilterChange::Assignee(a) => filter.assigned_to = a,
+                }
+                if let Some(alerts) = self.tabs.iter().position(|t| *t == Tab::Alerts) {
+                    self.active = alerts;
+                }
+                self.inbox.first(&self.app, &self.actor)?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Every action by name, every tab, and every filter value.
+    fn palette(&self) -> anyhow::Result<Vec<PaletteEntry>> {
+        let keymap = &self.settings.keymap;
+        let mut entries: Vec<PaletteEntry> = ACTIONS
+            .iter()
+            .map(|info| PaletteEntry {
+                name: info.name.to_string(),
+                description: info.description.to_string(),
+                key: keymap.short(info.action),
+                run: PaletteRun::Action(info.action),
+            })
+            .collect();
+        for (i, tab) in self.tabs.iter().enumerate() {
+            entries.push(PaletteEntry {
+                name: format!("tab {}", tab.title().to_lowercase()),
+                description: format!("go to {}", tab.title()),
+                key: (i + 1).to_string(),
+                run: PaletteRun::Tab(i),
+            });
+        }
+        if !self.tabs.contains(&Tab::Alerts) {
+            return Ok(entries);
+        }
+        let filter = |name: String, description: String, change: FilterChange| PaletteEntry {
+            name,
+            description,
+            key: String::new(),
+            run: PaletteRun::Filter(change),
+        };
+        for s in Severity::ALL {
+            entries.push(filter(format!("severity {s}"), format!("only {s} alerts"), FilterChange::Severity(Some(*s))));
+        }
+        entries.push(filter("severity any".into(), "every severity".into(), FilterChange::Severity(None)));
+        for s in AlertStatus::ALL {
+            entries.push(filter(
+                format!("status {s}"),
+                format!("only {s} alerts"),
+                FilterChange::Status(Some(*s), false),
+            ));
+        }
+        entries.push(filter("status live".into(), "all but resolved".into(), FilterChange::Status(None, false)));
+        entries.push(filter("status all".into(), "resolved ones too".into(), FilterChange::Status(None, true)));
+        for k in AlertType::ALL {
+            entries.push(filter(format!("type {k}"), format!("only {k} alerts"), FilterChange::Kind(Some(*k))));
+        }
+        entries.push(filter("type any".into(), "every type".into(), FilterChange::Kind(None)));
+        for program in self.app.program_ids(&self.actor)? {
+            entries.push(filter(
+                format!("program {program}"),
+                format!("only students of {program}"),
+                FilterChange::Program(Some(program)),
+            ));
+        }
+        entries.push(filter("program any".into(), "every program".into(), FilterChange::Program(None)));
+        for user in self.app.users(&self.actor)? {
+            entries.push(filter(
+                format!("assignee {}", user.login),
+                format!("assigned to {}", user.name),
+                FilterChange::Assignee(Some(user.login)),
+            ));
+        }
+        entries.push(filter("assignee any".into(), "whoever has them".into(), FilterChange::Assignee(None)));
+        Ok(entries)
+    }
+
+    fn mouse(&mut self, mouse: MouseEvent) -> anyhow::Result<()> {
+        let (app, actor) = (&self.app, &self.actor);
+        match mouse.kind {
+            MouseEventKind::ScrollDown if self.tab() == Tab::Alerts && self.overlay.is_none() => {
+                self.inbox.move_by(app, actor, 3)?
+            }
+            MouseEventKind::ScrollUp if self.tab() == Tab::Alerts && self.overlay.is_none() => {
+                self.inbox.move_by(app, actor, -3)?
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if let Some(Overlay::Picker { selected, options, .. }) = &mut self.overlay {
+                    let area = self.picker_area;
+                    if mouse.row >= area.y && mouse.row < area.y + area.height {
+                        let row = (mouse.row - area.y) as usize;
+                        if row < options.len() {
+                            *selected = row;
+                        }
+                    }
+                    return Ok(());
+                }
+                if self.overlay.is_some() {
+                    return Ok(());
+                }
+                if mouse.row == 0 {
+                    if let Some(i) =
+                        self.tab_spans.iter().position(|(from, to)| mouse.column >= *from && mouse.column < *to)
+                    {
+                        self.active = i;
+                    }
+                    return Ok(());
+                }
+                let list = self.inbox.list_area;
+                if self.tab() == Tab::Alerts
+                    && mouse.row >= list.y
+                    && mouse.row < list.y + list.height
+                    && mouse.column >= list.x
+                    && mouse.column < list.x + list.width
+                {
+                    self.inbox.select_visible_row((mouse.row - list.y) as usize);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame) {
+        let theme = self.settings.theme.clone();
+        let [tabs, body, hints] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
+        self.draw_tabs(frame, tabs, &theme);
+        match self.tab() {
+            Tab::Alerts => self.draw_alerts(frame, body, &theme),
+            other => {
+                let text = Paragraph::new(other.coming()).wrap(Wrap { trim: true }).style(theme.dim);
+                let area = Rect {
+                    x: body.x + 2,
+                    y: body.y + 1,
+                    width: body.width.saturating_sub(4),
+                    height: body.height.saturating_sub(1),
+                };
+                frame.render_widget(text, area);
+            }
+        }
+        self.draw_hints(frame, hints, &theme);
+        match &self.overlay {
+            None => {}
+            Some(Overlay::Help) => overlay::draw_help(frame, &self.settings.keymap, &theme, self.tab() == Tab::Alerts),
+            Some(Overlay::Palette { input, selected, entries }) => {
+                overlay::draw_palette(frame, &theme, input, *selected, entries)
+            }
+            Some(Overlay::Confirm { message, .. }) => overlay::draw_confirm(frame, &theme, message),
+            Some(Overlay::Picker { title, options, selected }) => {
+                self.picker_area = overlay::draw_picker(frame, &theme, title, options, *selected);
+            }
+            Some(Overlay::Note { title, editor, .. }) => overlay::draw_note(frame, &theme, title, editor),
+        }
+    }
+
+    fn draw_tabs(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let titles: Vec<String> = self
+            .tabs
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| match (tab, self.inbox.counts) {
+                (Tab::Alerts, Some((critical, escalate, warn))) => {
+                    format!(" {} Alerts {critical}!!! {escalate}!! {warn}! ", i + 1)
+                }
+                _ => format!(" {} {} ", i + 1, tab.title()),
+            })
+            .collect();
+        let full: usize = titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() + 8;
+        // Too narrow for every title: the tabs not shown are cut to three letters.
+        let narrow = full > area.width as usize;
+        let mut spans = vec![Span::styled(" muster ", theme.accent)];
+        let mut x = area.x + 8;
+        self.tab_spans.clear();
+        for (i, title) in titles.into_iter().enumerate() {
+            let title = if narrow && i != self.active {
+                format!(" {} {} ", i + 1, self.tabs[i].title().chars().take(3).collect::<String>())
+            } else {
+                title
+            };
+            let width = title.chars().count() as u16;
+            self.tab_spans.push((x, x + width));
+            x += width + 1;
+            let style = if i == self.active { theme.active_tab } else { ratatui::style::Style::new() };
+            spans.push(Span::styled(title, style));
+            spans.push(Span::raw(" "));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    fn draw_alerts(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let now = self.app.now();
+        let side_by_side = area.width >= SIDE_BY_SIDE;
+        let wants_detail = side_by_side || self.detail_open;
+        if wants_detail && let Err(e) = self.inbox.load_detail(&self.app, &self.actor) {
+            self.message = Some((e.to_string(), true));
+        }
+        if side_by_side {
+            let [list, detail] =
+                Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area);
+            self.inbox.draw_list(frame, list, theme, now, self.filtering);
+            self.inbox.draw_detail(frame, detail, theme);
+        } else if self.detail_open {
+            self.inbox.draw_detail(frame, area, theme);
+        } else {
+            self.inbox.draw_list(frame, area, theme, now, self.filtering);
+        }
+    }
+
+    fn draw_hints(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        if let Some((message, error)) = &self.message {
+            let style = if *error { theme.error } else { theme.ok };
+            frame.render_widget(Paragraph::new(Line::styled(format!(" {message}"), style)), area);
+            return;
+        }
+        let keymap = &self.settings.keymap;
+        let hint = |action: Action, text: &str| {
+            vec![Span::styled(format!(" {} ", keymap.short(action)), theme.marked), Span::raw(format!("{text} "))]
+        };
+        let mut spans: Vec<Span> = Vec::new();
+        if self.filtering {
+            spans.extend([
+                Span::raw(" type to filter by student · "),
+                Span::styled("⏎", theme.marked),
+                Span::raw(" keep · "),
+                Span::styled("Esc", theme.marked),
+                Span::raw(" clear"),
+            ]);
+        } else if self.overlay.is_some() {
+            spans.extend(hint(Action::Back, "close"));
+        } else {
+            if self.tab() == Tab::Alerts {
+                let detail = if self.detail_open { "list" } else { "detail" };
+                for (action, text) in [
+                    (Action::Open, detail),
+                    (Action::Ack, "ack"),
+                    (Action::Snooze, "snooze"),
+                    (Action::Assign, "assign"),
+                    (Action::Resolve, "resolve"),
+                ] {
+                    spans.extend(hint(action, text));
+                }
+            }
+            // Help and quit come before what a narrow screen may cut off.
+            for (action, text) in [(Action::Help, "help"), (Action::Quit, "quit"), (Action::Palette, "cmd")] {
+                spans.extend(hint(action, text));
+            }
+            if self.tab() == Tab::Alerts {
+                for (action, text) in [(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")] {
+                    spans.extend(hint(action, text));
+                }
+            }
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+}

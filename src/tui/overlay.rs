@@ -1,0 +1,228 @@
+//! What opens over a pane: the help overlay, the command palette, a confirmation, a list to
+//! pick from (snooze length, assignee) and the note editor. Each draws itself centred; the
+//! console decides what their answers do.
+
+use super::keymap::{ACTIONS, Keymap, Scope};
+use super::theme::Theme;
+use crate::app::Command;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+/// What a note becomes once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteFor {
+    Ack,
+    Resolve,
+}
+
+/// One line of the command palette.
+#[derive(Debug, Clone)]
+pub struct PaletteEntry {
+    pub name: String,
+    pub description: String,
+    pub key: String,
+    pub run: PaletteRun,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaletteRun {
+    Action(super::keymap::Action),
+    Tab(usize),
+    Filter(FilterChange),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterChange {
+    Severity(Option<crate::domain::alerts::Severity>),
+    Status(Option<crate::domain::alerts::AlertStatus>, bool),
+    Kind(Option<crate::domain::alerts::AlertType>),
+    Program(Option<String>),
+    Assignee(Option<String>),
+}
+
+pub enum Overlay {
+    Help,
+    Palette { input: String, selected: usize, entries: Vec<PaletteEntry> },
+    Confirm { message: String, command: Command },
+    Picker { title: String, options: Vec<(String, Command)>, selected: usize },
+    Note { title: String, editor: Box<TextArea<'static>>, purpose: NoteFor, ids: Vec<i64> },
+}
+
+impl Overlay {
+    pub fn note(title: String, purpose: NoteFor, ids: Vec<i64>) -> Overlay {
+        let mut editor = TextArea::default();
+        editor.set_placeholder_text(match purpose {
+            NoteFor::Ack => "optional: what you will do",
+            NoteFor::Resolve => "what happened (kept on the timeline)",
+        });
+        editor.set_block(Block::bordered().border_type(BorderType::Rounded));
+        Overlay::Note { title, editor: Box::new(editor), purpose, ids }
+    }
+}
+
+/// The palette entries matching what was typed, best first: names that start with it, then
+/// names or descriptions that contain it.
+pub fn matching<'a>(entries: &'a [PaletteEntry], input: &str) -> Vec<&'a PaletteEntry> {
+    let needle = input.trim().to_lowercase();
+    let mut starts: Vec<&PaletteEntry> = Vec::new();
+    let mut contains: Vec<&PaletteEntry> = Vec::new();
+    for entry in entries {
+        let name = entry.name.to_lowercase();
+        if name.starts_with(&needle) {
+            starts.push(entry);
+        } else if name.contains(&needle) || entry.description.to_lowercase().contains(&needle) {
+            contains.push(entry);
+        }
+    }
+    starts.extend(contains);
+    starts
+}
+
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    cell
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
+    frame.render_widget(Clear, area);
+    let block =
+        Block::bordered().border_type(BorderType::Rounded).title(Span::styled(format!(" {title} "), theme.accent));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// Every key of the current pane, from the keymap in force; two columns when rows are short.
+pub fn draw_help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, alerts: bool) {
+    let area = frame.area();
+    let scopes: &[(Scope, &str)] = if alerts {
+        &[(Scope::Alerts, "alert inbox"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    } else {
+        &[(Scope::Everywhere, "everywhere")]
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    for (scope, heading) in scopes {
+        lines.push(Line::styled(heading.to_string(), theme.accent));
+        for info in ACTIONS.iter().filter(|i| i.scope == *scope) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>9}  ", keymap.label(info.action)), theme.marked),
+                Span::raw(info.description),
+            ]));
+        }
+    }
+    lines.push(Line::styled("mouse: click tab or row; wheel scrolls", theme.dim));
+    let room = area.height.saturating_sub(4) as usize;
+    let columns = if lines.len() > room && area.width >= 70 { 2 } else { 1 };
+    let per_column = lines.len().div_ceil(columns);
+    let width = if columns == 2 { area.width.saturating_sub(2).min(110) } else { 60 };
+    let outer = centred(area, width, per_column as u16 + 3);
+    let inner = popup(frame, outer, "keys · Esc closes", theme);
+    let halves = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
+    for (i, column) in halves.iter().enumerate() {
+        let part: Vec<Line> = lines.iter().skip(i * per_column).take(per_column).cloned().collect();
+        frame.render_widget(Paragraph::new(part), *column);
+    }
+}
+
+pub fn draw_palette(frame: &mut Frame, theme: &Theme, input: &str, selected: usize, entries: &[PaletteEntry]) {
+    let area = frame.area();
+    let found = matching(entries, input);
+    let shown = found.len().min(area.height.saturating_sub(6) as usize).min(12);
+    let width = area.width.saturating_sub(4).min(90);
+    let outer = Rect { y: area.y + 1, ..centred(area, width, shown as u16 + 4) };
+    let inner = popup(frame, outer, "run · Tab completes · ⏎ runs · Esc closes", theme);
+    let mut lines =
+        vec![Line::from(vec![Span::styled(": ", theme.accent), Span::raw(input.to_string()), Span::raw("▏")])];
+    if found.is_empty() {
+        lines.push(Line::styled("nothing matches", theme.dim));
+    }
+    let start = selected.saturating_sub(shown.saturating_sub(1));
+    for (i, entry) in found.iter().enumerate().skip(start).take(shown) {
+        let style = if i == selected { theme.selected } else { ratatui::style::Style::new() };
+        lines.push(
+            Line::from(vec![
+                Span::raw(format!("{:<24} ", entry.name)),
+                Span::styled(entry.description.clone(), theme.dim),
+                Span::styled(
+                    if entry.key.is_empty() { String::new() } else { format!("  [{}]", entry.key) },
+                    theme.marked,
+                ),
+            ])
+            .style(style),
+        );
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn draw_confirm(frame: &mut Frame, theme: &Theme, message: &str) {
+    let width = (message.chars().count() as u16 + 6).clamp(30, 70);
+    let outer = centred(frame.area(), width, 6);
+    let inner = popup(frame, outer, "confirm", theme);
+    let text = vec![
+        Line::raw(message.to_string()),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("y", theme.marked),
+            Span::raw(" yes   "),
+            Span::styled("n", theme.marked),
+            Span::raw("/Esc no"),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+}
+
+pub fn draw_picker(
+    frame: &mut Frame,
+    theme: &Theme,
+    title: &str,
+    options: &[(String, Command)],
+    selected: usize,
+) -> Rect {
+    let width = options.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(10).max(title.len()) as u16 + 8;
+    let outer = centred(frame.area(), width.min(70), options.len() as u16 + 2);
+    let inner = popup(frame, outer, title, theme);
+    let lines: Vec<Line> = options
+        .iter()
+        .enumerate()
+        .map(|(i, (label, _))| {
+            let style = if i == selected { theme.selected } else { ratatui::style::Style::new() };
+            Line::styled(format!(" {label}"), style)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+    inner
+}
+
+pub fn draw_note(frame: &mut Frame, theme: &Theme, title: &str, editor: &TextArea<'static>) {
+    let outer = centred(frame.area(), frame.area().width.saturating_sub(6).min(70), 8);
+    let inner = popup(frame, outer, title, theme);
+    let [edit, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(editor, edit);
+    frame.render_widget(Paragraph::new("⏎ confirm · Alt-⏎ new line · Esc cancel").style(theme.dim), hint);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, description: &str) -> PaletteEntry {
+        PaletteEntry { name: name.into(), description: description.into(), key: String::new(), run: PaletteRun::Tab(0) }
+    }
+
+    #[test]
+    fn palette_prefers_names_that_start_with_the_input() {
+        let entries = vec![
+            entry("resolve", "resolve with a note"),
+            entry("severity critical", "only critical"),
+            entry("ack", "take it on"),
+        ];
+        let names: Vec<&str> = matching(&entries, "s").iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, vec!["severity critical", "resolve"]);
+        assert_eq!(matching(&entries, "NOTE").len(), 1);
+        assert_eq!(matching(&entries, "").len(), 3);
+    }
+}
