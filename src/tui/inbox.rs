@@ -152,7 +152,11 @@ impl Inbox {
     }
 
     fn keep_visible(&mut self) {
-        let height = self.height.max(1);
+        // Until the list has been drawn its height is unknown; drawing calls this again.
+        if self.height == 0 {
+            return;
+        }
+        let height = self.height;
         if self.selected < self.offset {
             self.offset = self.selected;
         } else if self.selected >= self.offset + height {
@@ -385,8 +389,8 @@ impl Inbox {
             events.push(Line::from(vec![
                 Span::styled(format!("{when} "), theme.dim),
                 Span::raw(format!("{:<9} ", e.kind)),
+                Span::styled(format!("{} ", e.actor), theme.dim),
                 Span::raw(e.note.clone().unwrap_or_default()),
-                Span::styled(format!("  {}", e.actor), theme.dim),
             ]));
         }
         frame.render_widget(Paragraph::new(events).wrap(Wrap { trim: true }), rest);

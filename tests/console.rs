@@ -1,0 +1,95 @@
+//! Snapshot tests of the console, drawn into ratatui's `TestBackend` from a fixed demo seed.
+//! The data is made and the alert job run under one fixed clock, and the console drawn under
+//! another two days later, so every age on screen is the same on every machine.
+
+use chrono::NaiveDate;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use muster::app::{App, Command, FixedClock, Quiet, identity};
+use muster::config::Config;
+use muster::domain::demo::DemoSpec;
+use muster::store::OpenMode;
+use muster::tui::console::{Console, Settings};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const TODAY: &str = "2026-03-02";
+
+fn demo_console(dir: &tempfile::TempDir) -> Console {
+    let db = dir.path().join("console.db");
+    let os = identity::os_account().unwrap();
+    let today: NaiveDate = TODAY.parse().unwrap();
+    {
+        let clock = Box::new(FixedClock::on(today));
+        let mut app = App::open(&db, OpenMode::CreateIfMissing, clock, identity::this_origin(&os)).unwrap();
+        let actor = app.sign_in(&os, None).unwrap().actor;
+        app.execute(&actor, Command::Demo(DemoSpec { students: 120, days: 40, seed: 11, today })).unwrap();
+        app.run_alerts(&actor, today.pred_opt().unwrap(), &Quiet).unwrap();
+    }
+    let later = Box::new(FixedClock::on(today.succ_opt().unwrap().succ_opt().unwrap()));
+    let mut app = App::open(&db, OpenMode::Existing, later, identity::this_origin(&os)).unwrap();
+    let actor = app.sign_in(&os, None).unwrap().actor;
+    let mut config = Config::default();
+    config.theme.name = Some("monochrome".into());
+    let settings = Settings::from_config(&config).unwrap();
+    let mut console = Console::new(app, actor, settings).unwrap();
+    console.after_first_frame().unwrap();
+    console
+}
+
+fn screen(console: &mut Console, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| console.draw(frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn press(console: &mut Console, code: KeyCode) {
+    console.handle(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))).unwrap();
+}
+
+#[test]
+fn inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    insta::assert_snapshot!("inbox_80x24", screen(&mut console, 80, 24));
+    insta::assert_snapshot!("inbox_120x40", screen(&mut console, 120, 40));
+}
+
+#[test]
+fn detail_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('j'));
+    press(&mut console, KeyCode::Enter);
+    insta::assert_snapshot!("detail_80x24", screen(&mut console, 80, 24));
+    insta::assert_snapshot!("detail_120x40", screen(&mut console, 120, 40));
+}
+
+#[test]
+fn help_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_80x24", screen(&mut console, 80, 24));
+    insta::assert_snapshot!("help_120x40", screen(&mut console, 120, 40));
+}
+
+#[test]
+fn confirmation_dialog_for_a_bulk_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    for _ in 0..3 {
+        press(&mut console, KeyCode::Char(' '));
+    }
+    press(&mut console, KeyCode::Char('a'));
+    press(&mut console, KeyCode::Enter);
+    insta::assert_snapshot!("confirm_80x24", screen(&mut console, 80, 24));
+    insta::assert_snapshot!("confirm_120x40", screen(&mut console, 120, 40));
+    press(&mut console, KeyCode::Char('y'));
+    let after = screen(&mut console, 120, 40);
+    assert!(after.contains("acknowledged alert"), "{after}");
+    assert_eq!(after.matches("ack'd").count(), 3, "{after}");
+}
