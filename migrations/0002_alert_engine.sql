@@ -19,3 +19,6 @@ ALTER TABLE alerts ADD COLUMN severity_rank INTEGER
 CREATE INDEX alerts_live_inbox ON alerts(severity_rank DESC, opened_at, id) WHERE status <> 'resolved';
 -- The inbox pages through alerts_live_inbox; the first schema's inbox index only costs writes.
 DROP INDEX alerts_inbox;
+-- The same order over every alert, and within one status, for the inbox's other views.
+CREATE INDEX alerts_all_inbox ON alerts(severity_rank DESC, opened_at, id);
+CREATE INDEX alerts_status_inbox ON alerts(status, severity_rank DESC, opened_at, id);

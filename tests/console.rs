@@ -93,3 +93,40 @@ fn confirmation_dialog_for_a_bulk_action() {
     assert!(after.contains("acknowledged alert"), "{after}");
     assert_eq!(after.matches("ack'd").count(), 3, "{after}");
 }
+
+#[test]
+fn a_change_made_by_another_process_appears_on_the_next_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    let before = screen(&mut console, 120, 40);
+    assert!(!before.contains("ack'd"));
+    // A colleague on the same file: another connection, another actor.
+    let os = identity::os_account().unwrap();
+    let mut colleague = App::open(
+        &dir.path().join("console.db"),
+        OpenMode::Existing,
+        Box::new(FixedClock::on(TODAY.parse().unwrap())),
+        identity::this_origin(&os),
+    )
+    .unwrap();
+    let actor = colleague.sign_in(&os, None).unwrap().actor;
+    let first =
+        colleague.alerts(&actor, &Default::default(), None, muster::store::alerts::Direction::After, 1).unwrap()[0].id;
+    colleague
+        .execute(&actor, Command::Triage { ids: vec![first], action: muster::app::Triage::Ack, note: None })
+        .unwrap();
+    assert!(!screen(&mut console, 120, 40).contains("ack'd"), "nothing changes until the poll");
+    console.poll_changes().unwrap();
+    assert!(screen(&mut console, 120, 40).contains("ack'd"));
+}
+
+#[test]
+fn ctrl_c_quits_even_while_filtering() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('/'));
+    press(&mut console, KeyCode::Char('q'));
+    assert!(screen(&mut console, 80, 24).contains("/q"), "q is typed into the filter, not a quit");
+    let flow = console.handle(Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))).unwrap();
+    assert_eq!(flow, muster::tui::console::Flow::Quit);
+}

@@ -157,7 +157,7 @@ fn reconcile(
                 changes.escalated.push(alert.id);
             }
             if next != alert {
-                store_alerts::update_streak(ctx.tx, &next, &now)?;
+                store_alerts::update_streak(ctx.tx, &alert, &next, &now)?;
             }
         }
     }
@@ -319,7 +319,7 @@ impl Reevaluation {
         for e in engine::active_enrollments_of(ctx.tx, student)?.into_iter().filter(|e| e.program == program) {
             let Some(calendar) = self.calendars.get(&e.program) else { continue };
             let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
-            let existing = store_alerts::live_one(ctx.tx, kind, e.id)?;
+            let existing = store_alerts::live_one(ctx.tx, kind, student, Some(e.id))?;
             let subject = Subject { kind, student, enrollment: Some(e.id), program: Some(program) };
             if let Some(as_of) = days.session_day_on_or_before(processed) {
                 let streak = engine::walk_back(ctx.tx, student, program, as_of, |m| streak_at(&days, as_of, m))?;
@@ -344,7 +344,7 @@ impl Reevaluation {
                 marks.take_while(|(date, _)| *date > processed).find(|(date, _)| days.is_session_day(*date))
             })?;
             if let Some((date, DayMark::Present)) = latest_after
-                && let Some(alert) = store_alerts::live_one(ctx.tx, kind, e.id)?
+                && let Some(alert) = store_alerts::live_one(ctx.tx, kind, student, Some(e.id))?
             {
                 let computed = Computed { count: 0, first_missed: None, streak_start: None, as_of: date };
                 reconcile(
@@ -368,7 +368,7 @@ impl Reevaluation {
         let Some(&(earliest_start, program)) = enrolled_students(&enrollments, processed).get(&student) else {
             return Ok(());
         };
-        let existing = store_alerts::live_one(ctx.tx, kind, student)?;
+        let existing = store_alerts::live_one(ctx.tx, kind, student, None)?;
         let subject = Subject { kind, student, enrollment: None, program: Some(program) };
         let last_login = engine::last_login_on_or_before(ctx.tx, student, processed)?;
         let computed = Computed {
@@ -380,7 +380,7 @@ impl Reevaluation {
         reconcile(ctx, &subject, &computed, &self.logins, existing, "auto: student logged in", &mut self.changes)?;
         let latest = engine::last_login_on_or_before(ctx.tx, student, ctx.today)?;
         if let Some(date) = latest.filter(|d| *d > processed)
-            && let Some(alert) = store_alerts::live_one(ctx.tx, kind, student)?
+            && let Some(alert) = store_alerts::live_one(ctx.tx, kind, student, None)?
         {
             let computed = Computed { count: 0, first_missed: None, streak_start: Some(date), as_of: date };
             reconcile(

@@ -56,14 +56,20 @@ pub fn live(conn: &Connection, kind: AlertType) -> Result<HashMap<i64, LiveAlert
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The live alert for one enrollment or student, if any.
-pub fn live_one(conn: &Connection, kind: AlertType, key: i64) -> Result<Option<LiveAlert>> {
+/// The live alert of one student (no_login) or one of their enrollments (missing_attendance).
+pub fn live_one(
+    conn: &Connection,
+    kind: AlertType,
+    student: i64,
+    enrollment: Option<i64>,
+) -> Result<Option<LiveAlert>> {
+    // The key of alerts_one_live, column for column, so this is one index lookup.
     let sql = format!(
-        "SELECT {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND {} = ?2 AND status <> 'resolved'",
-        key_column(kind)
+        "SELECT {LIVE_COLUMNS} FROM alerts
+          WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0) AND status <> 'resolved'"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt.query_row(params![kind.as_str(), key], |r| live_from_row(r, 0)).optional()?)
+    Ok(stmt.query_row(params![kind.as_str(), student, enrollment], |r| live_from_row(r, 0)).optional()?)
 }
 
 /// The severity a person resolved an earlier alert of the same streak at, if they did.
@@ -74,14 +80,20 @@ pub fn manual_resolution(
     enrollment: Option<i64>,
     streak_start: Option<NaiveDate>,
 ) -> Result<Option<Severity>> {
+    // Pinned to its index: an inbox index in severity order once tempted the planner into
+    // walking every resolved alert for each call.
     let mut stmt = conn.prepare_cached(
-        "SELECT resolved_severity FROM alerts
+        "SELECT max(CASE resolved_severity WHEN 'critical' THEN 3 WHEN 'escalate' THEN 2 WHEN 'warn' THEN 1 END)
+           FROM alerts INDEXED BY alerts_streak
           WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0)
-            AND streak_start IS ?4 AND status = 'resolved' AND resolved_severity IS NOT NULL
-          ORDER BY severity_rank DESC LIMIT 1",
+            AND streak_start IS ?4 AND status = 'resolved' AND resolved_severity IS NOT NULL",
     )?;
-    let found: Option<String> =
-        stmt.query_row(params![kind.as_str(), student, enrollment, streak_start], |r| r.get(0)).optional()?;
+    let rank: Option<i64> = stmt.query_row(params![kind.as_str(), student, enrollment, streak_start], |r| r.get(0))?;
+    let found = rank.map(|rank| match rank {
+        3 => "critical",
+        2 => "escalate",
+        _ => "warn",
+    });
     Ok(found.and_then(|s| s.parse().ok()))
 }
 
@@ -120,24 +132,21 @@ pub fn insert(conn: &Connection, alert: &NewAlert, now: &str) -> Result<i64> {
 }
 
 /// Writes a live alert's computed fields after the rules looked at it again.
-pub fn update_streak(conn: &Connection, a: &LiveAlert, now: &str) -> Result<()> {
+pub fn update_streak(conn: &Connection, before: &LiveAlert, after: &LiveAlert, now: &str) -> Result<()> {
+    // SQLite rewrites every index on a column named in SET; the inbox indexes hold severity and
+    // status, which change far less often than the count, so they get their own statement.
     let mut stmt = conn.prepare_cached(
-        "UPDATE alerts SET severity = ?2, status = ?3, count = ?4, first_missed = ?5, as_of = ?6,
-                streak_start = ?7, escalated = ?8, updated_at = ?9,
-                snoozed_until = CASE WHEN ?3 = 'snoozed' THEN snoozed_until END
-          WHERE id = ?1",
+        "UPDATE alerts SET count = ?2, first_missed = ?3, as_of = ?4, streak_start = ?5, updated_at = ?6 WHERE id = ?1",
     )?;
-    stmt.execute(params![
-        a.id,
-        a.severity.as_str(),
-        a.status.as_str(),
-        a.count,
-        a.first_missed,
-        a.as_of,
-        a.streak_start,
-        a.escalated,
-        now
-    ])?;
+    stmt.execute(params![after.id, after.count, after.first_missed, after.as_of, after.streak_start, now])?;
+    if (before.severity, before.status, before.escalated) != (after.severity, after.status, after.escalated) {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE alerts SET severity = ?2, status = ?3, escalated = ?4,
+                    snoozed_until = CASE WHEN ?3 = 'snoozed' THEN snoozed_until END
+              WHERE id = ?1",
+        )?;
+        stmt.execute(params![after.id, after.severity.as_str(), after.status.as_str(), after.escalated])?;
+    }
     Ok(())
 }
 
@@ -249,11 +258,12 @@ pub struct AlertView {
     pub student: i64,
 }
 
-const VIEW_SELECT: &str = "
+const VIEW_COLUMNS: &str = "
     SELECT a.id, a.type, a.severity, a.status, s.student_id, s.first_name || ' ' || s.last_name,
            e.enrollment_id, p.program_id, a.count, a.first_missed, a.escalated, a.assigned_to,
-           a.snoozed_until, a.opened_at, a.updated_at, a.resolved_at, a.resolved_by, a.student
-      FROM alerts a
+           a.snoozed_until, a.opened_at, a.updated_at, a.resolved_at, a.resolved_by, a.student";
+
+const VIEW_JOINS: &str = "
       JOIN students s ON s.id = a.student
       LEFT JOIN enrollments e ON e.id = a.enrollment
       LEFT JOIN programs p ON p.id = a.program";
@@ -348,10 +358,16 @@ pub fn list(
             "a.severity_rank, a.opened_at DESC, a.id DESC",
         ),
     };
+    // An admin's page walks an index in inbox order. A partner's starts from their assignments
+    // (CROSS JOIN fixes that order) and sorts their few alerts, instead of walking everyone's.
+    let from = if viewer.role.is_partner() {
+        "FROM student_assignments x CROSS JOIN alerts a ON a.student = x.student AND x.login = ?1"
+    } else {
+        "FROM alerts a"
+    };
     let sql = format!(
-        "{VIEW_SELECT}
+        "{VIEW_COLUMNS} {from} {VIEW_JOINS}
          WHERE {status_clause}
-           AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
            AND (?3 IS NULL OR a.severity = ?3) AND (?4 IS NULL OR a.type = ?4)
            AND (?5 IS NULL OR p.program_id = ?5) AND (?6 IS NULL OR a.assigned_to = ?6)
            AND (?11 IS NULL OR s.student_id LIKE '%' || ?11 || '%'
@@ -409,7 +425,7 @@ pub fn live_counts(conn: &Connection, viewer: &User) -> Result<(u64, u64, u64)> 
 /// One alert, if `viewer` may see it.
 pub fn get(conn: &Connection, viewer: &User, id: i64) -> Result<AlertView> {
     let view = conn
-        .query_row(&format!("{VIEW_SELECT} WHERE a.id = ?1"), [id], view_from_row)
+        .query_row(&format!("{VIEW_COLUMNS} FROM alerts a {VIEW_JOINS} WHERE a.id = ?1"), [id], view_from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
     if viewer.role.is_partner() {

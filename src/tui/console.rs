@@ -182,6 +182,10 @@ impl Console {
 
     fn key(&mut self, key: KeyEvent) -> anyhow::Result<Flow> {
         self.message = None;
+        // Ctrl-C quits from anywhere, whatever is open and however the keys are bound.
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return Ok(Flow::Quit);
+        }
         if self.overlay.is_some() {
             return self.overlay_key(key);
         }

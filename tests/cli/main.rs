@@ -2,6 +2,7 @@
 
 mod alerts;
 mod audit;
+mod console_e2e;
 mod daemon;
 mod demo;
 mod harness;
