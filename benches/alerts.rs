@@ -46,7 +46,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
         "{:>9}  {:>10}  {:>16}  {:>12}  {:>17}",
-        "students", "demo (s)", "30-day catch-up", "daily run", "job peak RSS (MB)"
+        "students", "demo (s)", "30-day catch-up", "daily (median)", "job peak RSS (MB)"
     );
     for students in sizes {
         let db = dir.path().join(format!("alerts-{students}.db"));
@@ -58,7 +58,31 @@ fn main() {
             .expect("set the job's starting point");
         drop(conn);
         let (catch_up, catch_up_rss) = muster(&db, &["alerts", "run", "--date", &days_ago(2)]);
-        let (daily, daily_rss) = muster(&db, &["alerts", "run", "--date", &days_ago(1)]);
+        // The daily run three times from the same state (the files as the catch-up left them,
+        // WAL included); the median is what a morning looks like on a noisy machine.
+        let files = ["", "-wal", "-shm"]
+            .map(|suffix| (db.with_extension(format!("db{suffix}")), dir.path().join(format!("saved{suffix}"))));
+        for (live, saved) in &files {
+            if live.exists() {
+                std::fs::copy(live, saved).expect("save the state");
+            }
+        }
+        let mut dailies: Vec<(f64, u64)> = (0..3)
+            .map(|_| {
+                for (live, saved) in &files {
+                    let _ = std::fs::remove_file(live);
+                    if saved.exists() {
+                        std::fs::copy(saved, live).expect("restore the state");
+                    }
+                }
+                // Time the job, not the kernel writing back the copy it just made.
+                // SAFETY: sync takes no arguments and cannot fail.
+                unsafe { libc::sync() };
+                muster(&db, &["alerts", "run", "--date", &days_ago(1)])
+            })
+            .collect();
+        dailies.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (daily, daily_rss) = dailies[1];
         let peak = catch_up_rss.max(daily_rss);
         println!("{students:>9}  {demo:>10.2}  {catch_up:>14.2} s  {daily:>10.3} s  {peak:>17}");
     }

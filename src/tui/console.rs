@@ -662,7 +662,8 @@ impl Console {
                 title
             };
             let width = title.chars().count() as u16;
-            self.tab_spans.push((x, x + width));
+            // The space after a tab belongs to it, so no click between tabs is lost.
+            self.tab_spans.push((x, x + width + 1));
             x += width + 1;
             let style = if i == self.active { theme.active_tab } else { ratatui::style::Style::new() };
             spans.push(Span::styled(title, style));
