@@ -229,13 +229,24 @@ fn missing_attendance(
         };
         reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: attendance logged", changes)?;
     }
-    // Alerts about enrollments that are no longer active have nothing left to watch.
     let active: HashSet<i64> = enrollments.iter().map(|e| e.id).collect();
-    for (enrollment, alert) in live.into_iter().filter(|(enrollment, _)| !active.contains(enrollment)) {
-        let now = ctx.now_text();
+    resolve_unwatched(ctx, live, &active, "auto: the enrollment is no longer active", day, changes)
+}
+
+/// Resolves the live alerts (keyed by enrollment or student) whose key is no longer watched:
+/// an enrollment that ended or was withdrawn leaves nothing for the rules to follow.
+fn resolve_unwatched(
+    ctx: &Ctx,
+    live: HashMap<i64, LiveAlert>,
+    watched: &HashSet<i64>,
+    why: &str,
+    day: NaiveDate,
+    changes: &mut AlertChanges,
+) -> Result<()> {
+    let now = ctx.now_text();
+    for (_, alert) in live.into_iter().filter(|(key, _)| !watched.contains(key)) {
         store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
-        let note = format!("auto: enrollment {enrollment} is no longer active");
-        store_alerts::add_event(ctx.tx, alert.id, &now, SYSTEM, "resolved", Some(day), Some(&note))?;
+        store_alerts::add_event(ctx.tx, alert.id, &now, SYSTEM, "resolved", Some(day), Some(why))?;
         changes.resolved.push(alert.id);
     }
     Ok(())
@@ -279,14 +290,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
         reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: student logged in", changes)?;
     }
     let still_enrolled: HashSet<i64> = enrollments.iter().map(|e| e.student).collect();
-    for (student, alert) in live.into_iter().filter(|(student, _)| !still_enrolled.contains(student)) {
-        let now = ctx.now_text();
-        store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
-        let note = format!("auto: student {student} has no active enrollment");
-        store_alerts::add_event(ctx.tx, alert.id, &now, SYSTEM, "resolved", Some(day), Some(&note))?;
-        changes.resolved.push(alert.id);
-    }
-    Ok(())
+    resolve_unwatched(ctx, live, &still_enrolled, "auto: the student has no active enrollment", day, changes)
 }
 
 /// Re-evaluates a student's alerts right after their attendance or logins changed: as of the last

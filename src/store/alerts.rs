@@ -8,12 +8,6 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
-fn text_value<T: std::str::FromStr<Err = String>>(row: &Row, i: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(i)?;
-    text.parse()
-        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
-}
-
 /// An alert that is not resolved, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveAlert {
@@ -32,8 +26,8 @@ const LIVE_COLUMNS: &str = "id, severity, status, count, first_missed, as_of, st
 fn live_from_row(r: &Row, at: usize) -> rusqlite::Result<LiveAlert> {
     Ok(LiveAlert {
         id: r.get(at)?,
-        severity: text_value(r, at + 1)?,
-        status: text_value(r, at + 2)?,
+        severity: super::word(r, at + 1)?,
+        status: super::word(r, at + 2)?,
         count: r.get(at + 3)?,
         first_missed: r.get(at + 4)?,
         as_of: r.get(at + 5)?,
@@ -271,9 +265,9 @@ const VIEW_JOINS: &str = "
 fn view_from_row(r: &Row) -> rusqlite::Result<AlertView> {
     Ok(AlertView {
         id: r.get(0)?,
-        kind: text_value(r, 1)?,
-        severity: text_value(r, 2)?,
-        status: text_value(r, 3)?,
+        kind: super::word(r, 1)?,
+        severity: super::word(r, 2)?,
+        status: super::word(r, 3)?,
         student_id: r.get(4)?,
         student_name: r.get(5)?,
         enrollment_id: r.get(6)?,

@@ -9,16 +9,10 @@ use chrono::{Days, NaiveDate};
 use rusqlite::{Connection, Row, params};
 use std::collections::{HashMap, HashSet};
 
-fn parse_text<T: std::str::FromStr<Err = String>>(row: &Row, i: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(i)?;
-    text.parse()
-        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
-}
-
 /// The mark of a row holding `status, verification` from column `first`.
 fn mark_from(row: &Row, first: usize) -> rusqlite::Result<DayMark> {
-    let status: AttendanceStatus = parse_text(row, first)?;
-    let verification: Verification = parse_text(row, first + 1)?;
+    let status: AttendanceStatus = super::word(row, first)?;
+    let verification: Verification = super::word(row, first + 1)?;
     Ok(DayMark::of(status, verification))
 }
 
@@ -36,7 +30,7 @@ pub fn program_calendars(conn: &Connection) -> Result<HashMap<i64, ProgramCalend
             Ok((
                 id,
                 ProgramCalendar {
-                    schedule: parse_text(r, 1)?,
+                    schedule: super::word(r, 1)?,
                     start: r.get(2)?,
                     end: r.get(3)?,
                     closures: closures.get(&id).cloned().unwrap_or_default(),

@@ -106,6 +106,13 @@ impl Store {
     }
 }
 
+/// Reads a text column holding one word of a closed vocabulary (a role, a status …).
+pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row, column: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into()))
+}
+
 fn create_private_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let io_err = |source| StoreError::Io { path: path.to_path_buf(), source };

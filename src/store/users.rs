@@ -5,13 +5,10 @@ use crate::domain::User;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 fn user_from_row(row: &Row) -> rusqlite::Result<User> {
-    let role: String = row.get(2)?;
     Ok(User {
         login: row.get(0)?,
         name: row.get(1)?,
-        role: role
-            .parse()
-            .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into()))?,
+        role: super::word(row, 2)?,
         email: row.get(3)?,
         onboarding_waived: row.get(4)?,
     })

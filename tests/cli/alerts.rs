@@ -390,3 +390,18 @@ fn only_worksites_and_admins_log_attendance_for_their_students() {
     assert_eq!(env.snapshot(), before);
     assert_eq!(log_as("ws_01", "S1", "2026-01-05").code, 0);
 }
+
+#[test]
+fn alerts_about_a_withdrawn_enrollment_are_resolved_by_the_next_run() {
+    let env = program();
+    run(&env, "2026-01-05");
+    assert_eq!(attendance_alert(&env, "S1")["status"], "open");
+    env.import("enrollments", "enrollment_id,student_id,program_id,start_date,status\nE1,S1,P1,2026-01-05,withdrawn\n");
+    run(&env, "2026-01-06");
+    let a = attendance_alert(&env, "S1");
+    assert_eq!(a["status"], "resolved");
+    let shown = env.json(&["alerts", "show", &a["id"].to_string()]);
+    let last = shown["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["note"], "auto: the enrollment is no longer active");
+    assert_eq!(attendance_alert(&env, "S2")["count"], 2, "S2 goes on");
+}
