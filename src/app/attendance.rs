@@ -4,7 +4,7 @@
 use super::alerts::{AlertChanges, Reevaluation};
 use super::{AppError, Ctx, Outcome, Result};
 use crate::domain::records::check_hours;
-use crate::domain::{AttendanceStatus, Role};
+use crate::domain::{AttendanceStatus, Role, Verification};
 use crate::store::{activity, roster};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -71,4 +71,55 @@ pub(super) fn log(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Outcome> {
     reevaluation.attendance(ctx, student, program)?;
     let alerts = reevaluation.finish(ctx, &id)?;
     Ok(Outcome::AttendanceLogged { changed: true, alerts })
+}
+
+/// A verifier's decision on pending records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Verify,
+    Reject { reason: String },
+}
+
+/// Verifies or rejects pending records, all or nothing. Coordinators and program holders decide
+/// for their assigned students, admins for everyone; nobody decides on a record they logged.
+pub(super) fn decide(ctx: &Ctx, ids: &[i64], decision: &Decision) -> Result<Outcome> {
+    let me = ctx.actor.user();
+    if me.role == Role::Worksite {
+        return Err(AppError::Denied(format!(
+            "{} is a worksite; coordinators and program holders verify attendance",
+            me.login
+        )));
+    }
+    if ids.is_empty() {
+        return Err(AppError::Invalid("name at least one attendance record ID".into()));
+    }
+    let (verification, reason, action) = match decision {
+        Decision::Verify => (Verification::Verified, None, "attendance.verify"),
+        Decision::Reject { reason } if reason.trim().is_empty() => {
+            return Err(AppError::Invalid("a rejection needs a reason (--reason) the worksite can act on".into()));
+        }
+        Decision::Reject { reason } => (Verification::Rejected, Some(reason.trim()), "attendance.reject"),
+    };
+    let now = ctx.now_text();
+    let mut reevaluation = Reevaluation::new(ctx)?;
+    for &id in ids {
+        let record = activity::attendance_record(ctx.tx, me, id)?;
+        if record.logged_by == me.login {
+            return Err(AppError::Denied(format!("record {id} was logged by you; someone else must verify it")));
+        }
+        if record.verification != Verification::Pending.as_str() {
+            return Err(AppError::Invalid(format!("record {id} is already {}", record.verification)));
+        }
+        activity::decide(ctx.tx, id, verification.as_str(), &me.login, &now, reason)?;
+        let before = serde_json::json!({ "verification": record.verification });
+        let after = serde_json::json!({ "verification": verification, "reason": reason });
+        ctx.audit(action, "attendance", &id.to_string(), before, after)?;
+        // A rejected present day counts as missed again.
+        if verification == Verification::Rejected {
+            reevaluation.attendance(ctx, record.student, record.program)?;
+        }
+    }
+    let alerts = reevaluation.finish(ctx, action)?;
+    Ok(Outcome::AttendanceDecided { verification, ids: ids.to_vec(), alerts })
 }

@@ -13,7 +13,7 @@ pub use reads::StudentContext;
 pub mod triage;
 
 pub use alerts::AlertChanges;
-pub use attendance::AttendanceEntry;
+pub use attendance::{AttendanceEntry, Decision};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use import::{ImportBatch, ImportKind, Problem};
 pub use triage::Triage;
@@ -66,6 +66,10 @@ pub enum Command {
     /// Snoozed alerts whose time has come are open again.
     EndSnoozes,
     LogAttendance(AttendanceEntry),
+    DecideAttendance {
+        ids: Vec<i64>,
+        decision: Decision,
+    },
 }
 
 impl Command {
@@ -113,6 +117,11 @@ pub enum Outcome {
         changed: bool,
         alerts: AlertChanges,
     },
+    AttendanceDecided {
+        verification: crate::domain::Verification,
+        ids: Vec<i64>,
+        alerts: AlertChanges,
+    },
 }
 
 fn id_list(ids: &[i64]) -> String {
@@ -153,6 +162,14 @@ impl std::fmt::Display for Outcome {
                 f.write_str("attendance logged")
             }
             Outcome::AttendanceLogged { changed: true, alerts } => write!(f, "attendance logged; alerts: {alerts}"),
+            Outcome::AttendanceDecided { verification, ids, alerts } => {
+                let plural = if ids.len() == 1 { "" } else { "s" };
+                write!(f, "{verification} record{plural} {}", id_list(ids))?;
+                if !alerts.is_empty() {
+                    write!(f, "; alerts: {alerts}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -315,6 +332,7 @@ impl App {
             Command::SetThresholds { kind, thresholds } => triage::set_thresholds(&ctx, kind, thresholds)?,
             Command::EndSnoozes => triage::end_snoozes(&ctx)?,
             Command::LogAttendance(entry) => attendance::log(&ctx, &entry)?,
+            Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
         };
         tx.commit()?;
         Ok(outcome)

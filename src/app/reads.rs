@@ -18,6 +18,11 @@ use crate::store::alerts::{AlertCursor, AlertEvent, AlertFilter, AlertView, Dire
 use crate::store::{self, roster};
 
 impl App {
+    /// Whether the actor may use more than the onboarding screens.
+    pub fn is_onboarded(&self, actor: &Actor) -> Result<bool> {
+        Ok(store::users::onboarding_complete(self.store.conn(), actor.user())?)
+    }
+
     pub fn users(&self, actor: &Actor) -> Result<Vec<User>> {
         self.require_onboarded(actor)?;
         Ok(store::users::list(self.store.conn(), actor.user())?)
@@ -93,6 +98,40 @@ impl App {
     pub fn program_ids(&self, actor: &Actor) -> Result<Vec<String>> {
         self.require_onboarded(actor)?;
         Ok(roster::visible_program_ids(self.store.conn(), actor.user())?)
+    }
+
+    /// A page of the attendance records the actor may see, oldest first, after (date, id).
+    pub fn attendance(
+        &self,
+        actor: &Actor,
+        filter: &store::activity::AttendanceFilter,
+        after: Option<(NaiveDate, i64)>,
+        limit: usize,
+    ) -> Result<Vec<store::activity::AttendanceView>> {
+        self.require_onboarded(actor)?;
+        Ok(store::activity::list_attendance(self.store.conn(), actor.user(), filter, after, limit)?)
+    }
+
+    /// Verification turnaround per verifier for records dated `from` to `to` (admins and
+    /// coordinators: it is a report about people, not students).
+    pub fn turnaround(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<crate::domain::turnaround::Turnaround>> {
+        self.require_onboarded(actor)?;
+        if !matches!(actor.user().role, crate::domain::Role::Admin | crate::domain::Role::SiteCoordinator) {
+            return Err(super::AppError::Denied("turnaround reports are for admins and site coordinators".into()));
+        }
+        let mut waits: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for (verifier, logged_at, verified_at) in store::activity::decisions(self.store.conn(), from, to)? {
+            let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+            if let (Some(logged), Some(verified)) = (parse(&logged_at), parse(&verified_at)) {
+                waits.entry(verifier).or_default().push((verified - logged).num_minutes().max(0) as f64 / 60.0);
+            }
+        }
+        Ok(waits.into_iter().filter_map(|(who, hours)| crate::domain::turnaround::summarise(&who, hours)).collect())
     }
 
     /// Changes whenever another connection (a colleague, cron, the background task) commits.

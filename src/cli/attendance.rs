@@ -1,9 +1,12 @@
-//! `attendance …`: logging a day's attendance.
+//! `attendance …`: logging days, the verification queue, and turnaround.
 
+use super::output::emit;
 use super::{Cli, open_session, vocabulary};
-use crate::app::{AttendanceEntry, Command};
+use crate::app::{AttendanceEntry, Command, Decision};
+use crate::domain::turnaround::parse_week;
 use crate::domain::{AttendanceStatus, parse_date};
 use crate::store::OpenMode;
+use crate::store::activity::AttendanceFilter;
 use chrono::NaiveDate;
 
 #[derive(Debug, clap::Subcommand)]
@@ -24,7 +27,41 @@ pub enum AttendanceCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Records you may see, oldest first
+    List {
+        /// Only records waiting for verification
+        #[arg(long)]
+        pending: bool,
+        /// Only one ISO week, e.g. 2026-W47
+        #[arg(long, value_name = "YYYY-Www", value_parser = parse_week)]
+        week: Option<(NaiveDate, NaiveDate)>,
+        #[arg(long, value_name = "STUDENT_ID")]
+        student: Option<String>,
+    },
+    /// Verify pending records (coordinators, program holders, admins; not your own)
+    Verify {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+    /// Reject pending records with a reason the worksite can act on
+    Reject {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// How long records waited for a decision, per verifier: median, 95th percentile, share in 24 h
+    Turnaround {
+        /// First record date [default: 30 days ago]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// Last record date [default: today]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        to: Option<NaiveDate>,
+    },
 }
+
+const PAGE: usize = 5_000;
 
 pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
@@ -39,6 +76,59 @@ pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
                 note: note.clone(),
             };
             println!("{}", session.app.execute(&session.actor, Command::LogAttendance(entry))?);
+        }
+        AttendanceCommand::List { pending, week, student } => {
+            let filter = AttendanceFilter {
+                pending_only: *pending,
+                from: week.map(|w| w.0),
+                to: week.map(|w| w.1),
+                student_id: student.clone(),
+            };
+            let mut records = Vec::new();
+            loop {
+                let after = records.last().map(|r: &crate::store::activity::AttendanceView| (r.date, r.id));
+                let page = session.app.attendance(&session.actor, &filter, after, PAGE)?;
+                let full = page.len() == PAGE;
+                records.extend(page);
+                if !full {
+                    break;
+                }
+            }
+            let columns = [
+                "id",
+                "student_id",
+                "program_id",
+                "date",
+                "status",
+                "hours",
+                "logged_by",
+                "logged_at",
+                "verification",
+                "verified_by",
+                "verified_at",
+                "reason",
+            ];
+            emit(&mut std::io::stdout().lock(), cli.format, &columns, &records)?;
+        }
+        AttendanceCommand::Verify { ids } => {
+            let command = Command::DecideAttendance { ids: ids.clone(), decision: Decision::Verify };
+            println!("{}", session.app.execute(&session.actor, command)?);
+        }
+        AttendanceCommand::Reject { ids, reason } => {
+            let command =
+                Command::DecideAttendance { ids: ids.clone(), decision: Decision::Reject { reason: reason.clone() } };
+            println!("{}", session.app.execute(&session.actor, command)?);
+        }
+        AttendanceCommand::Turnaround { from, to } => {
+            let to = to.unwrap_or_else(|| session.app.today());
+            let from = from.unwrap_or(to - chrono::Days::new(30));
+            let rows = session.app.turnaround(&session.actor, from, to)?;
+            emit(
+                &mut std::io::stdout().lock(),
+                cli.format,
+                &["verifier", "decisions", "median_hours", "p95_hours", "within_24h"],
+                &rows,
+            )?;
         }
     }
     Ok(())

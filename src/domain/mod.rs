@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod demo;
 pub mod records;
 pub mod schedule;
+pub mod turnaround;
 
 pub use records::{AttendanceStatus, EnrollmentStatus, Role, User, Verification};
 pub use schedule::Schedule;

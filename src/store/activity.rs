@@ -105,3 +105,129 @@ pub fn insert_settled_attendance(conn: &Connection, s: &SettledAttendance) -> Re
     ])?;
     Ok(())
 }
+
+/// An attendance record as people see it (SPEC's attendance fields).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AttendanceView {
+    pub id: i64,
+    pub student_id: String,
+    pub program_id: String,
+    pub date: chrono::NaiveDate,
+    pub status: String,
+    pub hours: Option<f64>,
+    pub note: Option<String>,
+    pub logged_by: String,
+    pub logged_at: String,
+    pub verification: String,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<String>,
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub student: i64,
+    #[serde(skip)]
+    pub program: i64,
+}
+
+const ATTENDANCE_VIEW: &str = "
+    SELECT a.id, s.student_id, p.program_id, a.date, a.status, a.hours, a.note, a.logged_by, a.logged_at,
+           a.verification, a.verified_by, a.verified_at, a.reason, a.student, a.program
+      FROM attendance a JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program";
+
+fn attendance_view(r: &rusqlite::Row) -> rusqlite::Result<AttendanceView> {
+    Ok(AttendanceView {
+        id: r.get(0)?,
+        student_id: r.get(1)?,
+        program_id: r.get(2)?,
+        date: r.get(3)?,
+        status: r.get(4)?,
+        hours: r.get(5)?,
+        note: r.get(6)?,
+        logged_by: r.get(7)?,
+        logged_at: r.get(8)?,
+        verification: r.get(9)?,
+        verified_by: r.get(10)?,
+        verified_at: r.get(11)?,
+        reason: r.get(12)?,
+        student: r.get(13)?,
+        program: r.get(14)?,
+    })
+}
+
+/// One record, if `viewer` may see its student.
+pub fn attendance_record(conn: &Connection, viewer: &crate::domain::User, id: i64) -> Result<AttendanceView> {
+    use rusqlite::OptionalExtension;
+    let view = conn
+        .query_row(&format!("{ATTENDANCE_VIEW} WHERE a.id = ?1"), [id], attendance_view)
+        .optional()?
+        .ok_or_else(|| super::StoreError::NotFound(format!("attendance record {id}")))?;
+    super::roster::visible_student(conn, viewer, &view.student_id)?;
+    Ok(view)
+}
+
+/// Which records a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct AttendanceFilter {
+    pub pending_only: bool,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub student_id: Option<String>,
+}
+
+/// A page of the records `viewer` may see, oldest first (the order a queue is worked in),
+/// after the record with `after` = (date, id).
+pub fn list_attendance(
+    conn: &Connection,
+    viewer: &crate::domain::User,
+    filter: &AttendanceFilter,
+    after: Option<(chrono::NaiveDate, i64)>,
+    limit: usize,
+) -> Result<Vec<AttendanceView>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let sql = format!(
+        "{ATTENDANCE_VIEW}
+          WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
+            AND (?2 = 0 OR a.verification = 'pending')
+            AND (?3 IS NULL OR a.date >= ?3) AND (?4 IS NULL OR a.date <= ?4)
+            AND (?5 IS NULL OR s.student_id = ?5)
+            AND (?6 IS NULL OR a.date > ?6 OR (a.date = ?6 AND a.id > ?7))
+          ORDER BY a.date, a.id LIMIT ?8"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            scope,
+            filter.pending_only,
+            filter.from,
+            filter.to,
+            filter.student_id,
+            after.map(|a| a.0),
+            after.map(|a| a.1),
+            limit as i64
+        ],
+        attendance_view,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records a verifier's decision on a pending record.
+pub fn decide(conn: &Connection, id: i64, verification: &str, by: &str, at: &str, reason: Option<&str>) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE attendance SET verification = ?2, verified_by = ?3, verified_at = ?4, reason = ?5 WHERE id = ?1",
+    )?;
+    stmt.execute(params![id, verification, by, at, reason])?;
+    Ok(())
+}
+
+/// (verifier, logged_at, verified_at) of every decision made on records dated in the range.
+pub fn decisions(
+    conn: &Connection,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT verified_by, logged_at, verified_at FROM attendance
+          WHERE date BETWEEN ?1 AND ?2 AND verification <> 'pending' AND verified_at IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

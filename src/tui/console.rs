@@ -103,7 +103,7 @@ const SIDE_BY_SIDE: u16 = 110;
 
 impl Console {
     pub fn new(app: App, actor: Actor, settings: Settings) -> anyhow::Result<Console> {
-        let onboarded = app.users(&actor).is_ok();
+        let onboarded = app.is_onboarded(&actor)?;
         let tabs = match (onboarded, actor.user().role) {
             (false, _) => vec![Tab::Onboarding],
             (true, Role::Admin) => {

@@ -1,6 +1,7 @@
 //! Black-box tests: the real `muster` binary on temporary database files, as a user runs it.
 
 mod alerts;
+mod attendance;
 mod audit;
 mod console_e2e;
 mod daemon;

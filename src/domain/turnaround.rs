@@ -1,0 +1,64 @@
+//! How long records wait for verification: the figures a report shows per verifier.
+
+use chrono::{NaiveDate, Weekday};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Turnaround {
+    pub verifier: String,
+    pub decisions: usize,
+    pub median_hours: f64,
+    pub p95_hours: f64,
+    /// Share of decisions made within 24 hours of logging, 0 to 1.
+    pub within_24h: f64,
+}
+
+/// Summarises one verifier's waits, in hours (any order). `None` for no decisions.
+pub fn summarise(verifier: &str, mut hours: Vec<f64>) -> Option<Turnaround> {
+    if hours.is_empty() {
+        return None;
+    }
+    hours.sort_by(f64::total_cmp);
+    // Nearest rank: the smallest wait that at least p of the decisions did not exceed.
+    let rank = |p: f64| hours[((p * hours.len() as f64).ceil() as usize).clamp(1, hours.len()) - 1];
+    let within = hours.iter().filter(|h| **h <= 24.0).count();
+    Some(Turnaround {
+        verifier: verifier.to_string(),
+        decisions: hours.len(),
+        median_hours: rank(0.5),
+        p95_hours: rank(0.95),
+        within_24h: within as f64 / hours.len() as f64,
+    })
+}
+
+/// The Monday and Sunday of an ISO week written `YYYY-Www`, e.g. `2026-W47`.
+pub fn parse_week(text: &str) -> Result<(NaiveDate, NaiveDate), String> {
+    let bad = || format!("'{text}' is not a week: expected YYYY-Www, e.g. 2026-W47");
+    let (year, week) = text.trim().split_once("-W").ok_or_else(bad)?;
+    let (year, week): (i32, u32) = (year.parse().map_err(|_| bad())?, week.parse().map_err(|_| bad())?);
+    let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(bad)?;
+    Ok((monday, monday + chrono::Days::new(6)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_p95_and_the_share_within_a_day() {
+        let t = summarise("sc_01", vec![30.0, 2.0, 4.0, 1.0, 100.0, 3.0, 5.0, 6.0, 7.0, 8.0]).unwrap();
+        assert_eq!(t.decisions, 10);
+        assert_eq!(t.median_hours, 5.0);
+        assert_eq!(t.p95_hours, 100.0);
+        assert_eq!(t.within_24h, 0.8);
+        assert_eq!(summarise("x", vec![]), None);
+        assert_eq!(summarise("x", vec![3.0]).unwrap().p95_hours, 3.0);
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks() {
+        assert_eq!(parse_week("2026-W47").unwrap(), ("2026-11-16".parse().unwrap(), "2026-11-22".parse().unwrap()));
+        assert_eq!(parse_week("2026-W01").unwrap().0, "2025-12-29".parse::<NaiveDate>().unwrap());
+        assert!(parse_week("2026-47").is_err());
+        assert!(parse_week("2026-W54").is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Attendance: logging, the verification queue, and who may do what (issue: attendance).
+
+use crate::harness::organisation;
+use serde_json::Value;
+
+fn records(env: &crate::harness::Env, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["attendance", "list"];
+    all.extend(args);
+    env.json(&all).as_array().unwrap().clone()
+}
+
+fn record_id(env: &crate::harness::Env, student: &str, date: &str) -> String {
+    records(env, &["--student", student])
+        .into_iter()
+        .find(|r| r["date"] == date)
+        .map(|r| r["id"].to_string())
+        .expect("the record exists")
+}
+
+fn log_as(env: &crate::harness::Env, who: &str, student: &str, date: &str, hours: &str) {
+    env.ok(&[
+        "--as",
+        who,
+        "attendance",
+        "log",
+        "--student",
+        student,
+        "--program",
+        "P1",
+        "--date",
+        date,
+        "--status",
+        "present",
+        "--hours",
+        hours,
+    ]);
+}
+
+#[test]
+fn a_coordinator_verifies_what_a_worksite_logged() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6.5");
+    let id = record_id(&env, "S1", "2026-01-07");
+    let pending = records(&env, &["--pending"]);
+    assert!(pending.iter().any(|r| r["id"].to_string() == id));
+    env.ok(&["--as", "sc_01", "attendance", "verify", &id]);
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| r["id"].to_string() == id).unwrap();
+    assert_eq!(
+        (r["verification"].as_str(), r["verified_by"].as_str(), r["logged_by"].as_str()),
+        (Some("verified"), Some("sc_01"), Some("ws_01"))
+    );
+    assert_eq!(r["hours"], 6.5);
+    assert!(r["verified_at"].is_string());
+    assert!(!records(&env, &["--pending"]).iter().any(|r| r["id"].to_string() == id));
+}
+
+#[test]
+fn logging_the_same_day_again_updates_it_and_sends_it_back_to_pending() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6");
+    let id = record_id(&env, "S1", "2026-01-07");
+    env.ok(&["--as", "sc_01", "attendance", "verify", &id]);
+    log_as(&env, "ws_01", "S1", "2026-01-07", "7.25");
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| r["id"].to_string() == id).unwrap();
+    assert_eq!((r["verification"].as_str(), r["hours"].as_f64()), (Some("pending"), Some(7.25)));
+    assert!(r["verified_by"].is_null());
+    let audit = env.json(&["audit", "list"]);
+    let changes: Vec<&Value> =
+        audit.as_array().unwrap().iter().filter(|e| e["entity_id"] == "S1/P1/2026-01-07").collect();
+    assert_eq!(changes.len(), 2, "both loggings are audited");
+}
+
+#[test]
+fn every_refusal_writes_nothing() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6");
+    env.ok(&[
+        "--as",
+        "ws_01",
+        "attendance",
+        "log",
+        "--student",
+        "S3",
+        "--program",
+        "P2",
+        "--date",
+        "2026-01-07",
+        "--status",
+        "present",
+    ]);
+    let s1 = record_id(&env, "S1", "2026-01-07");
+    let s3 = record_id(&env, "S3", "2026-01-07");
+    let imported = record_id(&env, "S1", "2026-01-05");
+    let before = env.snapshot();
+    assert!(
+        env.fails(3, &["--as", "ws_01", "attendance", "verify", &s1])
+            .contains("coordinators and program holders verify")
+    );
+    assert!(
+        env.fails(3, &["--as", "sc_01", "attendance", "verify", &s3]).contains("not assigned to sc_01"),
+        "S3 is not sc_01's"
+    );
+    assert!(env.fails(3, &["attendance", "verify", &imported]).contains("logged by you"), "the admin imported it");
+    env.fails(3, &["--as", "sc_01", "attendance", "verify", &s1, &s3]);
+    env.fails(4, &["--as", "sc_01", "attendance", "reject", &s1, "--reason", "  "]);
+    env.fails(2, &["--as", "sc_01", "attendance", "reject", &s1]);
+    env.fails(4, &["--as", "sc_01", "attendance", "verify", "999999"]);
+    assert_eq!(env.snapshot(), before, "all or nothing: not even s1 was verified");
+    env.ok(&["--as", "sc_01", "attendance", "verify", &s1]);
+    assert!(env.fails(4, &["--as", "sc_01", "attendance", "verify", &s1]).contains("already verified"));
+}
+
+#[test]
+fn a_rejection_keeps_its_reason_and_a_rejected_present_day_counts_as_missed() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6");
+    env.ok(&["alerts", "run", "--date", "2026-01-07"]);
+    let before = env.json(&["alerts", "list", "--type", "missing_attendance"]);
+    assert!(!before.as_array().unwrap().iter().any(|a| a["student_id"] == "S1"), "S1 was present");
+    let id = record_id(&env, "S1", "2026-01-07");
+    let out = env.ok(&["--as", "sc_01", "attendance", "reject", &id, "--reason", "not on the sign-in sheet"]);
+    assert!(out.contains("rejected record"), "{out}");
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| r["id"].to_string() == id).unwrap();
+    assert_eq!(
+        (r["verification"].as_str(), r["reason"].as_str()),
+        (Some("rejected"), Some("not on the sign-in sheet"))
+    );
+    let after = env.json(&["alerts", "list", "--type", "missing_attendance"]);
+    assert!(after.as_array().unwrap().iter().any(|a| a["student_id"] == "S1"), "the rejection re-evaluated S1 at once");
+}
+
+#[test]
+fn lists_filter_by_week_and_partners_see_only_their_students() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-13", "6");
+    let week = records(&env, &["--week", "2026-W03"]);
+    assert_eq!(week.len(), 1, "12–18 January");
+    assert_eq!(week[0]["date"], "2026-01-13");
+    assert_eq!(records(&env, &["--week", "2026-W02"]).len(), 3, "the imported records of 5–6 January");
+    let theirs = env.json(&["--as", "ws_01", "attendance", "list"]);
+    assert!(theirs.as_array().unwrap().iter().all(|r| r["student_id"] == "S1" || r["student_id"] == "S3"));
+    env.fails(2, &["attendance", "list", "--week", "2026-13"]);
+}
+
+#[test]
+fn turnaround_is_reported_per_verifier() {
+    let env = organisation();
+    for day in ["07", "08", "09"] {
+        log_as(&env, "ws_01", "S1", &format!("2026-01-{day}"), "6");
+    }
+    let ids: Vec<String> = records(&env, &["--pending", "--student", "S1"])
+        .iter()
+        .filter(|r| r["logged_by"] == "ws_01")
+        .map(|r| r["id"].to_string())
+        .collect();
+    let mut args = vec!["--as", "sc_01", "attendance", "verify"];
+    args.extend(ids.iter().map(String::as_str));
+    env.ok(&args);
+    let report = env.json(&["attendance", "turnaround", "--from", "2026-01-01", "--to", "2026-01-31"]);
+    assert_eq!(report[0]["verifier"], "sc_01");
+    assert_eq!(report[0]["decisions"], 3);
+    assert_eq!(report[0]["within_24h"], 1.0);
+    env.fails(3, &["--as", "ws_01", "attendance", "turnaround"]);
+}
