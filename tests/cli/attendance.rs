@@ -9,12 +9,18 @@ fn records(env: &crate::harness::Env, args: &[&str]) -> Vec<Value> {
     env.json(&all).as_array().unwrap().clone()
 }
 
+/// The record's ID, as the command line takes it.
 fn record_id(env: &crate::harness::Env, student: &str, date: &str) -> String {
     records(env, &["--student", student])
         .into_iter()
         .find(|r| r["date"] == date)
-        .map(|r| r["id"].to_string())
+        .and_then(|r| r["id"].as_i64())
         .expect("the record exists")
+        .to_string()
+}
+
+fn is(record: &Value, id: &str) -> bool {
+    record["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id)
 }
 
 fn log_as(env: &crate::harness::Env, who: &str, student: &str, date: &str, hours: &str) {
@@ -42,16 +48,16 @@ fn a_coordinator_verifies_what_a_worksite_logged() {
     log_as(&env, "ws_01", "S1", "2026-01-07", "6.5");
     let id = record_id(&env, "S1", "2026-01-07");
     let pending = records(&env, &["--pending"]);
-    assert!(pending.iter().any(|r| r["id"].to_string() == id));
+    assert!(pending.iter().any(|r| is(r, &id)));
     env.ok(&["--as", "sc_01", "attendance", "verify", &id]);
-    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| r["id"].to_string() == id).unwrap();
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| is(r, &id)).unwrap();
     assert_eq!(
         (r["verification"].as_str(), r["verified_by"].as_str(), r["logged_by"].as_str()),
         (Some("verified"), Some("sc_01"), Some("ws_01"))
     );
     assert_eq!(r["hours"], 6.5);
     assert!(r["verified_at"].is_string());
-    assert!(!records(&env, &["--pending"]).iter().any(|r| r["id"].to_string() == id));
+    assert!(!records(&env, &["--pending"]).iter().any(|r| is(r, &id)));
 }
 
 #[test]
@@ -61,7 +67,7 @@ fn logging_the_same_day_again_updates_it_and_sends_it_back_to_pending() {
     let id = record_id(&env, "S1", "2026-01-07");
     env.ok(&["--as", "sc_01", "attendance", "verify", &id]);
     log_as(&env, "ws_01", "S1", "2026-01-07", "7.25");
-    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| r["id"].to_string() == id).unwrap();
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| is(r, &id)).unwrap();
     assert_eq!((r["verification"].as_str(), r["hours"].as_f64()), (Some("pending"), Some(7.25)));
     assert!(r["verified_by"].is_null());
     let audit = env.json(&["audit", "list"]);
@@ -120,7 +126,7 @@ fn a_rejection_keeps_its_reason_and_a_rejected_present_day_counts_as_missed() {
     let id = record_id(&env, "S1", "2026-01-07");
     let out = env.ok(&["--as", "sc_01", "attendance", "reject", &id, "--reason", "not on the sign-in sheet"]);
     assert!(out.contains("rejected record"), "{out}");
-    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| r["id"].to_string() == id).unwrap();
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| is(r, &id)).unwrap();
     assert_eq!(
         (r["verification"].as_str(), r["reason"].as_str()),
         (Some("rejected"), Some("not on the sign-in sheet"))
