@@ -15,6 +15,10 @@ use ratatui::backend::TestBackend;
 const TODAY: &str = "2026-03-02";
 
 fn demo_console(dir: &tempfile::TempDir) -> Console {
+    console_as(dir, None)
+}
+
+fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
     let db = dir.path().join("console.db");
     let os = identity::os_account().unwrap();
     let today: NaiveDate = TODAY.parse().unwrap();
@@ -27,7 +31,7 @@ fn demo_console(dir: &tempfile::TempDir) -> Console {
     }
     let later = Box::new(FixedClock::on(today.succ_opt().unwrap().succ_opt().unwrap()));
     let mut app = App::open(&db, OpenMode::Existing, later, identity::this_origin(&os)).unwrap();
-    let actor = app.sign_in(&os, None).unwrap().actor;
+    let actor = app.sign_in(&os, login).unwrap().actor;
     let mut config = Config::default();
     config.theme.name = Some("monochrome".into());
     let settings = Settings::from_config(&config).unwrap();
@@ -129,4 +133,16 @@ fn ctrl_c_quits_even_while_filtering() {
     assert!(screen(&mut console, 80, 24).contains("/q"), "q is typed into the filter, not a quit");
     let flow = console.handle(Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))).unwrap();
     assert_eq!(flow, muster::tui::console::Flow::Quit);
+}
+
+#[test]
+fn weekly_grid_for_a_worksite() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("ws_01"));
+    press(&mut console, KeyCode::Char('2'));
+    let before = screen(&mut console, 80, 24);
+    insta::assert_snapshot!("week_grid_80x24", before);
+    press(&mut console, KeyCode::Char('p'));
+    let after = screen(&mut console, 80, 24);
+    assert_ne!(before, after, "{after}");
 }

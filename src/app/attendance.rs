@@ -1,7 +1,7 @@
 //! Logging attendance: who may log for whom, and what a record must look like. A logged record
 //! re-evaluates the student's alerts in the same transaction.
 
-use super::alerts::{AlertChanges, Reevaluation};
+use super::alerts::Reevaluation;
 use super::{AppError, Ctx, Outcome, Result};
 use crate::domain::records::check_hours;
 use crate::domain::{AttendanceStatus, Role, Verification};
@@ -19,7 +19,8 @@ pub struct AttendanceEntry {
     pub note: Option<String>,
 }
 
-pub(super) fn log(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Outcome> {
+/// Logs one or more days (a week from the grid), all or nothing.
+pub(super) fn log(ctx: &Ctx, entries: &[AttendanceEntry]) -> Result<Outcome> {
     let me = ctx.actor.user();
     if !matches!(me.role, Role::Admin | Role::Worksite) {
         return Err(AppError::Denied(format!(
@@ -27,6 +28,28 @@ pub(super) fn log(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Outcome> {
             me.login, me.role
         )));
     }
+    if entries.is_empty() {
+        return Err(AppError::Invalid("nothing to log".into()));
+    }
+    let mut reevaluation = Reevaluation::new(ctx)?;
+    let mut logged = 0;
+    let mut touched = std::collections::BTreeSet::new();
+    for entry in entries {
+        if let Some(pair) = log_one(ctx, entry)? {
+            logged += 1;
+            touched.insert(pair);
+        }
+    }
+    for (student, program) in touched {
+        reevaluation.attendance(ctx, student, program)?;
+    }
+    let alerts = reevaluation.finish(ctx, "attendance.log")?;
+    Ok(Outcome::AttendanceLogged { logged, unchanged: entries.len() - logged, alerts })
+}
+
+/// Checks and writes one day; returns the (student, program) keys if anything changed.
+fn log_one(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Option<(i64, i64)>> {
+    let me = ctx.actor.user();
     let student = roster::visible_student(ctx.tx, me, &entry.student_id)?;
     let program = roster::program_key(ctx.tx, &entry.program_id)?;
     let Some(start) = roster::enrollment_start(ctx.tx, student, program)? else {
@@ -60,17 +83,14 @@ pub(super) fn log(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Outcome> {
         },
     )?;
     if !changed {
-        return Ok(Outcome::AttendanceLogged { changed: false, alerts: AlertChanges::default() });
+        return Ok(None);
     }
     let id = format!("{}/{}/{}", entry.student_id, entry.program_id, entry.date);
     let before = before.map_or(serde_json::Value::Null, |(status, hours, verification)| {
         serde_json::json!({ "status": status, "hours": hours, "verification": verification })
     });
     ctx.audit("attendance.log", "attendance", &id, before, serde_json::to_value(entry).unwrap_or_default())?;
-    let mut reevaluation = Reevaluation::new(ctx)?;
-    reevaluation.attendance(ctx, student, program)?;
-    let alerts = reevaluation.finish(ctx, &id)?;
-    Ok(Outcome::AttendanceLogged { changed: true, alerts })
+    Ok(Some((student, program)))
 }
 
 /// A verifier's decision on pending records.

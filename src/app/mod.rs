@@ -9,7 +9,7 @@ mod demo;
 pub mod identity;
 pub mod import;
 mod reads;
-pub use reads::StudentContext;
+pub use reads::{StudentContext, WeekGrid, WeekRow};
 pub mod triage;
 
 pub use alerts::AlertChanges;
@@ -65,7 +65,10 @@ pub enum Command {
     },
     /// Snoozed alerts whose time has come are open again.
     EndSnoozes,
-    LogAttendance(AttendanceEntry),
+    /// One day, or several at once (a week from the grid): all or nothing.
+    LogAttendance {
+        entries: Vec<AttendanceEntry>,
+    },
     DecideAttendance {
         ids: Vec<i64>,
         decision: Decision,
@@ -114,7 +117,8 @@ pub enum Outcome {
         ids: Vec<i64>,
     },
     AttendanceLogged {
-        changed: bool,
+        logged: usize,
+        unchanged: usize,
         alerts: AlertChanges,
     },
     AttendanceDecided {
@@ -157,11 +161,20 @@ impl std::fmt::Display for Outcome {
             Outcome::ThresholdsSet { kind, changed: true } => write!(f, "{kind} thresholds changed"),
             Outcome::ThresholdsSet { kind, changed: false } => write!(f, "{kind} thresholds unchanged"),
             Outcome::SnoozesEnded { ids } => write!(f, "{} snoozes ended", ids.len()),
-            Outcome::AttendanceLogged { changed: false, .. } => f.write_str("attendance unchanged (already logged)"),
-            Outcome::AttendanceLogged { changed: true, alerts } if alerts.is_empty() => {
-                f.write_str("attendance logged")
+            Outcome::AttendanceLogged { logged: 0, .. } => f.write_str("attendance unchanged (already logged)"),
+            Outcome::AttendanceLogged { logged, unchanged, alerts } => {
+                match logged {
+                    1 => f.write_str("attendance logged")?,
+                    n => write!(f, "{n} days logged")?,
+                }
+                if *unchanged > 0 {
+                    write!(f, " ({unchanged} already so)")?;
+                }
+                if !alerts.is_empty() {
+                    write!(f, "; alerts: {alerts}")?;
+                }
+                Ok(())
             }
-            Outcome::AttendanceLogged { changed: true, alerts } => write!(f, "attendance logged; alerts: {alerts}"),
             Outcome::AttendanceDecided { verification, ids, alerts } => {
                 let plural = if ids.len() == 1 { "" } else { "s" };
                 write!(f, "{verification} record{plural} {}", id_list(ids))?;
@@ -331,7 +344,7 @@ impl App {
             Command::Triage { ids, action, note } => triage::triage(&ctx, &ids, &action, note.as_deref())?,
             Command::SetThresholds { kind, thresholds } => triage::set_thresholds(&ctx, kind, thresholds)?,
             Command::EndSnoozes => triage::end_snoozes(&ctx)?,
-            Command::LogAttendance(entry) => attendance::log(&ctx, &entry)?,
+            Command::LogAttendance { entries } => attendance::log(&ctx, &entries)?,
             Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
         };
         tx.commit()?;

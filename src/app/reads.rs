@@ -156,3 +156,60 @@ impl App {
         AlertType::ALL.iter().map(|kind| Ok((*kind, store::alerts::thresholds(self.store.conn(), *kind)?))).collect()
     }
 }
+
+/// The weekly grid: a row per student and program, a column per day of the week.
+#[derive(Debug, Clone)]
+pub struct WeekGrid {
+    pub monday: NaiveDate,
+    pub rows: Vec<WeekRow>,
+    /// More students than the grid shows (admins see everyone; the first ones by name).
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct WeekRow {
+    pub student: store::activity::WeekStudent,
+    /// Monday to Sunday: a session day of the enrollment, and what is logged.
+    pub days: [(bool, Option<store::activity::DayEntry>); 7],
+    /// Hours to fill a present day with: the student's last present day's, or 6.
+    pub usual_hours: f64,
+}
+
+/// Rows the grid holds at most.
+pub const WEEK_ROWS: usize = 500;
+
+impl App {
+    pub fn week(&self, actor: &Actor, monday: NaiveDate) -> Result<WeekGrid> {
+        self.require_onboarded(actor)?;
+        let conn = self.store.conn();
+        let sunday = monday + chrono::Days::new(6);
+        let calendars = store::engine::program_calendars(conn)?;
+        let students = store::activity::week_students(conn, actor.user(), monday, sunday, WEEK_ROWS + 1)?;
+        let truncated = students.len() > WEEK_ROWS;
+        let mut rows = Vec::with_capacity(students.len().min(WEEK_ROWS));
+        for student in students.into_iter().take(WEEK_ROWS) {
+            let logged = store::activity::days_logged(conn, student.student, student.program, monday, sunday)?;
+            let days = std::array::from_fn(|i| {
+                let day = monday + chrono::Days::new(i as u64);
+                let session = calendars.get(&student.program).is_some_and(|calendar| {
+                    crate::domain::calendar::EnrollmentDays {
+                        program: calendar,
+                        start: student.start,
+                        end: student.end,
+                    }
+                    .is_session_day(day)
+                });
+                (session, logged.iter().find(|d| d.date == day).cloned())
+            });
+            let usual_hours = store::activity::usual_hours(conn, student.student, student.program)?.unwrap_or(6.0);
+            rows.push(WeekRow { student, days, usual_hours });
+        }
+        Ok(WeekGrid { monday, rows, truncated })
+    }
+
+    /// When the oldest record waiting for the actor's verification was logged.
+    pub fn oldest_pending(&self, actor: &Actor) -> Result<Option<String>> {
+        self.require_onboarded(actor)?;
+        Ok(store::activity::oldest_pending(self.store.conn(), actor.user())?)
+    }
+}

@@ -75,7 +75,7 @@ pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
                 hours: *hours,
                 note: note.clone(),
             };
-            println!("{}", session.app.execute(&session.actor, Command::LogAttendance(entry))?);
+            println!("{}", session.app.execute(&session.actor, Command::LogAttendance { entries: vec![entry] })?);
         }
         AttendanceCommand::List { pending, week, student } => {
             let filter = AttendanceFilter {

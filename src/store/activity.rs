@@ -231,3 +231,93 @@ pub fn decisions(
     let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// A student enrolled during a week, as the weekly grid lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekStudent {
+    pub student: i64,
+    pub student_id: String,
+    pub name: String,
+    pub program: i64,
+    pub program_id: String,
+    pub start: chrono::NaiveDate,
+    pub end: Option<chrono::NaiveDate>,
+}
+
+/// Students `viewer` may see with an active enrollment overlapping `monday..=sunday`, by name.
+pub fn week_students(
+    conn: &Connection,
+    viewer: &crate::domain::User,
+    monday: chrono::NaiveDate,
+    sunday: chrono::NaiveDate,
+    limit: usize,
+) -> Result<Vec<WeekStudent>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.student_id, s.first_name || ' ' || s.last_name, e.program, p.program_id, e.start_date, e.end_date
+           FROM enrollments e JOIN students s ON s.id = e.student JOIN programs p ON p.id = e.program
+          WHERE e.status = 'active' AND e.start_date <= ?2 AND (e.end_date IS NULL OR e.end_date >= ?1)
+            AND (?3 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?3))
+          ORDER BY s.last_name, s.first_name, s.student_id LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![monday, sunday, scope, limit as i64], |r| {
+        Ok(WeekStudent {
+            student: r.get(0)?,
+            student_id: r.get(1)?,
+            name: r.get(2)?,
+            program: r.get(3)?,
+            program_id: r.get(4)?,
+            start: r.get(5)?,
+            end: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One logged day in the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayEntry {
+    pub id: i64,
+    pub date: chrono::NaiveDate,
+    pub status: String,
+    pub hours: Option<f64>,
+    pub verification: String,
+}
+
+/// What is logged for a student in a program between two dates.
+pub fn days_logged(
+    conn: &Connection,
+    student: i64,
+    program: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<DayEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, date, status, hours, verification FROM attendance
+          WHERE student = ?1 AND program = ?2 AND date BETWEEN ?3 AND ?4 ORDER BY date",
+    )?;
+    let rows = stmt.query_map(params![student, program, from, to], |r| {
+        Ok(DayEntry { id: r.get(0)?, date: r.get(1)?, status: r.get(2)?, hours: r.get(3)?, verification: r.get(4)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The hours of the student's most recent present day in the program, if any.
+pub fn usual_hours(conn: &Connection, student: i64, program: i64) -> Result<Option<f64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT hours FROM attendance WHERE student = ?1 AND program = ?2 AND status = 'present' AND hours IS NOT NULL
+          ORDER BY date DESC LIMIT 1",
+    )?;
+    use rusqlite::OptionalExtension;
+    Ok(stmt.query_row(params![student, program], |r| r.get(0)).optional()?)
+}
+
+/// When the oldest pending record `viewer` may verify was logged.
+pub fn oldest_pending(conn: &Connection, viewer: &crate::domain::User) -> Result<Option<String>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT min(a.logged_at) FROM attendance a WHERE a.verification = 'pending'
+            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))",
+    )?;
+    Ok(stmt.query_row([scope], |r| r.get(0))?)
+}

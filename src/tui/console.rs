@@ -2,8 +2,9 @@
 //! become reads or `Command`s for `app::execute`. Drawing goes to any ratatui backend, so tests
 //! render it into a `TestBackend`.
 
+use super::attendance::AttendancePane;
 use super::inbox::Inbox;
-use super::keymap::{ACTIONS, Action, Keymap};
+use super::keymap::{ACTIONS, Action, Keymap, Scope};
 use super::overlay::{self, FilterChange, NoteFor, Overlay, PaletteEntry, PaletteRun};
 use super::theme::Theme;
 use crate::app::{Actor, App, AppError, Command, Triage};
@@ -86,6 +87,7 @@ pub struct Console {
     tabs: Vec<Tab>,
     active: usize,
     inbox: Inbox,
+    attendance: Option<AttendancePane>,
     /// On narrow screens the detail replaces the list while open.
     detail_open: bool,
     filtering: bool,
@@ -119,6 +121,7 @@ impl Console {
             tabs,
             active: 0,
             inbox: Inbox::default(),
+            attendance: None,
             detail_open: false,
             filtering: false,
             overlay: None,
@@ -130,6 +133,11 @@ impl Console {
         };
         if console.tabs.contains(&Tab::Alerts) {
             console.inbox.first(&console.app, &console.actor)?;
+        }
+        if console.tabs.contains(&Tab::Attendance) {
+            let mut pane = AttendancePane::new(console.actor.user().role, console.app.today());
+            pane.load(&console.app, &console.actor)?;
+            console.attendance = Some(pane);
         }
         Ok(console)
     }
@@ -157,6 +165,9 @@ impl Console {
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.reload(&self.app, &self.actor)?;
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
+        }
+        if let Some(pane) = &mut self.attendance {
+            pane.load(&self.app, &self.actor)?;
         }
         self.dirty = true;
         Ok(())
@@ -226,6 +237,7 @@ impl Console {
             }
             Action::NextTab => self.active = (self.active + 1) % self.tabs.len(),
             Action::PrevTab => self.active = (self.active + self.tabs.len() - 1) % self.tabs.len(),
+            _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
             _ if !in_alerts => {}
             Action::Filter => self.filtering = true,
             Action::Down => self.inbox.move_by(app, actor, 1)?,
@@ -254,8 +266,84 @@ impl Console {
             Action::Ack | Action::Resolve => self.start_note(action)?,
             Action::Snooze => self.start_snooze(),
             Action::Assign => self.start_assign()?,
+            _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    fn act_attendance(&mut self, action: Action) -> anyhow::Result<()> {
+        let Some(pane) = &mut self.attendance else { return Ok(()) };
+        let mut reload = false;
+        let mut command = None;
+        match action {
+            Action::Down => pane.move_row(1),
+            Action::Up => pane.move_row(-1),
+            Action::PageDown => pane.move_row(pane.page()),
+            Action::PageUp => pane.move_row(-pane.page()),
+            Action::Top => pane.move_row(isize::MIN / 2),
+            Action::Bottom => pane.move_row(isize::MAX / 2),
+            Action::Left => pane.move_col(-1),
+            Action::Right => pane.move_col(1),
+            Action::SwitchView => {
+                pane.switch_view();
+                reload = true;
+            }
+            Action::PrevWeek | Action::NextWeek if pane.view == super::attendance::View::Week => {
+                pane.move_week(if action == Action::PrevWeek { -1 } else { 1 });
+                reload = true;
+            }
+            Action::Present | Action::Absent | Action::Excused if pane.view == super::attendance::View::Week => {
+                let status = match action {
+                    Action::Present => crate::domain::AttendanceStatus::Present,
+                    Action::Absent => crate::domain::AttendanceStatus::Absent,
+                    _ => crate::domain::AttendanceStatus::Excused,
+                };
+                if let Some(entry) = pane.entry(status, None) {
+                    command = Some(Command::LogAttendance { entries: vec![entry] });
+                    pane.move_row(1);
+                }
+            }
+            Action::Hours if pane.view == super::attendance::View::Week => {
+                if let Some(entry) = pane.entry(crate::domain::AttendanceStatus::Present, pane.hours_here()) {
+                    let title = format!("hours for {} on {}", entry.student_id, entry.date.format("%a %m-%d"));
+                    self.overlay = Some(Overlay::note(title, NoteFor::Hours(entry)));
+                }
+            }
+            Action::FillWeek if pane.view == super::attendance::View::Week => {
+                let entries = pane.unlogged_days();
+                if entries.is_empty() {
+                    self.message = Some(("every session day so far is logged".into(), false));
+                } else {
+                    command = Some(Command::LogAttendance { entries });
+                }
+            }
+            Action::Mark if pane.view == super::attendance::View::Queue => pane.toggle_mark(),
+            Action::MarkAll if pane.view == super::attendance::View::Queue => pane.mark_all(),
+            Action::Verify if pane.view == super::attendance::View::Queue => {
+                let ids = pane.targets();
+                if !ids.is_empty() {
+                    command = Some(Command::DecideAttendance { ids, decision: crate::app::Decision::Verify });
+                }
+            }
+            Action::Reject if pane.view == super::attendance::View::Queue => {
+                let ids = pane.targets();
+                if !ids.is_empty() {
+                    let title = format!(
+                        "reject {} · reason",
+                        if ids.len() == 1 { "1 record".to_string() } else { format!("{} records", ids.len()) }
+                    );
+                    self.overlay = Some(Overlay::note(title, NoteFor::Reject(ids)));
+                }
+            }
+            _ => {}
+        }
+        if reload && let Some(pane) = &mut self.attendance {
+            pane.load(&self.app, &self.actor)?;
+        }
+        if let Some(command) = command {
+            self.confirm_or_run(command)?;
+        }
+        Ok(())
     }
 
     fn targets_label(ids: &[i64]) -> String {
@@ -270,9 +358,10 @@ impl Console {
         if ids.is_empty() {
             return Ok(());
         }
+        let title = Self::targets_label(&ids);
         let (purpose, verb) =
-            if action == Action::Ack { (NoteFor::Ack, "acknowledge") } else { (NoteFor::Resolve, "resolve") };
-        self.overlay = Some(Overlay::note(format!("{verb} {} · note", Self::targets_label(&ids)), purpose, ids));
+            if action == Action::Ack { (NoteFor::Ack(ids), "acknowledge") } else { (NoteFor::Resolve(ids), "resolve") };
+        self.overlay = Some(Overlay::note(format!("{verb} {title} · note"), purpose));
         Ok(())
     }
 
@@ -333,6 +422,8 @@ impl Console {
     fn confirm_or_run(&mut self, command: Command) -> anyhow::Result<()> {
         let (count, resolving) = match &command {
             Command::Triage { ids, action, .. } => (ids.len(), *action == Triage::Resolve),
+            Command::DecideAttendance { ids, .. } => (ids.len(), false),
+            Command::LogAttendance { entries } => (entries.len(), false),
             _ => (1, false),
         };
         if count > 1 || resolving {
@@ -344,6 +435,13 @@ impl Console {
                 Command::Triage { action: Triage::Ack, .. } => format!("Acknowledge {what}? You take them on."),
                 Command::Triage { action: Triage::Snooze { .. }, .. } => format!("Snooze {what}?"),
                 Command::Triage { action: Triage::Assign { to }, .. } => format!("Assign {what} to {to}?"),
+                Command::DecideAttendance { decision: crate::app::Decision::Verify, .. } => {
+                    format!("Verify {count} records?")
+                }
+                Command::DecideAttendance { .. } => format!("Reject {count} records?"),
+                Command::LogAttendance { .. } => {
+                    format!("Log {count} days present, each with the student's usual hours?")
+                }
                 _ => "Go ahead?".to_string(),
             };
             self.overlay = Some(Overlay::Confirm { message, command });
@@ -403,13 +501,17 @@ impl Console {
                 }
                 _ => self.overlay = Some(Overlay::Picker { title, options, selected }),
             },
-            Overlay::Note { title, mut editor, purpose, ids } => match key.code {
+            Overlay::Note { title, mut editor, purpose } => match key.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => {
                     let text = editor.lines().join("\n").trim().to_string();
-                    let note = (!text.is_empty()).then_some(text);
-                    let action = if purpose == NoteFor::Ack { Triage::Ack } else { Triage::Resolve };
-                    self.confirm_or_run(Command::Triage { ids, action, note })?;
+                    match note_command(purpose.clone(), text) {
+                        Ok(command) => self.confirm_or_run(command)?,
+                        Err(problem) => {
+                            self.message = Some((problem, true));
+                            self.overlay = Some(Overlay::Note { title, editor, purpose });
+                        }
+                    }
                 }
                 _ => {
                     let mut key = key;
@@ -417,7 +519,7 @@ impl Console {
                         key.modifiers.remove(KeyModifiers::ALT);
                     }
                     editor.input(key);
-                    self.overlay = Some(Overlay::Note { title, editor, purpose, ids });
+                    self.overlay = Some(Overlay::Note { title, editor, purpose });
                 }
             },
             Overlay::Palette { mut input, mut selected, entries } => {
@@ -611,6 +713,12 @@ impl Console {
         self.draw_tabs(frame, tabs, &theme);
         match self.tab() {
             Tab::Alerts => self.draw_alerts(frame, body, &theme),
+            Tab::Attendance if self.attendance.is_some() => {
+                let now = self.app.now();
+                if let Some(pane) = &mut self.attendance {
+                    pane.draw(frame, body, &theme, now);
+                }
+            }
             other => {
                 let text = Paragraph::new(other.coming()).wrap(Wrap { trim: true }).style(theme.dim);
                 let area = Rect {
@@ -625,7 +733,18 @@ impl Console {
         self.draw_hints(frame, hints, &theme);
         match &self.overlay {
             None => {}
-            Some(Overlay::Help) => overlay::draw_help(frame, &self.settings.keymap, &theme, self.tab() == Tab::Alerts),
+            Some(Overlay::Help) => {
+                let scopes: &[(Scope, &str)] = match self.tab() {
+                    Tab::Alerts => {
+                        &[(Scope::Alerts, "alert inbox"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+                    }
+                    Tab::Attendance => {
+                        &[(Scope::Attendance, "attendance"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+                    }
+                    _ => &[(Scope::Everywhere, "everywhere")],
+                };
+                overlay::draw_help(frame, &self.settings.keymap, &theme, scopes);
+            }
             Some(Overlay::Palette { input, selected, entries }) => {
                 overlay::draw_palette(frame, &theme, input, *selected, entries)
             }
@@ -734,7 +853,47 @@ impl Console {
                     spans.extend(hint(action, text));
                 }
             }
+            if let (Tab::Attendance, Some(pane)) = (self.tab(), &self.attendance) {
+                let keys: &[(Action, &str)] = if pane.view == super::attendance::View::Week {
+                    &[
+                        (Action::Present, "present"),
+                        (Action::Absent, "absent"),
+                        (Action::Excused, "excused"),
+                        (Action::Hours, "hours"),
+                        (Action::FillWeek, "fill week"),
+                        (Action::PrevWeek, "week"),
+                    ]
+                } else {
+                    &[
+                        (Action::Verify, "verify"),
+                        (Action::Reject, "reject"),
+                        (Action::Mark, "mark"),
+                        (Action::MarkAll, "all"),
+                    ]
+                };
+                let mut front: Vec<Span> = keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
+                front.extend(spans);
+                spans = front;
+            }
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+}
+
+/// The command a written note stands for, or what is wrong with it.
+fn note_command(purpose: NoteFor, text: String) -> Result<Command, String> {
+    let note = (!text.is_empty()).then_some(text.clone());
+    match purpose {
+        NoteFor::Ack(ids) => Ok(Command::Triage { ids, action: Triage::Ack, note }),
+        NoteFor::Resolve(ids) => Ok(Command::Triage { ids, action: Triage::Resolve, note }),
+        NoteFor::Reject(_) if note.is_none() => Err("a rejection needs a reason the worksite can act on".into()),
+        NoteFor::Reject(ids) => {
+            Ok(Command::DecideAttendance { ids, decision: crate::app::Decision::Reject { reason: text } })
+        }
+        NoteFor::Hours(mut entry) => {
+            let hours: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of hours"))?;
+            entry.hours = Some(hours);
+            Ok(Command::LogAttendance { entries: vec![entry] })
+        }
     }
 }

@@ -30,6 +30,18 @@ pub enum Action {
     Resolve,
     Mine,
     ClearFilters,
+    Left,
+    Right,
+    Present,
+    Absent,
+    Excused,
+    Hours,
+    FillWeek,
+    PrevWeek,
+    NextWeek,
+    SwitchView,
+    Verify,
+    Reject,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -38,6 +50,7 @@ pub enum Scope {
     Everywhere,
     List,
     Alerts,
+    Attendance,
 }
 
 pub struct ActionInfo {
@@ -156,6 +169,90 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "show every live alert",
         scope: Scope::Alerts,
         keys: &["c"],
+    },
+    ActionInfo {
+        action: Action::Left,
+        name: "left",
+        description: "previous day",
+        scope: Scope::Attendance,
+        keys: &["left"],
+    },
+    ActionInfo {
+        action: Action::Right,
+        name: "right",
+        description: "next day",
+        scope: Scope::Attendance,
+        keys: &["right"],
+    },
+    ActionInfo {
+        action: Action::Present,
+        name: "present",
+        description: "present, usual hours",
+        scope: Scope::Attendance,
+        keys: &["p"],
+    },
+    ActionInfo {
+        action: Action::Absent,
+        name: "absent",
+        description: "absent",
+        scope: Scope::Attendance,
+        keys: &["x"],
+    },
+    ActionInfo {
+        action: Action::Excused,
+        name: "excused",
+        description: "excused",
+        scope: Scope::Attendance,
+        keys: &["e"],
+    },
+    ActionInfo {
+        action: Action::Hours,
+        name: "hours",
+        description: "present, type the hours",
+        scope: Scope::Attendance,
+        keys: &["h"],
+    },
+    ActionInfo {
+        action: Action::FillWeek,
+        name: "fill-week",
+        description: "open days so far: present",
+        scope: Scope::Attendance,
+        keys: &["F"],
+    },
+    ActionInfo {
+        action: Action::PrevWeek,
+        name: "previous-week",
+        description: "previous week",
+        scope: Scope::Attendance,
+        keys: &["["],
+    },
+    ActionInfo {
+        action: Action::NextWeek,
+        name: "next-week",
+        description: "next week",
+        scope: Scope::Attendance,
+        keys: &["]"],
+    },
+    ActionInfo {
+        action: Action::SwitchView,
+        name: "switch-view",
+        description: "week grid / verify queue",
+        scope: Scope::Attendance,
+        keys: &["w"],
+    },
+    ActionInfo {
+        action: Action::Verify,
+        name: "verify",
+        description: "verify marked or selected",
+        scope: Scope::Attendance,
+        keys: &["y"],
+    },
+    ActionInfo {
+        action: Action::Reject,
+        name: "reject",
+        description: "reject, with a reason",
+        scope: Scope::Attendance,
+        keys: &["n"],
     },
     ActionInfo {
         action: Action::NextTab,
@@ -340,6 +437,20 @@ mod tests {
         assert_eq!(map.action(&press(KeyCode::Char('q'))), None);
         assert_eq!(map.action(&KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
         assert_eq!(map.action(&press(KeyCode::Char('j'))), Some(Action::Down), "untouched");
+    }
+
+    #[test]
+    fn no_key_does_two_things() {
+        let mut seen = std::collections::HashMap::new();
+        for info in ACTIONS {
+            for key in info.keys {
+                assert_eq!(seen.insert(*key, info.name), None, "{key} is bound twice");
+            }
+        }
+        // Every action has a key, so none is reachable only by accident.
+        for action in [Action::Present, Action::Verify, Action::Reject, Action::FillWeek, Action::SwitchView] {
+            assert!(!info(action).keys.is_empty());
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! that draws only when something changed, collapses bursts of resize events, notices other
 //! processes' changes through `PRAGMA data_version`, and always gives the terminal back.
 
+pub mod attendance;
 pub mod console;
 pub mod inbox;
 pub mod keymap;

@@ -12,10 +12,14 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
 /// What a note becomes once written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NoteFor {
-    Ack,
-    Resolve,
+    Ack(Vec<i64>),
+    Resolve(Vec<i64>),
+    /// A rejection's reason (required).
+    Reject(Vec<i64>),
+    /// The hours of a present day.
+    Hours(crate::app::AttendanceEntry),
 }
 
 /// One line of the command palette.
@@ -48,18 +52,23 @@ pub enum Overlay {
     Palette { input: String, selected: usize, entries: Vec<PaletteEntry> },
     Confirm { message: String, command: Command },
     Picker { title: String, options: Vec<(String, Command)>, selected: usize },
-    Note { title: String, editor: Box<TextArea<'static>>, purpose: NoteFor, ids: Vec<i64> },
+    Note { title: String, editor: Box<TextArea<'static>>, purpose: NoteFor },
 }
 
 impl Overlay {
-    pub fn note(title: String, purpose: NoteFor, ids: Vec<i64>) -> Overlay {
+    pub fn note(title: String, purpose: NoteFor) -> Overlay {
         let mut editor = TextArea::default();
-        editor.set_placeholder_text(match purpose {
-            NoteFor::Ack => "optional: what you will do",
-            NoteFor::Resolve => "what happened (kept on the timeline)",
+        editor.set_placeholder_text(match &purpose {
+            NoteFor::Ack(_) => "optional: what you will do",
+            NoteFor::Resolve(_) => "what happened (kept on the timeline)",
+            NoteFor::Reject(_) => "required: what the worksite should fix",
+            NoteFor::Hours(_) => "hours, in quarter hours: 6, 7.5, 8.25",
         });
+        if let NoteFor::Hours(entry) = &purpose {
+            editor.insert_str(entry.hours.map(|h| h.to_string()).unwrap_or_default());
+        }
         editor.set_block(Block::bordered().border_type(BorderType::Rounded));
-        Overlay::Note { title, editor: Box::new(editor), purpose, ids }
+        Overlay::Note { title, editor: Box::new(editor), purpose }
     }
 }
 
@@ -97,13 +106,8 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
 }
 
 /// Every key of the current pane, from the keymap in force; two columns when rows are short.
-pub fn draw_help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, alerts: bool) {
+pub fn draw_help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scopes: &[(Scope, &str)]) {
     let area = frame.area();
-    let scopes: &[(Scope, &str)] = if alerts {
-        &[(Scope::Alerts, "alert inbox"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
-    } else {
-        &[(Scope::Everywhere, "everywhere")]
-    };
     let mut lines: Vec<Line> = Vec::new();
     for (scope, heading) in scopes {
         lines.push(Line::styled(heading.to_string(), theme.accent));

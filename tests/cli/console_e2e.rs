@@ -51,6 +51,86 @@ impl Drop for Tmux {
     }
 }
 
+impl Tmux {
+    /// Starts the console on `env`'s database (with `args`, e.g. `--as ws_01`) in a 100×30 terminal.
+    fn console(env: &Env, name: &str, args: &str) -> Tmux {
+        let dir = env.dir.path().display().to_string();
+        let command = format!(
+            "env HOME={dir} XDG_DATA_HOME={dir}/data XDG_CONFIG_HOME={dir}/config TERM=xterm-256color {} --db {} {args}",
+            env!("CARGO_BIN_EXE_muster"),
+            env.db.display()
+        );
+        let tmux = Tmux { socket: format!("muster-e2e-{name}-{}", std::process::id()) };
+        assert!(tmux.run(&["new-session", "-d", "-s", "console", "-x", "100", "-y", "30", &command]).status.success());
+        tmux
+    }
+
+    fn quit(&self) {
+        self.keys(&["q"]);
+        let started = Instant::now();
+        while self.is_running() {
+            assert!(started.elapsed() < Duration::from_secs(10), "the console did not quit on q");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
+    let env = Env::initialised();
+    let today = chrono::Local::now().date_naive();
+    let start = today - chrono::Days::new(40);
+    env.import("programs", &format!("program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,{start}\n"));
+    env.import("students", "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\nS3,Cy,Ng\n");
+    env.import(
+        "enrollments",
+        &format!("enrollment_id,student_id,program_id,start_date,status\nE1,S1,P1,{start},active\nE2,S2,P1,{start},active\nE3,S3,P1,{start},active\n"),
+    );
+    env.import(
+        "users",
+        "login,name,role,onboarded\nws_01,Wanda Site,worksite,true\nsc_01,Sam Coord,site_coordinator,true\n",
+    );
+    env.import("assignments", "login,student_id\nws_01,S1\nws_01,S2\nws_01,S3\nsc_01,S1\nsc_01,S2\nsc_01,S3\n");
+
+    let worksite = Tmux::console(&env, "ws", "--as ws_01");
+    worksite.wait_for("1 Alerts");
+    worksite.keys(&["2"]);
+    worksite.wait_for("Ann Lee");
+    worksite.keys(&["["]);
+    worksite.keys(&["F"]);
+    worksite.wait_for("Log 15 days present");
+    worksite.keys(&["y"]);
+    worksite.wait_for("15 days logged");
+    worksite.quit();
+
+    let coordinator = Tmux::console(&env, "sc", "--as sc_01");
+    coordinator.wait_for("1 Alerts");
+    coordinator.keys(&["2"]);
+    coordinator.wait_for("waiting for verification");
+    coordinator.keys(&["Space"]);
+    coordinator.keys(&["Space"]);
+    coordinator.keys(&["y"]);
+    coordinator.wait_for("Verify 2 records?");
+    coordinator.keys(&["y"]);
+    coordinator.wait_for("verified records");
+    coordinator.keys(&["n"]);
+    coordinator.wait_for("reason");
+    coordinator.keys(&["-l", "no sign-in sheet"]);
+    coordinator.keys(&["Enter"]);
+    coordinator.wait_for("rejected record");
+    coordinator.quit();
+
+    let records = env.json(&["attendance", "list"]);
+    let count = |state: &str| records.as_array().unwrap().iter().filter(|r| r["verification"] == state).count();
+    assert_eq!((count("verified"), count("rejected"), count("pending")), (2, 1, 12), "{records:#}");
+    let rejected = records.as_array().unwrap().iter().find(|r| r["verification"] == "rejected").unwrap();
+    assert_eq!(
+        (rejected["reason"].as_str(), rejected["verified_by"].as_str()),
+        (Some("no sign-in sheet"), Some("sc_01"))
+    );
+    assert!(records.as_array().unwrap().iter().all(|r| r["logged_by"] == "ws_01" && r["hours"] == 6.0));
+}
+
 #[test]
 fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     let env = Env::new();

@@ -1,0 +1,357 @@
+//! The Attendance tab: the weekly grid where a worksite logs days (today's column is the day's
+//! roster), and the queue where coordinators verify or reject what was logged.
+
+use super::inbox::age;
+use super::theme::Theme;
+use crate::app::{Actor, App, AttendanceEntry, WeekGrid};
+use crate::domain::{AttendanceStatus, Role};
+use crate::store::activity::{AttendanceFilter, AttendanceView};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
+use std::collections::BTreeSet;
+
+/// Pending records the queue holds at a time.
+const QUEUE_PAGE: usize = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Week,
+    Queue,
+}
+
+pub struct AttendancePane {
+    pub view: View,
+    pub can_log: bool,
+    pub can_verify: bool,
+    monday: NaiveDate,
+    today: NaiveDate,
+    grid: Option<WeekGrid>,
+    row: usize,
+    col: usize,
+    queue: Vec<AttendanceView>,
+    selected: usize,
+    offset: usize,
+    pub marked: BTreeSet<i64>,
+    pub oldest_pending: Option<String>,
+    height: usize,
+}
+
+fn monday_of(day: NaiveDate) -> NaiveDate {
+    day - Days::new(u64::from(day.weekday().num_days_from_monday()))
+}
+
+impl AttendancePane {
+    pub fn new(role: Role, today: NaiveDate) -> AttendancePane {
+        let can_log = matches!(role, Role::Admin | Role::Worksite);
+        let can_verify = role != Role::Worksite;
+        AttendancePane {
+            view: if can_log { View::Week } else { View::Queue },
+            can_log,
+            can_verify,
+            monday: monday_of(today),
+            today,
+            grid: None,
+            row: 0,
+            col: today.weekday().num_days_from_monday() as usize,
+            queue: Vec::new(),
+            selected: 0,
+            offset: 0,
+            marked: BTreeSet::new(),
+            oldest_pending: None,
+            height: 0,
+        }
+    }
+
+    /// Reads what the current view shows.
+    pub fn load(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        if self.view == View::Week && self.can_log {
+            let grid = app.week(actor, self.monday)?;
+            self.row = self.row.min(grid.rows.len().saturating_sub(1));
+            self.grid = Some(grid);
+        }
+        if self.can_verify {
+            self.oldest_pending = app.oldest_pending(actor)?;
+            if self.view == View::Queue {
+                let filter = AttendanceFilter { pending_only: true, ..Default::default() };
+                let mut queue = app.attendance(actor, &filter, None, QUEUE_PAGE)?;
+                // Worked through by worksite and week, oldest first within each.
+                queue.sort_by(|a, b| {
+                    (&a.logged_by, a.date.iso_week(), a.date, a.id).cmp(&(
+                        &b.logged_by,
+                        b.date.iso_week(),
+                        b.date,
+                        b.id,
+                    ))
+                });
+                self.queue = queue;
+                self.marked.retain(|id| self.queue.iter().any(|r| r.id == *id));
+                self.selected = self.selected.min(self.queue.len().saturating_sub(1));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn switch_view(&mut self) {
+        if self.can_log && self.can_verify {
+            self.view = if self.view == View::Week { View::Queue } else { View::Week };
+        }
+    }
+
+    pub fn move_week(&mut self, weeks: i64) {
+        let moved = if weeks < 0 { self.monday - Days::new(7) } else { self.monday + Days::new(7) };
+        if moved <= self.today {
+            self.monday = moved;
+        }
+    }
+
+    pub fn move_row(&mut self, delta: isize) {
+        let len = match self.view {
+            View::Week => self.grid.as_ref().map_or(0, |g| g.rows.len()),
+            View::Queue => self.queue.len(),
+        };
+        if len == 0 {
+            return;
+        }
+        let target = match self.view {
+            View::Week => self.row as isize + delta,
+            View::Queue => self.selected as isize + delta,
+        }
+        .clamp(0, len as isize - 1) as usize;
+        match self.view {
+            View::Week => self.row = target,
+            View::Queue => self.selected = target,
+        }
+    }
+
+    pub fn move_col(&mut self, delta: isize) {
+        self.col = (self.col as isize + delta).clamp(0, 6) as usize;
+    }
+
+    pub fn page(&self) -> isize {
+        self.height.max(1) as isize
+    }
+
+    /// The day under the cursor for the selected student, as an entry to log.
+    pub fn entry(&self, status: AttendanceStatus, hours: Option<f64>) -> Option<AttendanceEntry> {
+        let row = self.grid.as_ref()?.rows.get(self.row)?;
+        let hours = match status {
+            AttendanceStatus::Present => Some(hours.unwrap_or(row.usual_hours)),
+            _ => hours,
+        };
+        Some(AttendanceEntry {
+            student_id: row.student.student_id.clone(),
+            program_id: row.student.program_id.clone(),
+            date: self.monday + Days::new(self.col as u64),
+            status,
+            hours,
+            note: None,
+        })
+    }
+
+    /// The hours logged under the cursor, to start the hours editor from.
+    pub fn hours_here(&self) -> Option<f64> {
+        let row = self.grid.as_ref()?.rows.get(self.row)?;
+        row.days[self.col].1.as_ref().and_then(|d| d.hours).or(Some(row.usual_hours))
+    }
+
+    /// Every session day of the week up to today with nothing logged, as present days.
+    pub fn unlogged_days(&self) -> Vec<AttendanceEntry> {
+        let Some(grid) = &self.grid else { return Vec::new() };
+        let mut entries = Vec::new();
+        for row in &grid.rows {
+            for (i, (session, logged)) in row.days.iter().enumerate() {
+                let date = grid.monday + Days::new(i as u64);
+                if *session && logged.is_none() && date <= self.today {
+                    entries.push(AttendanceEntry {
+                        student_id: row.student.student_id.clone(),
+                        program_id: row.student.program_id.clone(),
+                        date,
+                        status: AttendanceStatus::Present,
+                        hours: Some(row.usual_hours),
+                        note: None,
+                    });
+                }
+            }
+        }
+        entries
+    }
+
+    /// The queue's marked records, or else the selected one.
+    pub fn targets(&self) -> Vec<i64> {
+        if self.marked.is_empty() {
+            self.queue.get(self.selected).map(|r| vec![r.id]).unwrap_or_default()
+        } else {
+            self.marked.iter().copied().collect()
+        }
+    }
+
+    pub fn toggle_mark(&mut self) {
+        if let Some(id) = self.queue.get(self.selected).map(|r| r.id)
+            && !self.marked.remove(&id)
+        {
+            self.marked.insert(id);
+        }
+        self.move_row(1);
+    }
+
+    pub fn mark_all(&mut self) {
+        if self.queue.iter().all(|r| self.marked.contains(&r.id)) {
+            self.marked.clear();
+        } else {
+            self.marked.extend(self.queue.iter().map(|r| r.id));
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
+        match self.view {
+            View::Week => self.draw_week(frame, area, theme),
+            View::Queue => self.draw_queue(frame, area, theme, now),
+        }
+    }
+
+    fn draw_week(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let sunday = self.monday + Days::new(6);
+        let week = self.monday.iso_week();
+        let switch = if self.can_verify { " · w: queue" } else { "" };
+        let title = Line::from(vec![
+            Span::styled(format!(" week {}-W{:02} ", week.year(), week.week()), theme.accent),
+            Span::raw(format!("{} – {}{switch} ", self.monday.format("%b %d"), sunday.format("%b %d"))),
+        ]);
+        let block = Block::new().borders(Borders::TOP).title(title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(grid) = &self.grid else { return };
+        if grid.rows.is_empty() {
+            let text = "No students of yours are enrolled this week. [ and ] move between weeks.";
+            frame.render_widget(Paragraph::new(text).style(theme.dim).wrap(Wrap { trim: true }), inner);
+            return;
+        }
+        self.height = inner.height.saturating_sub(2) as usize;
+        let offset = self.row.saturating_sub(self.height.saturating_sub(1));
+        let mut header = vec![Span::raw("student")];
+        for i in 0..7 {
+            let day = self.monday + Days::new(i);
+            let style = if day == self.today { theme.accent } else { theme.dim };
+            header.push(Span::styled(day.format("%a %d").to_string(), style));
+        }
+        header.push(Span::raw("total"));
+        let mut day_totals = [0.0f64; 7];
+        for row in &grid.rows {
+            for (i, (_, logged)) in row.days.iter().enumerate() {
+                day_totals[i] += logged.as_ref().filter(|d| d.status == "present").and_then(|d| d.hours).unwrap_or(0.0);
+            }
+        }
+        let mut rows: Vec<Row> = Vec::new();
+        for (r, row) in grid.rows.iter().enumerate().skip(offset).take(self.height) {
+            let mut cells = vec![Span::raw(row.student.name.clone())];
+            let mut total = 0.0;
+            for (c, (session, logged)) in row.days.iter().enumerate() {
+                let text = match logged {
+                    Some(d) if d.status == "present" => {
+                        total += d.hours.unwrap_or(0.0);
+                        let mark = match d.verification.as_str() {
+                            "verified" => "✓",
+                            "rejected" => "✗",
+                            _ => "",
+                        };
+                        format!("{}{mark}", d.hours.map_or("P".to_string(), |h| format!("{h}")))
+                    }
+                    Some(d) if d.status == "absent" => "absent".to_string(),
+                    Some(_) => "excused".to_string(),
+                    None if *session => "·".to_string(),
+                    None => String::new(),
+                };
+                let style = if r == self.row && c == self.col {
+                    theme.selected
+                } else if logged.as_ref().is_some_and(|d| d.status == "absent") {
+                    theme.error
+                } else {
+                    Style::new()
+                };
+                cells.push(Span::styled(text, style));
+            }
+            cells.push(Span::styled(format!("{total}"), theme.accent));
+            rows.push(Row::new(cells));
+        }
+        let mut footer = vec![Span::styled(if grid.truncated { "total (first 500)" } else { "total" }, theme.dim)];
+        footer.extend(day_totals.iter().map(|t| Span::styled(format!("{t}"), theme.dim)));
+        footer.push(Span::styled(format!("{}", day_totals.iter().sum::<f64>()), theme.accent));
+        rows.push(Row::new(footer));
+        let widths = std::iter::once(Constraint::Fill(1)).chain(std::iter::repeat_n(Constraint::Length(7), 8));
+        frame.render_widget(Table::new(rows, widths).header(Row::new(header)).column_spacing(1), inner);
+    }
+
+    fn draw_queue(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
+        let marks = if self.marked.is_empty() { String::new() } else { format!(" · {} marked", self.marked.len()) };
+        let full = if self.queue.len() == QUEUE_PAGE { " (the oldest 1000)" } else { "" };
+        let switch = if self.can_log { " · w: week grid" } else { "" };
+        let title = Line::from(vec![
+            Span::styled(" waiting for verification ", theme.accent),
+            Span::raw(format!("{}{full}{marks}{switch} ", self.queue.len())),
+        ]);
+        let block = Block::new().borders(Borders::TOP).title(title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if self.queue.is_empty() {
+            frame.render_widget(
+                Paragraph::new("Nothing waiting: every logged day is verified.").style(theme.dim),
+                inner,
+            );
+            return;
+        }
+        self.height = inner.height.saturating_sub(1) as usize;
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + self.height.max(1) {
+            self.offset = self.selected + 1 - self.height.max(1);
+        }
+        let mut previous_group: Option<(String, u32)> = None;
+        if let Some(before) = self.offset.checked_sub(1).and_then(|i| self.queue.get(i)) {
+            previous_group = Some((before.logged_by.clone(), before.date.iso_week().week()));
+        }
+        let rows: Vec<Row> = self
+            .queue
+            .iter()
+            .enumerate()
+            .skip(self.offset)
+            .take(self.height)
+            .map(|(i, r)| {
+                let group = (r.logged_by.clone(), r.date.iso_week().week());
+                let (site, week) = if previous_group.as_ref() == Some(&group) {
+                    (String::new(), String::new())
+                } else {
+                    (r.logged_by.clone(), format!("W{:02}", group.1))
+                };
+                previous_group = Some(group);
+                let hours = r.hours.map(|h| format!("{h}h")).unwrap_or_default();
+                let cells = vec![
+                    Span::styled(if self.marked.contains(&r.id) { "●" } else { " " }, theme.marked),
+                    Span::styled(site, theme.accent),
+                    Span::styled(week, theme.accent),
+                    Span::raw(r.student_id.clone()),
+                    Span::raw(r.date.format("%a %m-%d").to_string()),
+                    Span::raw(r.status.clone()),
+                    Span::raw(hours),
+                    Span::styled(age(&r.logged_at, now), theme.dim),
+                ];
+                Row::new(cells).style(if i == self.selected { theme.selected } else { Style::new() })
+            })
+            .collect();
+        let widths = [
+            Constraint::Length(1),
+            Constraint::Length(10),
+            Constraint::Length(4),
+            Constraint::Fill(1),
+            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(5),
+        ];
+        let header = Row::new(["", "worksite", "week", "student", "day", "status", "hours", "wait"]).style(theme.dim);
+        frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+    }
+}
