@@ -140,9 +140,31 @@ fn weekly_grid_for_a_worksite() {
     let dir = tempfile::tempdir().unwrap();
     let mut console = console_as(&dir, Some("ws_01"));
     press(&mut console, KeyCode::Char('2'));
+    insta::assert_snapshot!("roster_80x24", screen(&mut console, 80, 24));
+    press(&mut console, KeyCode::Char('w'));
     let before = screen(&mut console, 80, 24);
     insta::assert_snapshot!("week_grid_80x24", before);
     press(&mut console, KeyCode::Char('p'));
     let after = screen(&mut console, 80, 24);
     assert_ne!(before, after, "{after}");
+}
+
+#[test]
+fn verification_queue_for_a_coordinator() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("sc_01"));
+    press(&mut console, KeyCode::Char('2'));
+    let queue = screen(&mut console, 80, 24);
+    insta::assert_snapshot!("queue_80x24", queue);
+    assert!(queue.contains("2 Attendance ⧗"), "the oldest wait is in the tab title");
+    // Rejecting needs a reason: an empty one is refused and the editor stays open.
+    press(&mut console, KeyCode::Char('n'));
+    press(&mut console, KeyCode::Enter);
+    let refused = screen(&mut console, 80, 24);
+    assert!(refused.contains("needs a reason"), "{refused}");
+    for c in "hours missing".chars() {
+        press(&mut console, KeyCode::Char(c));
+    }
+    press(&mut console, KeyCode::Enter);
+    assert!(screen(&mut console, 80, 24).contains("rejected record"));
 }

@@ -111,6 +111,7 @@ pub fn insert_settled_attendance(conn: &Connection, s: &SettledAttendance) -> Re
 pub struct AttendanceView {
     pub id: i64,
     pub student_id: String,
+    pub student_name: String,
     pub program_id: String,
     pub date: chrono::NaiveDate,
     pub status: String,
@@ -130,7 +131,8 @@ pub struct AttendanceView {
 
 const ATTENDANCE_VIEW: &str = "
     SELECT a.id, s.student_id, p.program_id, a.date, a.status, a.hours, a.note, a.logged_by, a.logged_at,
-           a.verification, a.verified_by, a.verified_at, a.reason, a.student, a.program
+           a.verification, a.verified_by, a.verified_at, a.reason, a.student, a.program,
+           s.first_name || ' ' || s.last_name
       FROM attendance a JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program";
 
 fn attendance_view(r: &rusqlite::Row) -> rusqlite::Result<AttendanceView> {
@@ -150,6 +152,7 @@ fn attendance_view(r: &rusqlite::Row) -> rusqlite::Result<AttendanceView> {
         reason: r.get(12)?,
         student: r.get(13)?,
         program: r.get(14)?,
+        student_name: r.get(15)?,
     })
 }
 

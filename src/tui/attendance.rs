@@ -19,6 +19,8 @@ const QUEUE_PAGE: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
+    /// Today's roster: the students with a session today.
+    Day,
     Week,
     Queue,
 }
@@ -40,6 +42,11 @@ pub struct AttendancePane {
     height: usize,
 }
 
+/// Hours as a person writes them: `6.5`, `0` (never `-0`, which an empty float sum gives).
+fn hours_text(hours: f64) -> String {
+    format!("{}", hours + 0.0)
+}
+
 fn monday_of(day: NaiveDate) -> NaiveDate {
     day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
@@ -49,7 +56,7 @@ impl AttendancePane {
         let can_log = matches!(role, Role::Admin | Role::Worksite);
         let can_verify = role != Role::Worksite;
         AttendancePane {
-            view: if can_log { View::Week } else { View::Queue },
+            view: if can_log { View::Day } else { View::Queue },
             can_log,
             can_verify,
             monday: monday_of(today),
@@ -68,7 +75,7 @@ impl AttendancePane {
 
     /// Reads what the current view shows.
     pub fn load(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        if self.view == View::Week && self.can_log {
+        if matches!(self.view, View::Day | View::Week) && self.can_log {
             let grid = app.week(actor, self.monday)?;
             self.row = self.row.min(grid.rows.len().saturating_sub(1));
             self.grid = Some(grid);
@@ -95,10 +102,41 @@ impl AttendancePane {
         Ok(())
     }
 
+    /// Roster → week grid → queue, as far as the person may go.
     pub fn switch_view(&mut self) {
-        if self.can_log && self.can_verify {
-            self.view = if self.view == View::Week { View::Queue } else { View::Week };
+        self.view = match (self.view, self.can_verify) {
+            (View::Day, _) => View::Week,
+            (View::Week, true) => View::Queue,
+            (View::Week, false) | (View::Queue, _) if self.can_log => View::Day,
+            (other, _) => other,
+        };
+        if self.view == View::Day {
+            self.monday = monday_of(self.today);
+            self.col = self.today_col();
         }
+    }
+
+    fn today_col(&self) -> usize {
+        self.today.weekday().num_days_from_monday() as usize
+    }
+
+    /// The grid rows the current view lists: every one in the week grid, those with a
+    /// session today in the roster.
+    fn rows_shown(&self) -> Vec<usize> {
+        let Some(grid) = &self.grid else { return Vec::new() };
+        let today = self.today_col();
+        (0..grid.rows.len()).filter(|i| self.view != View::Day || grid.rows[*i].days[today].0).collect()
+    }
+
+    /// The grid row under the cursor.
+    fn grid_row(&self) -> Option<&crate::app::WeekRow> {
+        let index = *self.rows_shown().get(self.row)?;
+        self.grid.as_ref()?.rows.get(index)
+    }
+
+    /// The day under the cursor: today in the roster, the cursor's column in the grid.
+    fn cursor_day(&self) -> usize {
+        if self.view == View::Day { self.today_col() } else { self.col }
     }
 
     pub fn move_week(&mut self, weeks: i64) {
@@ -110,19 +148,19 @@ impl AttendancePane {
 
     pub fn move_row(&mut self, delta: isize) {
         let len = match self.view {
-            View::Week => self.grid.as_ref().map_or(0, |g| g.rows.len()),
+            View::Day | View::Week => self.rows_shown().len(),
             View::Queue => self.queue.len(),
         };
         if len == 0 {
             return;
         }
         let target = match self.view {
-            View::Week => self.row as isize + delta,
+            View::Day | View::Week => self.row as isize + delta,
             View::Queue => self.selected as isize + delta,
         }
         .clamp(0, len as isize - 1) as usize;
         match self.view {
-            View::Week => self.row = target,
+            View::Day | View::Week => self.row = target,
             View::Queue => self.selected = target,
         }
     }
@@ -137,7 +175,7 @@ impl AttendancePane {
 
     /// The day under the cursor for the selected student, as an entry to log.
     pub fn entry(&self, status: AttendanceStatus, hours: Option<f64>) -> Option<AttendanceEntry> {
-        let row = self.grid.as_ref()?.rows.get(self.row)?;
+        let row = self.grid_row()?;
         let hours = match status {
             AttendanceStatus::Present => Some(hours.unwrap_or(row.usual_hours)),
             _ => hours,
@@ -145,7 +183,7 @@ impl AttendancePane {
         Some(AttendanceEntry {
             student_id: row.student.student_id.clone(),
             program_id: row.student.program_id.clone(),
-            date: self.monday + Days::new(self.col as u64),
+            date: self.monday + Days::new(self.cursor_day() as u64),
             status,
             hours,
             note: None,
@@ -154,8 +192,8 @@ impl AttendancePane {
 
     /// The hours logged under the cursor, to start the hours editor from.
     pub fn hours_here(&self) -> Option<f64> {
-        let row = self.grid.as_ref()?.rows.get(self.row)?;
-        row.days[self.col].1.as_ref().and_then(|d| d.hours).or(Some(row.usual_hours))
+        let row = self.grid_row()?;
+        row.days[self.cursor_day()].1.as_ref().and_then(|d| d.hours).or(Some(row.usual_hours))
     }
 
     /// Every session day of the week up to today with nothing logged, as present days.
@@ -208,15 +246,72 @@ impl AttendancePane {
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
         match self.view {
+            View::Day => self.draw_day(frame, area, theme),
             View::Week => self.draw_week(frame, area, theme),
             View::Queue => self.draw_queue(frame, area, theme, now),
         }
     }
 
+    fn draw_day(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let shown = self.rows_shown();
+        let title = Line::from(vec![
+            Span::styled(format!(" today, {} ", self.today.format("%a %b %d")), theme.accent),
+            Span::raw(format!("{} with a session · w: week grid ", shown.len())),
+        ]);
+        let block = Block::new().borders(Borders::TOP).title(title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(grid) = &self.grid else { return };
+        if shown.is_empty() {
+            let text = "None of your students has a session today (a weekend, a closure, or no enrollment). \
+                        w opens the week grid for other days.";
+            frame.render_widget(Paragraph::new(text).style(theme.dim).wrap(Wrap { trim: true }), inner);
+            return;
+        }
+        self.height = inner.height.saturating_sub(1) as usize;
+        let offset = self.row.saturating_sub(self.height.saturating_sub(1));
+        let today = self.today_col();
+        let rows: Vec<Row> = shown
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(self.height)
+            .map(|(i, index)| {
+                let row = &grid.rows[*index];
+                let (status, hours) = match &row.days[today].1 {
+                    Some(d) => (d.status.clone(), d.hours.map(|h| format!("{h}")).unwrap_or_default()),
+                    None => ("not logged".to_string(), String::new()),
+                };
+                let week: f64 =
+                    row.days.iter().filter_map(|(_, d)| d.as_ref().filter(|d| d.status == "present")?.hours).sum();
+                let status_style = if row.days[today].1.is_none() { theme.dim } else { Style::new() };
+                Row::new(vec![
+                    Span::raw(row.student.name.clone()),
+                    Span::raw(row.student.student_id.clone()),
+                    Span::raw(row.student.program_id.clone()),
+                    Span::styled(status, status_style),
+                    Span::raw(hours),
+                    Span::styled(hours_text(week), theme.dim),
+                ])
+                .style(if i == self.row { theme.selected } else { Style::new() })
+            })
+            .collect();
+        let widths = [
+            Constraint::Fill(1),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ];
+        let header = Row::new(["student", "id", "program", "today", "hours", "week"]).style(theme.dim);
+        frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+    }
+
     fn draw_week(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let sunday = self.monday + Days::new(6);
         let week = self.monday.iso_week();
-        let switch = if self.can_verify { " · w: queue" } else { "" };
+        let switch = if self.can_verify { " · w: queue" } else { " · w: today" };
         let title = Line::from(vec![
             Span::styled(format!(" week {}-W{:02} ", week.year(), week.week()), theme.accent),
             Span::raw(format!("{} – {}{switch} ", self.monday.format("%b %d"), sunday.format("%b %d"))),
@@ -274,12 +369,12 @@ impl AttendancePane {
                 };
                 cells.push(Span::styled(text, style));
             }
-            cells.push(Span::styled(format!("{total}"), theme.accent));
+            cells.push(Span::styled(hours_text(total), theme.accent));
             rows.push(Row::new(cells));
         }
         let mut footer = vec![Span::styled(if grid.truncated { "total (first 500)" } else { "total" }, theme.dim)];
-        footer.extend(day_totals.iter().map(|t| Span::styled(format!("{t}"), theme.dim)));
-        footer.push(Span::styled(format!("{}", day_totals.iter().sum::<f64>()), theme.accent));
+        footer.extend(day_totals.iter().map(|t| Span::styled(hours_text(*t), theme.dim)));
+        footer.push(Span::styled(hours_text(day_totals.iter().sum()), theme.accent));
         rows.push(Row::new(footer));
         let widths = std::iter::once(Constraint::Fill(1)).chain(std::iter::repeat_n(Constraint::Length(7), 8));
         frame.render_widget(Table::new(rows, widths).header(Row::new(header)).column_spacing(1), inner);
@@ -288,7 +383,7 @@ impl AttendancePane {
     fn draw_queue(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
         let marks = if self.marked.is_empty() { String::new() } else { format!(" · {} marked", self.marked.len()) };
         let full = if self.queue.len() == QUEUE_PAGE { " (the oldest 1000)" } else { "" };
-        let switch = if self.can_log { " · w: week grid" } else { "" };
+        let switch = if self.can_log { " · w: today" } else { "" };
         let title = Line::from(vec![
             Span::styled(" waiting for verification ", theme.accent),
             Span::raw(format!("{}{full}{marks}{switch} ", self.queue.len())),
@@ -332,7 +427,7 @@ impl AttendancePane {
                     Span::styled(if self.marked.contains(&r.id) { "●" } else { " " }, theme.marked),
                     Span::styled(site, theme.accent),
                     Span::styled(week, theme.accent),
-                    Span::raw(r.student_id.clone()),
+                    Span::raw(r.student_name.clone()),
                     Span::raw(r.date.format("%a %m-%d").to_string()),
                     Span::raw(r.status.clone()),
                     Span::raw(hours),

@@ -292,7 +292,7 @@ impl Console {
                 pane.move_week(if action == Action::PrevWeek { -1 } else { 1 });
                 reload = true;
             }
-            Action::Present | Action::Absent | Action::Excused if pane.view == super::attendance::View::Week => {
+            Action::Present | Action::Absent | Action::Excused if pane.view != super::attendance::View::Queue => {
                 let status = match action {
                     Action::Present => crate::domain::AttendanceStatus::Present,
                     Action::Absent => crate::domain::AttendanceStatus::Absent,
@@ -303,7 +303,7 @@ impl Console {
                     pane.move_row(1);
                 }
             }
-            Action::Hours if pane.view == super::attendance::View::Week => {
+            Action::Hours if pane.view != super::attendance::View::Queue => {
                 if let Some(entry) = pane.entry(crate::domain::AttendanceStatus::Present, pane.hours_here()) {
                     let title = format!("hours for {} on {}", entry.student_id, entry.date.format("%a %m-%d"));
                     self.overlay = Some(Overlay::note(title, NoteFor::Hours(entry)));
@@ -765,6 +765,11 @@ impl Console {
                 (Tab::Alerts, Some((critical, escalate, warn))) => {
                     format!(" {} Alerts {critical}!!! {escalate}!! {warn}! ", i + 1)
                 }
+                // For verifiers: how long the oldest record has waited.
+                (Tab::Attendance, _) => match self.attendance.as_ref().and_then(|p| p.oldest_pending.as_deref()) {
+                    Some(oldest) => format!(" {} Attendance ⧗{} ", i + 1, super::inbox::age(oldest, self.app.now())),
+                    None => format!(" {} Attendance ", i + 1),
+                },
                 _ => format!(" {} {} ", i + 1, tab.title()),
             })
             .collect();
@@ -854,22 +859,28 @@ impl Console {
                 }
             }
             if let (Tab::Attendance, Some(pane)) = (self.tab(), &self.attendance) {
-                let keys: &[(Action, &str)] = if pane.view == super::attendance::View::Week {
-                    &[
+                let keys: &[(Action, &str)] = match pane.view {
+                    super::attendance::View::Day => &[
+                        (Action::Present, "present"),
+                        (Action::Absent, "absent"),
+                        (Action::Excused, "excused"),
+                        (Action::Hours, "hours"),
+                        (Action::SwitchView, "week"),
+                    ],
+                    super::attendance::View::Week => &[
                         (Action::Present, "present"),
                         (Action::Absent, "absent"),
                         (Action::Excused, "excused"),
                         (Action::Hours, "hours"),
                         (Action::FillWeek, "fill week"),
                         (Action::PrevWeek, "week"),
-                    ]
-                } else {
-                    &[
+                    ],
+                    super::attendance::View::Queue => &[
                         (Action::Verify, "verify"),
                         (Action::Reject, "reject"),
                         (Action::Mark, "mark"),
                         (Action::MarkAll, "all"),
-                    ]
+                    ],
                 };
                 let mut front: Vec<Span> = keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
                 front.extend(spans);

@@ -95,6 +95,8 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
     let worksite = Tmux::console(&env, "ws", "--as ws_01");
     worksite.wait_for("1 Alerts");
     worksite.keys(&["2"]);
+    worksite.wait_for("today,");
+    worksite.keys(&["w"]);
     worksite.wait_for("Ann Lee");
     worksite.keys(&["["]);
     worksite.keys(&["F"]);
