@@ -168,3 +168,18 @@ fn verification_queue_for_a_coordinator() {
     press(&mut console, KeyCode::Enter);
     assert!(screen(&mut console, 80, 24).contains("rejected record"));
 }
+
+#[test]
+fn students_tab_and_a_students_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("ws_01"));
+    press(&mut console, KeyCode::Char('5'));
+    let list = screen(&mut console, 80, 24);
+    insta::assert_snapshot!("students_80x24", list);
+    press(&mut console, KeyCode::Enter);
+    let history = screen(&mut console, 80, 24);
+    insta::assert_snapshot!("student_history_80x24", history);
+    assert!(history.contains("week of") && history.contains("alerts") && history.contains("logins"), "{history}");
+    press(&mut console, KeyCode::Esc);
+    assert_eq!(screen(&mut console, 80, 24), list, "Esc goes back to the list");
+}

@@ -9,7 +9,7 @@ mod demo;
 pub mod identity;
 pub mod import;
 mod reads;
-pub use reads::{StudentContext, WeekGrid, WeekRow};
+pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub mod triage;
 
 pub use alerts::AlertChanges;

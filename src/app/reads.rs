@@ -207,9 +207,41 @@ impl App {
         Ok(WeekGrid { monday, rows, truncated })
     }
 
+    /// A page of the Students tab, by student_id, after `cursor` (or ending before it).
+    pub fn student_overview(
+        &self,
+        actor: &Actor,
+        cursor: &str,
+        before: bool,
+        limit: usize,
+    ) -> Result<Vec<roster::StudentOverview>> {
+        self.require_onboarded(actor)?;
+        Ok(roster::overview(self.store.conn(), actor.user(), cursor, before, limit)?)
+    }
+
+    /// One student's history: recent attendance, their alerts, their latest logins.
+    pub fn student_history(&self, actor: &Actor, student_id: &str) -> Result<StudentHistory> {
+        let context = self.student_context(actor, student_id, HISTORY_DAYS)?;
+        let filter = AlertFilter { all_statuses: true, student_id: Some(student_id.to_string()), ..Default::default() };
+        let alerts = store::alerts::list(self.store.conn(), actor.user(), &filter, None, Direction::After, 20)?;
+        let key = roster::visible_student(self.store.conn(), actor.user(), student_id)?;
+        let logins = roster::recent_logins(self.store.conn(), key, 10)?;
+        Ok(StudentHistory { context, alerts, logins })
+    }
+
     /// When the oldest record waiting for the actor's verification was logged.
     pub fn oldest_pending(&self, actor: &Actor) -> Result<Option<String>> {
         self.require_onboarded(actor)?;
         Ok(store::activity::oldest_pending(self.store.conn(), actor.user())?)
     }
+}
+
+/// Days of attendance a student's history shows.
+pub const HISTORY_DAYS: u64 = 8 * 7;
+
+#[derive(Debug, Clone)]
+pub struct StudentHistory {
+    pub context: StudentContext,
+    pub alerts: Vec<AlertView>,
+    pub logins: Vec<String>,
 }

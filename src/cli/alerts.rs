@@ -140,6 +140,7 @@ pub fn alerts(cli: &Cli, cmd: &AlertsCommand) -> anyhow::Result<()> {
                 program_id: program.clone(),
                 assigned_to: if *mine { Some(actor.user().login.clone()) } else { assignee.clone() },
                 text: None,
+                student_id: None,
             };
             let mut all = Vec::new();
             loop {

@@ -84,8 +84,16 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
             emit_one(out, cli.format, &detail)?;
             if cli.format != super::Format::Json && !detail.enrollments.is_empty() {
                 println!();
-                let columns =
-                    ["enrollment_id", "program_id", "program_name", "schedule", "start_date", "end_date", "status"];
+                let columns = [
+                    "enrollment_id",
+                    "program_id",
+                    "program_name",
+                    "schedule",
+                    "start_date",
+                    "end_date",
+                    "status",
+                    "contact_hours",
+                ];
                 emit(out, cli.format, &columns, &detail.enrollments)?;
             }
         }

@@ -297,6 +297,8 @@ pub struct AlertFilter {
     pub assigned_to: Option<String>,
     /// Part of the student's ID or name, any case.
     pub text: Option<String>,
+    /// Only this student's alerts.
+    pub student_id: Option<String>,
 }
 
 /// Where a page ends, to start the next one after it (most severe first, then oldest).
@@ -366,6 +368,7 @@ pub fn list(
            AND (?5 IS NULL OR p.program_id = ?5) AND (?6 IS NULL OR a.assigned_to = ?6)
            AND (?11 IS NULL OR s.student_id LIKE '%' || ?11 || '%'
                 OR (s.first_name || ' ' || s.last_name) LIKE '%' || ?11 || '%')
+           AND (?12 IS NULL OR s.student_id = ?12)
            AND (?7 IS NULL OR {beyond})
          ORDER BY {order}
          LIMIT ?10"
@@ -385,6 +388,7 @@ pub fn list(
             cursor.map(|c| c.id),
             limit as i64,
             filter.text.as_deref().filter(|t| !t.is_empty()),
+            filter.student_id,
         ],
         view_from_row,
     )?;

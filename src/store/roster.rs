@@ -32,6 +32,8 @@ pub struct EnrollmentView {
     pub start_date: String,
     pub end_date: Option<String>,
     pub status: String,
+    /// Verified hours present within the enrollment's dates.
+    pub contact_hours: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,7 +112,11 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
     let summary =
         conn.query_row(&format!("{SUMMARY_SELECT} FROM students s WHERE s.id = ?1"), [key], summary_from_row)?;
     let mut stmt = conn.prepare(
-        "SELECT e.enrollment_id, p.program_id, p.name, p.schedule, e.start_date, e.end_date, e.status
+        "SELECT e.enrollment_id, p.program_id, p.name, p.schedule, e.start_date, e.end_date, e.status,
+                (SELECT total(a.hours) FROM attendance a
+                  WHERE a.student = e.student AND a.program = e.program AND a.date >= e.start_date
+                    AND (e.end_date IS NULL OR a.date <= e.end_date)
+                    AND a.status = 'present' AND a.verification = 'verified')
            FROM enrollments e JOIN programs p ON p.id = e.program
           WHERE e.student = ?1 ORDER BY e.start_date, e.enrollment_id",
     )?;
@@ -124,6 +130,7 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
                 start_date: r.get(4)?,
                 end_date: r.get(5)?,
                 status: r.get(6)?,
+                contact_hours: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -303,4 +310,79 @@ pub fn insert_assignment(conn: &Connection, login: &str, student: i64) -> Result
     let mut stmt =
         conn.prepare_cached("INSERT INTO student_assignments (login, student) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
     Ok(stmt.execute(params![login, student])? > 0)
+}
+
+/// A student as the Students tab lists them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudentOverview {
+    pub student_id: String,
+    pub name: String,
+    pub programs: String,
+    pub status: Option<String>,
+    /// The live missing-attendance alert's count: consecutive missed session days.
+    pub streak: u32,
+    pub last_present: Option<String>,
+    pub last_login: Option<String>,
+    /// Verified hours present, all enrollments.
+    pub contact_hours: f64,
+    pub open_alerts: u32,
+}
+
+/// A page of the students `viewer` may see, by student_id, after (or, `before`, ending before) `cursor`.
+pub fn overview(
+    conn: &Connection,
+    viewer: &User,
+    cursor: &str,
+    before: bool,
+    limit: usize,
+) -> Result<Vec<StudentOverview>> {
+    let from = if viewer.role.is_partner() {
+        "FROM student_assignments x JOIN students s ON s.id = x.student WHERE x.login = ?1"
+    } else {
+        "FROM students s WHERE ?1 IS NOT NULL"
+    };
+    let (beyond, order) = if before {
+        ("(?2 = '' OR s.student_id < ?2)", "s.student_id DESC")
+    } else {
+        ("s.student_id > ?2", "s.student_id")
+    };
+    let sql = format!(
+        "SELECT s.student_id, s.first_name || ' ' || s.last_name,
+                ifnull((SELECT group_concat(p.program_id, ', ') FROM enrollments e JOIN programs p ON p.id = e.program
+                         WHERE e.student = s.id), ''),
+                (SELECT e.status FROM enrollments e WHERE e.student = s.id ORDER BY e.start_date DESC, e.id DESC LIMIT 1),
+                ifnull((SELECT max(a.count) FROM alerts a WHERE a.student = s.id AND a.type = 'missing_attendance'
+                         AND a.status <> 'resolved'), 0),
+                (SELECT max(date) FROM attendance WHERE student = s.id AND status = 'present'),
+                (SELECT max(at) FROM login_events WHERE student = s.id),
+                (SELECT total(hours) FROM attendance WHERE student = s.id AND status = 'present' AND verification = 'verified'),
+                (SELECT count(*) FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved')
+         {from} AND {beyond} ORDER BY {order} LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![viewer.login, cursor, limit as i64], |r| {
+        Ok(StudentOverview {
+            student_id: r.get(0)?,
+            name: r.get(1)?,
+            programs: r.get(2)?,
+            status: r.get(3)?,
+            streak: r.get(4)?,
+            last_present: r.get(5)?,
+            last_login: r.get(6)?,
+            contact_hours: r.get(7)?,
+            open_alerts: r.get(8)?,
+        })
+    })?;
+    let mut page: Vec<StudentOverview> = rows.collect::<rusqlite::Result<_>>()?;
+    if before {
+        page.reverse();
+    }
+    Ok(page)
+}
+
+/// The student's most recent logins, newest first.
+pub fn recent_logins(conn: &Connection, student: i64, limit: usize) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT at FROM login_events WHERE student = ?1 ORDER BY at DESC LIMIT ?2")?;
+    let rows = stmt.query_map(params![student, limit as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

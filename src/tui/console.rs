@@ -6,6 +6,7 @@ use super::attendance::AttendancePane;
 use super::inbox::Inbox;
 use super::keymap::{ACTIONS, Action, Keymap, Scope};
 use super::overlay::{self, FilterChange, NoteFor, Overlay, PaletteEntry, PaletteRun};
+use super::students::StudentsPane;
 use super::theme::Theme;
 use crate::app::{Actor, App, AppError, Command, Triage};
 use crate::domain::Role;
@@ -88,6 +89,7 @@ pub struct Console {
     active: usize,
     inbox: Inbox,
     attendance: Option<AttendancePane>,
+    students: StudentsPane,
     /// On narrow screens the detail replaces the list while open.
     detail_open: bool,
     filtering: bool,
@@ -122,6 +124,7 @@ impl Console {
             active: 0,
             inbox: Inbox::default(),
             attendance: None,
+            students: StudentsPane::default(),
             detail_open: false,
             filtering: false,
             overlay: None,
@@ -133,6 +136,9 @@ impl Console {
         };
         if console.tabs.contains(&Tab::Alerts) {
             console.inbox.first(&console.app, &console.actor)?;
+        }
+        if console.tabs.contains(&Tab::Students) {
+            console.students.first(&console.app, &console.actor)?;
         }
         if console.tabs.contains(&Tab::Attendance) {
             let mut pane = AttendancePane::new(console.actor.user().role, console.app.today());
@@ -168,6 +174,9 @@ impl Console {
         }
         if let Some(pane) = &mut self.attendance {
             pane.load(&self.app, &self.actor)?;
+        }
+        if self.tabs.contains(&Tab::Students) {
+            self.students.reload(&self.app, &self.actor)?;
         }
         self.dirty = true;
         Ok(())
@@ -224,6 +233,7 @@ impl Console {
         let (app, actor) = (&self.app, &self.actor);
         match action {
             Action::Quit => return Ok(Flow::Quit),
+            Action::Back if self.tab() == Tab::Students => self.students.history = None,
             Action::Back => {
                 if self.detail_open {
                     self.detail_open = false;
@@ -238,6 +248,7 @@ impl Console {
             Action::NextTab => self.active = (self.active + 1) % self.tabs.len(),
             Action::PrevTab => self.active = (self.active + self.tabs.len() - 1) % self.tabs.len(),
             _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
+            _ if self.tab() == Tab::Students => self.act_students(action)?,
             _ if !in_alerts => {}
             Action::Filter => self.filtering = true,
             Action::Down => self.inbox.move_by(app, actor, 1)?,
@@ -269,6 +280,23 @@ impl Console {
             _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    fn act_students(&mut self, action: Action) -> anyhow::Result<()> {
+        let (app, actor, pane) = (&self.app, &self.actor, &mut self.students);
+        match action {
+            Action::Back => pane.history = None,
+            _ if pane.history.is_some() => {}
+            Action::Down => pane.move_by(app, actor, 1)?,
+            Action::Up => pane.move_by(app, actor, -1)?,
+            Action::PageDown => pane.move_by(app, actor, pane.page())?,
+            Action::PageUp => pane.move_by(app, actor, -pane.page())?,
+            Action::Top => pane.first(app, actor)?,
+            Action::Bottom => pane.last(app, actor)?,
+            Action::Open => pane.open(app, actor)?,
+            _ => {}
+        }
+        Ok(())
     }
 
     fn act_attendance(&mut self, action: Action) -> anyhow::Result<()> {
@@ -713,6 +741,10 @@ impl Console {
         self.draw_tabs(frame, tabs, &theme);
         match self.tab() {
             Tab::Alerts => self.draw_alerts(frame, body, &theme),
+            Tab::Students => {
+                let now = self.app.now();
+                self.students.draw(frame, body, &theme, now);
+            }
             Tab::Attendance if self.attendance.is_some() => {
                 let now = self.app.now();
                 if let Some(pane) = &mut self.attendance {
@@ -857,6 +889,16 @@ impl Console {
                 for (action, text) in [(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")] {
                     spans.extend(hint(action, text));
                 }
+            }
+            if self.tab() == Tab::Students {
+                let keys = if self.students.history.is_some() {
+                    [(Action::Back, "back")]
+                } else {
+                    [(Action::Open, "history")]
+                };
+                let mut front: Vec<Span> = keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
+                front.extend(spans);
+                spans = front;
             }
             if let (Tab::Attendance, Some(pane)) = (self.tab(), &self.attendance) {
                 let keys: &[(Action, &str)] = match pane.view {

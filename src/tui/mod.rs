@@ -7,6 +7,7 @@ pub mod console;
 pub mod inbox;
 pub mod keymap;
 pub mod overlay;
+pub mod students;
 pub mod theme;
 
 use crate::app::{App, Clock};

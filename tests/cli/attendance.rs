@@ -168,3 +168,15 @@ fn turnaround_is_reported_per_verifier() {
     assert_eq!(report[0]["within_24h"], 1.0);
     env.fails(3, &["--as", "ws_01", "attendance", "turnaround"]);
 }
+
+#[test]
+fn verified_hours_become_contact_hours() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6.5");
+    log_as(&env, "ws_01", "S1", "2026-01-08", "7");
+    let ids: Vec<String> = ["2026-01-07", "2026-01-08"].iter().map(|d| record_id(&env, "S1", d)).collect();
+    env.ok(&["--as", "sc_01", "attendance", "verify", &ids[0], &ids[1]]);
+    let shown = env.json(&["students", "show", "S1"]);
+    // The imported 6.5 hours of 5 January are still pending, so they do not count yet.
+    assert_eq!(shown["enrollments"][0]["contact_hours"], 13.5);
+}

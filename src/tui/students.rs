@@ -1,0 +1,243 @@
+//! The Students tab: the students you may see (paged by student ID, both ways), and one
+//! student's history — eight weeks of attendance, their alerts, their latest logins.
+
+use super::inbox::age;
+use super::theme::Theme;
+use crate::app::{Actor, App, StudentHistory};
+use crate::store::roster::StudentOverview;
+use chrono::{DateTime, Datelike, Days, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+
+const PAGE: usize = 200;
+const KEEP: usize = 3 * PAGE;
+
+#[derive(Default)]
+pub struct StudentsPane {
+    rows: Vec<StudentOverview>,
+    selected: usize,
+    offset: usize,
+    at_start: bool,
+    at_end: bool,
+    /// The open history, if any.
+    pub history: Option<StudentHistory>,
+    height: usize,
+}
+
+impl StudentsPane {
+    pub fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        self.rows = app.student_overview(actor, "", false, PAGE)?;
+        (self.at_start, self.at_end, self.selected, self.offset) = (true, self.rows.len() < PAGE, 0, 0);
+        Ok(())
+    }
+
+    pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        self.rows = app.student_overview(actor, "", true, PAGE)?;
+        (self.at_start, self.at_end) = (self.rows.len() < PAGE, true);
+        self.selected = self.rows.len().saturating_sub(1);
+        self.offset = self.selected.saturating_sub(self.height.saturating_sub(1));
+        Ok(())
+    }
+
+    /// Re-reads the page around the selection after the data changed.
+    pub fn reload(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        let Some(first) = self.rows.first().map(|r| r.student_id.clone()) else { return self.first(app, actor) };
+        let (selected, offset) = (self.selected, self.offset);
+        let before: Vec<StudentOverview> = app.student_overview(actor, &first, true, 1)?;
+        let from = before.last().map_or(String::new(), |r| r.student_id.clone());
+        self.rows = app.student_overview(actor, &from, false, KEEP)?;
+        self.at_start = before.is_empty();
+        self.at_end = self.rows.len() < KEEP;
+        self.selected = selected.min(self.rows.len().saturating_sub(1));
+        self.offset = offset.min(self.selected);
+        Ok(())
+    }
+
+    pub fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut target = self.selected as isize + delta;
+        if target >= self.rows.len() as isize && !self.at_end {
+            let last = self.rows.last().map(|r| r.student_id.clone()).unwrap_or_default();
+            let more = app.student_overview(actor, &last, false, PAGE)?;
+            self.at_end = more.len() < PAGE;
+            self.rows.extend(more);
+            if self.rows.len() > KEEP {
+                let cut = self.rows.len() - KEEP;
+                self.rows.drain(..cut);
+                (self.selected, self.offset, self.at_start) =
+                    (self.selected.saturating_sub(cut), self.offset.saturating_sub(cut), false);
+                target -= cut as isize;
+            }
+        }
+        if target < 0 && !self.at_start {
+            let first = self.rows.first().map(|r| r.student_id.clone()).unwrap_or_default();
+            let more = app.student_overview(actor, &first, true, PAGE)?;
+            self.at_start = more.len() < PAGE;
+            let added = more.len();
+            self.rows.splice(0..0, more);
+            (self.selected, self.offset) = (self.selected + added, self.offset + added);
+            target += added as isize;
+            if self.rows.len() > KEEP {
+                self.rows.truncate(KEEP);
+                self.at_end = false;
+            }
+        }
+        self.selected = target.clamp(0, self.rows.len() as isize - 1) as usize;
+        Ok(())
+    }
+
+    pub fn page(&self) -> isize {
+        self.height.max(1) as isize
+    }
+
+    pub fn open(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        if let Some(row) = self.rows.get(self.selected) {
+            self.history = Some(app.student_history(actor, &row.student_id)?);
+        }
+        Ok(())
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
+        if self.history.is_some() {
+            self.draw_history(frame, area, theme, now);
+            return;
+        }
+        let wide = area.width >= 100;
+        let title = Line::from(vec![
+            Span::styled(" your students ", theme.accent),
+            Span::raw(if self.rows.is_empty() {
+                "none ".to_string()
+            } else {
+                format!("{} · ⏎ history ", self.selected + 1)
+            }),
+        ]);
+        let block = Block::new().borders(Borders::TOP).title(title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if self.rows.is_empty() {
+            frame.render_widget(Paragraph::new("No students are assigned to you yet.").style(theme.dim), inner);
+            return;
+        }
+        self.height = inner.height.saturating_sub(1) as usize;
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + self.height.max(1) {
+            self.offset = self.selected + 1 - self.height.max(1);
+        }
+        let rows: Vec<Row> = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(self.offset)
+            .take(self.height)
+            .map(|(i, s)| {
+                let login = s.last_login.as_deref().map(|l| l.get(..10).unwrap_or(l).to_string()).unwrap_or_default();
+                let streak_style = if s.streak > 0 { theme.escalate } else { Style::new() };
+                let mut cells = vec![
+                    Span::raw(s.name.clone()),
+                    Span::raw(s.programs.clone()),
+                    Span::styled(if s.streak > 0 { format!("{} missed", s.streak) } else { "—".into() }, streak_style),
+                    Span::raw(s.last_present.clone().unwrap_or_default()),
+                    Span::raw(login),
+                    Span::raw(format!("{}h", s.contact_hours + 0.0)),
+                    Span::raw(if s.open_alerts > 0 { s.open_alerts.to_string() } else { String::new() }),
+                ];
+                if wide {
+                    cells.insert(1, Span::raw(s.student_id.clone()));
+                    cells.insert(3, Span::raw(s.status.clone().unwrap_or_default()));
+                }
+                Row::new(cells).style(if i == self.selected { theme.selected } else { Style::new() })
+            })
+            .collect();
+        let mut header = vec!["student", "program", "streak", "present", "login", "hours", "alerts"];
+        let mut widths = vec![
+            Constraint::Fill(1),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(7),
+            Constraint::Length(6),
+        ];
+        if wide {
+            header.insert(1, "id");
+            widths.insert(1, Constraint::Length(8));
+            header.insert(3, "status");
+            widths.insert(3, Constraint::Length(9));
+        }
+        frame
+            .render_widget(Table::new(rows, widths).header(Row::new(header).style(theme.dim)).column_spacing(1), inner);
+    }
+
+    fn draw_history(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
+        let Some(history) = &self.history else { return };
+        let d = &history.context.detail;
+        let title = Line::from(vec![
+            Span::styled(format!(" {} ", d.summary.first_name.clone() + " " + &d.summary.last_name), theme.accent),
+            Span::raw(format!("{} · Esc back ", d.summary.student_id)),
+        ]);
+        let block = Block::new().borders(Borders::TOP).title(title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let mut top: Vec<Line> = d
+            .enrollments
+            .iter()
+            .map(|e| {
+                Line::raw(format!(
+                    "{} {} · {} · {} from {} · {}h verified",
+                    e.program_id,
+                    e.program_name,
+                    e.schedule,
+                    e.status,
+                    e.start_date,
+                    e.contact_hours + 0.0
+                ))
+            })
+            .collect();
+        top.push(Line::styled(format!("partners {}", d.summary.assigned_to), theme.dim));
+        // Eight weeks, a row each, Monday first: P present, A absent, E excused, · nothing logged.
+        let since = history.context.since;
+        let first_monday = since - Days::new(u64::from(since.weekday().num_days_from_monday()));
+        let mut calendar = vec![Line::styled("week of      M T W T F S S", theme.dim)];
+        let mut monday = first_monday;
+        while monday <= history.context.since + Days::new(crate::app::HISTORY_DAYS) {
+            let mut cells = String::new();
+            for i in 0..7 {
+                let day = monday + Days::new(i);
+                let mark = match history.context.recent.iter().find(|r| r.date == day).map(|r| r.status.as_str()) {
+                    Some("present") => 'P',
+                    Some("absent") => 'A',
+                    Some("excused") => 'E',
+                    _ => '·',
+                };
+                cells.push(mark);
+                cells.push(' ');
+            }
+            calendar.push(Line::raw(format!("{}   {cells}", monday.format("%b %d"))));
+            monday = monday + Days::new(7);
+        }
+        let mut right = vec![Line::styled("alerts", theme.dim)];
+        for a in &history.alerts {
+            right.push(Line::from(vec![
+                Span::styled(format!("{:>3} ", a.severity.symbol()), theme.severity(a.severity)),
+                Span::raw(format!("{} {} · {} · {}", a.kind, a.count, a.status, age(&a.opened_at, now))),
+            ]));
+        }
+        if history.alerts.is_empty() {
+            right.push(Line::styled("none", theme.dim));
+        }
+        right.push(Line::styled("logins", theme.dim));
+        right.extend(history.logins.iter().map(|l| Line::raw(l.clone())));
+        let [head, body] =
+            Layout::vertical([Constraint::Length(top.len() as u16 + 1), Constraint::Fill(1)]).areas(inner);
+        frame.render_widget(Paragraph::new(top), head);
+        let [left, rest] = Layout::horizontal([Constraint::Length(30), Constraint::Fill(1)]).areas(body);
+        frame.render_widget(Paragraph::new(calendar), left);
+        frame.render_widget(Paragraph::new(right), rest);
+    }
+}
