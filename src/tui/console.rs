@@ -137,23 +137,25 @@ impl Console {
         if console.tabs.contains(&Tab::Alerts) {
             console.inbox.first(&console.app, &console.actor)?;
         }
-        if console.tabs.contains(&Tab::Students) {
-            console.students.first(&console.app, &console.actor)?;
-        }
         if console.tabs.contains(&Tab::Attendance) {
-            let mut pane = AttendancePane::new(console.actor.user().role, console.app.today());
-            pane.load(&console.app, &console.actor)?;
-            console.attendance = Some(pane);
+            console.attendance = Some(AttendancePane::new(console.actor.user().role, console.app.today()));
         }
         Ok(console)
     }
 
-    /// Work that can wait until the first frame is on screen: counting every live alert.
+    /// Work that can wait until the first frame is on screen: counting every live alert and
+    /// filling the other tabs.
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
-            self.dirty = true;
         }
+        if self.tabs.contains(&Tab::Students) {
+            self.students.first(&self.app, &self.actor)?;
+        }
+        if let Some(pane) = &mut self.attendance {
+            pane.load(&self.app, &self.actor)?;
+        }
+        self.dirty = true;
         Ok(())
     }
 
