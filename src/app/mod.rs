@@ -8,6 +8,8 @@ pub mod clock;
 mod demo;
 pub mod identity;
 pub mod import;
+pub mod onboarding;
+pub mod payroll;
 mod reads;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub mod triage;
@@ -16,6 +18,8 @@ pub use alerts::AlertChanges;
 pub use attendance::{AttendanceEntry, Decision};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use import::{ImportBatch, ImportKind, Problem};
+pub use onboarding::{Checklist, ChecklistItem};
+pub use payroll::{PayrollDecision, PayrollForm};
 pub use triage::Triage;
 
 use crate::domain::alerts::{AlertType, Thresholds};
@@ -73,12 +77,52 @@ pub enum Command {
         ids: Vec<i64>,
         decision: Decision,
     },
+    /// Brings role packages and onboarding documents up to the assets this muster ships.
+    SyncOnboarding,
+    SelectRole {
+        role: Role,
+    },
+    AcceptResponsibilities {
+        codes: Vec<String>,
+    },
+    ConsentToEsign {
+        version: String,
+    },
+    SignDocument {
+        code: String,
+        typed_name: String,
+        shown_sha256: String,
+    },
+    AcknowledgeDocument {
+        code: String,
+        shown_sha256: String,
+    },
+    WaiveOnboarding {
+        login: String,
+        reason: String,
+    },
+    SubmitPayroll(PayrollForm),
+    DecidePayroll {
+        id: i64,
+        decision: PayrollDecision,
+    },
 }
 
 impl Command {
     /// Commands a partner may give before their onboarding is complete.
     fn allowed_during_onboarding(&self) -> bool {
-        matches!(self, Command::Bootstrap { .. } | Command::EndSnoozes)
+        matches!(
+            self,
+            Command::Bootstrap { .. }
+                | Command::EndSnoozes
+                | Command::SyncOnboarding
+                | Command::SelectRole { .. }
+                | Command::AcceptResponsibilities { .. }
+                | Command::ConsentToEsign { .. }
+                | Command::SignDocument { .. }
+                | Command::AcknowledgeDocument { .. }
+                | Command::SubmitPayroll(_)
+        )
     }
 }
 
@@ -126,6 +170,8 @@ pub enum Outcome {
         ids: Vec<i64>,
         alerts: AlertChanges,
     },
+    /// A change whose outcome is said in one sentence.
+    Noted(String),
 }
 
 fn id_list(ids: &[i64]) -> String {
@@ -175,6 +221,7 @@ impl std::fmt::Display for Outcome {
                 }
                 Ok(())
             }
+            Outcome::Noted(text) => f.write_str(text),
             Outcome::AttendanceDecided { verification, ids, alerts } => {
                 let plural = if ids.len() == 1 { "" } else { "s" };
                 write!(f, "{verification} record{plural} {}", id_list(ids))?;
@@ -227,6 +274,20 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Background work and the program itself; the audit origin names the OS account behind it.
+    pub fn system() -> Actor {
+        Actor {
+            person: User {
+                login: alerts::SYSTEM.into(),
+                name: "muster".into(),
+                role: Role::Admin,
+                email: None,
+                onboarding_waived: true,
+            },
+            acting_as: None,
+        }
+    }
+
     /// The user whose permissions apply.
     pub fn user(&self) -> &User {
         self.acting_as.as_ref().unwrap_or(&self.person)
@@ -264,7 +325,9 @@ pub struct SignIn {
 
 impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
-        Ok(App { store: Store::open(path, mode)?, clock, origin })
+        let mut app = App { store: Store::open(path, mode)?, clock, origin };
+        app.execute(&Actor::system(), Command::SyncOnboarding)?;
+        Ok(app)
     }
 
     pub fn path(&self) -> &Path {
@@ -346,6 +409,17 @@ impl App {
             Command::EndSnoozes => triage::end_snoozes(&ctx)?,
             Command::LogAttendance { entries } => attendance::log(&ctx, &entries)?,
             Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
+            Command::SyncOnboarding => onboarding::sync_assets(&ctx)?,
+            Command::SelectRole { role } => onboarding::select_role(&ctx, role)?,
+            Command::AcceptResponsibilities { codes } => onboarding::accept(&ctx, &codes)?,
+            Command::ConsentToEsign { version } => onboarding::consent(&ctx, &version)?,
+            Command::SignDocument { code, typed_name, shown_sha256 } => {
+                onboarding::sign(&ctx, &code, &typed_name, &shown_sha256)?
+            }
+            Command::AcknowledgeDocument { code, shown_sha256 } => onboarding::acknowledge(&ctx, &code, &shown_sha256)?,
+            Command::WaiveOnboarding { login, reason } => onboarding::waive(&ctx, &login, &reason)?,
+            Command::SubmitPayroll(form) => payroll::submit(&ctx, &form)?,
+            Command::DecidePayroll { id, decision } => payroll::decide(&ctx, id, &decision)?,
         };
         tx.commit()?;
         Ok(outcome)

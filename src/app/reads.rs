@@ -245,3 +245,56 @@ pub struct StudentHistory {
     pub alerts: Vec<AlertView>,
     pub logins: Vec<String>,
 }
+
+impl App {
+    /// A partner's onboarding checklist: the actor's own, or (admins) anyone's.
+    pub fn checklist(&self, actor: &Actor, login: Option<&str>) -> Result<super::Checklist> {
+        let user = match login {
+            Some(login) if login != actor.user().login => {
+                self.require_admin(actor, "see other people's onboarding")?;
+                store::users::get(self.store.conn(), login)?
+                    .ok_or_else(|| super::AppError::NotFound(format!("user '{login}'")))?
+            }
+            _ => actor.user().clone(),
+        };
+        super::onboarding::checklist(self.store.conn(), &user)
+    }
+
+    /// Every partner's checklist (admins): who is done and what is missing.
+    pub fn partner_checklists(&self, actor: &Actor) -> Result<Vec<super::Checklist>> {
+        self.require_admin(actor, "see every partner's onboarding")?;
+        let mut lists = Vec::new();
+        for user in store::users::list(self.store.conn(), actor.user())?.into_iter().filter(|u| u.role.is_partner()) {
+            lists.push(super::onboarding::checklist(self.store.conn(), &user)?);
+        }
+        Ok(lists)
+    }
+
+    /// A role's package and its responsibilities (code, text), for choosing a role.
+    pub fn role_package(&self, role: crate::domain::Role) -> Result<(store::partners::Package, Vec<(String, String)>)> {
+        let conn = self.store.conn();
+        let package = store::partners::package(conn, role)?
+            .ok_or_else(|| super::AppError::NotFound(format!("role package {role}")))?;
+        let items = store::partners::items(conn, role)?.into_iter().map(|(_, code, text)| (code, text)).collect();
+        Ok((package, items))
+    }
+
+    /// The current text of an onboarding document.
+    pub fn document(&self, code: &str) -> Result<store::partners::Document> {
+        store::partners::latest_document(self.store.conn(), code)?
+            .ok_or_else(|| super::AppError::NotFound(format!("document '{code}'")))
+    }
+
+    /// Payroll profiles: every one for admins, a partner's own for them.
+    pub fn payroll(&self, actor: &Actor, status: Option<&str>) -> Result<Vec<store::partners::PayrollView>> {
+        Ok(store::partners::payroll_list(self.store.conn(), actor.user(), status)?)
+    }
+
+    /// What a partner's signatures record.
+    pub fn signatures(&self, actor: &Actor, login: &str) -> Result<Vec<store::partners::SignatureRecord>> {
+        if login != actor.user().login {
+            self.require_admin(actor, "see other people's signatures")?;
+        }
+        Ok(store::partners::signatures(self.store.conn(), login)?)
+    }
+}

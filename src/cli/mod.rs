@@ -5,6 +5,7 @@ mod alerts;
 mod attendance;
 mod audit;
 mod data;
+mod onboarding;
 pub mod output;
 mod people;
 mod progress;
@@ -71,6 +72,12 @@ pub enum Command {
     /// Log attendance
     #[command(subcommand)]
     Attendance(attendance::AttendanceCommand),
+    /// A partner's onboarding: roles, responsibilities, documents, consent, signatures
+    #[command(subcommand)]
+    Onboarding(onboarding::OnboardingCommand),
+    /// Payout profiles and their approval
+    #[command(subcommand)]
+    Payroll(onboarding::PayrollCommand),
     /// Run the background jobs (the daily alert run) without the console
     Daemon,
     /// Read and verify the tamper-evident audit log (admins)
@@ -134,6 +141,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Students(cmd)) => people::students(&cli, cmd),
         Some(Command::Alerts(cmd)) => alerts::alerts(&cli, cmd),
         Some(Command::Attendance(cmd)) => attendance::attendance(&cli, cmd),
+        Some(Command::Onboarding(cmd)) => onboarding::onboarding(&cli, cmd),
+        Some(Command::Payroll(cmd)) => onboarding::payroll(&cli, cmd),
         Some(Command::Daemon) => daemon(&cli),
         Some(Command::Audit(cmd)) => audit::audit(&cli, cmd),
     }

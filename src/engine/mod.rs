@@ -3,25 +3,15 @@
 //! through `app`, as the `system` actor.
 
 use crate::app::{Actor, App, AppError, Command, Quiet};
-use crate::domain::{Role, User};
 use chrono::{DateTime, Days, Local, NaiveDate, NaiveTime, TimeZone};
 use std::time::Duration;
 
 /// How often snoozes are checked between daily runs.
 const TICK: Duration = Duration::from_secs(60);
 
-/// The actor background work runs as; the audit log's origin names the OS account behind it.
+/// The actor background work runs as.
 pub fn system_actor() -> Actor {
-    Actor {
-        person: User {
-            login: crate::app::alerts::SYSTEM.into(),
-            name: "muster background task".into(),
-            role: Role::Admin,
-            email: None,
-            onboarding_waived: true,
-        },
-        acting_as: None,
-    }
+    Actor::system()
 }
 
 /// The last day the job should have processed at `now`: yesterday once today's run time has

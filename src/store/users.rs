@@ -89,3 +89,11 @@ pub fn who_may_see(conn: &Connection, student: i64) -> Result<Vec<String>> {
     let logins = stmt.query_map([student], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(logins)
 }
+
+pub fn waive_onboarding(conn: &Connection, login: &str, reason: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET onboarding_waived = 1, waiver_reason = ?2 WHERE login = ?1",
+        params![login, reason],
+    )?;
+    Ok(())
+}

@@ -4,7 +4,7 @@ use crate::harness::organisation;
 
 fn tampered(sql: &str) -> String {
     let env = organisation();
-    assert!(env.ok(&["audit", "verify"]).contains("audit log is whole: 9 entries"));
+    assert!(env.ok(&["audit", "verify"]).contains("audit log is whole: 10 entries"));
     env.sql().execute_batch(sql).unwrap();
     env.fails(1, &["audit", "verify"])
 }
@@ -13,7 +13,7 @@ fn tampered(sql: &str) -> String {
 fn an_untouched_log_verifies() {
     let env = organisation();
     let out = env.ok(&["audit", "verify"]);
-    assert!(out.contains("whole: 9 entries"), "bootstrap + 8 imports: {out}");
+    assert!(out.contains("whole: 10 entries"), "onboarding assets + bootstrap + 8 imports: {out}");
 }
 
 #[test]
@@ -26,17 +26,17 @@ fn an_edited_entry_is_named() {
 fn a_deleted_entry_is_named() {
     let err = tampered("DELETE FROM audit_log WHERE seq = 5");
     assert!(err.contains("audit entry 5 was removed"), "{err}");
-    let err = tampered("DELETE FROM audit_log WHERE seq = 9");
-    assert!(err.contains("audit entries 9 to 9 were removed from the end"), "{err}");
+    let err = tampered("DELETE FROM audit_log WHERE seq = 10");
+    assert!(err.contains("audit entries 10 to 10 were removed from the end"), "{err}");
 }
 
 #[test]
 fn an_inserted_entry_is_named() {
     let err = tampered(
         "INSERT INTO audit_log SELECT seq + 1, at, actor, acting_as, 'user.add', entity, 'ghost', change, host,
-                client, version, hash, hash FROM audit_log WHERE seq = 9",
+                client, version, hash, hash FROM audit_log WHERE seq = 10",
     );
-    assert!(err.contains("audit entry 10 was inserted"), "{err}");
+    assert!(err.contains("audit entry 11 was inserted"), "{err}");
     let err = tampered(
         "UPDATE audit_log SET seq = seq + 100 WHERE seq >= 6;
          UPDATE audit_log SET seq = seq - 99 WHERE seq >= 106;
@@ -50,15 +50,19 @@ fn an_inserted_entry_is_named() {
 fn every_entry_records_who_where_and_what() {
     let env = organisation();
     let entries = env.json(&["audit", "list"]);
-    let first = &entries[0];
+    assert_eq!(
+        (entries[0]["action"].as_str(), entries[0]["actor"].as_str()),
+        (Some("onboarding.assets"), Some("system"))
+    );
+    let first = &entries[1];
     assert_eq!(first["action"], "user.bootstrap");
     assert_eq!(first["client"], "local");
     assert_eq!(first["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(first["prev_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(first["prev_hash"], entries[0]["hash"]);
     let change: serde_json::Value = serde_json::from_str(first["change"].as_str().unwrap()).unwrap();
     assert_eq!(change["before"], serde_json::Value::Null);
     assert_eq!(change["after"]["role"], "admin");
-    assert_eq!(entries[1]["prev_hash"], first["hash"]);
+    assert_eq!(entries[2]["prev_hash"], first["hash"]);
     let limited = env.json(&["audit", "list", "--after", "3", "--limit", "2"]);
     let seqs: Vec<i64> = limited.as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![4, 5]);

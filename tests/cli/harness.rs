@@ -31,6 +31,11 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Ran {
+        self.run_with(args, &[])
+    }
+
+    /// Runs with extra environment variables, e.g. the SSH client's address.
+    pub fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Ran {
         let output: Output = Command::new(env!("CARGO_BIN_EXE_muster"))
             .arg("--db")
             .arg(&self.db)
@@ -40,6 +45,7 @@ impl Env {
             .env_remove("MUSTER_DB")
             .env_remove("SSH_CONNECTION")
             .env_remove("SSH_CLIENT")
+            .envs(vars.iter().copied())
             .output()
             .expect("run muster");
         Ran {

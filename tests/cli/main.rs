@@ -9,4 +9,5 @@ mod demo;
 mod harness;
 mod identity;
 mod imports;
+mod onboarding;
 mod schema;
