@@ -183,3 +183,65 @@ fn students_tab_and_a_students_history() {
     press(&mut console, KeyCode::Esc);
     assert_eq!(screen(&mut console, 80, 24), list, "Esc goes back to the list");
 }
+
+fn type_text(console: &mut Console, text: &str) {
+    for c in text.chars() {
+        press(console, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn onboarding_a_new_worksite() {
+    let dir = tempfile::tempdir().unwrap();
+    // ws_04 is the demo's worksite that has not started onboarding.
+    let mut console = console_as(&dir, Some("ws_04"));
+    let checklist = screen(&mut console, 80, 24);
+    assert!(checklist.contains("1 Onboarding") && !checklist.contains("Alerts"), "only onboarding until it is done");
+    insta::assert_snapshot!("checklist_80x24", checklist);
+    press(&mut console, KeyCode::Enter);
+    insta::assert_snapshot!("role_picker_80x24", screen(&mut console, 80, 24));
+    insta::assert_snapshot!("role_picker_120x40", screen(&mut console, 120, 40));
+    press(&mut console, KeyCode::Enter);
+    assert!(screen(&mut console, 80, 24).contains("you chose the worksite role"));
+    for _ in 0..7 {
+        press(&mut console, KeyCode::Char('j'));
+    }
+    press(&mut console, KeyCode::Enter);
+    insta::assert_snapshot!("document_80x24", screen(&mut console, 80, 24));
+    press(&mut console, KeyCode::Esc);
+    for _ in 0..4 {
+        press(&mut console, KeyCode::Char('j'));
+    }
+    press(&mut console, KeyCode::Enter);
+    for _ in 0..4 {
+        press(&mut console, KeyCode::Backspace);
+    }
+    type_text(&mut console, "99");
+    press(&mut console, KeyCode::Enter);
+    let form = screen(&mut console, 80, 24);
+    assert!(form.contains("cannot read the W-9 file"), "{form}");
+    let w9 = dir.path().join("w9.pdf");
+    std::fs::write(&w9, b"%PDF-1.4 w9").unwrap();
+    for _ in 0..3 {
+        press(&mut console, KeyCode::Down);
+    }
+    type_text(&mut console, &w9.display().to_string());
+    press(&mut console, KeyCode::Enter);
+    let refused = screen(&mut console, 80, 24);
+    assert!(refused.contains("outside this role's range: 8 to 12 %"), "{refused}");
+    insta::assert_snapshot!("payroll_form_error_80x24", refused.replace(&w9.display().to_string(), "/tmp/w9.pdf"));
+}
+
+#[test]
+fn the_admins_payroll_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('3'));
+    let queue = screen(&mut console, 80, 24);
+    insta::assert_snapshot!("payroll_queue_80x24", queue);
+    assert!(queue.contains("ACH ••6789"), "masked: {queue}");
+    press(&mut console, KeyCode::Char('y'));
+    assert!(screen(&mut console, 80, 24).contains("Approve"));
+    press(&mut console, KeyCode::Char('y'));
+    assert!(screen(&mut console, 80, 24).contains("approved"));
+}

@@ -279,6 +279,11 @@ impl App {
         Ok((package, items))
     }
 
+    /// The actor's rate range: (pay model, min, max, default).
+    pub fn rate_range(&self, actor: &Actor) -> Result<(String, f64, f64, f64)> {
+        Ok(store::partners::rate_range(self.store.conn(), actor.user().role)?)
+    }
+
     /// The current text of an onboarding document.
     pub fn document(&self, code: &str) -> Result<store::partners::Document> {
         store::partners::latest_document(self.store.conn(), code)?

@@ -5,6 +5,8 @@
 use super::attendance::AttendancePane;
 use super::inbox::Inbox;
 use super::keymap::{ACTIONS, Action, Keymap, Scope};
+use super::onboarding::{OnboardingPane, PayrollFormState, PayrollPane};
+use super::overlay::ReadFor;
 use super::overlay::{self, FilterChange, NoteFor, Overlay, PaletteEntry, PaletteRun};
 use super::students::StudentsPane;
 use super::theme::Theme;
@@ -90,6 +92,8 @@ pub struct Console {
     inbox: Inbox,
     attendance: Option<AttendancePane>,
     students: StudentsPane,
+    onboarding: OnboardingPane,
+    payroll: PayrollPane,
     /// On narrow screens the detail replaces the list while open.
     detail_open: bool,
     filtering: bool,
@@ -107,14 +111,7 @@ const SIDE_BY_SIDE: u16 = 110;
 
 impl Console {
     pub fn new(app: App, actor: Actor, settings: Settings) -> anyhow::Result<Console> {
-        let onboarded = app.is_onboarded(&actor)?;
-        let tabs = match (onboarded, actor.user().role) {
-            (false, _) => vec![Tab::Onboarding],
-            (true, Role::Admin) => {
-                vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students, Tab::Audit]
-            }
-            (true, _) => vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students],
-        };
+        let tabs = tabs_for(&app, &actor)?;
         let data_version = app.data_version()?;
         let mut console = Console {
             app,
@@ -125,6 +122,8 @@ impl Console {
             inbox: Inbox::default(),
             attendance: None,
             students: StudentsPane::default(),
+            onboarding: OnboardingPane::default(),
+            payroll: PayrollPane::default(),
             detail_open: false,
             filtering: false,
             overlay: None,
@@ -146,6 +145,10 @@ impl Console {
     /// Work that can wait until the first frame is on screen: counting every live alert and
     /// filling the other tabs.
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
+        self.onboarding.load(&self.app, &self.actor)?;
+        if self.tabs.contains(&Tab::Payroll) {
+            self.payroll.load(&self.app, &self.actor)?;
+        }
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
         }
@@ -170,6 +173,23 @@ impl Console {
     }
 
     fn refresh(&mut self) -> anyhow::Result<()> {
+        // A partner who just finished onboarding gets every tab of their role at once.
+        let tabs = tabs_for(&self.app, &self.actor)?;
+        if tabs != self.tabs {
+            self.tabs = tabs;
+            self.active = 0;
+            if self.tabs.contains(&Tab::Alerts) {
+                self.inbox.first(&self.app, &self.actor)?;
+            }
+            if self.tabs.contains(&Tab::Attendance) && self.attendance.is_none() {
+                self.attendance = Some(AttendancePane::new(self.actor.user().role, self.app.today()));
+            }
+            return self.after_first_frame();
+        }
+        self.onboarding.load(&self.app, &self.actor)?;
+        if self.tabs.contains(&Tab::Payroll) {
+            self.payroll.load(&self.app, &self.actor)?;
+        }
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.reload(&self.app, &self.actor)?;
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
@@ -251,6 +271,8 @@ impl Console {
             Action::PrevTab => self.active = (self.active + self.tabs.len() - 1) % self.tabs.len(),
             _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
             _ if self.tab() == Tab::Students => self.act_students(action)?,
+            _ if self.tab() == Tab::Onboarding => self.act_onboarding(action)?,
+            _ if self.tab() == Tab::Payroll => self.act_payroll(action)?,
             _ if !in_alerts => {}
             Action::Filter => self.filtering = true,
             Action::Down => self.inbox.move_by(app, actor, 1)?,
@@ -282,6 +304,118 @@ impl Console {
             _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    fn act_onboarding(&mut self, action: Action) -> anyhow::Result<()> {
+        match action {
+            Action::Down => self.onboarding.move_by(1),
+            Action::Up => self.onboarding.move_by(-1),
+            Action::Open => {
+                let Some(item) = self.onboarding.item().cloned() else { return Ok(()) };
+                match item.kind.as_str() {
+                    "role" => {
+                        let mut packages = Vec::new();
+                        for role in [Role::ProgramHolder, Role::Worksite, Role::SiteCoordinator] {
+                            packages.push(self.app.role_package(role)?);
+                        }
+                        let selected = packages.iter().position(|(p, _)| p.role == self.actor.user().role).unwrap_or(0);
+                        self.overlay = Some(Overlay::RolePicker { packages, selected, scroll: 0 });
+                    }
+                    "responsibility" => self.run(Command::AcceptResponsibilities { codes: vec![item.code] })?,
+                    "consent" => {
+                        let doc = crate::store::partners::Document {
+                            code: "esign".into(),
+                            title: "Consent to do business electronically".into(),
+                            action: "consent".into(),
+                            version: crate::app::onboarding::ESIGN_VERSION.into(),
+                            sha256: String::new(),
+                            body: crate::app::onboarding::ESIGN_CONSENT.into(),
+                        };
+                        self.overlay = Some(Overlay::Document { doc, scroll: 0, purpose: ReadFor::Consent });
+                    }
+                    "sign" | "acknowledge" => {
+                        let doc = self.app.document(&item.code)?;
+                        let purpose = if item.kind == "sign" { ReadFor::Sign } else { ReadFor::Acknowledge };
+                        self.overlay = Some(Overlay::Document { doc, scroll: 0, purpose });
+                    }
+                    "payroll" => self.open_payroll_form()?,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open_payroll_form(&mut self) -> anyhow::Result<()> {
+        let (model, min, max, default) = self.app.rate_range(&self.actor)?;
+        let unit = if model == "percent" { "%" } else { "USD/month" };
+        self.overlay =
+            Some(Overlay::PayrollForm(Box::new(PayrollFormState::new(format!("{min}–{max} {unit}"), default))));
+        Ok(())
+    }
+
+    fn act_payroll(&mut self, action: Action) -> anyhow::Result<()> {
+        match action {
+            Action::Down => self.payroll.move_by(1),
+            Action::Up => self.payroll.move_by(-1),
+            Action::Open if !self.payroll.admin => self.open_payroll_form()?,
+            Action::Verify if self.payroll.admin => {
+                if let Some(p) = self.payroll.selected() {
+                    let message = format!(
+                        "Approve {}'s payroll profile ({}, rate {})?",
+                        p.login,
+                        super::onboarding::masked_method(p),
+                        p.rate
+                    );
+                    let command = Command::DecidePayroll { id: p.id, decision: crate::app::PayrollDecision::Approve };
+                    self.overlay = Some(Overlay::Confirm { message, command });
+                }
+            }
+            Action::Reject if self.payroll.admin => {
+                if let Some(p) = self.payroll.selected() {
+                    let title = format!("reject {}'s payroll profile · reason", p.login);
+                    self.overlay = Some(Overlay::note(title, NoteFor::RejectPayroll(p.id)));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Submits the payroll form; what the rules refuse stays in the form to be corrected.
+    fn submit_payroll_form(&mut self, mut form: Box<PayrollFormState>) -> anyhow::Result<()> {
+        use super::onboarding::{FORM_ACCOUNT, FORM_RATE, FORM_ROUTING, FORM_W9};
+        use crate::domain::onboarding::{PayoutMethod, account_last4};
+        let built = (|| -> Result<Command, String> {
+            let rate: f64 =
+                form.text(FORM_RATE).parse().map_err(|_| format!("rate '{}' is not a number", form.text(FORM_RATE)))?;
+            let account = Some(form.text(FORM_ACCOUNT)).filter(|a| !a.is_empty());
+            let (stripe_account, last4) = match form.method {
+                PayoutMethod::StripeConnect => (account, None),
+                PayoutMethod::Ach => (None, account.as_deref().map(account_last4).transpose()?),
+            };
+            let path = form.text(FORM_W9);
+            let w9 = std::fs::read(&path).map_err(|e| format!("cannot read the W-9 file '{path}': {e}"))?;
+            Ok(Command::SubmitPayroll(crate::app::PayrollForm {
+                rate,
+                method: form.method,
+                stripe_account,
+                routing_number: Some(form.text(FORM_ROUTING)).filter(|r| !r.is_empty()),
+                account_last4: last4,
+                w9,
+                accept_terms: form.accept,
+            }))
+        })();
+        let problem = match built {
+            Ok(command) => self.attempt(command)?,
+            Err(problem) => Some(problem),
+        };
+        if let Some(problem) = problem {
+            form.error = Some(problem);
+            self.overlay = Some(Overlay::PayrollForm(form));
+        }
+        Ok(())
     }
 
     fn act_students(&mut self, action: Action) -> anyhow::Result<()> {
@@ -481,22 +615,28 @@ impl Console {
     }
 
     fn run(&mut self, command: Command) -> anyhow::Result<()> {
+        if let Some(problem) = self.attempt(command)? {
+            self.message = Some((problem, true));
+        }
+        Ok(())
+    }
+
+    /// Executes a command; returns what the rules refused, if they did. What the rules refuse
+    /// is news for the person, not a crash.
+    fn attempt(&mut self, command: Command) -> anyhow::Result<Option<String>> {
         match self.app.execute(&self.actor, command) {
             Ok(outcome) => {
                 self.message = Some((outcome.to_string(), false));
                 self.inbox.marked.clear();
                 self.data_version = self.app.data_version()?;
                 self.refresh()?;
+                Ok(None)
             }
-            // What the rules refuse is news for the person, not a crash.
             Err(
                 e @ (AppError::Denied(_) | AppError::Invalid(_) | AppError::NotFound(_) | AppError::InvalidRows(_)),
-            ) => {
-                self.message = Some((e.to_string(), true));
-            }
-            Err(other) => return Err(other.into()),
+            ) => Ok(Some(e.to_string())),
+            Err(other) => Err(other.into()),
         }
-        Ok(())
     }
 
     fn overlay_key(&mut self, key: KeyEvent) -> anyhow::Result<Flow> {
@@ -552,6 +692,72 @@ impl Console {
                     self.overlay = Some(Overlay::Note { title, editor, purpose });
                 }
             },
+            Overlay::RolePicker { packages, mut selected, mut scroll } => match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => {
+                    if let Some((package, _)) = packages.get(selected) {
+                        self.run(Command::SelectRole { role: package.role })?;
+                    }
+                }
+                code => {
+                    match code {
+                        KeyCode::Left => selected = selected.saturating_sub(1),
+                        KeyCode::Right => selected = (selected + 1).min(packages.len().saturating_sub(1)),
+                        KeyCode::Down | KeyCode::Char('j') => scroll = scroll.saturating_add(1),
+                        KeyCode::Up | KeyCode::Char('k') => scroll = scroll.saturating_sub(1),
+                        _ => {}
+                    }
+                    self.overlay = Some(Overlay::RolePicker { packages, selected, scroll });
+                }
+            },
+            Overlay::Document { doc, mut scroll, purpose } => match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => match purpose {
+                    ReadFor::Consent => self.run(Command::ConsentToEsign { version: doc.version.clone() })?,
+                    ReadFor::Acknowledge => {
+                        self.run(Command::AcknowledgeDocument { code: doc.code, shown_sha256: doc.sha256 })?;
+                    }
+                    ReadFor::Sign => {
+                        let title = format!("sign the {} · your full name", doc.title);
+                        self.overlay =
+                            Some(Overlay::note(title, NoteFor::Signature { code: doc.code, sha256: doc.sha256 }));
+                    }
+                },
+                code => {
+                    match code {
+                        KeyCode::Down | KeyCode::Char('j') => scroll = scroll.saturating_add(1),
+                        KeyCode::Up | KeyCode::Char('k') => scroll = scroll.saturating_sub(1),
+                        KeyCode::PageDown | KeyCode::Char(' ') => scroll = scroll.saturating_add(10),
+                        KeyCode::PageUp => scroll = scroll.saturating_sub(10),
+                        _ => {}
+                    }
+                    self.overlay = Some(Overlay::Document { doc, scroll, purpose });
+                }
+            },
+            Overlay::PayrollForm(mut form) => {
+                use super::onboarding::{FORM_METHOD, FORM_TERMS};
+                match key.code {
+                    KeyCode::Esc => return Ok(Flow::Continue),
+                    KeyCode::Enter => return self.submit_payroll_form(form).map(|()| Flow::Continue),
+                    KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1).min(FORM_TERMS),
+                    KeyCode::Up | KeyCode::BackTab => form.focus = form.focus.saturating_sub(1),
+                    KeyCode::Char(' ') if form.focus == FORM_METHOD => {
+                        use crate::domain::onboarding::PayoutMethod;
+                        form.method = if form.method == PayoutMethod::Ach {
+                            PayoutMethod::StripeConnect
+                        } else {
+                            PayoutMethod::Ach
+                        };
+                    }
+                    KeyCode::Char(' ') if form.focus == FORM_TERMS => form.accept = !form.accept,
+                    _ if form.focus < FORM_METHOD => {
+                        let focus = form.focus;
+                        form.fields[focus].input(key);
+                    }
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::PayrollForm(form));
+            }
             Overlay::Palette { mut input, mut selected, entries } => {
                 let found = overlay::matching(&entries, &input).len();
                 match key.code {
@@ -747,6 +953,11 @@ impl Console {
                 let now = self.app.now();
                 self.students.draw(frame, body, &theme, now);
             }
+            Tab::Onboarding => self.onboarding.draw(frame, body, &theme),
+            Tab::Payroll => {
+                let now = self.app.now();
+                self.payroll.draw(frame, body, &theme, now);
+            }
             Tab::Attendance if self.attendance.is_some() => {
                 let now = self.app.now();
                 if let Some(pane) = &mut self.attendance {
@@ -787,6 +998,18 @@ impl Console {
                 self.picker_area = overlay::draw_picker(frame, &theme, title, options, *selected);
             }
             Some(Overlay::Note { title, editor, .. }) => overlay::draw_note(frame, &theme, title, editor),
+            Some(Overlay::RolePicker { packages, selected, scroll }) => {
+                super::onboarding::draw_role_picker(frame, &theme, packages, *selected, *scroll);
+            }
+            Some(Overlay::Document { doc, scroll, purpose }) => {
+                let hint = match purpose {
+                    ReadFor::Consent => "j/k scroll · ⏎ I consent · Esc back",
+                    ReadFor::Sign => "j/k scroll · ⏎ sign with your full name · Esc back",
+                    ReadFor::Acknowledge => "j/k scroll · ⏎ acknowledge · Esc back",
+                };
+                super::onboarding::draw_document(frame, &theme, doc, *scroll, hint);
+            }
+            Some(Overlay::PayrollForm(form)) => form.draw(frame, &theme),
         }
     }
 
@@ -892,6 +1115,19 @@ impl Console {
                     spans.extend(hint(action, text));
                 }
             }
+            let pane_keys: &[(Action, &str)] = match self.tab() {
+                Tab::Onboarding if self.onboarding.mine.is_some() => {
+                    &[(Action::Open, "open step"), (Action::Down, "next")]
+                }
+                Tab::Payroll if self.payroll.admin => &[(Action::Verify, "approve"), (Action::Reject, "reject")],
+                Tab::Payroll => &[(Action::Open, "edit profile")],
+                _ => &[],
+            };
+            if !pane_keys.is_empty() {
+                let mut front: Vec<Span> = pane_keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
+                front.extend(spans);
+                spans = front;
+            }
             if self.tab() == Tab::Students {
                 let keys = if self.students.history.is_some() {
                     [(Action::Back, "back")]
@@ -945,10 +1181,28 @@ fn note_command(purpose: NoteFor, text: String) -> Result<Command, String> {
         NoteFor::Reject(ids) => {
             Ok(Command::DecideAttendance { ids, decision: crate::app::Decision::Reject { reason: text } })
         }
+        NoteFor::Signature { code, sha256 } => {
+            Ok(Command::SignDocument { code, typed_name: text, shown_sha256: sha256 })
+        }
+        NoteFor::RejectPayroll(_) if note.is_none() => Err("a rejection needs a reason the partner can act on".into()),
+        NoteFor::RejectPayroll(id) => {
+            Ok(Command::DecidePayroll { id, decision: crate::app::PayrollDecision::Reject { reason: text } })
+        }
         NoteFor::Hours(mut entry) => {
             let hours: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of hours"))?;
             entry.hours = Some(hours);
             Ok(Command::LogAttendance { entries: vec![entry] })
         }
     }
+}
+
+/// The tabs a person sees: only Onboarding until a partner's onboarding is complete.
+fn tabs_for(app: &App, actor: &Actor) -> anyhow::Result<Vec<Tab>> {
+    Ok(match (app.is_onboarded(actor)?, actor.user().role) {
+        (false, _) => vec![Tab::Onboarding],
+        (true, Role::Admin) => {
+            vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students, Tab::Audit]
+        }
+        (true, _) => vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students],
+    })
 }

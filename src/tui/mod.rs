@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod console;
 pub mod inbox;
 pub mod keymap;
+pub mod onboarding;
 pub mod overlay;
 pub mod students;
 pub mod theme;

@@ -20,6 +20,21 @@ pub enum NoteFor {
     Reject(Vec<i64>),
     /// The hours of a present day.
     Hours(crate::app::AttendanceEntry),
+    /// A typed signature of the document with this code and text hash.
+    Signature {
+        code: String,
+        sha256: String,
+    },
+    /// Why a payroll profile is rejected (required).
+    RejectPayroll(i64),
+}
+
+/// What reading a document leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFor {
+    Consent,
+    Sign,
+    Acknowledge,
 }
 
 /// One line of the command palette.
@@ -53,6 +68,9 @@ pub enum Overlay {
     Confirm { message: String, command: Command },
     Picker { title: String, options: Vec<(String, Command)>, selected: usize },
     Note { title: String, editor: Box<TextArea<'static>>, purpose: NoteFor },
+    RolePicker { packages: Vec<(crate::store::partners::Package, Vec<(String, String)>)>, selected: usize, scroll: u16 },
+    Document { doc: crate::store::partners::Document, scroll: u16, purpose: ReadFor },
+    PayrollForm(Box<super::onboarding::PayrollFormState>),
 }
 
 impl Overlay {
@@ -63,6 +81,8 @@ impl Overlay {
             NoteFor::Resolve(_) => "what happened (kept on the timeline)",
             NoteFor::Reject(_) => "required: what the worksite should fix",
             NoteFor::Hours(_) => "hours, in quarter hours: 6, 7.5, 8.25",
+            NoteFor::Signature { .. } => "your full name, exactly as registered",
+            NoteFor::RejectPayroll(_) => "required: what the partner should change",
         });
         if let NoteFor::Hours(entry) = &purpose {
             editor.insert_str(entry.hours.map(|h| h.to_string()).unwrap_or_default());

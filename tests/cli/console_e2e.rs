@@ -134,6 +134,74 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
 }
 
 #[test]
+fn a_new_worksite_onboards_from_the_keyboard_and_an_admin_approves_the_payroll_profile() {
+    let env = Env::initialised();
+    env.ok(&["user", "add", "ws_09", "--role", "worksite", "--name", "Nia Nine"]);
+    let w9 = env.dir.path().join("w9.pdf");
+    std::fs::write(&w9, b"%PDF-1.4 signed W-9").unwrap();
+
+    let partner = Tmux::console(&env, "partner", "--as ws_09");
+    partner.wait_for("1 Onboarding");
+    partner.keys(&["Enter"]);
+    partner.wait_for("choose your role");
+    partner.keys(&["Enter"]);
+    partner.wait_for("you chose the worksite role");
+    for _ in 0..5 {
+        partner.keys(&["j", "Enter"]);
+    }
+    partner.keys(&["j", "Enter"]);
+    partner.wait_for("I consent");
+    partner.keys(&["Enter"]);
+    partner.wait_for("consent to sign electronically recorded");
+    // The memorandum (sign), the handbook (acknowledge), payment terms (sign), W-9 instructions.
+    for signed in [true, false, true, false] {
+        partner.keys(&["j", "Enter"]);
+        partner.wait_for("Esc back");
+        partner.keys(&["Enter"]);
+        if signed {
+            partner.wait_for("your full name");
+            partner.keys(&["-l", "Nia Nine"]);
+            partner.keys(&["Enter"]);
+            partner.wait_for("signed the");
+        } else {
+            partner.wait_for("acknowledged the");
+        }
+    }
+    partner.keys(&["j", "Enter"]);
+    partner.wait_for("payroll profile");
+    partner.keys(&["Down"]);
+    partner.keys(&["-l", "000123456789"]);
+    partner.keys(&["Down"]);
+    partner.keys(&["-l", "011000015"]);
+    partner.keys(&["Down"]);
+    partner.keys(&["-l", &w9.display().to_string()]);
+    partner.keys(&["Down", "Down", "Space", "Enter"]);
+    let screen = partner.wait_for("submitted: pending an admin's approval");
+    assert!(screen.contains("1 Alerts"), "onboarding complete: every tab opens\n{screen}");
+    partner.quit();
+
+    let admin = Tmux::console(&env, "admin", "");
+    admin.wait_for("1 Alerts");
+    admin.keys(&["3"]);
+    admin.wait_for("ACH ••6789");
+    admin.keys(&["y"]);
+    admin.wait_for("Approve ws_09's payroll profile");
+    admin.keys(&["y"]);
+    admin.wait_for("approved");
+    admin.quit();
+
+    let profiles = env.json(&["payroll", "list"]);
+    let p = &profiles[0];
+    assert_eq!(
+        (p["login"].as_str(), p["status"].as_str(), p["account_last4"].as_str()),
+        (Some("ws_09"), Some("approved"), Some("6789"))
+    );
+    assert_eq!(p["decided_by"], crate::harness::me().as_str());
+    let signatures = env.json(&["--as", "ws_09", "onboarding", "signatures"]);
+    assert_eq!(signatures.as_array().unwrap().len(), 2, "the memorandum and the payment terms");
+}
+
+#[test]
 fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     let env = Env::new();
     env.ok(&["demo", "--students", "60", "--days", "30", "--seed", "5"]);
