@@ -31,7 +31,7 @@ pub enum Flow {
     Quit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tab {
     Alerts,
     Attendance,
@@ -92,6 +92,8 @@ pub struct Console {
     inbox: Inbox,
     attendance: Option<AttendancePane>,
     students: StudentsPane,
+    /// Tabs whose data changed since they were last shown.
+    stale: std::collections::HashSet<Tab>,
     onboarding: OnboardingPane,
     payroll: PayrollPane,
     /// On narrow screens the detail replaces the list while open.
@@ -122,6 +124,7 @@ impl Console {
             inbox: Inbox::default(),
             attendance: None,
             students: StudentsPane::default(),
+            stale: Default::default(),
             onboarding: OnboardingPane::default(),
             payroll: PayrollPane::default(),
             detail_open: false,
@@ -142,22 +145,17 @@ impl Console {
         Ok(console)
     }
 
-    /// Work that can wait until the first frame is on screen: counting every live alert and
-    /// filling the other tabs.
+    /// Work that can wait until the first frame is on screen: the alert counts in the tab bar
+    /// and the other tabs (each filled when it is first shown).
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
-        self.onboarding.load(&self.app, &self.actor)?;
-        if self.tabs.contains(&Tab::Payroll) {
-            self.payroll.load(&self.app, &self.actor)?;
-        }
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
         }
-        if self.tabs.contains(&Tab::Students) {
-            self.students.first(&self.app, &self.actor)?;
+        if let Some(pane) = self.attendance.as_mut().filter(|p| p.can_verify) {
+            pane.oldest_pending = self.app.oldest_pending(&self.actor).ok().flatten();
         }
-        if let Some(pane) = &mut self.attendance {
-            pane.load(&self.app, &self.actor)?;
-        }
+        self.stale = self.tabs.iter().copied().filter(|t| *t != Tab::Alerts).collect();
+        self.load_stale(self.tab())?;
         self.dirty = true;
         Ok(())
     }
@@ -172,6 +170,8 @@ impl Console {
         Ok(())
     }
 
+    /// After a change: what the tab bar shows and the tab in view are read again at once; the
+    /// other tabs when they are next shown (an admin's partner list alone can take half a second).
     fn refresh(&mut self) -> anyhow::Result<()> {
         // A partner who just finished onboarding gets every tab of their role at once.
         let tabs = tabs_for(&self.app, &self.actor)?;
@@ -186,21 +186,45 @@ impl Console {
             }
             return self.after_first_frame();
         }
-        self.onboarding.load(&self.app, &self.actor)?;
-        if self.tabs.contains(&Tab::Payroll) {
-            self.payroll.load(&self.app, &self.actor)?;
-        }
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.reload(&self.app, &self.actor)?;
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
         }
-        if let Some(pane) = &mut self.attendance {
-            pane.load(&self.app, &self.actor)?;
+        if let Some(pane) = self.attendance.as_mut().filter(|p| p.can_verify) {
+            pane.oldest_pending = self.app.oldest_pending(&self.actor).ok().flatten();
         }
-        if self.tabs.contains(&Tab::Students) {
-            self.students.reload(&self.app, &self.actor)?;
-        }
+        self.stale = self.tabs.iter().copied().filter(|t| *t != Tab::Alerts).collect();
+        self.load_stale(self.tab())?;
         self.dirty = true;
+        Ok(())
+    }
+
+    /// Reads a tab's data if it changed since the tab was last shown.
+    fn load_stale(&mut self, tab: Tab) -> anyhow::Result<()> {
+        if !self.stale.remove(&tab) {
+            return Ok(());
+        }
+        let (app, actor) = (&self.app, &self.actor);
+        match tab {
+            Tab::Attendance => {
+                if let Some(pane) = &mut self.attendance {
+                    pane.load(app, actor)?;
+                }
+            }
+            Tab::Students => self.students.reload(app, actor)?,
+            Tab::Onboarding => self.onboarding.load(app, actor)?,
+            Tab::Payroll => self.payroll.load(app, actor)?,
+            Tab::Alerts | Tab::Audit => {}
+        }
+        Ok(())
+    }
+
+    /// Shows a tab, reading its data first if it is stale.
+    fn switch_to(&mut self, index: usize) -> anyhow::Result<()> {
+        if index < self.tabs.len() {
+            self.active = index;
+            self.load_stale(self.tabs[index])?;
+        }
         Ok(())
     }
 
@@ -240,7 +264,7 @@ impl Console {
         {
             let index = digit as usize - '1' as usize;
             if index < self.tabs.len() {
-                self.active = index;
+                self.switch_to(index)?;
             }
             return Ok(Flow::Continue);
         }
@@ -267,8 +291,8 @@ impl Console {
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette { input: String::new(), selected: 0, entries: self.palette()? })
             }
-            Action::NextTab => self.active = (self.active + 1) % self.tabs.len(),
-            Action::PrevTab => self.active = (self.active + self.tabs.len() - 1) % self.tabs.len(),
+            Action::NextTab => self.switch_to((self.active + 1) % self.tabs.len())?,
+            Action::PrevTab => self.switch_to((self.active + self.tabs.len() - 1) % self.tabs.len())?,
             _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
             _ if self.tab() == Tab::Students => self.act_students(action)?,
             _ if self.tab() == Tab::Onboarding => self.act_onboarding(action)?,
@@ -812,7 +836,7 @@ impl Console {
     fn run_palette(&mut self, run: PaletteRun) -> anyhow::Result<Flow> {
         match run {
             PaletteRun::Action(action) => return self.act(action),
-            PaletteRun::Tab(index) => self.active = index,
+            PaletteRun::Tab(index) => self.switch_to(index)?,
             PaletteRun::Filter(change) => {
                 let filter = &mut self.inbox.filter;
                 match change {
@@ -923,7 +947,7 @@ impl Console {
                     if let Some(i) =
                         self.tab_spans.iter().position(|(from, to)| mouse.column >= *from && mouse.column < *to)
                     {
-                        self.active = i;
+                        self.switch_to(i)?;
                     }
                     return Ok(());
                 }
