@@ -142,7 +142,11 @@ pub struct Checklist {
 }
 
 impl Checklist {
+    /// What is left to do; nothing once complete (a waiver completes it without the steps).
     pub fn missing(&self) -> Vec<&ChecklistItem> {
+        if self.complete {
+            return Vec::new();
+        }
         self.items.iter().filter(|i| !i.done).collect()
     }
 }

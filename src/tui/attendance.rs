@@ -256,7 +256,7 @@ impl AttendancePane {
         let shown = self.rows_shown();
         let title = Line::from(vec![
             Span::styled(format!(" today, {} ", self.today.format("%a %b %d")), theme.accent),
-            Span::raw(format!("{} with a session · w: week grid ", shown.len())),
+            Span::raw(format!("· {} with a session · w: week grid ", shown.len())),
         ]);
         let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);
