@@ -1096,6 +1096,61 @@ impl Console {
         }
     }
 
+    /// The pane's own keys for the hint bar: those shown first, and those a narrow screen may
+    /// cut off after help and quit.
+    fn pane_hints(&self) -> (Vec<(Action, &'static str)>, Vec<(Action, &'static str)>) {
+        use super::attendance::View;
+        let first: Vec<(Action, &'static str)> = match self.tab() {
+            Tab::Alerts => vec![
+                (Action::Open, if self.detail_open { "list" } else { "detail" }),
+                (Action::Ack, "ack"),
+                (Action::Snooze, "snooze"),
+                (Action::Assign, "assign"),
+                (Action::Resolve, "resolve"),
+            ],
+            Tab::Attendance => match self.attendance.as_ref().map(|p| p.view) {
+                Some(View::Day) => vec![
+                    (Action::Present, "present"),
+                    (Action::Absent, "absent"),
+                    (Action::Excused, "excused"),
+                    (Action::Hours, "hours"),
+                    (Action::SwitchView, "week"),
+                ],
+                Some(View::Week) => vec![
+                    (Action::Present, "present"),
+                    (Action::Absent, "absent"),
+                    (Action::Excused, "excused"),
+                    (Action::Hours, "hours"),
+                    (Action::FillWeek, "fill week"),
+                    (Action::PrevWeek, "week"),
+                ],
+                Some(View::Queue) => {
+                    vec![
+                        (Action::Verify, "verify"),
+                        (Action::Reject, "reject"),
+                        (Action::Mark, "mark"),
+                        (Action::MarkAll, "all"),
+                    ]
+                }
+                None => Vec::new(),
+            },
+            Tab::Students if self.students.history.is_some() => vec![(Action::Back, "back")],
+            Tab::Students => vec![(Action::Open, "history")],
+            Tab::Onboarding if self.onboarding.mine.is_some() => {
+                vec![(Action::Open, "open step"), (Action::Down, "next")]
+            }
+            Tab::Payroll if self.payroll.admin => vec![(Action::Verify, "approve"), (Action::Reject, "reject")],
+            Tab::Payroll => vec![(Action::Open, "edit profile")],
+            Tab::Onboarding | Tab::Audit => Vec::new(),
+        };
+        let last = if self.tab() == Tab::Alerts {
+            vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")]
+        } else {
+            Vec::new()
+        };
+        (first, last)
+    }
+
     fn draw_hints(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some((message, error)) = &self.message {
             let style = if *error { theme.error } else { theme.ok };
@@ -1103,94 +1158,25 @@ impl Console {
             return;
         }
         let keymap = &self.settings.keymap;
-        let hint = |action: Action, text: &str| {
-            vec![Span::styled(format!(" {} ", keymap.short(action)), theme.marked), Span::raw(format!("{text} "))]
+        let hint = |(action, text): &(Action, &str)| {
+            vec![Span::styled(format!(" {} ", keymap.short(*action)), theme.marked), Span::raw(format!("{text} "))]
         };
-        let mut spans: Vec<Span> = Vec::new();
-        if self.filtering {
-            spans.extend([
+        let spans: Vec<Span> = if self.filtering {
+            vec![
                 Span::raw(" type to filter by student · "),
                 Span::styled("⏎", theme.marked),
                 Span::raw(" keep · "),
                 Span::styled("Esc", theme.marked),
                 Span::raw(" clear"),
-            ]);
+            ]
         } else if self.overlay.is_some() {
-            spans.extend(hint(Action::Back, "close"));
+            hint(&(Action::Back, "close"))
         } else {
-            if self.tab() == Tab::Alerts {
-                let detail = if self.detail_open { "list" } else { "detail" };
-                for (action, text) in [
-                    (Action::Open, detail),
-                    (Action::Ack, "ack"),
-                    (Action::Snooze, "snooze"),
-                    (Action::Assign, "assign"),
-                    (Action::Resolve, "resolve"),
-                ] {
-                    spans.extend(hint(action, text));
-                }
-            }
+            let (first, last) = self.pane_hints();
             // Help and quit come before what a narrow screen may cut off.
-            for (action, text) in [(Action::Help, "help"), (Action::Quit, "quit"), (Action::Palette, "cmd")] {
-                spans.extend(hint(action, text));
-            }
-            if self.tab() == Tab::Alerts {
-                for (action, text) in [(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")] {
-                    spans.extend(hint(action, text));
-                }
-            }
-            let pane_keys: &[(Action, &str)] = match self.tab() {
-                Tab::Onboarding if self.onboarding.mine.is_some() => {
-                    &[(Action::Open, "open step"), (Action::Down, "next")]
-                }
-                Tab::Payroll if self.payroll.admin => &[(Action::Verify, "approve"), (Action::Reject, "reject")],
-                Tab::Payroll => &[(Action::Open, "edit profile")],
-                _ => &[],
-            };
-            if !pane_keys.is_empty() {
-                let mut front: Vec<Span> = pane_keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
-                front.extend(spans);
-                spans = front;
-            }
-            if self.tab() == Tab::Students {
-                let keys = if self.students.history.is_some() {
-                    [(Action::Back, "back")]
-                } else {
-                    [(Action::Open, "history")]
-                };
-                let mut front: Vec<Span> = keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
-                front.extend(spans);
-                spans = front;
-            }
-            if let (Tab::Attendance, Some(pane)) = (self.tab(), &self.attendance) {
-                let keys: &[(Action, &str)] = match pane.view {
-                    super::attendance::View::Day => &[
-                        (Action::Present, "present"),
-                        (Action::Absent, "absent"),
-                        (Action::Excused, "excused"),
-                        (Action::Hours, "hours"),
-                        (Action::SwitchView, "week"),
-                    ],
-                    super::attendance::View::Week => &[
-                        (Action::Present, "present"),
-                        (Action::Absent, "absent"),
-                        (Action::Excused, "excused"),
-                        (Action::Hours, "hours"),
-                        (Action::FillWeek, "fill week"),
-                        (Action::PrevWeek, "week"),
-                    ],
-                    super::attendance::View::Queue => &[
-                        (Action::Verify, "verify"),
-                        (Action::Reject, "reject"),
-                        (Action::Mark, "mark"),
-                        (Action::MarkAll, "all"),
-                    ],
-                };
-                let mut front: Vec<Span> = keys.iter().flat_map(|(a, t)| hint(*a, t)).collect();
-                front.extend(spans);
-                spans = front;
-            }
-        }
+            let everywhere = [(Action::Help, "help"), (Action::Quit, "quit"), (Action::Palette, "cmd")];
+            first.iter().chain(everywhere.iter()).chain(last.iter()).flat_map(hint).collect()
+        };
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 }

@@ -183,8 +183,9 @@ pub fn render_markdown(text: &str, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// A document in a scrollable pane, with what can be done with it.
-pub fn draw_document(frame: &mut Frame, theme: &Theme, doc: &Document, scroll: u16, hint: &str) {
+/// A bordered window over almost the whole screen, with a title and a key hint; returns the
+/// area inside it.
+fn full_popup(frame: &mut Frame, theme: &Theme, title: &str, hint: &str) -> Rect {
     let area = frame.area();
     let outer = Rect {
         x: area.x + 1,
@@ -195,10 +196,16 @@ pub fn draw_document(frame: &mut Frame, theme: &Theme, doc: &Document, scroll: u
     frame.render_widget(ratatui::widgets::Clear, outer);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(Span::styled(format!(" {} · version {} ", doc.title, doc.version), theme.accent))
+        .title(Span::styled(format!(" {title} "), theme.accent))
         .title_bottom(Line::styled(format!(" {hint} "), theme.marked));
     let inner = block.inner(outer);
     frame.render_widget(block, outer);
+    inner
+}
+
+/// A document in a scrollable pane, with what can be done with it.
+pub fn draw_document(frame: &mut Frame, theme: &Theme, doc: &Document, scroll: u16, hint: &str) {
+    let inner = full_popup(frame, theme, &format!("{} · version {}", doc.title, doc.version), hint);
     frame.render_widget(
         Paragraph::new(render_markdown(&doc.body, theme)).wrap(Wrap { trim: false }).scroll((scroll, 0)),
         inner,
@@ -213,20 +220,7 @@ pub fn draw_role_picker(
     selected: usize,
     scroll: u16,
 ) {
-    let area = frame.area();
-    let outer = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
-    frame.render_widget(ratatui::widgets::Clear, outer);
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .title(Span::styled(" choose your role ", theme.accent))
-        .title_bottom(Line::styled(" ←/→ role · j/k scroll · ⏎ choose · Esc back ", theme.marked));
-    let inner = block.inner(outer);
-    frame.render_widget(block, outer);
+    let inner = full_popup(frame, theme, "choose your role", "←/→ role · j/k scroll · ⏎ choose · Esc back");
     let describe = |(p, items): &(Package, Vec<(String, String)>), chosen: bool| -> Vec<Line<'static>> {
         let mut lines = vec![Line::styled(
             format!("{} {}", if chosen { "▶" } else { " " }, p.title),
