@@ -108,6 +108,9 @@ pub struct Console {
     pub dirty: bool,
 }
 
+/// A key for the hint bar and what it does.
+type Hint = (Action, &'static str);
+
 /// Wide enough to show the list and the detail side by side.
 const SIDE_BY_SIDE: u16 = 110;
 
@@ -1098,9 +1101,9 @@ impl Console {
 
     /// The pane's own keys for the hint bar: those shown first, and those a narrow screen may
     /// cut off after help and quit.
-    fn pane_hints(&self) -> (Vec<(Action, &'static str)>, Vec<(Action, &'static str)>) {
+    fn pane_hints(&self) -> (Vec<Hint>, Vec<Hint>) {
         use super::attendance::View;
-        let first: Vec<(Action, &'static str)> = match self.tab() {
+        let first: Vec<Hint> = match self.tab() {
             Tab::Alerts => vec![
                 (Action::Open, if self.detail_open { "list" } else { "detail" }),
                 (Action::Ack, "ack"),
