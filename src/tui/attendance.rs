@@ -399,11 +399,7 @@ impl AttendancePane {
             return;
         }
         self.height = inner.height.saturating_sub(1) as usize;
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + self.height.max(1) {
-            self.offset = self.selected + 1 - self.height.max(1);
-        }
+        self.offset = super::window::scroll_into_view(self.selected, self.offset, self.height);
         let mut previous_group: Option<(String, u32)> = None;
         if let Some(before) = self.offset.checked_sub(1).and_then(|i| self.queue.get(i)) {
             previous_group = Some((before.logged_by.clone(), before.date.iso_week().week()));

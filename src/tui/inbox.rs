@@ -3,6 +3,7 @@
 //! detail of the selected alert with its student's context and timeline.
 
 use super::theme::Theme;
+use super::window::{Side, Window};
 use crate::app::{Actor, App, StudentContext};
 use crate::domain::alerts::{AlertStatus, AlertType};
 use crate::store::alerts::{AlertEvent, AlertFilter, AlertView, Direction};
@@ -16,7 +17,6 @@ use std::collections::BTreeSet;
 
 /// Rows fetched at a time, and the most kept in memory around the selection.
 const PAGE: usize = 200;
-const KEEP: usize = 3 * PAGE;
 /// Days of attendance the detail shows.
 pub const RECENT_DAYS: u64 = 28;
 
@@ -26,27 +26,52 @@ pub struct Detail {
     pub context: Option<StudentContext>,
 }
 
-#[derive(Default)]
 pub struct Inbox {
     pub filter: AlertFilter,
-    rows: Vec<AlertView>,
-    selected: usize,
-    offset: usize,
-    at_start: bool,
-    at_end: bool,
+    window: Window<AlertView>,
     pub marked: BTreeSet<i64>,
     anchor: Option<i64>,
     pub counts: Option<(u64, u64, u64)>,
     detail: Option<Detail>,
-    /// Rows the list showed last time it was drawn, for paging and mouse clicks.
-    pub height: usize,
     /// Where the list's first row was drawn, for mouse clicks.
     pub list_area: Rect,
 }
 
+impl Default for Inbox {
+    fn default() -> Self {
+        Inbox {
+            filter: AlertFilter::default(),
+            window: Window::new(PAGE),
+            marked: BTreeSet::new(),
+            anchor: None,
+            counts: None,
+            detail: None,
+            list_area: Rect::default(),
+        }
+    }
+}
+
+/// Reads a page of alerts next to `cursor` (from either end when there is none).
+fn read(
+    app: &App,
+    actor: &Actor,
+    filter: &AlertFilter,
+    cursor: Option<&AlertView>,
+    side: Side,
+) -> anyhow::Result<Vec<AlertView>> {
+    let direction = if side == Side::After { Direction::After } else { Direction::Before };
+    let cursor = cursor.map(AlertView::cursor);
+    Ok(app.alerts(actor, filter, cursor.as_ref(), direction, PAGE)?)
+}
+
 impl Inbox {
     pub fn selected(&self) -> Option<&AlertView> {
-        self.rows.get(self.selected)
+        self.window.selected()
+    }
+
+    /// Rows a page moves: those the list showed when last drawn.
+    pub fn height(&self) -> usize {
+        self.window.height
     }
 
     /// What an action applies to: the marked alerts, or else the selected one.
@@ -59,34 +84,19 @@ impl Inbox {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    fn page(
-        &self,
-        app: &App,
-        actor: &Actor,
-        cursor: Option<&AlertView>,
-        direction: Direction,
-    ) -> anyhow::Result<Vec<AlertView>> {
-        let cursor = cursor.map(AlertView::cursor);
-        Ok(app.alerts(actor, &self.filter, cursor.as_ref(), direction, PAGE)?)
+        self.window.rows.is_empty()
     }
 
     /// The first page.
     pub fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.rows = self.page(app, actor, None, Direction::After)?;
-        (self.at_start, self.at_end, self.selected, self.offset) = (true, self.rows.len() < PAGE, 0, 0);
+        self.window.show_first(read(app, actor, &self.filter, None, Side::After)?);
         self.detail = None;
         Ok(())
     }
 
     /// The last page.
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.rows = self.page(app, actor, None, Direction::Before)?;
-        (self.at_start, self.at_end) = (self.rows.len() < PAGE, true);
-        self.selected = self.rows.len().saturating_sub(1);
-        self.offset = self.selected.saturating_sub(self.height.saturating_sub(1));
+        self.window.show_last(read(app, actor, &self.filter, None, Side::Before)?);
         Ok(())
     }
 
@@ -94,74 +104,30 @@ impl Inbox {
     /// on the same alert if it is still listed, or at the same place if not.
     pub fn reload(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
         let Some(current) = self.selected().cloned() else { return self.first(app, actor) };
-        let place = self.selected - self.offset;
-        let before = self.page(app, actor, Some(&current), Direction::Before)?;
-        let from = before.last().cloned();
-        let after = self.page(app, actor, from.as_ref(), Direction::After)?;
-        self.at_start = before.len() < PAGE;
-        self.at_end = after.len() < PAGE;
+        let w = &mut self.window;
+        let place = w.selected - w.offset;
+        let before = read(app, actor, &self.filter, Some(&current), Side::Before)?;
+        let after = read(app, actor, &self.filter, before.last(), Side::After)?;
+        w.at_start = before.len() < PAGE;
+        w.at_end = after.len() < PAGE;
         let split = before.len();
-        self.rows = before;
-        self.rows.extend(after);
-        self.selected =
-            self.rows.iter().position(|a| a.id == current.id).unwrap_or(split).min(self.rows.len().saturating_sub(1));
-        self.offset = self.selected.saturating_sub(place);
+        w.rows = before;
+        w.rows.extend(after);
+        w.selected =
+            w.rows.iter().position(|a| a.id == current.id).unwrap_or(split).min(w.rows.len().saturating_sub(1));
+        w.offset = w.selected.saturating_sub(place);
         self.detail = None;
         Ok(())
     }
 
-    /// Moves the selection, fetching the next or previous page at the window's edge.
+    /// Moves the selection, reading the next or previous page at the window's edge.
     pub fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let mut target = self.selected as isize + delta;
-        if target >= self.rows.len() as isize && !self.at_end {
-            let more = self.page(app, actor, self.rows.last(), Direction::After)?;
-            self.at_end = more.len() < PAGE;
-            self.rows.extend(more);
-            if self.rows.len() > KEEP {
-                let cut = self.rows.len() - KEEP;
-                self.rows.drain(..cut);
-                (self.selected, self.offset, self.at_start) =
-                    (self.selected - cut.min(self.selected), self.offset.saturating_sub(cut), false);
-                target -= cut as isize;
-            }
-        }
-        if target < 0 && !self.at_start {
-            let more = self.page(app, actor, self.rows.first(), Direction::Before)?;
-            self.at_start = more.len() < PAGE;
-            let added = more.len();
-            self.rows.splice(0..0, more);
-            (self.selected, self.offset) = (self.selected + added, self.offset + added);
-            target += added as isize;
-            if self.rows.len() > KEEP {
-                self.rows.truncate(KEEP);
-                self.at_end = false;
-            }
-        }
-        self.selected = target.clamp(0, self.rows.len() as isize - 1) as usize;
-        self.keep_visible();
-        Ok(())
+        let filter = &self.filter;
+        self.window.move_by(delta, |edge, side| read(app, actor, filter, Some(edge), side))
     }
 
     pub fn select_visible_row(&mut self, row: usize) {
-        if self.offset + row < self.rows.len() {
-            self.selected = self.offset + row;
-        }
-    }
-
-    fn keep_visible(&mut self) {
-        // Until the list has been drawn its height is unknown; drawing calls this again.
-        if self.height == 0 {
-            return;
-        }
-        let height = self.height;
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + height {
-            self.offset = self.selected + 1 - height;
-        }
+        self.window.select_visible_row(row);
     }
 
     pub fn toggle_mark(&mut self) {
@@ -174,18 +140,19 @@ impl Inbox {
 
     /// Marks every row between the last marked one and the selection.
     pub fn mark_range(&mut self) {
-        let anchor = self.anchor.and_then(|id| self.rows.iter().position(|a| a.id == id)).unwrap_or(self.selected);
-        let (from, to) = (anchor.min(self.selected), anchor.max(self.selected));
-        self.marked.extend(self.rows[from..=to].iter().map(|a| a.id));
+        let (rows, selected) = (&self.window.rows, self.window.selected);
+        let anchor = self.anchor.and_then(|id| rows.iter().position(|a| a.id == id)).unwrap_or(selected);
+        let (from, to) = (anchor.min(selected), anchor.max(selected));
+        self.marked.extend(rows[from..=to].iter().map(|a| a.id));
         self.anchor = self.selected().map(|a| a.id);
     }
 
     /// Marks every alert shown in the window; a second time, clears the marks.
     pub fn mark_all(&mut self) {
-        if self.rows.iter().all(|a| self.marked.contains(&a.id)) {
+        if self.window.rows.iter().all(|a| self.marked.contains(&a.id)) {
             self.marked.clear();
         } else {
-            self.marked.extend(self.rows.iter().map(|a| a.id));
+            self.marked.extend(self.window.rows.iter().map(|a| a.id));
         }
     }
 
@@ -225,11 +192,12 @@ impl Inbox {
 
     pub fn draw_list(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>, filtering: bool) {
         let wide = area.width >= 100;
-        let position = if self.rows.is_empty() {
+        let w = &self.window;
+        let position = if w.rows.is_empty() {
             "none".to_string()
         } else {
-            let end = if self.at_end && self.at_start { format!(" of {}", self.rows.len()) } else { String::new() };
-            format!("{}{end}", self.selected + 1)
+            let end = if w.at_end && w.at_start { format!(" of {}", w.rows.len()) } else { String::new() };
+            format!("{}{end}", w.selected + 1)
         };
         let marks = if self.marked.is_empty() { String::new() } else { format!(" · {} marked", self.marked.len()) };
         let filter =
@@ -241,10 +209,10 @@ impl Inbox {
         let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        self.height = inner.height.saturating_sub(1) as usize;
+        self.window.height = inner.height.saturating_sub(1) as usize;
         self.list_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
-        self.keep_visible();
-        if self.rows.is_empty() {
+        self.window.keep_visible();
+        if self.window.rows.is_empty() {
             let empty = Paragraph::new(
                 "No alerts here. Nobody has stopped showing up — or the filter hides them (c clears it).",
             )
@@ -269,7 +237,8 @@ impl Inbox {
             header.push("assigned");
             widths.push(Constraint::Fill(1));
         }
-        let visible = self.rows.iter().enumerate().skip(self.offset).take(self.height);
+        let selected = self.window.selected;
+        let visible = self.window.visible();
         let rows: Vec<Row> = visible
             .map(|(i, a)| {
                 let mark = if self.marked.contains(&a.id) { "●" } else { " " };
@@ -298,7 +267,7 @@ impl Inbox {
                     );
                     cells.push(Span::raw(a.assigned_to.clone().unwrap_or_default()));
                 }
-                let style = if i == self.selected { theme.selected } else { Style::new() };
+                let style = if i == selected { theme.selected } else { Style::new() };
                 Row::new(cells).style(style)
             })
             .collect();

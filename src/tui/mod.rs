@@ -10,6 +10,7 @@ pub mod onboarding;
 pub mod overlay;
 pub mod students;
 pub mod theme;
+pub mod window;
 
 use crate::app::{App, Clock};
 use crate::config::Config;

@@ -3,6 +3,7 @@
 
 use super::inbox::age;
 use super::theme::Theme;
+use super::window::{Side, Window};
 use crate::app::{Actor, App, StudentHistory};
 use crate::store::roster::StudentOverview;
 use chrono::{DateTime, Datelike, Days, Utc};
@@ -13,90 +14,60 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 const PAGE: usize = 200;
-const KEEP: usize = 3 * PAGE;
 
-#[derive(Default)]
 pub struct StudentsPane {
-    rows: Vec<StudentOverview>,
-    selected: usize,
-    offset: usize,
-    at_start: bool,
-    at_end: bool,
+    window: Window<StudentOverview>,
     /// The open history, if any.
     pub history: Option<StudentHistory>,
-    height: usize,
+}
+
+impl Default for StudentsPane {
+    fn default() -> Self {
+        StudentsPane { window: Window::new(PAGE), history: None }
+    }
+}
+
+/// Reads a page of students after (or before) a student ID; "" is either end.
+fn read(app: &App, actor: &Actor, cursor: &str, side: Side, limit: usize) -> anyhow::Result<Vec<StudentOverview>> {
+    Ok(app.student_overview(actor, cursor, side == Side::Before, limit)?)
 }
 
 impl StudentsPane {
     pub fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.rows = app.student_overview(actor, "", false, PAGE)?;
-        (self.at_start, self.at_end, self.selected, self.offset) = (true, self.rows.len() < PAGE, 0, 0);
+        self.window.show_first(read(app, actor, "", Side::After, PAGE)?);
         Ok(())
     }
 
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.rows = app.student_overview(actor, "", true, PAGE)?;
-        (self.at_start, self.at_end) = (self.rows.len() < PAGE, true);
-        self.selected = self.rows.len().saturating_sub(1);
-        self.offset = self.selected.saturating_sub(self.height.saturating_sub(1));
+        self.window.show_last(read(app, actor, "", Side::Before, PAGE)?);
         Ok(())
     }
 
     /// Re-reads the page around the selection after the data changed.
     pub fn reload(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        let Some(first) = self.rows.first().map(|r| r.student_id.clone()) else { return self.first(app, actor) };
-        let (selected, offset) = (self.selected, self.offset);
-        let before: Vec<StudentOverview> = app.student_overview(actor, &first, true, 1)?;
+        let Some(first) = self.window.rows.first().map(|r| r.student_id.clone()) else { return self.first(app, actor) };
+        let before = read(app, actor, &first, Side::Before, 1)?;
         let from = before.last().map_or(String::new(), |r| r.student_id.clone());
-        self.rows = app.student_overview(actor, &from, false, KEEP)?;
-        self.at_start = before.is_empty();
-        self.at_end = self.rows.len() < KEEP;
-        self.selected = selected.min(self.rows.len().saturating_sub(1));
-        self.offset = offset.min(self.selected);
+        let w = &mut self.window;
+        let (selected, offset) = (w.selected, w.offset);
+        w.rows = read(app, actor, &from, Side::After, 3 * PAGE)?;
+        w.at_start = before.is_empty();
+        w.at_end = w.rows.len() < 3 * PAGE;
+        w.selected = selected.min(w.rows.len().saturating_sub(1));
+        w.offset = offset.min(w.selected);
         Ok(())
     }
 
     pub fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let mut target = self.selected as isize + delta;
-        if target >= self.rows.len() as isize && !self.at_end {
-            let last = self.rows.last().map(|r| r.student_id.clone()).unwrap_or_default();
-            let more = app.student_overview(actor, &last, false, PAGE)?;
-            self.at_end = more.len() < PAGE;
-            self.rows.extend(more);
-            if self.rows.len() > KEEP {
-                let cut = self.rows.len() - KEEP;
-                self.rows.drain(..cut);
-                (self.selected, self.offset, self.at_start) =
-                    (self.selected.saturating_sub(cut), self.offset.saturating_sub(cut), false);
-                target -= cut as isize;
-            }
-        }
-        if target < 0 && !self.at_start {
-            let first = self.rows.first().map(|r| r.student_id.clone()).unwrap_or_default();
-            let more = app.student_overview(actor, &first, true, PAGE)?;
-            self.at_start = more.len() < PAGE;
-            let added = more.len();
-            self.rows.splice(0..0, more);
-            (self.selected, self.offset) = (self.selected + added, self.offset + added);
-            target += added as isize;
-            if self.rows.len() > KEEP {
-                self.rows.truncate(KEEP);
-                self.at_end = false;
-            }
-        }
-        self.selected = target.clamp(0, self.rows.len() as isize - 1) as usize;
-        Ok(())
+        self.window.move_by(delta, |edge, side| read(app, actor, &edge.student_id, side, PAGE))
     }
 
     pub fn page(&self) -> isize {
-        self.height.max(1) as isize
+        self.window.height.max(1) as isize
     }
 
     pub fn open(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        if let Some(row) = self.rows.get(self.selected) {
+        if let Some(row) = self.window.selected() {
             self.history = Some(app.student_history(actor, &row.student_id)?);
         }
         Ok(())
@@ -110,31 +81,25 @@ impl StudentsPane {
         let wide = area.width >= 100;
         let title = Line::from(vec![
             Span::styled(" your students ", theme.accent),
-            Span::raw(if self.rows.is_empty() {
+            Span::raw(if self.window.rows.is_empty() {
                 "none ".to_string()
             } else {
-                format!("{} · ⏎ history ", self.selected + 1)
+                format!("{} · ⏎ history ", self.window.selected + 1)
             }),
         ]);
         let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        if self.rows.is_empty() {
+        if self.window.rows.is_empty() {
             frame.render_widget(Paragraph::new("No students are assigned to you yet.").style(theme.dim), inner);
             return;
         }
-        self.height = inner.height.saturating_sub(1) as usize;
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + self.height.max(1) {
-            self.offset = self.selected + 1 - self.height.max(1);
-        }
+        self.window.height = inner.height.saturating_sub(1) as usize;
+        self.window.keep_visible();
+        let selected = self.window.selected;
         let rows: Vec<Row> = self
-            .rows
-            .iter()
-            .enumerate()
-            .skip(self.offset)
-            .take(self.height)
+            .window
+            .visible()
             .map(|(i, s)| {
                 let login = s.last_login.as_deref().map(|l| l.get(..10).unwrap_or(l).to_string()).unwrap_or_default();
                 let streak_style = if s.streak > 0 { theme.escalate } else { Style::new() };
@@ -151,7 +116,7 @@ impl StudentsPane {
                     cells.insert(1, Span::raw(s.student_id.clone()));
                     cells.insert(3, Span::raw(s.status.clone().unwrap_or_default()));
                 }
-                Row::new(cells).style(if i == self.selected { theme.selected } else { Style::new() })
+                Row::new(cells).style(if i == selected { theme.selected } else { Style::new() })
             })
             .collect();
         let mut header = vec!["student", "program", "streak", "present", "login", "hours", "alerts"];

@@ -1,0 +1,164 @@
+//! A window of list rows read from the database a page at a time around the selection, so a
+//! list of a million rows scrolls like one of ten: moving past either edge reads the next page
+//! (keyset pagination), and rows far from the selection are let go.
+
+/// Which way to read from a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    After,
+    Before,
+}
+
+pub struct Window<T> {
+    pub rows: Vec<T>,
+    pub selected: usize,
+    /// The first row drawn.
+    pub offset: usize,
+    /// The first row is the list's first, or the last row its last.
+    pub at_start: bool,
+    pub at_end: bool,
+    /// Rows the list showed when last drawn; 0 until then.
+    pub height: usize,
+    page: usize,
+}
+
+impl<T> Window<T> {
+    pub fn new(page: usize) -> Window<T> {
+        Window { rows: Vec::new(), selected: 0, offset: 0, at_start: true, at_end: true, height: 0, page }
+    }
+
+    pub fn selected(&self) -> Option<&T> {
+        self.rows.get(self.selected)
+    }
+
+    /// Starts again from the list's first page.
+    pub fn show_first(&mut self, rows: Vec<T>) {
+        self.at_end = rows.len() < self.page;
+        (self.rows, self.at_start, self.selected, self.offset) = (rows, true, 0, 0);
+    }
+
+    /// Starts again from the list's last page, selecting its last row.
+    pub fn show_last(&mut self, rows: Vec<T>) {
+        self.at_start = rows.len() < self.page;
+        (self.rows, self.at_end) = (rows, true);
+        self.selected = self.rows.len().saturating_sub(1);
+        self.offset = self.selected.saturating_sub(self.height.saturating_sub(1));
+    }
+
+    /// Moves the selection by `delta`, reading a page past whichever edge it crosses with
+    /// `read(edge row, side)`.
+    pub fn move_by(
+        &mut self,
+        delta: isize,
+        mut read: impl FnMut(&T, Side) -> anyhow::Result<Vec<T>>,
+    ) -> anyhow::Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let keep = 3 * self.page;
+        let mut target = self.selected as isize + delta;
+        while target >= self.rows.len() as isize && !self.at_end {
+            let more = read(&self.rows[self.rows.len() - 1], Side::After)?;
+            self.at_end = more.len() < self.page;
+            self.rows.extend(more);
+            if self.rows.len() > keep {
+                let cut = self.rows.len() - keep;
+                self.rows.drain(..cut);
+                self.selected = self.selected.saturating_sub(cut);
+                self.offset = self.offset.saturating_sub(cut);
+                self.at_start = false;
+                target -= cut as isize;
+            }
+        }
+        while target < 0 && !self.at_start {
+            let more = read(&self.rows[0], Side::Before)?;
+            self.at_start = more.len() < self.page;
+            let added = more.len();
+            self.rows.splice(0..0, more);
+            self.selected += added;
+            self.offset += added;
+            target += added as isize;
+            if self.rows.len() > keep {
+                self.rows.truncate(keep);
+                self.at_end = false;
+            }
+        }
+        self.selected = target.clamp(0, self.rows.len() as isize - 1) as usize;
+        self.keep_visible();
+        Ok(())
+    }
+
+    /// Scrolls so the selection is on screen.
+    pub fn keep_visible(&mut self) {
+        // Until the list has been drawn its height is unknown; drawing calls this again.
+        if self.height == 0 {
+            return;
+        }
+        self.offset = scroll_into_view(self.selected, self.offset, self.height);
+    }
+
+    /// Selects the `row`-th row on screen (a mouse click), if there is one.
+    pub fn select_visible_row(&mut self, row: usize) {
+        if self.offset + row < self.rows.len() {
+            self.selected = self.offset + row;
+        }
+    }
+
+    /// The rows on screen, with their index.
+    pub fn visible(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.rows.iter().enumerate().skip(self.offset).take(self.height)
+    }
+}
+
+/// The first row to draw so that `selected` is among `height` rows, moving `offset` as little
+/// as possible.
+pub fn scroll_into_view(selected: usize, offset: usize, height: usize) -> usize {
+    let height = height.max(1);
+    if selected < offset {
+        selected
+    } else if selected >= offset + height {
+        selected + 1 - height
+    } else {
+        offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list of `total` numbers read `page` at a time, counting the reads.
+    fn list(total: usize, page: usize) -> (Window<usize>, impl FnMut(&usize, Side) -> anyhow::Result<Vec<usize>>) {
+        let mut window = Window::new(page);
+        window.height = 5;
+        window.show_first((0..page.min(total)).collect());
+        let read = move |edge: &usize, side: Side| -> anyhow::Result<Vec<usize>> {
+            Ok(match side {
+                Side::After => (edge + 1..total).take(page).collect(),
+                Side::Before => (edge.saturating_sub(page)..*edge).collect(),
+            })
+        };
+        (window, read)
+    }
+
+    #[test]
+    fn moving_past_the_edge_reads_the_next_page_and_keeps_three() {
+        let (mut window, mut read) = list(10_000, 100);
+        window.move_by(250, &mut read).unwrap();
+        assert_eq!(window.selected().copied(), Some(250));
+        window.move_by(1_000, &mut read).unwrap();
+        assert_eq!(window.selected().copied(), Some(1_250));
+        assert!(window.rows.len() <= 300, "rows far behind are let go");
+        window.move_by(-1_240, &mut read).unwrap();
+        assert_eq!(window.selected().copied(), Some(10), "and read again on the way back");
+        window.move_by(-100, &mut read).unwrap();
+        assert_eq!(window.selected().copied(), Some(0));
+    }
+
+    #[test]
+    fn the_selection_stays_on_screen() {
+        assert_eq!(scroll_into_view(12, 0, 5), 8);
+        assert_eq!(scroll_into_view(3, 8, 5), 3);
+        assert_eq!(scroll_into_view(9, 8, 5), 8);
+    }
+}
