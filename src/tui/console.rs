@@ -148,8 +148,8 @@ impl Console {
         Ok(console)
     }
 
-    /// Work that can wait until the first frame is on screen: the alert counts in the tab bar
-    /// and the other tabs (each filled when it is first shown).
+    /// Work that can wait until the first frame is on screen, and that every change repeats:
+    /// what the tab bar shows, the tab in view, and marking the other tabs to be read when shown.
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
@@ -191,15 +191,8 @@ impl Console {
         }
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.reload(&self.app, &self.actor)?;
-            self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
         }
-        if let Some(pane) = self.attendance.as_mut().filter(|p| p.can_verify) {
-            pane.oldest_pending = self.app.oldest_pending(&self.actor).ok().flatten();
-        }
-        self.stale = self.tabs.iter().copied().filter(|t| *t != Tab::Alerts).collect();
-        self.load_stale(self.tab())?;
-        self.dirty = true;
-        Ok(())
+        self.after_first_frame()
     }
 
     /// Reads a tab's data if it changed since the tab was last shown.
