@@ -245,3 +245,24 @@ fn the_admins_payroll_queue() {
     press(&mut console, KeyCode::Char('y'));
     assert!(screen(&mut console, 80, 24).contains("approved"));
 }
+
+#[test]
+fn the_audit_tab_lists_entries_and_checks_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('6'));
+    let log = screen(&mut console, 100, 30);
+    assert!(log.contains("audit log") && log.contains("alerts.run") && log.contains("demo.fill"), "{log}");
+    press(&mut console, KeyCode::Char('y'));
+    assert!(screen(&mut console, 100, 30).contains("chain whole"));
+    press(&mut console, KeyCode::Enter);
+    let entry = screen(&mut console, 100, 30);
+    assert!(entry.contains("CHANGE") || entry.contains("Change"), "{entry}");
+    press(&mut console, KeyCode::Esc);
+    rusqlite::Connection::open(dir.path().join("console.db"))
+        .unwrap()
+        .execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", [])
+        .unwrap();
+    press(&mut console, KeyCode::Char('y'));
+    assert!(screen(&mut console, 100, 30).contains("audit entry 2 was altered"));
+}

@@ -44,6 +44,12 @@ impl App {
         Ok(store::audit::list(self.store.conn(), after, limit)?)
     }
 
+    /// Up to `limit` entries before `before`, oldest first (admins).
+    pub fn audit_entries_before(&self, actor: &Actor, before: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.require_admin(actor, "read the audit log")?;
+        Ok(store::audit::list_before(self.store.conn(), before, limit)?)
+    }
+
     /// `Ok(n)`: the chain of n entries is whole.
     pub fn verify_audit(&self, actor: &Actor) -> Result<std::result::Result<i64, ChainBreak>> {
         self.require_admin(actor, "verify the audit log")?;

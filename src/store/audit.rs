@@ -109,6 +109,16 @@ pub fn list(conn: &Connection, after: i64, limit: usize) -> Result<Vec<AuditEntr
     Ok(entries)
 }
 
+/// Up to `limit` entries with `seq` below `before`, oldest first.
+pub fn list_before(conn: &Connection, before: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"))?;
+    let mut entries: Vec<AuditEntry> =
+        stmt.query_map(params![before, limit as i64], entry_from_row)?.collect::<rusqlite::Result<_>>()?;
+    entries.reverse();
+    Ok(entries)
+}
+
 /// Walks the whole chain in order. `Ok(Ok(n))`: n entries, all whole.
 pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, ChainBreak>> {
     let head: Option<String> =

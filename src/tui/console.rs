@@ -3,6 +3,7 @@
 //! render it into a `TestBackend`.
 
 use super::attendance::AttendancePane;
+use super::audit::AuditPane;
 use super::inbox::Inbox;
 use super::keymap::{ACTIONS, Action, Keymap, Scope};
 use super::onboarding::{OnboardingPane, PayrollFormState, PayrollPane};
@@ -18,7 +19,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, Mou
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub struct Settings {
     pub keymap: Keymap,
@@ -52,35 +53,6 @@ impl Tab {
             Tab::Audit => "Audit",
         }
     }
-
-    /// What a tab that has no content yet will hold, and what works meanwhile.
-    fn coming(self) -> &'static str {
-        match self {
-            Tab::Alerts => "",
-            Tab::Attendance => {
-                "Attendance will be here: today's roster with one key each for present, absent and excused, a weekly \
-                 grid of hours for signing off a week at once, and the coordinators' verification queue.\n\n\
-                 Meanwhile: muster attendance log --help"
-            }
-            Tab::Payroll => {
-                "Payroll will be here: your payout profile and its status; for admins, the queue of pending \
-                 profiles to approve or reject.\n\nMeanwhile: muster --help"
-            }
-            Tab::Onboarding => {
-                "Onboarding will be here: choose your role, accept its responsibilities, read and sign the \
-                 documents, and submit your payroll profile. Until it is complete this is the only tab a \
-                 partner sees.\n\nAsk an admin if you are waiting for access."
-            }
-            Tab::Students => {
-                "Students will be here: your students with program, streak, last attendance, last login and \
-                 contact hours, and each one's history.\n\nMeanwhile: muster students list · muster students show ID"
-            }
-            Tab::Audit => {
-                "The audit log will be here, page by page, with its chain check.\n\nMeanwhile: muster audit list · \
-                 muster audit verify"
-            }
-        }
-    }
 }
 
 pub struct Console {
@@ -96,6 +68,7 @@ pub struct Console {
     stale: std::collections::HashSet<Tab>,
     onboarding: OnboardingPane,
     payroll: PayrollPane,
+    audit: AuditPane,
     /// On narrow screens the detail replaces the list while open.
     detail_open: bool,
     filtering: bool,
@@ -130,6 +103,7 @@ impl Console {
             stale: Default::default(),
             onboarding: OnboardingPane::default(),
             payroll: PayrollPane::default(),
+            audit: AuditPane::default(),
             detail_open: false,
             filtering: false,
             overlay: None,
@@ -210,7 +184,8 @@ impl Console {
             Tab::Students => self.students.reload(app, actor)?,
             Tab::Onboarding => self.onboarding.load(app, actor)?,
             Tab::Payroll => self.payroll.load(app, actor)?,
-            Tab::Alerts | Tab::Audit => {}
+            Tab::Audit => self.audit.last(app, actor)?,
+            Tab::Alerts => {}
         }
         Ok(())
     }
@@ -293,6 +268,7 @@ impl Console {
             _ if self.tab() == Tab::Students => self.act_students(action)?,
             _ if self.tab() == Tab::Onboarding => self.act_onboarding(action)?,
             _ if self.tab() == Tab::Payroll => self.act_payroll(action)?,
+            _ if self.tab() == Tab::Audit => self.act_audit(action)?,
             _ if !in_alerts => {}
             Action::Filter => self.filtering = true,
             Action::Down => self.inbox.move_by(app, actor, 1)?,
@@ -434,6 +410,34 @@ impl Console {
         if let Some(problem) = problem {
             form.error = Some(problem);
             self.overlay = Some(Overlay::PayrollForm(form));
+        }
+        Ok(())
+    }
+
+    fn act_audit(&mut self, action: Action) -> anyhow::Result<()> {
+        let (app, actor, pane) = (&self.app, &self.actor, &mut self.audit);
+        match action {
+            Action::Down => pane.move_by(app, actor, 1)?,
+            Action::Up => pane.move_by(app, actor, -1)?,
+            Action::PageDown => pane.move_by(app, actor, pane.page())?,
+            Action::PageUp => pane.move_by(app, actor, -pane.page())?,
+            Action::Top => pane.first(app, actor)?,
+            Action::Bottom => pane.last(app, actor)?,
+            Action::Verify => pane.verify(app, actor)?,
+            Action::Open => {
+                if let Some(entry) = pane.selected() {
+                    let doc = crate::store::partners::Document {
+                        code: format!("audit-{}", entry.seq),
+                        title: format!("audit entry {}", entry.seq),
+                        action: "read".into(),
+                        version: entry.action.clone(),
+                        sha256: entry.hash.clone(),
+                        body: super::audit::entry_text(entry),
+                    };
+                    self.overlay = Some(Overlay::Document { doc, scroll: 0, purpose: ReadFor::Read });
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -733,6 +737,7 @@ impl Console {
             Overlay::Document { doc, mut scroll, purpose } => match key.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => match purpose {
+                    ReadFor::Read => {}
                     ReadFor::Consent => self.run(Command::ConsentToEsign { version: doc.version.clone() })?,
                     ReadFor::Acknowledge => {
                         self.run(Command::AcknowledgeDocument { code: doc.code, shown_sha256: doc.sha256 })?;
@@ -978,22 +983,13 @@ impl Console {
                 let now = self.app.now();
                 self.payroll.draw(frame, body, &theme, now);
             }
-            Tab::Attendance if self.attendance.is_some() => {
+            Tab::Attendance => {
                 let now = self.app.now();
                 if let Some(pane) = &mut self.attendance {
                     pane.draw(frame, body, &theme, now);
                 }
             }
-            other => {
-                let text = Paragraph::new(other.coming()).wrap(Wrap { trim: true }).style(theme.dim);
-                let area = Rect {
-                    x: body.x + 2,
-                    y: body.y + 1,
-                    width: body.width.saturating_sub(4),
-                    height: body.height.saturating_sub(1),
-                };
-                frame.render_widget(text, area);
-            }
+            Tab::Audit => self.audit.draw(frame, body, &theme),
         }
         self.draw_hints(frame, hints, &theme);
         match &self.overlay {
@@ -1023,6 +1019,7 @@ impl Console {
             }
             Some(Overlay::Document { doc, scroll, purpose }) => {
                 let hint = match purpose {
+                    ReadFor::Read => "j/k scroll · Esc back",
                     ReadFor::Consent => "j/k scroll · ⏎ I consent · Esc back",
                     ReadFor::Sign => "j/k scroll · ⏎ sign with your full name · Esc back",
                     ReadFor::Acknowledge => "j/k scroll · ⏎ acknowledge · Esc back",
@@ -1136,8 +1133,9 @@ impl Console {
                 vec![(Action::Open, "open step"), (Action::Down, "next")]
             }
             Tab::Payroll if self.payroll.admin => vec![(Action::Verify, "approve"), (Action::Reject, "reject")],
+            Tab::Audit => vec![(Action::Open, "entry"), (Action::Verify, "check chain"), (Action::Bottom, "newest")],
             Tab::Payroll => vec![(Action::Open, "edit profile")],
-            Tab::Onboarding | Tab::Audit => Vec::new(),
+            Tab::Onboarding => Vec::new(),
         };
         let last = if self.tab() == Tab::Alerts {
             vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")]

@@ -3,6 +3,7 @@
 //! processes' changes through `PRAGMA data_version`, and always gives the terminal back.
 
 pub mod attendance;
+pub mod audit;
 pub mod console;
 pub mod inbox;
 pub mod keymap;

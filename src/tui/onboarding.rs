@@ -154,7 +154,11 @@ pub fn render_markdown(text: &str, theme: &Theme) -> Vec<Line<'static>> {
     };
     for line in text.lines() {
         let trimmed = line.trim();
-        if trimmed.is_empty() {
+        if line.starts_with("    ") {
+            // Indented lines are shown as they are (JSON, addresses).
+            flush(&mut pending, &mut lines);
+            lines.push(Line::raw(line.to_string()));
+        } else if trimmed.is_empty() {
             flush(&mut pending, &mut lines);
             lines.push(Line::raw(""));
         } else if let Some(heading) = trimmed.strip_prefix("# ") {

@@ -32,6 +32,8 @@ pub enum NoteFor {
 /// What reading a document leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadFor {
+    /// Only to read; Enter closes it.
+    Read,
     Consent,
     Sign,
     Acknowledge,

@@ -42,7 +42,8 @@ impl<T> Window<T> {
         self.at_start = rows.len() < self.page;
         (self.rows, self.at_end) = (rows, true);
         self.selected = self.rows.len().saturating_sub(1);
-        self.offset = self.selected.saturating_sub(self.height.saturating_sub(1));
+        // Before the first draw the height is unknown: drawing scrolls the selection into view.
+        self.offset = if self.height == 0 { 0 } else { self.selected.saturating_sub(self.height - 1) };
     }
 
     /// Moves the selection by `delta`, reading a page past whichever edge it crosses with

@@ -1,0 +1,137 @@
+//! The Audit tab (admins): the tamper-evident log page by page, one entry's change in full, and
+//! the chain check.
+
+use super::theme::Theme;
+use super::window::{Side, Window};
+use crate::app::{Actor, App};
+use crate::domain::audit::AuditEntry;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+
+const PAGE: usize = 200;
+
+pub struct AuditPane {
+    window: Window<AuditEntry>,
+    /// What the last chain check found.
+    pub verdict: Option<(String, bool)>,
+}
+
+impl Default for AuditPane {
+    fn default() -> Self {
+        AuditPane { window: Window::new(PAGE), verdict: None }
+    }
+}
+
+fn read(app: &App, actor: &Actor, edge: Option<i64>, side: Side) -> anyhow::Result<Vec<AuditEntry>> {
+    Ok(match side {
+        Side::After => app.audit_entries(actor, edge.unwrap_or(0), PAGE)?,
+        Side::Before => app.audit_entries_before(actor, edge.unwrap_or(i64::MAX), PAGE)?,
+    })
+}
+
+impl AuditPane {
+    /// Opens on the newest entries: the ones an admin looks for first.
+    pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        self.window.show_last(read(app, actor, None, Side::Before)?);
+        Ok(())
+    }
+
+    pub fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        self.window.show_first(read(app, actor, None, Side::After)?);
+        Ok(())
+    }
+
+    pub fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
+        self.window.move_by(delta, |edge, side| read(app, actor, Some(edge.seq), side))
+    }
+
+    pub fn page(&self) -> isize {
+        self.window.height.max(1) as isize
+    }
+
+    pub fn selected(&self) -> Option<&AuditEntry> {
+        self.window.selected()
+    }
+
+    /// Runs the chain check and keeps what it found for the title.
+    pub fn verify(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        self.verdict = Some(match app.verify_audit(actor)? {
+            Ok(count) => (format!("chain whole: {count} entries checked"), false),
+            Err(broken) => (broken.to_string(), true),
+        });
+        Ok(())
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let verdict = match &self.verdict {
+            Some((text, broken)) => Span::styled(format!(" {text} "), if *broken { theme.error } else { theme.ok }),
+            None => Span::styled(" y checks the chain ", theme.dim),
+        };
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .title(Line::from(vec![Span::styled(" audit log ", theme.accent), verdict]));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if self.window.rows.is_empty() {
+            frame.render_widget(Paragraph::new("No entries.").style(theme.dim), inner);
+            return;
+        }
+        self.window.height = inner.height.saturating_sub(1) as usize;
+        self.window.keep_visible();
+        let selected = self.window.selected;
+        let rows: Vec<Row> = self
+            .window
+            .visible()
+            .map(|(i, e)| {
+                let who = match &e.acting_as {
+                    Some(as_login) => format!("{} as {as_login}", e.actor),
+                    None => e.actor.clone(),
+                };
+                Row::new(vec![
+                    Span::raw(e.seq.to_string()),
+                    Span::styled(e.at.replace('T', " ").trim_end_matches('Z').to_string(), theme.dim),
+                    Span::raw(who),
+                    Span::raw(e.action.clone()),
+                    Span::raw(format!("{} {}", e.entity, e.entity_id)),
+                ])
+                .style(if i == selected { theme.selected } else { Style::new() })
+            })
+            .collect();
+        let widths = [
+            Constraint::Length(7),
+            Constraint::Length(19),
+            Constraint::Length(14),
+            Constraint::Length(20),
+            Constraint::Fill(1),
+        ];
+        let header = Row::new(["seq", "at (UTC)", "who", "action", "what"]).style(theme.dim);
+        frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+    }
+}
+
+/// An entry in full, as a document to read: who, where, and the change as JSON.
+pub fn entry_text(e: &AuditEntry) -> String {
+    let change: serde_json::Value =
+        serde_json::from_str(&e.change).unwrap_or(serde_json::Value::String(e.change.clone()));
+    // Indented, so the reader shows it line for line.
+    let pretty: String =
+        serde_json::to_string_pretty(&change).unwrap_or_default().lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "## Entry {}\n\n- at: {}\n- actor: {}{}\n- action: {}\n- entity: {} {}\n- host: {}, client: {}, muster {}\n- hash: {}\n- previous: {}\n\n## Change\n\n{pretty}",
+        e.seq,
+        e.at,
+        e.actor,
+        e.acting_as.as_ref().map(|a| format!(" (as {a})")).unwrap_or_default(),
+        e.action,
+        e.entity,
+        e.entity_id,
+        e.host,
+        e.client,
+        e.version,
+        e.hash,
+        e.prev_hash
+    )
+}
