@@ -326,7 +326,9 @@ pub struct SignIn {
 impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
         let mut app = App { store: Store::open(path, mode)?, clock, origin };
-        app.execute(&Actor::system(), Command::SyncOnboarding)?;
+        if !onboarding::assets_current(app.store.conn())? {
+            app.execute(&Actor::system(), Command::SyncOnboarding)?;
+        }
         Ok(app)
     }
 

@@ -64,6 +64,30 @@ fn assets() -> Result<Assets> {
     toml::from_str(ROLES).map_err(|e| AppError::Invalid(format!("assets/onboarding/roles.toml: {e}")))
 }
 
+/// The version stamped on role packages: the shipped roles file's hash, so a changed file shows.
+fn roles_version() -> String {
+    sha256_hex(ROLES.as_bytes())[..12].to_string()
+}
+
+/// Whether the database already holds exactly the shipped assets; read-only, so opening a
+/// database for a read never has to wait for a writer.
+pub(super) fn assets_current(conn: &rusqlite::Connection) -> Result<bool> {
+    let assets = assets()?;
+    for r in &assets.role {
+        if partners::package(conn, r.role)?.is_none_or(|p| p.version != roles_version()) {
+            return Ok(false);
+        }
+    }
+    for d in &assets.document {
+        let shipped = document_text(&d.code).map(|body| sha256_hex(body.as_bytes()));
+        let stored = partners::latest_document(conn, &d.code)?.map(|doc| doc.sha256);
+        if shipped.is_none() || shipped != stored {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Brings role packages, responsibilities and documents in the database up to the shipped
 /// assets. A document whose text changed gets a new version: earlier signatures stop counting.
 pub(super) fn sync_assets(ctx: &Ctx) -> Result<Outcome> {
@@ -93,7 +117,7 @@ pub(super) fn sync_assets(ctx: &Ctx) -> Result<Outcome> {
             may: r.may.clone(),
             may_not: r.may_not.clone(),
             requirements: r.requirements.clone(),
-            version: sha256_hex(ROLES.as_bytes())[..12].to_string(),
+            version: roles_version(),
         };
         if partners::store_package(ctx.tx, &package)? {
             changed.push(format!("role package {}", r.role));

@@ -140,6 +140,12 @@ impl App {
         Ok(waits.into_iter().filter_map(|(who, hours)| crate::domain::turnaround::summarise(&who, hours)).collect())
     }
 
+    /// Whether any snooze has run out, so ending snoozes is worth a write.
+    pub fn snoozes_due(&self) -> Result<bool> {
+        let now = self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Ok(!store::alerts::snoozes_ending(self.store.conn(), &now)?.is_empty())
+    }
+
     /// Changes whenever another connection (a colleague, cron, the background task) commits.
     pub fn data_version(&self) -> Result<i64> {
         Ok(self.store.conn().pragma_query_value(None, "data_version", |r| r.get(0))?)

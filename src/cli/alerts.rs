@@ -216,6 +216,10 @@ fn triage(
 /// Snoozes whose time has come end before anyone looks; a partner still onboarding has no
 /// alerts to wake, so a refusal here is not theirs to see.
 fn end_snoozes(session: &mut Session) -> anyhow::Result<()> {
+    // A read first: a list must not wait for another process's long write when nothing is due.
+    if !session.app.snoozes_due()? {
+        return Ok(());
+    }
     match session.app.execute(&session.actor, Command::EndSnoozes) {
         Ok(_) | Err(crate::app::AppError::Denied(_)) => Ok(()),
         Err(e) => Err(e.into()),

@@ -38,7 +38,9 @@ pub fn catch_up(app: &mut App, actor: &Actor, run_at: NaiveTime) -> Result<Vec<S
             done.push(outcome.to_string());
         }
     }
-    app.execute(actor, Command::EndSnoozes)?;
+    if app.snoozes_due()? {
+        app.execute(actor, Command::EndSnoozes)?;
+    }
     Ok(done)
 }
 

@@ -39,3 +39,17 @@ fn the_default_thresholds_and_rates_are_seeded() {
     let rates: i64 = conn.query_row("SELECT count(*) FROM payout_rate_configs", [], |r| r.get(0)).unwrap();
     assert_eq!(rates, 3);
 }
+
+#[test]
+fn reading_never_waits_for_a_writer() {
+    let env = crate::harness::organisation();
+    // Another process in the middle of a long write, such as a million-row import.
+    let writer = env.sql();
+    writer.execute_batch("BEGIN IMMEDIATE; UPDATE students SET phone = phone;").unwrap();
+    let started = std::time::Instant::now();
+    let listed = env.json(&["students", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    env.ok(&["alerts", "list"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the read waited for the writer");
+    writer.execute_batch("ROLLBACK").unwrap();
+}
