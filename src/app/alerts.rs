@@ -402,7 +402,7 @@ impl Reevaluation {
 
     /// Writes one audit entry for what the re-evaluation changed, if anything.
     pub fn finish(self, ctx: &Ctx, cause: &str) -> Result<AlertChanges> {
-        if !self.changes.is_empty() || !self.changes.escalated.is_empty() {
+        if !self.changes.is_empty() {
             let after = serde_json::json!({ "cause": cause, "changes": self.changes });
             ctx.audit("alerts.reevaluate", "alert", cause, serde_json::Value::Null, after)?;
         }

@@ -9,11 +9,6 @@ use std::time::Duration;
 /// How often snoozes are checked between daily runs.
 const TICK: Duration = Duration::from_secs(60);
 
-/// The actor background work runs as.
-pub fn system_actor() -> Actor {
-    Actor::system()
-}
-
 /// The last day the job should have processed at `now`: yesterday once today's run time has
 /// passed, else the day before.
 pub fn due_through(now: DateTime<Local>, run_at: NaiveTime) -> NaiveDate {
@@ -47,7 +42,7 @@ pub fn catch_up(app: &mut App, actor: &Actor, run_at: NaiveTime) -> Result<Vec<S
 /// Runs until SIGTERM or Ctrl-C: catches up at once, then wakes every minute for snoozes and at
 /// `run_at` for the daily job.
 pub fn run_until_stopped(mut app: App, run_at: NaiveTime) -> anyhow::Result<()> {
-    let actor = system_actor();
+    let actor = Actor::system();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

@@ -134,7 +134,7 @@ fn spawn_engine(
     let run_at = config.alerts.run_at()?;
     let os = crate::app::identity::os_account()?;
     let mut app = App::open(&path, crate::store::OpenMode::Existing, clock, crate::app::identity::this_origin(&os))?;
-    let actor = crate::engine::system_actor();
+    let actor = crate::app::Actor::system();
     Ok(std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             match crate::engine::catch_up(&mut app, &actor, run_at) {
