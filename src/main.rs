@@ -11,7 +11,8 @@ fn main() -> ExitCode {
         // A reader that stopped early (`muster audit list | head`) is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
+            // One line per entry: user text in an error cannot forge a log line.
+            tracing::error!("{}", muster::domain::text::escape_controls(&format!("{error:#}")));
             eprintln!("{}", muster::cli::error_report(&error));
             ExitCode::from(muster::cli::exit_code(&error))
         }
@@ -30,12 +31,21 @@ fn start_logging() {
         return;
     };
     let dir = dirs.data_dir();
-    if std::fs::create_dir_all(dir).is_err() {
+    // The data directory and the log are the account's own: others may not list or read them.
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("muster.log")) else {
+    // One made by an older muster may still be 0755.
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    let log = dir.join("muster.log");
+    let Ok(file) =
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(&log)
+    else {
         return;
     };
+    // A log written by an older muster may still be 0644.
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)

@@ -52,6 +52,9 @@ struct Subject {
     student: i64,
     enrollment: Option<i64>,
     program: Option<i64>,
+    /// False when only a `present` day or a login changed: those may shorten or end a streak,
+    /// never open an alert (not even one split off a streak a person already resolved).
+    may_open: bool,
 }
 
 /// What the rules say about a subject on a day.
@@ -88,6 +91,7 @@ fn reconcile(
     let severity = thresholds.severity(computed.count);
     match (existing, severity) {
         (None, None) => {}
+        (None, Some(_)) if !subject.may_open => {}
         (None, Some(severity)) => {
             let resolved_at = store_alerts::manual_resolution(
                 ctx.tx,
@@ -220,7 +224,8 @@ fn missing_attendance(
             }
             _ => engine::walk_back(ctx.tx, e.student, e.program, day, |marks| streak_at(&days, day, marks))?,
         };
-        let subject = Subject { kind, student: e.student, enrollment: Some(e.id), program: Some(e.program) };
+        let subject =
+            Subject { kind, student: e.student, enrollment: Some(e.id), program: Some(e.program), may_open: true };
         let computed = Computed {
             count: streak.count,
             first_missed: streak.first_missed,
@@ -280,7 +285,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
             continue;
         }
         let last_login = engine::last_login_on_or_before(ctx.tx, student, day)?;
-        let subject = Subject { kind, student, enrollment: None, program: Some(program) };
+        let subject = Subject { kind, student, enrollment: None, program: Some(program), may_open: true };
         let computed = Computed {
             count: no_login_days(last_login, earliest_start, day),
             first_missed: None,
@@ -296,7 +301,8 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
 /// Re-evaluates a student's alerts right after their attendance or logins changed: as of the last
 /// day the job processed, and — for a `present` day or a login after it — resolving at once.
 pub(super) struct Reevaluation {
-    processed: Option<NaiveDate>,
+    /// The first and last day the job processed.
+    processed: Option<(NaiveDate, NaiveDate)>,
     calendars: HashMap<i64, ProgramCalendar>,
     attendance: Thresholds,
     logins: Thresholds,
@@ -305,7 +311,7 @@ pub(super) struct Reevaluation {
 
 impl Reevaluation {
     pub fn new(ctx: &Ctx) -> Result<Reevaluation> {
-        let processed = store_alerts::processed_through(ctx.tx)?;
+        let processed = store_alerts::processed_days(ctx.tx)?;
         // Before the job has ever run there are no alerts to bring up to date.
         let calendars = if processed.is_some() { engine::program_calendars(ctx.tx)? } else { HashMap::new() };
         Ok(Reevaluation {
@@ -317,15 +323,21 @@ impl Reevaluation {
         })
     }
 
-    pub fn attendance(&mut self, ctx: &Ctx, student: i64, program: i64) -> Result<()> {
-        let Some(processed) = self.processed else { return Ok(()) };
+    /// `only_present`: every record that changed is a `present` day, which can only shorten a
+    /// streak.
+    pub fn attendance(&mut self, ctx: &Ctx, student: i64, program: i64, only_present: bool) -> Result<()> {
+        let Some((first_processed, processed)) = self.processed else { return Ok(()) };
         let kind = AlertType::MissingAttendance;
         for e in engine::active_enrollments_of(ctx.tx, student)?.into_iter().filter(|e| e.program == program) {
             let Some(calendar) = self.calendars.get(&e.program) else { continue };
             let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
             let existing = store_alerts::live_one(ctx.tx, kind, student, Some(e.id))?;
-            let subject = Subject { kind, student, enrollment: Some(e.id), program: Some(program) };
-            if let Some(as_of) = days.session_day_on_or_before(processed) {
+            let subject =
+                Subject { kind, student, enrollment: Some(e.id), program: Some(program), may_open: !only_present };
+            // The rules speak only for a session day the job processed: a record dated on a day
+            // the job never reached (before its first run, or not a session day) cannot open an
+            // alert for it.
+            if let Some(as_of) = days.session_day_on_or_before(processed).filter(|d| *d >= first_processed) {
                 let streak = engine::walk_back(ctx.tx, student, program, as_of, |m| streak_at(&days, as_of, m))?;
                 let computed = Computed {
                     count: streak.count,
@@ -366,14 +378,14 @@ impl Reevaluation {
     }
 
     pub fn login(&mut self, ctx: &Ctx, student: i64) -> Result<()> {
-        let Some(processed) = self.processed else { return Ok(()) };
+        let Some((_, processed)) = self.processed else { return Ok(()) };
         let kind = AlertType::NoLogin;
         let enrollments = engine::active_enrollments_of(ctx.tx, student)?;
         let Some(&(earliest_start, program)) = enrolled_students(&enrollments, processed).get(&student) else {
             return Ok(());
         };
         let existing = store_alerts::live_one(ctx.tx, kind, student, None)?;
-        let subject = Subject { kind, student, enrollment: None, program: Some(program) };
+        let subject = Subject { kind, student, enrollment: None, program: Some(program), may_open: false };
         let last_login = engine::last_login_on_or_before(ctx.tx, student, processed)?;
         let computed = Computed {
             count: no_login_days(last_login, earliest_start, processed),

@@ -33,15 +33,17 @@ pub(super) fn log(ctx: &Ctx, entries: &[AttendanceEntry]) -> Result<Outcome> {
     }
     let mut reevaluation = Reevaluation::new(ctx)?;
     let mut logged = 0;
-    let mut touched = std::collections::BTreeSet::new();
+    // (student, program) → whether every changed day was `present`.
+    let mut touched = std::collections::BTreeMap::new();
     for entry in entries {
         if let Some(pair) = log_one(ctx, entry)? {
             logged += 1;
-            touched.insert(pair);
+            let only_present = touched.entry(pair).or_insert(true);
+            *only_present &= entry.status == AttendanceStatus::Present;
         }
     }
-    for (student, program) in touched {
-        reevaluation.attendance(ctx, student, program)?;
+    for ((student, program), only_present) in touched {
+        reevaluation.attendance(ctx, student, program, only_present)?;
     }
     let alerts = reevaluation.finish(ctx, "attendance.log")?;
     Ok(Outcome::AttendanceLogged { logged, unchanged: entries.len() - logged, alerts })
@@ -66,6 +68,7 @@ fn log_one(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Option<(i64, i64)>> {
     }
     if let Some(hours) = entry.hours {
         check_hours(hours).map_err(AppError::Invalid)?;
+        crate::domain::records::check_hours_for(entry.status).map_err(AppError::Invalid)?;
     }
     let before = activity::attendance_on(ctx.tx, student, program, entry.date)?;
     let (date, logged_at) = (entry.date.to_string(), ctx.now_text());
@@ -79,6 +82,7 @@ fn log_one(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Option<(i64, i64)>> {
             hours: entry.hours,
             note: entry.note.as_deref(),
             logged_by: &me.login,
+            logged_by_person: ctx.actor.acting_as.as_ref().map(|_| ctx.actor.person.login.as_str()),
             logged_at: &logged_at,
         },
     )?;
@@ -125,7 +129,11 @@ pub(super) fn decide(ctx: &Ctx, ids: &[i64], decision: &Decision) -> Result<Outc
     let mut reevaluation = Reevaluation::new(ctx)?;
     for &id in ids {
         let record = activity::attendance_record(ctx.tx, me, id)?;
-        if record.logged_by == me.login {
+        // Four eyes: neither the person at the keyboard nor the user they act as may decide on
+        // a record that either of them logged, whoever it was logged as.
+        let deciders = [Some(ctx.actor.person.login.as_str()), ctx.actor.acting_as.as_ref().map(|u| u.login.as_str())];
+        let loggers = [Some(record.logged_by.as_str()), record.logged_by_person.as_deref()];
+        if loggers.iter().flatten().any(|logger| deciders.contains(&Some(*logger))) {
             return Err(AppError::Denied(format!("record {id} was logged by you; someone else must verify it")));
         }
         if record.verification != Verification::Pending.as_str() {
@@ -137,7 +145,7 @@ pub(super) fn decide(ctx: &Ctx, ids: &[i64], decision: &Decision) -> Result<Outc
         ctx.audit(action, "attendance", &id.to_string(), before, after)?;
         // A rejected present day counts as missed again.
         if verification == Verification::Rejected {
-            reevaluation.attendance(ctx, record.student, record.program)?;
+            reevaluation.attendance(ctx, record.student, record.program, false)?;
         }
     }
     let alerts = reevaluation.finish(ctx, action)?;

@@ -172,6 +172,7 @@ fn write_students(ctx: &Ctx, world: &DemoWorld, program_keys: &[i64]) -> Result<
                             hours: r.hours,
                             note: None,
                             logged_by: &s.worksite,
+                            logged_by_person: None,
                             logged_at: &logged_at,
                         },
                         verification: verification.as_str(),

@@ -485,15 +485,19 @@ fn import_attendance(ctx: &Ctx, rows: &[AttendanceRow]) -> Result<usize> {
                 hours: a.hours,
                 note: None,
                 logged_by,
+                logged_by_person: ctx.actor.acting_as.as_ref().map(|_| ctx.actor.person.login.as_str()),
                 logged_at: &logged_at,
             },
         )?)
     })?;
     if changed > 0 {
-        let pairs: std::collections::BTreeSet<(i64, i64)> = keyed.iter().map(|(s, p, _)| (*s, *p)).collect();
+        let mut pairs = std::collections::BTreeMap::new();
+        for (student, program, row) in &keyed {
+            *pairs.entry((*student, *program)).or_insert(true) &= row.status == AttendanceStatus::Present;
+        }
         let mut reevaluation = Reevaluation::new(ctx)?;
-        for (student, program) in pairs {
-            reevaluation.attendance(ctx, student, program)?;
+        for ((student, program), only_present) in pairs {
+            reevaluation.attendance(ctx, student, program, only_present)?;
         }
         reevaluation.finish(ctx, "import.attendance")?;
     }

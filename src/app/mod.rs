@@ -24,6 +24,7 @@ pub use triage::Triage;
 
 use crate::domain::alerts::{AlertType, Thresholds};
 use crate::domain::demo::DemoSpec;
+use crate::domain::text::TextKind;
 use crate::domain::{Role, User};
 use crate::store::audit::{self, Change, Origin};
 use crate::store::{self, OpenMode, Store, StoreError};
@@ -109,6 +110,55 @@ pub enum Command {
 }
 
 impl Command {
+    /// The free text a command carries, with what each field is called and what kind it is.
+    fn texts(&self) -> Vec<(&'static str, &str, TextKind)> {
+        let mut texts = Vec::new();
+        match self {
+            Command::Bootstrap { name, .. } => texts.push(("the name", name.as_str(), TextKind::Name)),
+            Command::AddUser { name, email, .. } => {
+                texts.push(("the name", name.as_str(), TextKind::Name));
+                texts.extend(email.as_deref().map(|e| ("the e-mail address", e, TextKind::Name)));
+            }
+            Command::Triage { note, action, .. } => {
+                texts.extend(note.as_deref().map(|n| ("the note", n, TextKind::Note)));
+                if let Triage::Assign { to } = action {
+                    texts.push(("--to", to.as_str(), TextKind::Id));
+                }
+            }
+            Command::LogAttendance { entries } => {
+                for entry in entries {
+                    texts.push(("the student id", entry.student_id.as_str(), TextKind::Id));
+                    texts.push(("the program id", entry.program_id.as_str(), TextKind::Id));
+                    texts.extend(entry.note.as_deref().map(|n| ("the note", n, TextKind::Note)));
+                }
+            }
+            Command::DecideAttendance { decision: Decision::Reject { reason }, .. }
+            | Command::DecidePayroll { decision: PayrollDecision::Reject { reason }, .. }
+            | Command::WaiveOnboarding { reason, .. } => texts.push(("the reason", reason.as_str(), TextKind::Note)),
+            Command::AcceptResponsibilities { codes } => {
+                texts.extend(codes.iter().map(|c| ("the item", c.as_str(), TextKind::Id)));
+            }
+            Command::SignDocument { code, typed_name, .. } => {
+                texts.push(("the document", code.as_str(), TextKind::Id));
+                texts.push(("the typed name", typed_name.as_str(), TextKind::Name));
+            }
+            Command::AcknowledgeDocument { code, .. } => texts.push(("the document", code.as_str(), TextKind::Id)),
+            Command::SubmitPayroll(form) => {
+                texts.extend(form.routing_number.as_deref().map(|r| ("the routing number", r, TextKind::Id)));
+            }
+            _ => {}
+        }
+        texts
+    }
+
+    /// Refuses control characters and overlong values before anything is read or written.
+    fn check_texts(&self) -> Result<()> {
+        for (what, value, kind) in self.texts() {
+            crate::domain::text::check(kind, value).map_err(|why| AppError::Invalid(format!("{what} {why}")))?;
+        }
+        Ok(())
+    }
+
     /// Commands a partner may give before their onboarding is complete.
     fn allowed_during_onboarding(&self) -> bool {
         matches!(
@@ -326,7 +376,7 @@ pub struct SignIn {
 impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
         let mut app = App { store: Store::open(path, mode)?, clock, origin };
-        if !onboarding::assets_current(app.store.conn())? {
+        if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
         }
         Ok(app)
@@ -393,13 +443,32 @@ impl App {
         command: Command,
         progress: &dyn Progress,
     ) -> Result<Outcome> {
+        command.check_texts()?;
         if !command.allowed_during_onboarding() {
             self.require_onboarded(actor)?;
         }
+        if self.store.read_only() {
+            return Err(StoreError::ReadOnly.into());
+        }
+        // Others who wait for a long write are told what they wait for.
+        let _note = match &command {
+            Command::Import { source, batch } => {
+                Some(format!("{} is importing {} from {source}", actor_name(actor), batch.kind()))
+            }
+            Command::Demo(_) => Some(format!("{} is filling it with demo data", actor_name(actor))),
+            _ => None,
+        }
+        .map(|what| {
+            store::busy::WriterNote::leave(
+                self.store.path(),
+                &format!("{what}, since {}", self.clock.now().format("%H:%M:%S UTC")),
+            )
+        });
         let now = self.clock.now();
         let today = self.clock.today();
+        let audit_key = self.store.audit_key().clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ctx = Ctx { tx: &tx, actor, origin: &self.origin, now, today, progress };
+        let ctx = Ctx { tx: &tx, actor, origin: &self.origin, audit_key: &audit_key, now, today, progress };
         let outcome = match command {
             Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
             Command::AddUser { login, name, role, email } => add_user(&ctx, login, name, role, email)?,
@@ -441,6 +510,11 @@ impl App {
             None => through,
         };
         let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= through).collect();
+        let _note = (days.len() > 1).then(|| {
+            let what =
+                format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());
+            store::busy::WriterNote::leave(self.store.path(), &what)
+        });
         progress.start("processing days", days.len() as u64);
         let mut outcomes = Vec::with_capacity(days.len());
         for date in days {
@@ -478,11 +552,20 @@ impl App {
     }
 }
 
+/// `alice`, or `alice as ws_01`.
+fn actor_name(actor: &Actor) -> String {
+    match &actor.acting_as {
+        Some(user) => format!("{} as {}", actor.person.login, user.login),
+        None => actor.person.login.clone(),
+    }
+}
+
 /// Everything a command handler needs: the open transaction and who, when and where.
 pub(crate) struct Ctx<'a> {
     pub tx: &'a Transaction<'a>,
     pub actor: &'a Actor,
     pub origin: &'a Origin,
+    pub audit_key: &'a audit::KeyState,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
     pub progress: &'a dyn Progress,
@@ -495,10 +578,7 @@ impl Ctx<'_> {
 
     /// How timeline entries name the actor: `login`, or `login as other` with `--as`.
     pub fn actor_label(&self) -> String {
-        match &self.actor.acting_as {
-            Some(user) => format!("{} as {}", self.actor.person.login, user.login),
-            None => self.actor.person.login.clone(),
-        }
+        actor_name(self.actor)
     }
 
     pub fn require_admin(&self, what: &str) -> Result<()> {
@@ -523,7 +603,7 @@ impl Ctx<'_> {
             before,
             after,
         };
-        audit::append(self.tx, self.origin, &self.now_text(), change)?;
+        audit::append(self.tx, self.origin, self.audit_key, &self.now_text(), change)?;
         Ok(())
     }
 }

@@ -50,10 +50,20 @@ impl App {
         Ok(store::audit::list_before(self.store.conn(), before, limit)?)
     }
 
-    /// `Ok(n)`: the chain of n entries is whole.
-    pub fn verify_audit(&self, actor: &Actor) -> Result<std::result::Result<i64, ChainBreak>> {
+    /// `Ok(n)`: the chain of n entries is whole (and holds `since`, a head published earlier).
+    pub fn verify_audit(
+        &self,
+        actor: &Actor,
+        since: Option<&crate::domain::audit::Head>,
+    ) -> Result<std::result::Result<i64, ChainBreak>> {
         self.require_admin(actor, "verify the audit log")?;
-        Ok(store::audit::verify(self.store.conn())?)
+        Ok(store::audit::verify(self.store.conn(), self.store.audit_key(), since)?)
+    }
+
+    /// The log's last entry, for publishing where its writers cannot reach.
+    pub fn audit_head(&self, actor: &Actor) -> Result<Option<crate::domain::audit::Head>> {
+        self.require_admin(actor, "read the audit log")?;
+        Ok(store::audit::head(self.store.conn())?)
     }
 
     /// A page of the alerts the actor may see, most severe first, then oldest.

@@ -11,6 +11,9 @@ use crate::store::users;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The longest snooze: a year. Longer is not a snooze.
+pub const SNOOZE_LIMIT_DAYS: i64 = 366;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Triage {
@@ -56,6 +59,9 @@ pub(super) fn triage(ctx: &Ctx, ids: &[i64], action: &Triage, note: Option<&str>
         }
         Triage::Snooze { until } if *until <= ctx.now => {
             return Err(AppError::Invalid(format!("--until {} is not in the future", until.to_rfc3339())));
+        }
+        Triage::Snooze { until } if *until - ctx.now > chrono::Duration::days(SNOOZE_LIMIT_DAYS) => {
+            return Err(AppError::Invalid(format!("snooze for at most {SNOOZE_LIMIT_DAYS} days")));
         }
         _ => None,
     };

@@ -87,32 +87,40 @@ fn status_filter() -> impl TypedValueParser<Value = String> {
     PossibleValuesParser::new(words)
 }
 
-/// Reads `--until`: a duration from now, a local date, or an RFC 3339 time.
+/// Reads `--until`: a duration from now, a local date, or an RFC 3339 time, no further than
+/// [`SNOOZE_LIMIT_DAYS`] ahead.
+use crate::app::triage::SNOOZE_LIMIT_DAYS;
+
 pub fn parse_until(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-        return Local
+    let shown = crate::domain::text::shown(text);
+    let until = if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        at.with_timezone(&Utc)
+    } else if let Ok(date) = crate::domain::parse_date(text) {
+        let midnight = date.and_hms_opt(0, 0, 0).ok_or_else(|| format!("{date} has no midnight"))?;
+        Local
             .from_local_datetime(&midnight)
             .earliest()
             .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| format!("{date} has no local midnight"));
-    }
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: i64 =
-        number.parse().map_err(|_| format!("'{text}' is not a time: use 30m, 4h, 2d, 1w, YYYY-MM-DD or RFC 3339"))?;
-    let length = match unit {
-        "m" | "min" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
-        "w" => Duration::weeks(n),
-        _ => return Err(format!("'{text}' is not a time: use 30m, 4h, 2d, 1w, YYYY-MM-DD or RFC 3339")),
+            .ok_or_else(|| format!("{date} has no local midnight"))?
+    } else {
+        let usage = || format!("'{shown}' is not a time: use 30m, 4h, 2d, 1w, YYYY-MM-DD or RFC 3339");
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let n: i64 = number.parse().map_err(|_| usage())?;
+        let length = match unit {
+            "m" | "min" => Duration::try_minutes(n),
+            "h" => Duration::try_hours(n),
+            "d" => Duration::try_days(n),
+            "w" => Duration::try_weeks(n),
+            _ => return Err(usage()),
+        };
+        length.and_then(|l| now.checked_add_signed(l)).unwrap_or(DateTime::<Utc>::MAX_UTC)
     };
-    Ok(now + length)
+    if until - now > Duration::days(SNOOZE_LIMIT_DAYS) {
+        return Err(format!("'{shown}' is more than a year ahead; snooze for at most {SNOOZE_LIMIT_DAYS} days"));
+    }
+    Ok(until)
 }
 
 const PAGE: usize = 2_000;

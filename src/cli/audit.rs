@@ -2,6 +2,7 @@
 
 use super::output::emit;
 use super::{Cli, open_session};
+use crate::domain::audit::Head;
 use crate::store::OpenMode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -16,7 +17,13 @@ pub enum AuditCommand {
         limit: Option<usize>,
     },
     /// Check the hash chain; names the first entry that was altered, removed or inserted
-    Verify,
+    Verify {
+        /// A head printed earlier by `audit head`: the log must still hold it unchanged
+        #[arg(long, value_name = "SEQ:HASH", value_parser = clap::value_parser!(Head))]
+        since: Option<Head>,
+    },
+    /// Print the last entry as SEQ:HASH, to publish where the log's writers cannot change it
+    Head,
 }
 
 const PAGE: usize = 5_000;
@@ -37,9 +44,16 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<()> {
             let columns = ["seq", "at", "actor", "acting_as", "action", "entity", "entity_id", "client"];
             emit(&mut std::io::stdout().lock(), cli.format, &columns, &entries)?;
         }
-        AuditCommand::Verify => match session.app.verify_audit(&session.actor)? {
+        AuditCommand::Verify { since } => match session.app.verify_audit(&session.actor, since.as_ref())? {
+            Ok(count) if since.is_some() => {
+                println!("audit log is whole: {count} entries, every link checked; it still holds the published head")
+            }
             Ok(count) => println!("audit log is whole: {count} entries, every link checked"),
             Err(broken) => anyhow::bail!("{broken}"),
+        },
+        AuditCommand::Head => match session.app.audit_head(&session.actor)? {
+            Some(head) => println!("{head}"),
+            None => anyhow::bail!(crate::app::AppError::Invalid("the audit log has no entries".into())),
         },
     }
     Ok(())

@@ -6,17 +6,16 @@ use crate::app::{AppError, Command, ImportKind};
 use crate::domain::demo::DemoSpec;
 use crate::interchange;
 use crate::store::OpenMode;
-use anyhow::Context;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// How many students (1 to 1,000,000)
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub students: u32,
-    /// How many days of attendance and logins, up to the day before --today
-    #[arg(long, default_value_t = 120)]
+    /// How many days of attendance and logins, up to the day before --today (1 to 3,650)
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=3_650))]
     pub days: u32,
     /// The same seed gives the same data
     #[arg(long, default_value_t = 1)]
@@ -53,6 +52,13 @@ pub fn init(cli: &Cli) -> anyhow::Result<()> {
 }
 
 pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
+    // Refuse before a file or an admin is created for it.
+    use crate::app::Clock;
+    if let Some(today) = args.today
+        && today > crate::app::SystemClock.today()
+    {
+        return Err(AppError::Invalid(format!("--today {today} is in the future")).into());
+    }
     let mut session = open_session(cli, OpenMode::CreateIfMissing)?;
     let spec = DemoSpec {
         students: args.students,
@@ -82,8 +88,14 @@ pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
 pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
     session.app.may_import(&session.actor)?;
-    let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // A file that is missing, unreadable or a directory is invalid input like a bad row.
+    let unreadable = |why: String| AppError::Invalid(format!("cannot read {}: {why}", args.file.display()));
+    let file = std::fs::File::open(&args.file).map_err(|e| unreadable(e.to_string()))?;
+    let metadata = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    if metadata.is_dir() {
+        return Err(unreadable("it is a directory".into()).into());
+    }
+    let size = metadata.len();
     let bar = Bar::new();
     let name = args.file.display().to_string();
     let batch = interchange::import::read(args.kind, std::io::BufReader::with_capacity(1 << 16, file), size, &bar)

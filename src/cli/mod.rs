@@ -129,6 +129,14 @@ pub fn open_session(cli: &Cli, mode: OpenMode) -> anyhow::Result<Session> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.command.is_some() {
+        // A subcommand's output may go to `head`: end quietly when the reader stops, as other
+        // command-line tools do. The console and the daemon keep the default.
+        if !matches!(cli.command, Some(Command::Daemon)) {
+            restore_default_sigpipe();
+        }
+        crate::store::busy::report_waits_on_stderr(true);
+    }
     if cli.demo {
         data::ensure_demo_database(&cli)?;
     }
@@ -148,24 +156,48 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn restore_default_sigpipe() {
+    // SAFETY: setting a signal's disposition to the default has no preconditions; it happens
+    // before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// SPEC's exit status for an error: 3 permission denied, 4 invalid input, 1 anything else.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
+    use crate::store::StoreError;
     match error.downcast_ref::<AppError>() {
-        Some(AppError::Denied(_)) => 3,
+        Some(AppError::Denied(_) | AppError::Store(StoreError::ReadOnly)) => 3,
         Some(AppError::Invalid(_) | AppError::InvalidRows(_) | AppError::NotFound(_)) => 4,
         Some(AppError::Store(_)) | None => 1,
     }
 }
 
-/// The message for an error: one line, then any row problems beneath it.
+/// The message for an error: one line, each cause said once, then any row problems beneath it.
+/// Everything is escaped: messages repeat values that came from people and files.
 pub fn error_report(error: &anyhow::Error) -> String {
-    let mut text = format!("muster: {error:#}");
+    let mut line = String::from("muster: ");
+    let mut said: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        // rusqlite and io errors repeat their text in their sources; say each thing once.
+        if said.iter().any(|earlier| earlier.contains(&text) || text.ends_with(earlier.as_str())) {
+            continue;
+        }
+        if !said.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        said.push(text);
+    }
+    let mut report = crate::domain::text::escape_controls(&line).into_owned();
     if let Some(AppError::InvalidRows(problems)) = error.downcast_ref::<AppError>() {
         for problem in problems {
-            text.push_str(&format!("\n  {problem}"));
+            report.push_str(&format!("\n  {}", crate::domain::text::escape_controls(&problem.to_string())));
         }
     }
-    text
+    report
 }
 
 /// `muster daemon`: started by an admin's account; works as the `system` actor.

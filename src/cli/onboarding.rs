@@ -5,7 +5,7 @@ use super::{Cli, Session, open_session, vocabulary};
 use crate::app::onboarding::{ESIGN_CONSENT, ESIGN_VERSION};
 use crate::app::{AppError, Command, PayrollDecision, PayrollForm};
 use crate::domain::Role;
-use crate::domain::onboarding::{PayoutMethod, PayrollStatus, account_last4};
+use crate::domain::onboarding::{PayoutMethod, PayrollStatus, W9_MAX_BYTES, account_last4};
 use crate::store::OpenMode;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -194,6 +194,11 @@ pub fn payroll(cli: &Cli, cmd: &PayrollCommand) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
     match cmd {
         PayrollCommand::Submit { rate, method, account, routing, w9, accept_terms } => {
+            // `--account -` reads it from stdin, so it never shows in the process list.
+            let account = match account.as_deref() {
+                Some("-") => Some(read_secret_line()?),
+                other => other.map(str::to_string),
+            };
             // The full account number stops here: only its last four digits go any further.
             let (stripe_account, last4) = match method {
                 PayoutMethod::StripeConnect => (account.clone(), None),
@@ -202,7 +207,7 @@ pub fn payroll(cli: &Cli, cmd: &PayrollCommand) -> anyhow::Result<()> {
                     (None, last4)
                 }
             };
-            let bytes = std::fs::read(w9).with_context(|| format!("cannot read the W-9 file {}", w9.display()))?;
+            let bytes = read_w9(w9)?;
             let form = PayrollForm {
                 rate: *rate,
                 method: *method,
@@ -241,4 +246,26 @@ pub fn payroll(cli: &Cli, cmd: &PayrollCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One line from stdin, without its line break.
+fn read_secret_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the account from stdin")?;
+    Ok(line.trim().to_string())
+}
+
+/// Reads a W-9 file, never more than the limit and one byte (`/dev/zero` is not read forever).
+fn read_w9(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| AppError::Invalid(format!("cannot read the W-9 file {}: {e}", path.display())))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(AppError::Invalid(format!("{} is a directory, not a W-9 file", path.display())).into());
+    }
+    let mut bytes = Vec::new();
+    file.take(W9_MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::Invalid(format!("cannot read the W-9 file {}: {e}", path.display())))?;
+    Ok(bytes)
 }

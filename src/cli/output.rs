@@ -1,6 +1,7 @@
 //! Printing lists for people (aligned tables) and for scripts (CSV, JSON arrays of objects with
 //! stable snake_case field names).
 
+use crate::domain::text::escape_controls;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
@@ -12,14 +13,25 @@ pub enum Format {
     Json,
 }
 
-/// A value as one table or CSV cell.
+/// A value as one table or CSV cell. Text from people and files reaches a terminal, so control
+/// characters are written as escapes (JSON escapes them by itself).
 fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => escape_controls(s).into_owned(),
         Some(Value::Bool(b)) => b.to_string(),
         Some(other) => other.to_string(),
     }
+}
+
+/// `text` followed by spaces up to `width` characters. (`format!`'s own padding panics on
+/// widths over 65,535, which one long note would reach.)
+fn pad(text: &str, width: usize) -> String {
+    let length = text.chars().count();
+    let mut padded = String::with_capacity(text.len() + width.saturating_sub(length));
+    padded.push_str(text);
+    padded.extend(std::iter::repeat_n(' ', width.saturating_sub(length)));
+    padded
 }
 
 /// Prints `rows`. Tables and CSV show `columns` in that order; JSON shows every field.
@@ -59,7 +71,7 @@ fn write_table(out: &mut impl Write, columns: &[&str], cells: &[Vec<String>]) ->
         .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.len()))
         .collect();
     let line = |values: Vec<&str>| -> String {
-        let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| pad(v, *w)).collect();
         padded.join("  ").trim_end().to_string()
     };
     writeln!(out, "{}", line(columns.to_vec()))?;
@@ -82,7 +94,7 @@ pub fn emit_one<T: Serialize>(out: &mut impl Write, format: Format, record: &T) 
             let scalars: Vec<(&String, &Value)> = fields.iter().filter(|(_, v)| !v.is_array()).collect();
             let width = scalars.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             for (key, value) in scalars {
-                writeln!(out, "{key:<width$}  {}", cell(Some(value)))?;
+                writeln!(out, "{}  {}", pad(key, width), cell(Some(value)))?;
             }
         }
     }
@@ -114,6 +126,20 @@ mod tests {
         let json: Value = serde_json::from_str(&render(Format::Json, &rows)).unwrap();
         assert_eq!(json[1]["name"], "Bo");
         assert_eq!(json[0]["note"], Value::Null);
+    }
+
+    #[test]
+    fn long_and_hostile_values_neither_panic_nor_reach_the_terminal() {
+        let long = "n".repeat(70_000);
+        let rows = [Row { id: 1, name: "\u{1b}[2J\u{1b}]0;pwned\u{7}", note: Some(long.leak()) }];
+        for format in [Format::Table, Format::Csv] {
+            let text = render(format, &rows);
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{format:?}");
+            assert!(text.contains("\\e[2J"), "{format:?}");
+        }
+        let mut out = Vec::new();
+        emit_one(&mut out, Format::Table, &rows[0]).unwrap();
+        assert!(!String::from_utf8(out).unwrap().contains('\u{1b}'));
     }
 
     #[test]

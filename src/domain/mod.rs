@@ -10,6 +10,7 @@ pub mod demo;
 pub mod onboarding;
 pub mod records;
 pub mod schedule;
+pub mod text;
 pub mod turnaround;
 
 pub use records::{AttendanceStatus, EnrollmentStatus, Role, User, Verification};
@@ -88,9 +89,15 @@ pub fn list_words(words: &[&str]) -> String {
 }
 
 /// Parses a `YYYY-MM-DD` date, with a message that shows the expected form.
+/// Exactly four, two and two digits: chrono alone also takes `2026-3-2`.
 pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{}' is not a date: expected YYYY-MM-DD", text.trim()))
+    let text = text.trim();
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shaped
+        .then(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("'{}' is not a date: expected YYYY-MM-DD", crate::domain::text::shown(text)))
 }
 
 #[cfg(test)]
@@ -110,5 +117,8 @@ mod tests {
         assert!(parse_date(" 2026-02-28 ").is_ok());
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("02/28/2026").unwrap_err().contains("YYYY-MM-DD"));
+        for loose in ["2026-3-2", "2026-03-2", "+2026-03-02", "20260-03-02", "2026/03/02", "2026-03-02T00:00"] {
+            assert!(parse_date(loose).is_err(), "{loose}");
+        }
     }
 }

@@ -52,6 +52,14 @@ pub fn check_routing_number(routing: &str) -> Result<(), String> {
     if routing.len() != 9 || digits.len() != 9 {
         return Err(format!("routing number '{routing}' must be 9 digits"));
     }
+    // The first two digits name a Federal Reserve district: 01–12 (banks), 21–32 (thrifts),
+    // 61–72 (electronic), 80 (traveller's cheques). 00 is the government's; nothing else is used.
+    let district = digits[0] * 10 + digits[1];
+    if !matches!(district, 1..=12 | 21..=32 | 61..=72 | 80) {
+        return Err(format!(
+            "routing number '{routing}' does not begin with a Federal Reserve district (01–12, 21–32, 61–72, 80)"
+        ));
+    }
     let sum: u32 = digits.chunks(3).map(|d| 3 * d[0] + 7 * d[1] + d[2]).sum();
     if !sum.is_multiple_of(10) {
         return Err(format!("routing number '{routing}' fails the ABA checksum; check it against a cheque"));
@@ -67,11 +75,26 @@ pub fn account_last4(account: &str) -> Result<String, String> {
     Ok(account[account.len() - 4..].to_string())
 }
 
-/// A Stripe Connect account id looks like `acct_` followed by letters and digits.
+/// A Stripe Connect account id looks like `acct_` followed by up to 64 letters and digits. The
+/// value is never echoed: a bank account number typed here by mistake must not reach a screen.
 pub fn check_stripe_account(id: &str) -> Result<(), String> {
     match id.strip_prefix("acct_") {
-        Some(rest) if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()) => Ok(()),
-        _ => Err(format!("'{id}' is not a Stripe Connect account id (acct_…)")),
+        Some(rest) if (1..=64).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_alphanumeric()) => Ok(()),
+        _ => Err(format!(
+            "the value given ({}) is not a Stripe Connect account id: acct_ followed by up to 64 letters and digits",
+            mask_secret(id)
+        )),
+    }
+}
+
+/// A value that may be an account number, as it may be shown: its length and last two characters.
+pub fn mask_secret(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let tail: String = chars.iter().skip(chars.len().saturating_sub(2)).collect();
+    if chars.len() <= 4 {
+        format!("{} characters", chars.len())
+    } else {
+        format!("{} characters, ending …{tail}", chars.len())
     }
 }
 
@@ -81,7 +104,7 @@ pub const W9_MAX_BYTES: usize = 10 * 1024 * 1024;
 /// The media type of a W-9 file, judged by its content: PDF, PNG or JPEG.
 pub fn w9_media_type(bytes: &[u8]) -> Result<&'static str, String> {
     if bytes.len() > W9_MAX_BYTES {
-        return Err(format!("the W-9 file is {} MB; at most 10 MB", bytes.len() / (1024 * 1024)));
+        return Err("the W-9 file is larger than 10 MB; at most 10 MB".into());
     }
     if bytes.starts_with(b"%PDF-") {
         Ok("application/pdf")
@@ -113,6 +136,8 @@ mod tests {
         assert!(check_routing_number("011000016").unwrap_err().contains("checksum"));
         assert!(check_routing_number("12345").unwrap_err().contains("9 digits"));
         assert!(check_routing_number("01100001a").is_err());
+        assert!(check_routing_number("000000000").unwrap_err().contains("district"));
+        assert!(check_routing_number("990000000").is_err());
     }
 
     #[test]
@@ -143,6 +168,9 @@ mod tests {
     fn stripe_accounts_look_like_acct_ids() {
         assert!(check_stripe_account("acct_1Nv0FGQ9RKHgCVdK").is_ok());
         assert!(check_stripe_account("1Nv0FG").is_err());
+        assert!(check_stripe_account(&format!("acct_{}", "a".repeat(500))).is_err());
+        let err = check_stripe_account("98765432101").unwrap_err();
+        assert!(!err.contains("98765"), "never echoes what may be an account number: {err}");
         assert!(check_stripe_account("acct_").is_err());
     }
 }

@@ -107,6 +107,15 @@ pub fn check_hours(hours: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// Hours are contact hours: only a `present` day has them.
+pub fn check_hours_for(status: AttendanceStatus) -> Result<(), String> {
+    if status == AttendanceStatus::Present {
+        Ok(())
+    } else {
+        Err(format!("hours are logged only for a present day, not for an {status} one"))
+    }
+}
+
 /// A name a person is known by must have some letters in it.
 pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     if name.trim().is_empty() { Err(format!("{what} is empty")) } else { Ok(()) }

@@ -5,7 +5,8 @@ use crate::app::import::{
     AssignmentRow, AttendanceRow, ClosureRow, EnrollmentRow, LoginRow, Problems, ProgramRow, StudentRow, UserRow,
 };
 use crate::app::{AppError, ImportBatch, ImportKind, Progress};
-use crate::domain::{Schedule, parse_date};
+use crate::domain::text::TextKind;
+use crate::domain::{AttendanceStatus, Schedule, parse_date};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::io::Read;
@@ -71,15 +72,22 @@ impl Fields<'_> {
     }
 
     fn optional(&mut self, column: &str) -> Option<String> {
-        Some(self.raw(column)).filter(|v| !v.is_empty()).map(str::to_string)
+        let value = Some(self.raw(column)).filter(|v| !v.is_empty())?;
+        match crate::domain::text::check(text_kind(column), value) {
+            Ok(()) => Some(value.to_string()),
+            Err(why) => {
+                self.problems.add(self.line, Some(column), why);
+                None
+            }
+        }
     }
 
     fn required(&mut self, column: &str) -> Option<String> {
-        let value = self.optional(column);
-        if value.is_none() {
+        if self.raw(column).is_empty() {
             self.problems.add(self.line, Some(column), "is empty");
+            return None;
         }
-        value
+        self.optional(column)
     }
 
     fn parsed<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
@@ -114,6 +122,15 @@ impl Fields<'_> {
             (Some(start), Some(end)) => Some((start, end)),
             _ => None,
         }
+    }
+}
+
+/// What a column holds, for the limits on its text.
+fn text_kind(column: &str) -> TextKind {
+    match column {
+        "reason" => TextKind::Note,
+        c if c.ends_with("_id") || c == "login" => TextKind::Id,
+        _ => TextKind::Name,
     }
 }
 
@@ -263,7 +280,12 @@ fn push_row(batch: &mut ImportBatch, f: &mut Fields) {
         }
         ImportBatch::Attendance(rows) => {
             let (student, program, date) = (f.required("student_id"), f.required("program_id"), f.date("date"));
-            let (status, hours) = (f.value("status"), f.optional_parsed("hours", parse_hours));
+            let (status, hours) = (f.value::<AttendanceStatus>("status"), f.optional_parsed("hours", parse_hours));
+            if let (Some(status), Some(Some(_))) = (status, hours)
+                && let Err(why) = crate::domain::records::check_hours_for(status)
+            {
+                f.problems.add(line, Some("hours"), why);
+            }
             if let (Some(student_id), Some(program_id), Some(date), Some(status), Some(hours)) =
                 (student, program, date, status, hours)
             {

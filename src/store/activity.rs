@@ -30,6 +30,8 @@ pub struct AttendanceRecord<'a> {
     pub hours: Option<f64>,
     pub note: Option<&'a str>,
     pub logged_by: &'a str,
+    /// The person at the keyboard when that differs from `logged_by` (an admin's `--as`).
+    pub logged_by_person: Option<&'a str>,
     pub logged_at: &'a str,
 }
 
@@ -37,15 +39,25 @@ pub struct AttendanceRecord<'a> {
 /// back to `pending`; an identical one changes nothing. Returns whether anything changed.
 pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord) -> Result<bool> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO attendance (student, program, date, status, hours, logged_by, logged_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO attendance (student, program, date, status, hours, logged_by, logged_at, logged_by_person)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (student, program, date) DO UPDATE SET
              status = excluded.status, hours = excluded.hours,
              logged_by = excluded.logged_by, logged_at = excluded.logged_at,
+             logged_by_person = excluded.logged_by_person,
              verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL
          WHERE status IS NOT excluded.status OR hours IS NOT excluded.hours",
     )?;
-    let changed = stmt.execute(params![a.student, a.program, a.date, a.status, a.hours, a.logged_by, a.logged_at])?;
+    let changed = stmt.execute(params![
+        a.student,
+        a.program,
+        a.date,
+        a.status,
+        a.hours,
+        a.logged_by,
+        a.logged_at,
+        a.logged_by_person
+    ])?;
     Ok(changed > 0)
 }
 
@@ -124,6 +136,8 @@ pub struct AttendanceView {
     pub verified_at: Option<String>,
     pub reason: Option<String>,
     #[serde(skip)]
+    pub logged_by_person: Option<String>,
+    #[serde(skip)]
     pub student: i64,
     #[serde(skip)]
     pub program: i64,
@@ -132,7 +146,7 @@ pub struct AttendanceView {
 const ATTENDANCE_VIEW: &str = "
     SELECT a.id, s.student_id, p.program_id, a.date, a.status, a.hours, a.note, a.logged_by, a.logged_at,
            a.verification, a.verified_by, a.verified_at, a.reason, a.student, a.program,
-           s.first_name || ' ' || s.last_name
+           s.first_name || ' ' || s.last_name, a.logged_by_person
       FROM attendance a JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program";
 
 fn attendance_view(r: &rusqlite::Row) -> rusqlite::Result<AttendanceView> {
@@ -153,6 +167,7 @@ fn attendance_view(r: &rusqlite::Row) -> rusqlite::Result<AttendanceView> {
         student: r.get(13)?,
         program: r.get(14)?,
         student_name: r.get(15)?,
+        logged_by_person: r.get(16)?,
     })
 }
 
@@ -162,8 +177,13 @@ pub fn attendance_record(conn: &Connection, viewer: &crate::domain::User, id: i6
     let view = conn
         .query_row(&format!("{ATTENDANCE_VIEW} WHERE a.id = ?1"), [id], attendance_view)
         .optional()?
-        .ok_or_else(|| super::StoreError::NotFound(format!("attendance record {id}")))?;
-    super::roster::visible_student(conn, viewer, &view.student_id)?;
+        .ok_or_else(|| super::hidden(viewer, &format!("attendance record {id}")))?;
+    match super::roster::visible_student(conn, viewer, &view.student_id) {
+        Err(super::StoreError::Denied(_) | super::StoreError::NotFound(_)) => {
+            return Err(super::hidden(viewer, &format!("attendance record {id}")));
+        }
+        other => other?,
+    };
     Ok(view)
 }
 
@@ -185,6 +205,11 @@ pub fn list_attendance(
     after: Option<(chrono::NaiveDate, i64)>,
     limit: usize,
 ) -> Result<Vec<AttendanceView>> {
+    // A named student must be one the viewer may see: an empty list would say "nothing logged"
+    // where the truth is "not yours" (or "no such student").
+    if let Some(student_id) = &filter.student_id {
+        super::roster::visible_student(conn, viewer, student_id)?;
+    }
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let sql = format!(
         "{ATTENDANCE_VIEW}

@@ -1,6 +1,6 @@
 //! Alerts, their timeline, thresholds, and how far the daily job has got.
 
-use super::{Result, StoreError};
+use super::Result;
 use crate::domain::User;
 use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
 use chrono::NaiveDate;
@@ -173,7 +173,8 @@ pub fn set_triage(
 
 /// Snoozed alerts whose time has come.
 pub fn snoozes_ending(conn: &Connection, now: &str) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare("SELECT id FROM alerts WHERE status = 'snoozed' AND snoozed_until <= ?1")?;
+    let mut stmt =
+        conn.prepare("SELECT id FROM alerts WHERE status = 'snoozed' AND unixepoch(snoozed_until) <= unixepoch(?1)")?;
     let ids = stmt.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(ids)
 }
@@ -219,12 +220,29 @@ pub fn processed_through(conn: &Connection) -> Result<Option<NaiveDate>> {
     Ok(value.and_then(|v| v.parse().ok()))
 }
 
+/// Records `day` as processed; the first day ever processed is kept too, because the rules may
+/// only speak for days the job actually processed.
 pub fn set_processed_through(conn: &Connection, day: NaiveDate) -> Result<()> {
     conn.execute(
         "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![PROCESSED_KEY, day.to_string()],
     )?;
+    conn.execute(
+        "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        params![FIRST_PROCESSED_KEY, day.to_string()],
+    )?;
     Ok(())
+}
+
+const FIRST_PROCESSED_KEY: &str = "alerts_first_processed";
+
+/// The days the daily job has processed: from the first to the last, without gaps.
+pub fn processed_days(conn: &Connection) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    let Some(last) = processed_through(conn)? else { return Ok(None) };
+    let first: Option<String> =
+        conn.query_row("SELECT value FROM job_state WHERE key = ?1", [FIRST_PROCESSED_KEY], |r| r.get(0)).optional()?;
+    let first = first.and_then(|v| v.parse().ok()).unwrap_or(last);
+    Ok(Some((first, last)))
 }
 
 /// An alert as people see it.
@@ -288,7 +306,7 @@ fn view_from_row(r: &Row) -> rusqlite::Result<AlertView> {
 /// Which alerts a list shows. `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
-    /// `None`: every status but resolved.
+    /// `None`: open and acknowledged (snoozed ones are hidden until their time).
     pub status: Option<AlertStatus>,
     pub all_statuses: bool,
     pub severity: Option<Severity>,
@@ -342,7 +360,8 @@ pub fn list(
     let status_clause = match (filter.all_statuses, filter.status) {
         (true, _) => "1",
         (false, Some(_)) => "a.status = ?2",
-        (false, None) => "a.status <> 'resolved'",
+        // Snoozed alerts are hidden until their time (SPEC "Triage"); ask for them by status.
+        (false, None) => "a.status <> 'resolved' AND a.status <> 'snoozed'",
     };
     let (beyond, order) = match direction {
         Direction::After => (
@@ -425,7 +444,7 @@ pub fn get(conn: &Connection, viewer: &User, id: i64) -> Result<AlertView> {
     let view = conn
         .query_row(&format!("{VIEW_COLUMNS} FROM alerts a {VIEW_JOINS} WHERE a.id = ?1"), [id], view_from_row)
         .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
+        .ok_or_else(|| super::hidden(viewer, &format!("alert {id}")))?;
     if viewer.role.is_partner() {
         let assigned: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM student_assignments WHERE login = ?1 AND student = ?2)",
@@ -433,10 +452,7 @@ pub fn get(conn: &Connection, viewer: &User, id: i64) -> Result<AlertView> {
             |r| r.get(0),
         )?;
         if !assigned {
-            return Err(StoreError::Denied(format!(
-                "alert {id} is about student '{}', who is not assigned to {}",
-                view.student_id, viewer.login
-            )));
+            return Err(super::hidden(viewer, &format!("alert {id}")));
         }
     }
     Ok(view)

@@ -1,11 +1,136 @@
-//! The audit log table: appending a chained entry, listing, and verifying the chain.
+//! The audit log table: appending a chained entry, listing, and verifying the chain; and the
+//! key the chain is sealed with.
 //!
-//! The sequence number of the last entry written is also kept in `job_state` (`audit_head`), so
-//! entries cut from the end, or added after it, are noticed too.
+//! The last entry written (`seq:hash`, tagged with the key) is also kept in `job_state`
+//! (`audit_head`), so entries cut from the end, or added after it, are noticed too.
+//!
+//! The key lives in a file beside the database, `FILE.db.audit-key`, mode 0600: only the
+//! account that owns the data can read it (with the supported deployment, the `muster` service
+//! account; see the README). The file also says from which entry on the chain is keyed, so a
+//! database written before muster kept a key still verifies its older, plain SHA-256 entries.
 
-use super::Result;
-use crate::domain::audit::{AuditEntry, ChainBreak, ChainVerifier, GENESIS};
+use super::{Result, StoreError};
+use crate::domain::audit::{AuditEntry, AuditKey, ChainBreak, ChainVerifier, GENESIS, Head};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// The chain's key and the first entry sealed with it.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    pub key: AuditKey,
+    pub keyed_from: i64,
+}
+
+/// The key as this process found it: read, or why not.
+#[derive(Debug, Clone)]
+pub enum KeyState {
+    Ready(Keyring),
+    Unreadable { path: PathBuf, why: String },
+}
+
+impl KeyState {
+    fn keyring(&self) -> Result<&Keyring> {
+        match self {
+            KeyState::Ready(keyring) => Ok(keyring),
+            KeyState::Unreadable { path, why } => Err(StoreError::Denied(format!(
+                "the audit key {} cannot be read ({why}); only the account that owns the data can change or verify it",
+                path.display()
+            ))),
+        }
+    }
+}
+
+pub fn key_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".audit-key");
+    PathBuf::from(name)
+}
+
+const KEY_HEADER: &str = "muster audit key v1";
+const KEYED_MARK: &str = "audit_keyed";
+
+fn parse_key_file(text: &str) -> Option<Keyring> {
+    let mut lines = text.lines();
+    if lines.next()? != KEY_HEADER {
+        return None;
+    }
+    let (mut key, mut keyed_from) = (None, None);
+    for line in lines {
+        match line.split_once(' ') {
+            Some(("key", hex)) if hex.len() == 64 => {
+                let mut bytes = [0u8; 32];
+                for (i, byte) in bytes.iter_mut().enumerate() {
+                    *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+                }
+                key = Some(AuditKey(bytes));
+            }
+            Some(("keyed-from", seq)) => keyed_from = seq.parse().ok(),
+            _ => {}
+        }
+    }
+    Some(Keyring { key: key?, keyed_from: keyed_from? })
+}
+
+fn read_key(path: &Path) -> KeyState {
+    let unreadable = |why: String| KeyState::Unreadable { path: path.to_path_buf(), why };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            parse_key_file(&text).map_or_else(|| unreadable("it is not a muster audit key".into()), KeyState::Ready)
+        }
+        Err(e) => unreadable(e.to_string()),
+    }
+}
+
+/// Reads the chain's key, making one the first time a database is opened for writing. A
+/// database that had a key and lost it gets no new one: its chain can no longer be extended or
+/// checked until the key is restored from a backup.
+pub fn load_or_create_key(conn: &Connection, db: &Path, writable: bool) -> Result<KeyState> {
+    let path = key_path(db);
+    if path.exists() || !writable {
+        return Ok(read_key(&path));
+    }
+    let had_key: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM job_state WHERE key = ?1)", [KEYED_MARK], |r| r.get(0))?;
+    if had_key {
+        return Ok(KeyState::Unreadable {
+            path: path.clone(),
+            why: "it is missing; restore it from a backup of this database's files".into(),
+        });
+    }
+    let last: i64 = conn.query_row("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
+    let keyring = Keyring {
+        key: AuditKey(random_bytes().map_err(|source| StoreError::Io { path: "/dev/urandom".into(), source })?),
+        keyed_from: last + 1,
+    };
+    let hex: String = keyring.key.0.iter().map(|b| format!("{b:02x}")).collect();
+    write_new_private(&path, &format!("{KEY_HEADER}\nkey {hex}\nkeyed-from {}\n", keyring.keyed_from))
+        .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+    conn.execute(
+        "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        params![KEYED_MARK, keyring.keyed_from.to_string()],
+    )?;
+    Ok(KeyState::Ready(keyring))
+}
+
+fn random_bytes() -> std::io::Result<[u8; 32]> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn write_new_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
 
 /// Who made a change and from where; the same for every entry of one process.
 #[derive(Debug, Clone)]
@@ -31,7 +156,8 @@ pub struct Change<'a> {
 
 /// Appends one entry. Call inside the transaction that makes the change it records, opened
 /// with `BEGIN IMMEDIATE` so that no other writer can take the same sequence number.
-pub fn append(conn: &Connection, origin: &Origin, at: &str, change: Change) -> Result<i64> {
+pub fn append(conn: &Connection, origin: &Origin, key: &KeyState, at: &str, change: Change) -> Result<i64> {
+    let keyring = key.keyring()?;
     let last: Option<(i64, String)> = conn
         .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
@@ -50,8 +176,8 @@ pub fn append(conn: &Connection, origin: &Origin, at: &str, change: Change) -> R
         version: origin.version.clone(),
         prev_hash,
         hash: String::new(),
-    }
-    .seal();
+    };
+    let entry = entry.clone().seal((entry.seq >= keyring.keyed_from).then_some(&keyring.key));
     conn.execute(
         "INSERT INTO audit_log (seq, at, actor, acting_as, action, entity, entity_id, change, host, client,
                                 version, prev_hash, hash)
@@ -72,10 +198,12 @@ pub fn append(conn: &Connection, origin: &Origin, at: &str, change: Change) -> R
             entry.hash
         ],
     )?;
+    let head = Head { seq: entry.seq, hash: entry.hash.clone() };
+    let tag = keyring.key.head_tag(&head);
     conn.execute(
         "INSERT INTO job_state (key, value) VALUES ('audit_head', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [entry.seq.to_string()],
+        [format!("{head}:{tag}")],
     )?;
     Ok(entry.seq)
 }
@@ -119,17 +247,67 @@ pub fn list_before(conn: &Connection, before: i64, limit: usize) -> Result<Vec<A
     Ok(entries)
 }
 
-/// Walks the whole chain in order. `Ok(Ok(n))`: n entries, all whole.
-pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, ChainBreak>> {
-    let head: Option<String> =
+/// The head as recorded in `job_state`, if its tag is the key's. `Err` when the record is there
+/// but was not written with this key.
+fn recorded_head(conn: &Connection, keyring: &Keyring) -> Result<std::result::Result<Option<Head>, ChainBreak>> {
+    let value: Option<String> =
         conn.query_row("SELECT value FROM job_state WHERE key = 'audit_head'", [], |r| r.get(0)).optional()?;
-    let mut verifier = ChainVerifier::new(head.and_then(|h| h.parse().ok()));
+    let Some(value) = value else { return Ok(Ok(None)) };
+    let Some((head, tag)) = value.rsplit_once(':') else {
+        // Written before the log had a key: only the sequence number.
+        let legacy = value.parse().ok().filter(|seq| *seq < keyring.keyed_from);
+        return Ok(legacy.map(|seq| Some(Head { seq, hash: String::new() })).ok_or(ChainBreak::HeadAltered));
+    };
+    match head.parse::<Head>() {
+        Ok(head) if keyring.key.head_tag(&head) == tag => Ok(Ok(Some(head))),
+        _ => Ok(Err(ChainBreak::HeadAltered)),
+    }
+}
+
+/// The last entry of the log, as `audit head` prints it for publishing.
+pub fn head(conn: &Connection) -> Result<Option<Head>> {
+    Ok(conn
+        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok(Head { seq: r.get(0)?, hash: r.get(1)? })
+        })
+        .optional()?)
+}
+
+/// Walks the whole chain in order. `Ok(Ok(n))`: n entries, all whole. With `since`, a head
+/// published earlier, the log must still hold that entry unchanged.
+pub fn verify(conn: &Connection, key: &KeyState, since: Option<&Head>) -> Result<std::result::Result<i64, ChainBreak>> {
+    let keyring = key.keyring()?;
+    let head = match recorded_head(conn, keyring)? {
+        Ok(head) => head,
+        Err(broken) => return Ok(Err(broken)),
+    };
+    let mut verifier = ChainVerifier::new(head, Some(&keyring.key), keyring.keyed_from);
     let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq"))?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        if let Err(broken) = verifier.check(&entry_from_row(row)?) {
+    let mut rows = stmt.query_map([], entry_from_row)?.peekable();
+    let mut published_found = false;
+    while let Some(entry) = rows.next() {
+        let entry = entry?;
+        let next = match rows.peek() {
+            Some(Ok(next)) => Some(next.clone()),
+            _ => None,
+        };
+        if let Some(since) = since
+            && since.seq == entry.seq
+        {
+            if since.hash != entry.hash {
+                return Ok(Err(ChainBreak::NotThePublishedHead { seq: since.seq }));
+            }
+            published_found = true;
+        }
+        if let Err(broken) = verifier.check(&entry, next.as_ref()) {
             return Ok(Err(broken));
         }
     }
-    Ok(verifier.finish())
+    let verdict = verifier.finish();
+    if let (Ok(count), Some(since)) = (&verdict, since)
+        && !published_found
+    {
+        return Ok(Err(ChainBreak::PublishedHeadMissing { seq: since.seq, last: *count }));
+    }
+    Ok(verdict)
 }

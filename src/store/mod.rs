@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod alerts;
 pub mod audit;
+pub mod busy;
 pub mod engine;
 pub mod partners;
 pub mod roster;
@@ -15,11 +16,13 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
-use std::time::Duration;
 
 /// The schema, one file per version, applied in order, each in its own transaction.
-const MIGRATION_FILES: &[&str] =
-    &[include_str!("../../migrations/0001_init.sql"), include_str!("../../migrations/0002_alert_engine.sql")];
+const MIGRATION_FILES: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_alert_engine.sql"),
+    include_str!("../../migrations/0003_trust.sql"),
+];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(MIGRATION_FILES.iter().map(|sql| M::up(sql)).collect()));
@@ -40,12 +43,29 @@ pub enum StoreError {
     NotFound(String),
     #[error("permission denied: {0}")]
     Denied(String),
+    /// Said once: rusqlite's own error repeats its text in its source chain.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    #[error("{0}")]
+    Busy(String),
     #[error("could not bring the schema up to date: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("this database file is read-only for you: muster can show it but not change it")]
+    ReadOnly,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+            return StoreError::Busy(busy::gave_up_message());
+        }
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+            return StoreError::ReadOnly;
+        }
+        StoreError::Sqlite(e)
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -62,6 +82,8 @@ pub enum OpenMode {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    read_only: bool,
+    audit_key: audit::KeyState,
 }
 
 impl Store {
@@ -83,18 +105,39 @@ impl Store {
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
         }
-        conn.busy_timeout(Duration::from_secs(10))?;
+        busy::install(&conn, path)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // SQLite opens a file the OS will not let us write read-only: it can still be read.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            if found < SCHEMA_VERSION {
+                return Err(StoreError::Denied(format!(
+                    "{} needs its schema brought up to date, but this account may not write to it",
+                    path.display()
+                )));
+            }
+            let audit_key = audit::load_or_create_key(&conn, path, false)?;
+            return Ok(Store { conn, path: path.to_path_buf(), read_only: true, audit_key });
+        }
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         for version in found + 1..=SCHEMA_VERSION {
             MIGRATIONS.to_version(&mut conn, version)?;
         }
-        Ok(Store { conn, path: path.to_path_buf() })
+        let audit_key = audit::load_or_create_key(&conn, path, true)?;
+        Ok(Store { conn, path: path.to_path_buf(), read_only: false, audit_key })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn audit_key(&self) -> &audit::KeyState {
+        &self.audit_key
+    }
+
+    /// Whether this process may only read the file.
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn conn(&self) -> &Connection {
@@ -103,6 +146,16 @@ impl Store {
 
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+}
+
+/// The answer for something `viewer` may not see or that does not exist. A partner gets the same
+/// answer for both, and it names only what they asked for, so scanning IDs tells them nothing.
+pub(crate) fn hidden(viewer: &crate::domain::User, what: &str) -> StoreError {
+    if viewer.role.is_partner() {
+        StoreError::Denied(format!("{} has no {what}", viewer.login))
+    } else {
+        StoreError::NotFound(what.to_string())
     }
 }
 

@@ -93,7 +93,8 @@ pub fn list_students(conn: &Connection, viewer: &User, after: &str, limit: usize
 pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Result<i64> {
     let key: Option<i64> =
         conn.query_row("SELECT id FROM students WHERE student_id = ?1", [student_id], |r| r.get(0)).optional()?;
-    let key = key.ok_or_else(|| StoreError::NotFound(format!("student '{student_id}'")))?;
+    let hidden = || super::hidden(viewer, &format!("student '{}'", crate::domain::text::shown(student_id)));
+    let key = key.ok_or_else(hidden)?;
     if viewer.role.is_partner() {
         let assigned: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM student_assignments WHERE login = ?1 AND student = ?2)",
@@ -101,7 +102,7 @@ pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Re
             |r| r.get(0),
         )?;
         if !assigned {
-            return Err(StoreError::Denied(format!("student '{student_id}' is not assigned to {}", viewer.login)));
+            return Err(hidden());
         }
     }
     Ok(key)

@@ -337,7 +337,12 @@ impl AttendancePane {
         let mut day_totals = [0.0f64; 7];
         for row in &grid.rows {
             for (i, (_, logged)) in row.days.iter().enumerate() {
-                day_totals[i] += logged.as_ref().filter(|d| d.status == "present").and_then(|d| d.hours).unwrap_or(0.0);
+                // A rejected day's hours do not count toward anyone's total.
+                day_totals[i] += logged
+                    .as_ref()
+                    .filter(|d| d.status == "present" && d.verification != "rejected")
+                    .and_then(|d| d.hours)
+                    .unwrap_or(0.0);
             }
         }
         let mut rows: Vec<Row> = Vec::new();
@@ -347,7 +352,9 @@ impl AttendancePane {
             for (c, (session, logged)) in row.days.iter().enumerate() {
                 let text = match logged {
                     Some(d) if d.status == "present" => {
-                        total += d.hours.unwrap_or(0.0);
+                        if d.verification != "rejected" {
+                            total += d.hours.unwrap_or(0.0);
+                        }
                         let mark = match d.verification.as_str() {
                             "verified" => "✓",
                             "rejected" => "✗",

@@ -58,7 +58,7 @@ impl AuditPane {
 
     /// Runs the chain check and keeps what it found for the title.
     pub fn verify(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.verdict = Some(match app.verify_audit(actor)? {
+        self.verdict = Some(match app.verify_audit(actor, None)? {
             Ok(count) => (format!("chain whole: {count} entries checked"), false),
             Err(broken) => (broken.to_string(), true),
         });

@@ -304,8 +304,12 @@ fn partners_see_and_touch_only_their_students_alerts() {
     let students: Vec<&str> = mine.as_array().unwrap().iter().map(|a| a["student_id"].as_str().unwrap()).collect();
     assert!(students.iter().all(|s| *s == "S1") && !students.is_empty(), "{students:?}");
     let before = env.snapshot();
-    assert!(env.fails(3, &["--as", "ws_01", "alerts", "ack", &s2]).contains("not assigned to ws_01"));
-    env.fails(3, &["--as", "ws_01", "alerts", "show", &s2]);
+    let denied = env.fails(3, &["--as", "ws_01", "alerts", "ack", &s2]);
+    assert!(denied.contains(&format!("ws_01 has no alert {s2}")) && !denied.contains("S2"), "names nothing: {denied}");
+    let shown = env.fails(3, &["--as", "ws_01", "alerts", "show", &s2]);
+    // An alert that does not exist gets the very same answer, so scanning IDs maps nothing.
+    let missing = env.fails(3, &["--as", "ws_01", "alerts", "show", "987654"]);
+    assert_eq!(shown.replace(&s2, "N"), missing.replace("987654", "N"));
     env.fails(3, &["--as", "ws_01", "alerts", "ack", &s1, &s2]);
     assert_eq!(env.snapshot(), before, "all or nothing: S1's alert was not acknowledged either");
     assert_eq!(env.json(&["--as", "sc_01", "alerts", "list"]).as_array().unwrap().len(), 2, "sc_01 has both students");

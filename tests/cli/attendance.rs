@@ -40,6 +40,7 @@ fn log_as(env: &crate::harness::Env, who: &str, student: &str, date: &str, hours
         "--hours",
         hours,
     ]);
+    env.as_if_partners_logged_from_their_own_accounts();
 }
 
 #[test]
@@ -103,14 +104,17 @@ fn every_refusal_writes_nothing() {
             .contains("coordinators and program holders verify")
     );
     assert!(
-        env.fails(3, &["--as", "sc_01", "attendance", "verify", &s3]).contains("not assigned to sc_01"),
+        env.fails(3, &["--as", "sc_01", "attendance", "verify", &s3]).contains("sc_01 has no attendance record"),
         "S3 is not sc_01's"
     );
     assert!(env.fails(3, &["attendance", "verify", &imported]).contains("logged by you"), "the admin imported it");
     env.fails(3, &["--as", "sc_01", "attendance", "verify", &s1, &s3]);
     env.fails(4, &["--as", "sc_01", "attendance", "reject", &s1, "--reason", "  "]);
     env.fails(2, &["--as", "sc_01", "attendance", "reject", &s1]);
-    env.fails(4, &["--as", "sc_01", "attendance", "verify", "999999"]);
+    assert!(
+        env.fails(3, &["--as", "sc_01", "attendance", "verify", "999999"]).contains("sc_01 has no attendance record")
+    );
+    env.fails(4, &["attendance", "verify", "999999"]);
     assert_eq!(env.snapshot(), before, "all or nothing: not even s1 was verified");
     env.ok(&["--as", "sc_01", "attendance", "verify", &s1]);
     assert!(env.fails(4, &["--as", "sc_01", "attendance", "verify", &s1]).contains("already verified"));

@@ -104,6 +104,7 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
     worksite.keys(&["y"]);
     worksite.wait_for("15 days logged");
     worksite.quit();
+    env.as_if_partners_logged_from_their_own_accounts();
 
     let coordinator = Tmux::console(&env, "sc", "--as sc_01");
     coordinator.wait_for("1 Alerts");

@@ -56,5 +56,7 @@ fn demo_data_goes_only_into_an_empty_database() {
     assert_eq!(env.snapshot(), before);
     let fresh = Env::new();
     assert!(fresh.fails(4, &["demo", "--today", "2999-01-01"]).contains("in the future"));
-    assert!(fresh.fails(4, &["demo", "--students", "0"]).contains("--students must be between"));
+    assert!(!fresh.db.exists(), "a refused demo creates no file and no admin");
+    assert!(fresh.fails(2, &["demo", "--students", "0"]).contains("0 is not in 1..=1000000"));
+    assert!(!fresh.db.exists(), "a refused demo creates no file and no admin");
 }

@@ -66,7 +66,11 @@ fn a_worksite_sees_exactly_its_assigned_students() {
     let err = env.fails(3, &["--as", "ws_01", "students", "show", "S2"]);
     assert!(err.contains("permission denied") && err.contains("S2"), "{err}");
     env.ok(&["--as", "ws_01", "students", "show", "S3"]);
-    env.fails(4, &["--as", "ws_01", "students", "show", "S99"]);
+    // A student who does not exist and one who is not yours get the same answer.
+    let missing = env.fails(3, &["--as", "ws_01", "students", "show", "S99"]);
+    let other = env.fails(3, &["--as", "ws_01", "students", "show", "S2"]);
+    assert_eq!(missing.replace("S99", "S"), other.replace("S2", "S"));
+    env.fails(4, &["students", "show", "S99"]);
 }
 
 #[test]

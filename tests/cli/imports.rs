@@ -192,7 +192,9 @@ fn only_admins_import_and_bad_usage_exits_2() {
     assert!(env.fails(3, &["--as", "sc_01", "import", "students", &file]).contains("only admins may import"));
     let usage = env.fails(2, &["import", "teachers", &file]);
     assert!(usage.contains("programs") && usage.contains("logins"), "lists the kinds: {usage}");
-    assert!(env.fails(1, &["import", "students", "/no/such/file.csv"]).contains("cannot open /no/such/file.csv"));
+    assert!(env.fails(4, &["import", "students", "/no/such/file.csv"]).contains("cannot read /no/such/file.csv"));
+    let dir = env.dir.path().to_str().unwrap().to_string();
+    assert!(env.fails(4, &["import", "students", &dir]).contains("it is a directory"));
 }
 
 #[test]
