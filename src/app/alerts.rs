@@ -46,6 +46,19 @@ impl std::fmt::Display for AlertChanges {
     }
 }
 
+/// An instant as logins are stored: RFC 3339 UTC to the second, which sorts by time.
+fn instant(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The organisation's date of the student's last login on or before `day`.
+fn last_login_on_or_before(ctx: &Ctx, student: i64, day: NaiveDate) -> Result<Option<NaiveDate>> {
+    let at = engine::last_login_before(ctx.tx, student, &instant(ctx.zone.day_end(day)))?;
+    Ok(at
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+        .map(|at| ctx.zone.date_of(at.with_timezone(&chrono::Utc))))
+}
+
 /// Whom an alert is about.
 struct Subject {
     kind: AlertType,
@@ -276,7 +289,8 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     // Whoever logged in within the last warn-1 days is below the threshold: no lookup needed.
     let window_start = day - Days::new(u64::from(thresholds.warn.saturating_sub(1)));
-    let recent = engine::logged_in_between(ctx.tx, window_start, day)?;
+    let recent =
+        engine::logged_in_between(ctx.tx, &instant(ctx.zone.day_start(window_start)), &instant(ctx.zone.day_end(day)))?;
     let mut live = store_alerts::live(ctx.tx, kind)?;
     let students = enrolled_students(enrollments, day);
     for (&student, &(earliest_start, program)) in &students {
@@ -284,7 +298,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
         if recent.contains(&student) && existing.is_none() {
             continue;
         }
-        let last_login = engine::last_login_on_or_before(ctx.tx, student, day)?;
+        let last_login = last_login_on_or_before(ctx, student, day)?;
         let subject = Subject { kind, student, enrollment: None, program: Some(program), may_open: true };
         let computed = Computed {
             count: no_login_days(last_login, earliest_start, day),
@@ -386,7 +400,7 @@ impl Reevaluation {
         };
         let existing = store_alerts::live_one(ctx.tx, kind, student, None)?;
         let subject = Subject { kind, student, enrollment: None, program: Some(program), may_open: false };
-        let last_login = engine::last_login_on_or_before(ctx.tx, student, processed)?;
+        let last_login = last_login_on_or_before(ctx, student, processed)?;
         let computed = Computed {
             count: no_login_days(last_login, earliest_start, processed),
             first_missed: None,
@@ -394,7 +408,7 @@ impl Reevaluation {
             as_of: processed,
         };
         reconcile(ctx, &subject, &computed, &self.logins, existing, "auto: student logged in", &mut self.changes)?;
-        let latest = engine::last_login_on_or_before(ctx.tx, student, ctx.today)?;
+        let latest = last_login_on_or_before(ctx, student, ctx.today)?;
         if let Some(date) = latest.filter(|d| *d > processed)
             && let Some(alert) = store_alerts::live_one(ctx.tx, kind, student, None)?
         {

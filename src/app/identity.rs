@@ -35,6 +35,13 @@ pub fn os_account() -> anyhow::Result<OsAccount> {
     Ok(OsAccount { full_name: if full_name.is_empty() { login.clone() } else { full_name }, login })
 }
 
+/// Whether this process runs with another account's rights than its caller's (a setuid binary):
+/// then nothing the caller's environment says may steer where data lives or what a day is.
+pub fn running_setuid() -> bool {
+    // SAFETY: getuid and geteuid cannot fail and touch no memory.
+    unsafe { libc::getuid() != libc::geteuid() }
+}
+
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or fails.

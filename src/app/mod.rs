@@ -13,6 +13,7 @@ pub mod payroll;
 mod reads;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub mod triage;
+pub mod zone;
 
 pub use alerts::AlertChanges;
 pub use attendance::{AttendanceEntry, Decision};
@@ -106,6 +107,10 @@ pub enum Command {
     DecidePayroll {
         id: i64,
         decision: PayrollDecision,
+    },
+    /// The organisation's time zone by tz database name; `None` follows the machine's.
+    SetTimeZone {
+        name: Option<String>,
     },
 }
 
@@ -364,6 +369,7 @@ pub struct App {
     store: Store,
     clock: Box<dyn Clock>,
     origin: Origin,
+    zone: zone::OrgZone,
 }
 
 /// The result of finding out who is acting.
@@ -375,7 +381,9 @@ pub struct SignIn {
 
 impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
-        let mut app = App { store: Store::open(path, mode)?, clock, origin };
+        let store = Store::open(path, mode)?;
+        let zone = load_zone(&store)?;
+        let mut app = App { store, clock, origin, zone };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
         }
@@ -386,8 +394,13 @@ impl App {
         self.store.path()
     }
 
+    /// Today in the organisation's time zone.
     pub fn today(&self) -> NaiveDate {
-        self.clock.today()
+        self.zone.date_of(self.clock.now())
+    }
+
+    pub fn zone(&self) -> &zone::OrgZone {
+        &self.zone
     }
 
     /// Maps the OS account to a muster user, making it the admin of a database without users,
@@ -464,11 +477,13 @@ impl App {
                 &format!("{what}, since {}", self.clock.now().format("%H:%M:%S UTC")),
             )
         });
+        let sets_zone = matches!(command, Command::SetTimeZone { .. });
         let now = self.clock.now();
-        let today = self.clock.today();
+        let today = self.zone.date_of(now);
         let audit_key = self.store.audit_key().clone();
         let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ctx = Ctx { tx: &tx, actor, origin: &self.origin, audit_key: &audit_key, now, today, progress };
+        let ctx =
+            Ctx { tx: &tx, actor, origin: &self.origin, audit_key: &audit_key, zone: &self.zone, now, today, progress };
         let outcome = match command {
             Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
             Command::AddUser { login, name, role, email } => add_user(&ctx, login, name, role, email)?,
@@ -491,15 +506,31 @@ impl App {
             Command::WaiveOnboarding { login, reason } => onboarding::waive(&ctx, &login, &reason)?,
             Command::SubmitPayroll(form) => payroll::submit(&ctx, &form)?,
             Command::DecidePayroll { id, decision } => payroll::decide(&ctx, id, &decision)?,
+            Command::SetTimeZone { name } => set_time_zone(&ctx, name.as_deref())?,
         };
         tx.commit()?;
+        if sets_zone {
+            // Days are counted in the zone just set from the next command on.
+            self.zone = load_zone(&self.store)?;
+        }
         Ok(outcome)
     }
 
     /// The daily job up to `through`: every day after the last one processed, in order, each in
     /// its own transaction. A database the job never ran on starts at `through` itself.
     pub fn run_alerts(&mut self, actor: &Actor, through: NaiveDate, progress: &dyn Progress) -> Result<Vec<Outcome>> {
-        if through > self.clock.today() {
+        self.run_alerts_from(actor, through, through, progress)
+    }
+
+    /// The daily job up to `through`; a database the job never ran on starts at `first`.
+    pub fn run_alerts_from(
+        &mut self,
+        actor: &Actor,
+        first: NaiveDate,
+        through: NaiveDate,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Outcome>> {
+        if through > self.today() {
             return Err(AppError::Invalid(format!(
                 "{through} is in the future; the job runs for days that have passed"
             )));
@@ -507,7 +538,7 @@ impl App {
         let first = match store::alerts::processed_through(self.store.conn())? {
             Some(done) if done >= through => return Ok(vec![Outcome::AlertsRun { date: through, changes: None }]),
             Some(done) => done + chrono::Days::new(1),
-            None => through,
+            None => first.min(through),
         };
         let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= through).collect();
         let _note = (days.len() > 1).then(|| {
@@ -566,6 +597,7 @@ pub(crate) struct Ctx<'a> {
     pub actor: &'a Actor,
     pub origin: &'a Origin,
     pub audit_key: &'a audit::KeyState,
+    pub zone: &'a zone::OrgZone,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
     pub progress: &'a dyn Progress,
@@ -623,6 +655,30 @@ fn bootstrap(ctx: &Ctx, login: String, name: String) -> Result<Outcome> {
         serde_json::to_value(&user).unwrap_or_default(),
     )?;
     Ok(Outcome::Bootstrapped { login })
+}
+
+/// The organisation's zone as set in `store`. One that no longer loads (the machine's tz database
+/// changed) falls back to the machine's zone.
+fn load_zone(store: &Store) -> Result<zone::OrgZone> {
+    Ok(match store::settings::get(store.conn(), store::settings::TIME_ZONE)? {
+        Some(name) => zone::OrgZone::named(&name).unwrap_or_else(|_| zone::OrgZone::machine()),
+        None => zone::OrgZone::machine(),
+    })
+}
+
+fn set_time_zone(ctx: &Ctx, name: Option<&str>) -> Result<Outcome> {
+    ctx.require_admin("set the organisation's time zone")?;
+    let zone = match name {
+        Some(name) => zone::OrgZone::named(name).map_err(AppError::Invalid)?,
+        None => zone::OrgZone::machine(),
+    };
+    let before = store::settings::get(ctx.tx, store::settings::TIME_ZONE)?;
+    if before.as_deref() == name {
+        return Ok(Outcome::Noted(format!("the time zone is already {}", zone.describe())));
+    }
+    store::settings::set(ctx.tx, store::settings::TIME_ZONE, name)?;
+    ctx.audit("settings.time_zone", "setting", store::settings::TIME_ZONE, before.into(), name.into())?;
+    Ok(Outcome::Noted(format!("days are now counted in {}", zone.describe())))
 }
 
 fn add_user(ctx: &Ctx, login: String, name: String, role: Role, email: Option<String>) -> Result<Outcome> {

@@ -89,7 +89,7 @@ impl App {
     pub fn student_context(&self, actor: &Actor, student_id: &str, days: u64) -> Result<StudentContext> {
         let detail = self.student(actor, student_id)?;
         let key = roster::visible_student(self.store.conn(), actor.user(), student_id)?;
-        let since = self.clock.today() - chrono::Days::new(days);
+        let since = self.today() - chrono::Days::new(days);
         let recent = roster::recent_attendance(self.store.conn(), key, since)?;
         Ok(StudentContext { detail, recent, since })
     }

@@ -3,12 +3,13 @@
 use super::output::{emit, emit_one};
 use super::progress::Bar;
 use super::{Cli, Session, open_session, vocabulary};
+use crate::app::zone::OrgZone;
 use crate::app::{Command, Triage};
 use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
 use crate::domain::parse_date;
 use crate::store::OpenMode;
 use crate::store::alerts::{AlertFilter, Direction};
-use chrono::{DateTime, Duration, Local, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 #[derive(Debug, clap::Subcommand)]
@@ -91,18 +92,13 @@ fn status_filter() -> impl TypedValueParser<Value = String> {
 /// [`SNOOZE_LIMIT_DAYS`] ahead.
 use crate::app::triage::SNOOZE_LIMIT_DAYS;
 
-pub fn parse_until(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn parse_until(text: &str, now: DateTime<Utc>, zone: &OrgZone) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     let shown = crate::domain::text::shown(text);
     let until = if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         at.with_timezone(&Utc)
     } else if let Ok(date) = crate::domain::parse_date(text) {
-        let midnight = date.and_hms_opt(0, 0, 0).ok_or_else(|| format!("{date} has no midnight"))?;
-        Local
-            .from_local_datetime(&midnight)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| format!("{date} has no local midnight"))?
+        zone.day_start(date)
     } else {
         let usage = || format!("'{shown}' is not a time: use 30m, 4h, 2d, 1w, YYYY-MM-DD or RFC 3339");
         let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -201,7 +197,7 @@ pub fn alerts(cli: &Cli, cmd: &AlertsCommand) -> anyhow::Result<()> {
         }
         AlertsCommand::Ack(args) => triage(app, actor, args, Triage::Ack)?,
         AlertsCommand::Snooze { args, until } => {
-            let until = parse_until(until, Utc::now()).map_err(crate::app::AppError::Invalid)?;
+            let until = parse_until(until, Utc::now(), app.zone()).map_err(crate::app::AppError::Invalid)?;
             triage(app, actor, args, Triage::Snooze { until })?;
         }
         AlertsCommand::Assign { args, to } => triage(app, actor, args, Triage::Assign { to: to.clone() })?,
@@ -241,11 +237,18 @@ mod tests {
     #[test]
     fn until_reads_durations_dates_and_times() {
         let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap().with_timezone(&Utc);
+        let utc = OrgZone::named("UTC").unwrap();
+        let parse_until = |text: &str, now| parse_until(text, now, &utc);
         assert_eq!(parse_until("4h", now).unwrap(), now + Duration::hours(4));
         assert_eq!(parse_until("2d", now).unwrap(), now + Duration::days(2));
         assert_eq!(parse_until("30m", now).unwrap(), now + Duration::minutes(30));
         assert_eq!(parse_until("2026-03-05T08:00:00+01:00", now).unwrap().to_rfc3339(), "2026-03-05T07:00:00+00:00");
-        assert!(parse_until("2026-03-05", now).is_ok());
+        assert_eq!(parse_until("2026-03-05", now).unwrap().to_rfc3339(), "2026-03-05T00:00:00+00:00");
+        let chicago = OrgZone::named("America/Chicago").unwrap();
+        assert_eq!(super::parse_until("2026-03-05", now, &chicago).unwrap().to_rfc3339(), "2026-03-05T06:00:00+00:00");
+        assert!(parse_until("100000000h", now).unwrap_err().contains("at most 366 days"));
+        assert!(parse_until("99999999w", now).is_err(), "no overflow panic");
+        assert!(parse_until("2026-3-5", now).is_err());
         assert!(parse_until("soon", now).unwrap_err().contains("30m, 4h"));
         assert!(parse_until("3y", now).is_err());
     }

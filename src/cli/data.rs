@@ -9,6 +9,9 @@ use crate::store::OpenMode;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
+/// How many days of its history the demo runs the alert job over.
+const DEMO_DAYS_PROCESSED: u64 = 14;
+
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// How many students (1 to 1,000,000)
@@ -53,9 +56,8 @@ pub fn init(cli: &Cli) -> anyhow::Result<()> {
 
 pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     // Refuse before a file or an admin is created for it.
-    use crate::app::Clock;
     if let Some(today) = args.today
-        && today > crate::app::SystemClock.today()
+        && today > crate::app::zone::OrgZone::machine().date_of(chrono::Utc::now())
     {
         return Err(AppError::Invalid(format!("--today {today} is in the future")).into());
     }
@@ -66,8 +68,22 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         seed: args.seed,
         today: args.today.unwrap_or_else(|| session.app.today()),
     };
+    let today = spec.today;
     let outcome = session.app.execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
     println!("{outcome}");
+    // The inbox should show what the demo's data says on any day of the week, so the job
+    // processes its last two weeks (a Monday alone would see only Sunday, when nobody meets).
+    let through = today.pred_opt().unwrap_or(today);
+    let first = through - chrono::Days::new(DEMO_DAYS_PROCESSED - 1);
+    let runs = session.app.run_alerts_from(&session.actor, first, through, &Bar::new())?;
+    let opened: usize = runs
+        .iter()
+        .filter_map(|o| match o {
+            crate::app::Outcome::AlertsRun { changes: Some(c), .. } => Some(c.opened.len()),
+            _ => None,
+        })
+        .sum();
+    println!("alert job: processed {} days up to {through}; {opened} alerts opened", runs.len());
     Ok(())
 }
 

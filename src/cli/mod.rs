@@ -9,6 +9,7 @@ mod onboarding;
 pub mod output;
 mod people;
 mod progress;
+mod settings;
 
 use crate::app::identity::{self, OsAccount};
 use crate::app::{Actor, App, AppError, SystemClock};
@@ -83,6 +84,9 @@ pub enum Command {
     /// Read and verify the tamper-evident audit log (admins)
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Organisation-wide settings: the time zone days are counted in
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
 }
 
 /// A clap parser offering exactly the words of a domain vocabulary.
@@ -153,6 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Payroll(cmd)) => onboarding::payroll(&cli, cmd),
         Some(Command::Daemon) => daemon(&cli),
         Some(Command::Audit(cmd)) => audit::audit(&cli, cmd),
+        Some(Command::Settings(cmd)) => settings::settings(&cli, cmd),
     }
 }
 

@@ -5,7 +5,7 @@ use super::Result;
 use crate::domain::alerts::DayMark;
 use crate::domain::calendar::ProgramCalendar;
 use crate::domain::{AttendanceStatus, Verification};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rusqlite::{Connection, Row, params};
 use std::collections::{HashMap, HashSet};
 
@@ -121,24 +121,16 @@ pub fn walk_back<T>(
     }
 }
 
-/// `at` bounds for whole UTC days: logins are stored as RFC 3339 UTC text, which sorts by time.
-fn day_start(day: NaiveDate) -> String {
-    format!("{day}T00:00:00Z")
-}
-
-/// Students with a login on any day from `first` to `last` (UTC dates, inclusive).
-pub fn logged_in_between(conn: &Connection, first: NaiveDate, last: NaiveDate) -> Result<HashSet<i64>> {
-    let end = last.checked_add_days(Days::new(1)).unwrap_or(last);
+/// Students with a login at or after `from` and before `until` (RFC 3339 UTC instants, the form
+/// logins are stored in, which sorts by time).
+pub fn logged_in_between(conn: &Connection, from: &str, until: &str) -> Result<HashSet<i64>> {
     let mut stmt = conn.prepare_cached("SELECT DISTINCT student FROM login_events WHERE at >= ?1 AND at < ?2")?;
-    let students =
-        stmt.query_map([day_start(first), day_start(end)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let students = stmt.query_map([from, until], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(students)
 }
 
-/// The (UTC) date of the student's last login on or before `day`.
-pub fn last_login_on_or_before(conn: &Connection, student: i64, day: NaiveDate) -> Result<Option<NaiveDate>> {
-    let end = day.checked_add_days(Days::new(1)).unwrap_or(day);
+/// The student's last login before `until` (an RFC 3339 UTC instant), as stored.
+pub fn last_login_before(conn: &Connection, student: i64, until: &str) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached("SELECT max(at) FROM login_events WHERE student = ?1 AND at < ?2")?;
-    let at: Option<String> = stmt.query_row(params![student, day_start(end)], |r| r.get(0))?;
-    Ok(at.and_then(|at| at.get(..10).and_then(|date| date.parse().ok())))
+    Ok(stmt.query_row(params![student, until], |r| r.get(0))?)
 }

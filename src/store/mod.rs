@@ -10,6 +10,7 @@ pub mod busy;
 pub mod engine;
 pub mod partners;
 pub mod roster;
+pub mod settings;
 pub mod users;
 
 use rusqlite::{Connection, OpenFlags};

@@ -137,9 +137,11 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
         .collect::<rusqlite::Result<_>>()?;
     let last_login = conn.query_row("SELECT max(at) FROM login_events WHERE student = ?1", [key], |r| r.get(0))?;
     let (last_present, days_present, days_absent, days_excused, hours_logged) = conn.query_row(
-        "SELECT max(date) FILTER (WHERE status = 'present'), count(*) FILTER (WHERE status = 'present'),
+        // A rejected record counts as missed (SPEC "Missed-day streak"), and its hours for nothing.
+        "SELECT max(date) FILTER (WHERE status = 'present' AND verification <> 'rejected'),
+                count(*) FILTER (WHERE status = 'present' AND verification <> 'rejected'),
                 count(*) FILTER (WHERE status = 'absent'), count(*) FILTER (WHERE status = 'excused'),
-                ifnull(sum(hours), 0)
+                ifnull(sum(hours) FILTER (WHERE verification <> 'rejected'), 0)
            FROM attendance WHERE student = ?1",
         [key],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -354,7 +356,7 @@ pub fn overview(
                 (SELECT e.status FROM enrollments e WHERE e.student = s.id ORDER BY e.start_date DESC, e.id DESC LIMIT 1),
                 ifnull((SELECT max(a.count) FROM alerts a WHERE a.student = s.id AND a.type = 'missing_attendance'
                          AND a.status <> 'resolved'), 0),
-                (SELECT max(date) FROM attendance WHERE student = s.id AND status = 'present'),
+                (SELECT max(date) FROM attendance WHERE student = s.id AND status = 'present' AND verification <> 'rejected'),
                 (SELECT max(at) FROM login_events WHERE student = s.id),
                 (SELECT total(hours) FROM attendance WHERE student = s.id AND status = 'present' AND verification = 'verified'),
                 (SELECT count(*) FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved')

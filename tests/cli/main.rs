@@ -11,3 +11,4 @@ mod identity;
 mod imports;
 mod onboarding;
 mod schema;
+mod trust;
