@@ -4,7 +4,18 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = muster::cli::Cli::parse();
+    let cli = match muster::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap repeats the offending value in its message: escape it before it reaches a terminal.
+        Err(error) if error.use_stderr() => {
+            let text = error.render().to_string();
+            let escaped: Vec<String> =
+                text.lines().map(|line| muster::domain::text::escape_controls(line).into_owned()).collect();
+            eprintln!("{}", escaped.join("\n"));
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+        Err(help_or_version) => help_or_version.exit(),
+    };
     start_logging();
     match muster::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
