@@ -52,7 +52,13 @@ pub fn path() -> Option<PathBuf> {
 /// Reads the settings file; no file means every default.
 pub fn load() -> anyhow::Result<Config> {
     let Some(path) = path().filter(|p| p.exists()) else { return Ok(Config::default()) };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    // The caller's own file, read with the caller's rights even when muster runs setuid.
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut crate::app::identity::open_as_caller(&path).with_context(|| format!("cannot read {}", path.display()))?,
+        &mut text,
+    )
+    .with_context(|| format!("cannot read {}", path.display()))?;
     let config: Config = toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
     config.alerts.run_at()?;
     Ok(config)

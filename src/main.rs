@@ -4,6 +4,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if muster::app::identity::running_setuid() {
+        // The caller's environment must not choose the database (see README, "Several people
+        // on one server"). Nothing else runs yet, so changing the environment is sound.
+        unsafe { std::env::remove_var("MUSTER_DB") };
+    }
     let cli = match muster::cli::Cli::try_parse() {
         Ok(cli) => cli,
         // clap repeats the offending value in its message: escape it before it reaches a terminal.
@@ -38,10 +43,10 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 /// Logs go to `muster.log` in the data directory, never to the terminal muster draws on.
 fn start_logging() {
-    let Some(dirs) = directories::ProjectDirs::from("", "", "muster") else {
+    let Ok(dir) = muster::cli::data_dir() else {
         return;
     };
-    let dir = dirs.data_dir();
+    let dir = dir.as_path();
     // The data directory and the log are the account's own: others may not list or read them.
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     if std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).is_err() {

@@ -42,6 +42,44 @@ pub fn running_setuid() -> bool {
     unsafe { libc::getuid() != libc::geteuid() }
 }
 
+/// The home directory of the account whose rights this process has (the effective uid): under
+/// setuid, the service account that owns the data.
+pub fn service_home() -> Option<std::path::PathBuf> {
+    // SAFETY: as in `os_account`: the buffer outlives every pointer getpwuid_r stores.
+    let uid = unsafe { libc::geteuid() };
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pwd.pw_dir.is_null() {
+        return None;
+    }
+    let dir = unsafe { CStr::from_ptr(pwd.pw_dir) }.to_string_lossy().into_owned();
+    Some(std::path::PathBuf::from(dir))
+}
+
+/// Opens a file the caller named (an import, a W-9, a settings file) with the caller's own
+/// rights: under setuid, a caller must not read through muster what only the service account
+/// may read (the database, its audit key).
+pub fn open_as_caller(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    if !running_setuid() {
+        return std::fs::File::open(path);
+    }
+    // SAFETY: seteuid has no memory effects; the saved set-user-ID lets us take the service
+    // account's rights back afterwards.
+    let (real, service) = unsafe { (libc::getuid(), libc::geteuid()) };
+    if unsafe { libc::seteuid(real) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let opened = std::fs::File::open(path);
+    if unsafe { libc::seteuid(service) } != 0 {
+        // Going on with the wrong rights would be worse than stopping.
+        eprintln!("muster: cannot take the service account's rights back; stopping");
+        std::process::abort();
+    }
+    opened
+}
+
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or fails.

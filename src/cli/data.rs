@@ -106,7 +106,7 @@ pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     session.app.may_import(&session.actor)?;
     // A file that is missing, unreadable or a directory is invalid input like a bad row.
     let unreadable = |why: String| AppError::Invalid(format!("cannot read {}: {why}", args.file.display()));
-    let file = std::fs::File::open(&args.file).map_err(|e| unreadable(e.to_string()))?;
+    let file = crate::app::identity::open_as_caller(&args.file).map_err(|e| unreadable(e.to_string()))?;
     let metadata = file.metadata().map_err(|e| unreadable(e.to_string()))?;
     if metadata.is_dir() {
         return Err(unreadable("it is a directory".into()).into());

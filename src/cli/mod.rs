@@ -94,7 +94,14 @@ pub(crate) fn vocabulary<T: Vocabulary>() -> impl TypedValueParser<Value = T> {
     PossibleValuesParser::new(T::words()).try_map(|word| word.parse::<T>())
 }
 
-fn data_dir() -> anyhow::Result<PathBuf> {
+/// The data directory: the platform's for this account; under setuid, the service account's,
+/// whatever the caller's `HOME` or `XDG_DATA_HOME` say.
+pub fn data_dir() -> anyhow::Result<PathBuf> {
+    if identity::running_setuid() {
+        return identity::service_home()
+            .map(|home| home.join(".local/share/muster"))
+            .context("the service account muster runs as has no home directory");
+    }
     directories::ProjectDirs::from("", "", "muster")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .context("cannot find a data directory for this account (is HOME set?); pass --db PATH")
@@ -103,10 +110,34 @@ fn data_dir() -> anyhow::Result<PathBuf> {
 /// Where the database is: `--db`, `MUSTER_DB`, the demo database, or the default.
 pub fn database_path(cli: &Cli) -> anyhow::Result<PathBuf> {
     match (&cli.db, cli.demo) {
+        (Some(path), _) if identity::running_setuid() => inside_service_dir(path),
         (Some(path), _) => Ok(path.clone()),
         (None, true) => Ok(data_dir()?.join("demo.db")),
         (None, false) => Ok(data_dir()?.join("muster.db")),
     }
+}
+
+/// Under setuid, `--db` may only name a file in the service's data directory, and not through a
+/// link: the caller must not make muster open or create files elsewhere with its rights.
+fn inside_service_dir(path: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let denied = || {
+        AppError::Denied(format!(
+            "{}: muster runs as a service account here and opens only databases in its data directory",
+            path.display()
+        ))
+    };
+    let dir = data_dir()?.canonicalize().map_err(|_| denied())?;
+    let name = path.file_name().ok_or_else(denied)?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.canonicalize().map_err(|_| denied())?,
+        _ => std::env::current_dir()?.canonicalize().map_err(|_| denied())?,
+    };
+    let resolved = parent.join(name);
+    let is_link = std::fs::symlink_metadata(&resolved).is_ok_and(|m| m.file_type().is_symlink());
+    if parent != dir || is_link {
+        return Err(denied().into());
+    }
+    Ok(resolved)
 }
 
 /// An open database and the person acting on it.

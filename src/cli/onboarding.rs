@@ -258,7 +258,7 @@ fn read_secret_line() -> anyhow::Result<String> {
 /// Reads a W-9 file, never more than the limit and one byte (`/dev/zero` is not read forever).
 fn read_w9(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
-    let file = std::fs::File::open(path)
+    let file = crate::app::identity::open_as_caller(path)
         .map_err(|e| AppError::Invalid(format!("cannot read the W-9 file {}: {e}", path.display())))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(AppError::Invalid(format!("{} is a directory, not a W-9 file", path.display())).into());

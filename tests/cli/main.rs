@@ -12,4 +12,5 @@ mod identity;
 mod imports;
 mod onboarding;
 mod schema;
+mod shared_server;
 mod trust;
