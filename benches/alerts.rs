@@ -4,7 +4,9 @@
 //!
 //! Runs the real `muster` binary, so the figures include start-up and are what cron would see;
 //! peak memory is the child's maximum resident set size.
-//! `cargo bench --bench alerts` (`-- --sizes 1000,10000` to choose sizes).
+//! Both demo shapes: `classic` and `churn` (logins on 30–70 % of all days, so no-login alerts
+//! open and close every day — the worst realistic case).
+//! `cargo bench --bench alerts` (`-- --sizes 1000,10000 --profiles churn` to choose).
 
 use std::path::Path;
 use std::process::Command;
@@ -31,59 +33,98 @@ fn muster(db: &Path, args: &[&str]) -> (f64, u64) {
     (started.elapsed().as_secs_f64(), usage.ru_maxrss as u64 / 1024)
 }
 
-fn days_ago(n: i64) -> String {
-    (chrono::Local::now().date_naive() - chrono::Duration::days(n)).to_string()
+/// The most recent Thursday on or before today: the demo ends there, so the daily run is for a
+/// Wednesday, a day every schedule but Tue/Thu meets.
+fn demo_today() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let mut day = chrono::Local::now().date_naive();
+    while day.weekday() != chrono::Weekday::Thu {
+        day = day.pred_opt().expect("a day before");
+    }
+    day
+}
+
+fn before(day: chrono::NaiveDate, n: u64) -> String {
+    (day - chrono::Days::new(n)).to_string()
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let sizes: Vec<u32> = args
-        .iter()
-        .position(|a| a == "--sizes")
-        .and_then(|i| args.get(i + 1))
+    let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let sizes: Vec<u32> = option("--sizes")
         .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 10_000, 100_000]);
+    let profiles: Vec<String> = option("--profiles")
+        .map(|s| s.split(',').map(str::to_string).collect())
+        .unwrap_or_else(|| vec!["classic".into(), "churn".into()]);
     let dir = tempfile::tempdir().expect("temp dir");
+    let today = demo_today();
     println!(
-        "{:>9}  {:>10}  {:>16}  {:>12}  {:>17}",
-        "students", "demo (s)", "30-day catch-up", "daily (median)", "job peak RSS (MB)"
+        "{:>8}  {:>9}  {:>10}  {:>16}  {:>14}  {:>17}",
+        "shape", "students", "demo (s)", "30-day catch-up", "daily (median)", "job peak RSS (MB)"
     );
-    for students in sizes {
-        let db = dir.path().join(format!("alerts-{students}.db"));
-        let (demo, _) = muster(&db, &["demo", "--students", &students.to_string(), "--days", "365"]);
-        // A fresh alert table whose job last ran 31 days before yesterday: the catch-up
-        // processes 30 days, then the daily run processes yesterday.
-        let conn = rusqlite::Connection::open(&db).expect("open");
-        conn.execute("INSERT INTO job_state (key, value) VALUES ('alerts_processed_through', ?1)", [days_ago(32)])
+    for profile in &profiles {
+        for &students in &sizes {
+            let db = dir.path().join(format!("alerts-{profile}-{students}.db"));
+            let (demo, _) = muster(
+                &db,
+                &[
+                    "demo",
+                    "--students",
+                    &students.to_string(),
+                    "--days",
+                    "365",
+                    "--profile",
+                    profile,
+                    "--today",
+                    &today.to_string(),
+                ],
+            );
+            // A fresh alert table whose job last ran 31 days before the Wednesday: the catch-up
+            // processes 30 days, then the daily run processes the Wednesday.
+            let conn = rusqlite::Connection::open(&db).expect("open");
+            conn.execute_batch(&format!(
+                "DELETE FROM alert_events; DELETE FROM alerts;
+                 UPDATE job_state SET value = '{}' WHERE key = 'alerts_processed_through';
+                 UPDATE job_state SET value = '{}' WHERE key = 'alerts_first_processed';",
+                before(today, 32),
+                before(today, 32)
+            ))
             .expect("set the job's starting point");
-        drop(conn);
-        let (catch_up, catch_up_rss) = muster(&db, &["alerts", "run", "--date", &days_ago(2)]);
-        // The daily run three times from the same state (the files as the catch-up left them,
-        // WAL included); the median is what a morning looks like on a noisy machine.
-        let files = ["", "-wal", "-shm"]
-            .map(|suffix| (db.with_extension(format!("db{suffix}")), dir.path().join(format!("saved{suffix}"))));
-        for (live, saved) in &files {
-            if live.exists() {
-                std::fs::copy(live, saved).expect("save the state");
-            }
+            drop(conn);
+            let (catch_up, catch_up_rss) = muster(&db, &["alerts", "run", "--date", &before(today, 2)]);
+            let (daily, daily_rss) = median_daily(&db, dir.path(), &before(today, 1));
+            let peak = catch_up_rss.max(daily_rss);
+            println!("{profile:>8}  {students:>9}  {demo:>10.2}  {catch_up:>14.2} s  {daily:>12.3} s  {peak:>17}");
         }
-        let mut dailies: Vec<(f64, u64)> = (0..3)
-            .map(|_| {
-                for (live, saved) in &files {
-                    let _ = std::fs::remove_file(live);
-                    if saved.exists() {
-                        std::fs::copy(saved, live).expect("restore the state");
-                    }
-                }
-                // Time the job, not the kernel writing back the copy it just made.
-                // SAFETY: sync takes no arguments and cannot fail.
-                unsafe { libc::sync() };
-                muster(&db, &["alerts", "run", "--date", &days_ago(1)])
-            })
-            .collect();
-        dailies.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (daily, daily_rss) = dailies[1];
-        let peak = catch_up_rss.max(daily_rss);
-        println!("{students:>9}  {demo:>10.2}  {catch_up:>14.2} s  {daily:>10.3} s  {peak:>17}");
     }
+}
+
+/// The daily run three times from the same state (the files as the catch-up left them, WAL
+/// included); the median is what a morning looks like on a noisy machine.
+fn median_daily(db: &Path, dir: &Path, day: &str) -> (f64, u64) {
+    let files = ["", "-wal", "-shm"]
+        .map(|suffix| (db.with_extension(format!("db{suffix}")), dir.join(format!("saved{suffix}"))));
+    for (live, saved) in &files {
+        let _ = std::fs::remove_file(saved);
+        if live.exists() {
+            std::fs::copy(live, saved).expect("save the state");
+        }
+    }
+    let mut dailies: Vec<(f64, u64)> = (0..3)
+        .map(|_| {
+            for (live, saved) in &files {
+                let _ = std::fs::remove_file(live);
+                if saved.exists() {
+                    std::fs::copy(saved, live).expect("restore the state");
+                }
+            }
+            // Time the job, not the kernel writing back the copy it just made.
+            // SAFETY: sync takes no arguments and cannot fail.
+            unsafe { libc::sync() };
+            muster(db, &["alerts", "run", "--date", day])
+        })
+        .collect();
+    dailies.sort_by(|a, b| a.0.total_cmp(&b.0));
+    dailies[1]
 }

@@ -20,7 +20,11 @@ fn main() {
         App::open(&dir.path().join("verify.db"), OpenMode::CreateIfMissing, clock, identity::this_origin(&os))
             .expect("open");
     let actor = app.sign_in(&os, None).expect("sign in").actor;
-    app.execute(&actor, Command::Demo(DemoSpec { students: 5_000, days: 120, seed: 3, today })).expect("demo");
+    app.execute(
+        &actor,
+        Command::Demo(DemoSpec { students: 5_000, days: 120, seed: 3, today, profile: Default::default() }),
+    )
+    .expect("demo");
     // The job has run, so every decision re-evaluates alerts as it would in use.
     app.run_alerts(&actor, today.pred_opt().expect("yesterday"), &muster::app::Quiet).expect("alerts");
     let pending = app

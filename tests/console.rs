@@ -26,7 +26,11 @@ fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
         let clock = Box::new(FixedClock::on(today));
         let mut app = App::open(&db, OpenMode::CreateIfMissing, clock, identity::this_origin(&os)).unwrap();
         let actor = app.sign_in(&os, None).unwrap().actor;
-        app.execute(&actor, Command::Demo(DemoSpec { students: 120, days: 40, seed: 11, today })).unwrap();
+        app.execute(
+            &actor,
+            Command::Demo(DemoSpec { students: 120, days: 40, seed: 11, today, profile: Default::default() }),
+        )
+        .unwrap();
         app.run_alerts(&actor, today.pred_opt().unwrap(), &Quiet).unwrap();
     }
     let later = Box::new(FixedClock::on(today.succ_opt().unwrap().succ_opt().unwrap()));

@@ -85,6 +85,7 @@ fn log_one(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Option<(i64, i64)>> {
             logged_by_person: ctx.actor.acting_as.as_ref().map(|_| ctx.actor.person.login.as_str()),
             logged_at: &logged_at,
         },
+        true,
     )?;
     if !changed {
         return Ok(None);

@@ -7,6 +7,7 @@
 use super::alerts::Reevaluation;
 use super::{AppError, Ctx, Outcome, Result};
 use crate::domain::{AttendanceStatus, EnrollmentStatus, Role, User, text_enum};
+use crate::store::staging::{self, Staged, Stager};
 use crate::store::{activity, roster, users};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,11 @@ impl Problems {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// How many problems were noted, shown or not.
+    pub fn total(&self) -> usize {
+        self.total
     }
 
     /// `Ok` when there were none, otherwise the error that lists them.
@@ -167,6 +173,12 @@ pub enum ImportBatch {
     Assignments(Vec<AssignmentRow>),
     Attendance(Vec<AttendanceRow>),
     Logins(Vec<LoginRow>),
+    /// Rows of a large file already read, checked and staged on this connection by
+    /// [`ImportStage`]: attendance or logins. Such a command runs only where it was staged.
+    Staged {
+        of: ImportKind,
+        rows: usize,
+    },
 }
 
 impl ImportBatch {
@@ -180,6 +192,7 @@ impl ImportBatch {
             ImportBatch::Assignments(_) => ImportKind::Assignments,
             ImportBatch::Attendance(_) => ImportKind::Attendance,
             ImportBatch::Logins(_) => ImportKind::Logins,
+            ImportBatch::Staged { of, .. } => *of,
         }
     }
 
@@ -193,6 +206,7 @@ impl ImportBatch {
             ImportBatch::Assignments(r) => r.len(),
             ImportBatch::Attendance(r) => r.len(),
             ImportBatch::Logins(r) => r.len(),
+            ImportBatch::Staged { rows, .. } => *rows,
         }
     }
 
@@ -243,6 +257,11 @@ pub(super) fn execute(ctx: &Ctx, source: &str, batch: ImportBatch) -> Result<Out
         ImportBatch::Assignments(rows) => import_assignments(ctx, &rows)?,
         ImportBatch::Attendance(rows) => import_attendance(ctx, &rows)?,
         ImportBatch::Logins(rows) => import_logins(ctx, &rows)?,
+        ImportBatch::Staged { of: ImportKind::Attendance, rows } => copy_staged_attendance(ctx, rows)?,
+        ImportBatch::Staged { of: ImportKind::Logins, rows } => copy_staged_logins(ctx, rows)?,
+        ImportBatch::Staged { of, .. } => {
+            return Err(AppError::Invalid(format!("{of} are imported whole, not staged")));
+        }
     };
     // An import that changed nothing leaves no trace, so a repeated import is truly a no-op.
     if changed > 0 {
@@ -488,6 +507,7 @@ fn import_attendance(ctx: &Ctx, rows: &[AttendanceRow]) -> Result<usize> {
                 logged_by_person: ctx.actor.acting_as.as_ref().map(|_| ctx.actor.person.login.as_str()),
                 logged_at: &logged_at,
             },
+            false,
         )?)
     })?;
     if changed > 0 {
@@ -531,4 +551,152 @@ fn import_logins(ctx: &Ctx, rows: &[LoginRow]) -> Result<usize> {
         reevaluation.finish(ctx, "import.logins")?;
     }
     Ok(changed)
+}
+
+/// From how many rows on an import sets the by-date indexes aside and rebuilds them after.
+const BULK_FROM: usize = 100_000;
+
+fn copy_staged_attendance(ctx: &Ctx, rows: usize) -> Result<usize> {
+    let (logged_by, logged_at) = (ctx.actor.user().login.as_str(), ctx.now_text());
+    let person = ctx.actor.acting_as.as_ref().map(|_| ctx.actor.person.login.as_str());
+    ctx.progress.start(&format!("writing {rows} rows"), 0);
+    let copy = || staging::copy_attendance(ctx.tx, logged_by, person, &logged_at);
+    let changed = if rows >= BULK_FROM { activity::bulk_load(ctx.tx, copy)? } else { copy()? };
+    ctx.progress.finish();
+    if changed > 0 {
+        let mut reevaluation = Reevaluation::new(ctx)?;
+        for (student, program, only_present) in staging::staged_attendance_pairs(ctx.tx)? {
+            reevaluation.attendance(ctx, student, program, only_present)?;
+        }
+        reevaluation.finish(ctx, "import.attendance")?;
+    }
+    staging::discard(ctx.tx, Staged::Attendance)?;
+    Ok(changed)
+}
+
+fn copy_staged_logins(ctx: &Ctx, rows: usize) -> Result<usize> {
+    ctx.progress.start(&format!("writing {rows} rows"), 0);
+    let copy = || staging::copy_logins(ctx.tx);
+    let changed = if rows >= BULK_FROM { activity::bulk_load(ctx.tx, copy)? } else { copy()? };
+    ctx.progress.finish();
+    if changed > 0 {
+        let mut reevaluation = Reevaluation::new(ctx)?;
+        for student in staging::staged_login_students(ctx.tx)? {
+            reevaluation.login(ctx, student)?;
+        }
+        reevaluation.finish(ctx, "import.logins")?;
+    }
+    staging::discard(ctx.tx, Staged::Logins)?;
+    Ok(changed)
+}
+
+/// A large import being read: each row is checked against the database as it arrives (known
+/// student and program, enrolled, not in the future, not repeated) and staged, so the file is
+/// never held in memory and the database is not locked while it is read.
+pub struct ImportStage<'a> {
+    stager: Stager<'a>,
+    kind: ImportKind,
+    students: HashMap<String, i64>,
+    programs: HashMap<String, i64>,
+    enrolled: HashMap<(i64, i64), NaiveDate>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+impl super::App {
+    /// Starts staging a large import (attendance or logins) for `actor`, who must be an admin.
+    pub fn stage_import(&self, actor: &super::Actor, kind: ImportKind) -> Result<ImportStage<'_>> {
+        self.may_import(actor)?;
+        let conn = self.store.conn();
+        let staged = match kind {
+            ImportKind::Attendance => Staged::Attendance,
+            ImportKind::Logins => Staged::Logins,
+            other => return Err(AppError::Invalid(format!("{other} are imported whole, not staged"))),
+        };
+        let programs = if kind == ImportKind::Attendance {
+            roster::keys(conn, roster::KeyedTable::Programs)?
+        } else {
+            HashMap::new()
+        };
+        let enrolled = if kind == ImportKind::Attendance { roster::enrolled_pairs(conn)? } else { HashMap::new() };
+        Ok(ImportStage {
+            students: roster::keys(conn, roster::KeyedTable::Students)?,
+            programs,
+            enrolled,
+            stager: Stager::start(conn, staged)?,
+            kind,
+            today: self.today(),
+            now: self.clock.now(),
+        })
+    }
+}
+
+impl ImportStage<'_> {
+    /// Checks and stages one row; what is wrong with it is noted in `problems`.
+    pub fn add(&mut self, row: &super::import::StagedRow, problems: &mut Problems) -> Result<()> {
+        match row {
+            StagedRow::Attendance(row) => self.attendance(row, problems),
+            StagedRow::Login(row) => self.login(row, problems),
+        }
+    }
+
+    fn attendance(&mut self, row: &AttendanceRow, problems: &mut Problems) -> Result<()> {
+        let student = resolve(&self.students, &row.student_id, problems, row.line, "student_id");
+        let program = resolve(&self.programs, &row.program_id, problems, row.line, "program_id");
+        if row.date > self.today {
+            problems.add(row.line, Some("date"), format!("{} is in the future", row.date));
+            return Ok(());
+        }
+        let (Some(student), Some(program)) = (student, program) else { return Ok(()) };
+        match self.enrolled.get(&(student, program)) {
+            None => problems.add(
+                row.line,
+                Some("program_id"),
+                format!("student '{}' is not enrolled in program '{}'", row.student_id, row.program_id),
+            ),
+            Some(start) if row.date < *start => problems.add(
+                row.line,
+                Some("date"),
+                format!("{} is before the student's enrollment starts ({start})", row.date),
+            ),
+            Some(_) => match staging::attendance_key(student, program, row.date) {
+                Err(why) => problems.add(row.line, Some("date"), why),
+                Ok(key) => {
+                    if let Some(first) = self.stager.attendance(key, row.status.as_str(), row.hours, row.line)? {
+                        problems.add(
+                            row.line,
+                            None,
+                            format!("duplicate attendance (same student, program and date): already on line {first}"),
+                        );
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn login(&mut self, row: &LoginRow, problems: &mut Problems) -> Result<()> {
+        if row.at > self.now {
+            problems.add(row.line, Some("at"), format!("{} is in the future", row.at.to_rfc3339()));
+            return Ok(());
+        }
+        if let Some(student) = resolve(&self.students, &row.student_id, problems, row.line, "student_id")
+            && let Some(first) = self.stager.login(student, row.at.timestamp(), row.line)?
+        {
+            problems.add(row.line, None, format!("duplicate login (same student and time): already on line {first}"));
+        }
+        Ok(())
+    }
+
+    /// Ends reading; the command that copies the staged rows in.
+    pub fn finish(self, source: &str) -> Result<super::Command> {
+        let rows = self.stager.finish()?;
+        Ok(super::Command::Import { source: source.to_string(), batch: ImportBatch::Staged { of: self.kind, rows } })
+    }
+}
+
+/// A row of a large import, as [`ImportStage::add`] takes it.
+pub enum StagedRow<'r> {
+    Attendance(&'r AttendanceRow),
+    Login(&'r LoginRow),
 }

@@ -357,6 +357,8 @@ impl Actor {
 pub trait Progress {
     fn start(&self, _what: &str, _total: u64) {}
     fn advance(&self, _by: u64) {}
+    /// A short line on how it goes (rows read, rate).
+    fn status(&self, _text: &str) {}
     fn finish(&self) {}
 }
 

@@ -3,7 +3,7 @@
 use super::progress::Bar;
 use super::{Cli, database_path, open_session, vocabulary};
 use crate::app::{AppError, Command, ImportKind};
-use crate::domain::demo::DemoSpec;
+use crate::domain::demo::{DemoProfile, DemoSpec};
 use crate::interchange;
 use crate::store::OpenMode;
 use chrono::NaiveDate;
@@ -26,6 +26,10 @@ pub struct DemoArgs {
     /// The last day of the demo [default: today]
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::domain::parse_date)]
     pub today: Option<NaiveDate>,
+    /// The shape of the data: `classic`, or `churn` (long enrollments starting all year, logins
+    /// on 30–70 % of all days, few partners with many students: a large program as it runs)
+    #[arg(long, default_value = "classic", value_parser = vocabulary::<DemoProfile>())]
+    pub profile: DemoProfile,
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,6 +71,7 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         days: args.days,
         seed: args.seed,
         today: args.today.unwrap_or_else(|| session.app.today()),
+        profile: args.profile,
     };
     let today = spec.today;
     let outcome = session.app.execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
@@ -94,7 +99,7 @@ pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!("muster: creating the demo database at {} (once)", path.display());
-    let args = DemoArgs { students: 500, days: 120, seed: 1, today: None };
+    let args = DemoArgs { students: 500, days: 120, seed: 1, today: None, profile: DemoProfile::Classic };
     demo(cli, &args).inspect_err(|_| {
         // A half-made demo database would be reused next time; start clean instead.
         let _ = std::fs::remove_file(&path);
@@ -114,12 +119,10 @@ pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     let size = metadata.len();
     let bar = Bar::new();
     let name = args.file.display().to_string();
-    let batch = interchange::import::read(args.kind, std::io::BufReader::with_capacity(1 << 16, file), size, &bar)
-        .map_err(|e| name_file(e, &name))?;
-    let outcome = session
-        .app
-        .execute_with_progress(&session.actor, Command::Import { source: name.clone(), batch }, &bar)
-        .map_err(|e| name_file(e, &name))?;
+    let input = std::io::BufReader::with_capacity(1 << 16, file);
+    let outcome =
+        interchange::import::import_file(&mut session.app, &session.actor, args.kind, &name, input, size, &bar)
+            .map_err(|e| name_file(e, &name))?;
     println!("{outcome}");
     Ok(())
 }

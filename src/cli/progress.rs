@@ -15,10 +15,21 @@ impl Progress for Bar {
     fn start(&self, what: &str, total: u64) {
         let bar = &self.0;
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{msg:>22} [{bar:30}] {percent:>3}%  {elapsed} elapsed, ~{eta} left")
+        // A step of unknown length (one long statement) spins instead of filling a bar.
+        let template = if total == 0 {
+            "{spinner} {msg}  {elapsed} elapsed"
+        } else {
+            "{msg:>30} [{bar:30}] {percent:>3}%  {elapsed} elapsed, ~{eta} left"
+        };
+        let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         bar.set_style(style);
+        if total == 0 {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        } else {
+            bar.disable_steady_tick();
+        }
         bar.set_message(what.to_string());
         bar.set_length(total);
         bar.set_position(0);
@@ -27,6 +38,10 @@ impl Progress for Bar {
 
     fn advance(&self, by: u64) {
         self.0.inc(by);
+    }
+
+    fn status(&self, text: &str) {
+        self.0.set_message(text.to_string());
     }
 
     fn finish(&self) {

@@ -4,6 +4,11 @@
 //! alert inbox has something to show); a few attend on and off. Partners are at different
 //! stages of onboarding. Each student's days come from a generator seeded by the spec's seed
 //! and the student's index, so a student's history does not depend on anyone else's.
+//!
+//! Two shapes: `classic` (enrollments of 8–20 weeks, logins mostly on days present, many
+//! partners) and `churn`, a large program as it really runs: long enrollments starting all
+//! year, each student logging in on 30–70 % of all days whatever their attendance (so no-login
+//! alerts open and close every day), make-up days off schedule, few partners with many students.
 
 use super::{AttendanceStatus, EnrollmentStatus, Role, Schedule};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
@@ -16,6 +21,22 @@ pub struct DemoSpec {
     pub seed: u64,
     /// The day the demo ends on; activity runs up to the day before.
     pub today: NaiveDate,
+    #[serde(default)]
+    pub profile: DemoProfile,
+}
+
+super::text_enum! {
+    /// The shape of the demo's data.
+    DemoProfile, "demo profile" {
+        Classic = "classic",
+        Churn = "churn",
+    }
+}
+
+impl Default for DemoProfile {
+    fn default() -> Self {
+        DemoProfile::Classic
+    }
 }
 
 pub const MAX_STUDENTS: u32 = 1_000_000;
@@ -122,6 +143,8 @@ pub struct DemoStudent {
     pub worksite: String,
     pub coordinator: String,
     habit: Habit,
+    /// In the churn shape, the share of all days the student logs in on.
+    login_share: f64,
 }
 
 /// One session day of one student: what was logged (if anything) and whether they logged in.
@@ -202,6 +225,7 @@ const PROGRAM_NAMES: &[&str] = &[
     "Solar Installation",
 ];
 const SCHEDULES: &[&str] = &["Mon-Fri", "Mon,Wed,Fri", "Mon-Thu", "Tue,Thu", "Mon-Fri", "Mon-Sat"];
+const CHURN_SCHEDULES: &[&str] = &["daily", "Mon-Fri", "Mon,Wed,Fri", "Tue,Thu", "Mon-Thu", "Mon-Fri", "Mon-Sat"];
 
 fn person_name(rng: &mut Rng) -> (String, String) {
     (rng.pick(FIRST_NAMES).to_string(), rng.pick(LAST_NAMES).to_string())
@@ -266,15 +290,21 @@ impl DemoWorld {
     pub fn generate(spec: &DemoSpec) -> DemoWorld {
         let mut rng = Rng::new(spec.seed);
         let n = spec.students as usize;
-        let program_count = (n / 2_500).clamp(3, PROGRAM_NAMES.len() * 3);
+        let churn = spec.profile == DemoProfile::Churn;
+        let (program_count, worksite_count, coordinator_count) = if churn {
+            ((n / 5_000).clamp(3, 20), (n / 250).max(2), (n / 2_000).max(1))
+        } else {
+            ((n / 2_500).clamp(3, PROGRAM_NAMES.len() * 3), (n / 25).max(2), (n / 120).max(1))
+        };
         let holders = partners(&mut rng, Role::ProgramHolder, "ph", program_count);
-        let worksites = partners(&mut rng, Role::Worksite, "ws", (n / 25).max(2));
-        let coordinators = partners(&mut rng, Role::SiteCoordinator, "sc", (n / 120).max(1));
+        let worksites = partners(&mut rng, Role::Worksite, "ws", worksite_count);
+        let coordinators = partners(&mut rng, Role::SiteCoordinator, "sc", coordinator_count);
+        let schedules = if churn { CHURN_SCHEDULES } else { SCHEDULES };
 
         let window_start = spec.window_start();
         let programs: Vec<DemoProgram> = (0..program_count)
             .map(|i| {
-                let start_date = window_start - Days::new(rng.below(120));
+                let start_date = window_start - Days::new(rng.below(if churn { 30 } else { 120 }));
                 let closures = (start_date.year()..=spec.today.year())
                     .flat_map(holidays)
                     .filter(|(d, _)| *d >= start_date && *d <= spec.today)
@@ -284,7 +314,7 @@ impl DemoWorld {
                 DemoProgram {
                     program_id: format!("PRG-{:03}", i + 1),
                     name: if cohort == 0 { base.to_string() } else { format!("{base} ({})", cohort + 1) },
-                    schedule: SCHEDULES[i % SCHEDULES.len()].parse().expect("demo schedules parse"),
+                    schedule: schedules[i % schedules.len()].parse().expect("demo schedules parse"),
                     start_date,
                     holder: holders[i].login.clone(),
                     closures,
@@ -301,15 +331,24 @@ impl DemoWorld {
                 let program = i % program_count;
                 // Enrollments start anywhere from a few weeks before the window to a week ago,
                 // and last 8 to 20 weeks: some have finished, most are under way.
-                let start_date = (window_start - Days::new(r.below(21))
-                    + Days::new(r.below(span.saturating_sub(7).max(1))))
-                .max(programs[program].start_date);
-                let end_date = start_date + Days::new(7 * (8 + r.below(13)));
+                let (start_date, end_date) = if churn {
+                    // Long enrollments starting all year; one in ten ends early.
+                    let start =
+                        (window_start + Days::new(r.below((span * 4 / 5).max(1)))).max(programs[program].start_date);
+                    let weeks = if r.chance(0.1) { 10 + r.below(20) } else { 52 + r.below(26) };
+                    (start, start + Days::new(7 * weeks))
+                } else {
+                    let start = (window_start - Days::new(r.below(21))
+                        + Days::new(r.below(span.saturating_sub(7).max(1))))
+                    .max(programs[program].start_date);
+                    (start, start + Days::new(7 * (8 + r.below(13))))
+                };
                 let status = if end_date < spec.today {
                     if r.chance(0.1) { EnrollmentStatus::Withdrawn } else { EnrollmentStatus::Completed }
                 } else {
                     EnrollmentStatus::Active
                 };
+                let login_share = 0.3 + r.below(41) as f64 / 100.0;
                 let habit = match r.below(100) {
                     0..=79 => Habit::Steady,
                     80..=91 => Habit::Drifting(spec.today - Days::new(1 + r.below(12))),
@@ -328,6 +367,7 @@ impl DemoWorld {
                     worksite: worksites[i % worksites.len()].login.clone(),
                     coordinator: coordinators[i % coordinators.len()].login.clone(),
                     habit,
+                    login_share,
                     student_id,
                 }
             })
@@ -359,10 +399,16 @@ impl DemoWorld {
         };
         let first = student.start_date.max(self.spec.window_start());
         let fresh_from = self.spec.today - Days::new(10);
+        let churn = self.spec.profile == DemoProfile::Churn;
+        let meets =
+            |d: &NaiveDate| program.schedule.meets_on(d.weekday()) && !program.closures.iter().any(|(c, _)| c == d);
+        if churn {
+            return self.churn_days(student, &mut rng, first, last, fresh_from, &meets);
+        }
         first
             .iter_days()
             .take_while(|d| *d <= last)
-            .filter(|d| program.schedule.meets_on(d.weekday()) && !program.closures.iter().any(|(c, _)| c == d))
+            .filter(meets)
             .map(|date| {
                 let p_present = match student.habit {
                     Habit::Steady => 0.93,
@@ -403,6 +449,61 @@ impl DemoWorld {
             })
             .collect()
     }
+
+    /// The churn shape: every calendar day may have a login (the student's own share of days,
+    /// afternoons UTC), session days have records as in the classic shape, and now and then a
+    /// make-up day off the schedule.
+    fn churn_days(
+        &self,
+        student: &DemoStudent,
+        rng: &mut Rng,
+        first: NaiveDate,
+        last: NaiveDate,
+        fresh_from: NaiveDate,
+        meets: &dyn Fn(&NaiveDate) -> bool,
+    ) -> Vec<DemoDay> {
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter_map(|date| {
+                let status = if meets(&date) {
+                    let p_present = match student.habit {
+                        Habit::Steady => 0.93,
+                        Habit::Drifting(from) if date >= from => 0.08,
+                        Habit::Drifting(_) => 0.9,
+                        Habit::Sporadic => 0.6,
+                    };
+                    if rng.chance(p_present) {
+                        Some(AttendanceStatus::Present)
+                    } else if rng.chance(0.15) {
+                        Some(AttendanceStatus::Excused)
+                    } else if rng.chance(0.5) {
+                        Some(AttendanceStatus::Absent)
+                    } else {
+                        None
+                    }
+                } else {
+                    rng.chance(0.005).then_some(AttendanceStatus::Present)
+                };
+                let record = status.map(|status| {
+                    let logged_at = date.and_hms_opt(17, 0, 0).expect("valid time").and_utc()
+                        + chrono::Duration::minutes(rng.below(240) as i64);
+                    DemoRecord {
+                        status,
+                        hours: (status == AttendanceStatus::Present).then(|| (4 + rng.below(29)) as f64 / 4.0),
+                        logged_at,
+                        verified: (date < fresh_from).then(|| !rng.chance(0.03)),
+                        verified_at: logged_at + chrono::Duration::hours(2 + rng.below(70) as i64),
+                    }
+                });
+                let login = rng.chance(student.login_share).then(|| {
+                    date.and_hms_opt(12, 0, 0).expect("valid time").and_utc()
+                        + chrono::Duration::minutes(rng.below(6 * 60) as i64)
+                });
+                (record.is_some() || login.is_some()).then_some(DemoDay { date, record, login })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -410,7 +511,13 @@ mod tests {
     use super::*;
 
     fn spec(students: u32) -> DemoSpec {
-        DemoSpec { students, days: 60, seed: 7, today: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() }
+        DemoSpec {
+            students,
+            days: 60,
+            seed: 7,
+            today: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            profile: DemoProfile::Classic,
+        }
     }
 
     #[test]
@@ -463,6 +570,27 @@ mod tests {
             assert!(world.users.iter().any(|u| u.login == login), "{login}");
         }
         assert!(world.users.iter().filter(|u| u.login != "admin").all(|u| u.login.contains('_')));
+    }
+
+    #[test]
+    fn the_churn_shape_logs_in_on_a_share_of_all_days() {
+        let s = DemoSpec { days: 200, profile: DemoProfile::Churn, ..spec(400) };
+        let world = DemoWorld::generate(&s);
+        let (mut days, mut logins, mut off_schedule) = (0usize, 0usize, 0usize);
+        for i in 0..400 {
+            let student = &world.students[i];
+            let program = &world.programs[student.program];
+            let first = student.start_date.max(s.window_start());
+            let last = (s.today - Days::new(1)).min(student.end_date);
+            days += first.iter_days().take_while(|d| *d <= last).count();
+            for day in world.days(i) {
+                logins += usize::from(day.login.is_some());
+                off_schedule += usize::from(day.record.is_some() && !program.schedule.meets_on(day.date.weekday()));
+            }
+        }
+        let share = logins as f64 / days as f64;
+        assert!((0.4..0.6).contains(&share), "logins on {share} of days");
+        assert!(off_schedule > 0, "some make-up days");
     }
 
     #[test]

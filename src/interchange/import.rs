@@ -1,10 +1,11 @@
 //! Reading an import file into typed rows. Checks what can be checked without the database:
 //! the header, required values, dates, statuses, numbers. Problems name their line and column.
 
+use crate::app::import::StagedRow;
 use crate::app::import::{
     AssignmentRow, AttendanceRow, ClosureRow, EnrollmentRow, LoginRow, Problems, ProgramRow, StudentRow, UserRow,
 };
-use crate::app::{AppError, ImportBatch, ImportKind, Progress};
+use crate::app::{Actor, App, AppError, Command, ImportBatch, ImportKind, Outcome, Progress};
 use crate::domain::text::TextKind;
 use crate::domain::{AttendanceStatus, Schedule, parse_date};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -162,14 +163,57 @@ fn check_with(check: fn(&str) -> Result<(), String>) -> impl Fn(&str) -> Result<
     move |text| check(text).map(|()| text.to_string())
 }
 
+/// Imports a file through the one door. Attendance and logins stream: each row is checked and
+/// staged as it is read, with the database unlocked, then copied in one short transaction —
+/// memory stays flat however large the file. The other kinds are as large as the organisation,
+/// not its history, and are read whole. All or nothing either way.
+pub fn import_file(
+    app: &mut App,
+    actor: &Actor,
+    kind: ImportKind,
+    source: &str,
+    input: impl Read,
+    size: u64,
+    progress: &dyn Progress,
+) -> Result<Outcome, AppError> {
+    if !matches!(kind, ImportKind::Attendance | ImportKind::Logins) {
+        let batch = read(kind, input, size, progress)?;
+        return app.execute_with_progress(actor, Command::Import { source: source.to_string(), batch }, progress);
+    }
+    let mut problems = Problems::default();
+    let command = {
+        let mut stage = app.stage_import(actor, kind)?;
+        each_row(kind, input, size, progress, &mut problems, |row, problems| match &row {
+            ImportRow::Attendance(r) => stage.add(&StagedRow::Attendance(r), problems),
+            ImportRow::Login(r) => stage.add(&StagedRow::Login(r), problems),
+            _ => Ok(()),
+        })?;
+        // With a problem the stage is dropped, and with it every staged row.
+        if problems.is_empty() { Some(stage.finish(source)?) } else { None }
+    };
+    problems.into_result()?;
+    match command {
+        Some(command) => app.execute_with_progress(actor, command, progress),
+        None => Err(AppError::Invalid("nothing was staged".into())),
+    }
+}
+
+/// One row of an import file, checked for form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportRow {
+    Program(ProgramRow),
+    Closure(ClosureRow),
+    Student(StudentRow),
+    Enrollment(EnrollmentRow),
+    User(UserRow),
+    Assignment(AssignmentRow),
+    Attendance(AttendanceRow),
+    Login(LoginRow),
+}
+
 /// Reads a whole import file. Form problems are collected (up to 20 shown) and returned
 /// together; an unreadable header stops at once.
 pub fn read(kind: ImportKind, input: impl Read, size: u64, progress: &dyn Progress) -> Result<ImportBatch, AppError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(input);
-    let header =
-        reader.headers().map_err(|e| AppError::Invalid(format!("line 1: cannot read the header: {e}")))?.clone();
-    let index = check_header(kind, &header)?;
-    let mut problems = Problems::default();
     let mut batch = match kind {
         ImportKind::Programs => ImportBatch::Programs(Vec::new()),
         ImportKind::Closures => ImportBatch::Closures(Vec::new()),
@@ -180,8 +224,43 @@ pub fn read(kind: ImportKind, input: impl Read, size: u64, progress: &dyn Progre
         ImportKind::Attendance => ImportBatch::Attendance(Vec::new()),
         ImportKind::Logins => ImportBatch::Logins(Vec::new()),
     };
+    let mut problems = Problems::default();
+    each_row(kind, input, size, progress, &mut problems, |row, _| {
+        match (&mut batch, row) {
+            (ImportBatch::Programs(rows), ImportRow::Program(r)) => rows.push(r),
+            (ImportBatch::Closures(rows), ImportRow::Closure(r)) => rows.push(r),
+            (ImportBatch::Students(rows), ImportRow::Student(r)) => rows.push(r),
+            (ImportBatch::Enrollments(rows), ImportRow::Enrollment(r)) => rows.push(r),
+            (ImportBatch::Users(rows), ImportRow::User(r)) => rows.push(r),
+            (ImportBatch::Assignments(rows), ImportRow::Assignment(r)) => rows.push(r),
+            (ImportBatch::Attendance(rows), ImportRow::Attendance(r)) => rows.push(r),
+            (ImportBatch::Logins(rows), ImportRow::Login(r)) => rows.push(r),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    problems.into_result()?;
+    Ok(batch)
+}
+
+/// Streams an import file row by row: each row good in form goes to `each`, which may note
+/// further problems; problems in form are noted in `problems`. Memory does not grow with the
+/// file. An unreadable header stops at once.
+pub fn each_row(
+    kind: ImportKind,
+    input: impl Read,
+    size: u64,
+    progress: &dyn Progress,
+    problems: &mut Problems,
+    mut each: impl FnMut(ImportRow, &mut Problems) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(input);
+    let header =
+        reader.headers().map_err(|e| AppError::Invalid(format!("line 1: cannot read the header: {e}")))?.clone();
+    let index = check_header(kind, &header)?;
     progress.start("reading", size);
-    let mut reported = 0u64;
+    let started = std::time::Instant::now();
+    let (mut reported, mut rows) = (0u64, 0u64);
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -208,77 +287,85 @@ pub fn read(kind: ImportKind, input: impl Read, size: u64, progress: &dyn Progre
             problems.add(line, None, format!("has {} fields, the header has {}", record.len(), header.len()));
             continue;
         }
-        let mut f = Fields { record: &record, index: &index, line, problems: &mut problems };
-        push_row(&mut batch, &mut f);
+        let mut f = Fields { record: &record, index: &index, line, problems: &mut *problems };
+        if let Some(row) = parse_row(kind, &mut f) {
+            each(row, problems)?;
+        }
+        rows += 1;
         let at = record.position().map_or(0, |p| p.byte());
         if at - reported > 1 << 20 {
             progress.advance(at - reported);
             reported = at;
+            let per_second = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            progress.status(&format!("read {rows} rows, {per_second:.0}/s"));
         }
     }
     progress.finish();
-    problems.into_result()?;
-    Ok(batch)
+    Ok(())
 }
 
-/// Reads one row of the batch's kind; a row with any problem is noted and left out.
-fn push_row(batch: &mut ImportBatch, f: &mut Fields) {
+/// Reads one row of `kind`; a row with any problem is noted and left out.
+fn parse_row(kind: ImportKind, f: &mut Fields) -> Option<ImportRow> {
     let line = f.line;
-    match batch {
-        ImportBatch::Programs(rows) => {
+    let before = f.problems.total();
+    let row = match kind {
+        ImportKind::Programs => {
             let (id, name, schedule, dates) =
                 (f.required("program_id"), f.required("name"), f.parsed("schedule", parse_schedule), f.date_range());
-            if let (Some(program_id), Some(name), Some(schedule), Some((start_date, end_date))) =
-                (id, name, schedule, dates)
-            {
-                rows.push(ProgramRow { line, program_id, name, schedule, start_date, end_date });
-            }
+            let (program_id, name, schedule, (start_date, end_date)) = (id?, name?, schedule?, dates?);
+            ImportRow::Program(ProgramRow { line, program_id, name, schedule, start_date, end_date })
         }
-        ImportBatch::Closures(rows) => {
-            let (id, date) = (f.required("program_id"), f.date("date"));
-            if let (Some(program_id), Some(date)) = (id, date) {
-                rows.push(ClosureRow { line, program_id, date, reason: f.optional("reason") });
-            }
+        ImportKind::Closures => {
+            let (id, date, reason) = (f.required("program_id"), f.date("date"), f.optional("reason"));
+            ImportRow::Closure(ClosureRow { line, program_id: id?, date: date?, reason })
         }
-        ImportBatch::Students(rows) => {
+        ImportKind::Students => {
             let (id, first, last) = (f.required("student_id"), f.required("first_name"), f.required("last_name"));
             let email = f.optional_parsed("email", check_with(crate::domain::records::check_email));
-            if let (Some(student_id), Some(first_name), Some(last_name), Some(email)) = (id, first, last, email) {
-                rows.push(StudentRow { line, student_id, first_name, last_name, email, phone: f.optional("phone") });
-            }
+            let phone = f.optional("phone");
+            ImportRow::Student(StudentRow {
+                line,
+                student_id: id?,
+                first_name: first?,
+                last_name: last?,
+                email: email?,
+                phone,
+            })
         }
-        ImportBatch::Enrollments(rows) => {
+        ImportKind::Enrollments => {
             let (id, student, program) =
                 (f.required("enrollment_id"), f.required("student_id"), f.required("program_id"));
             let (dates, status) = (f.date_range(), f.value("status"));
-            if let (
-                Some(enrollment_id),
-                Some(student_id),
-                Some(program_id),
-                Some((start_date, end_date)),
-                Some(status),
-            ) = (id, student, program, dates, status)
-            {
-                rows.push(EnrollmentRow { line, enrollment_id, student_id, program_id, start_date, end_date, status });
-            }
+            let (start_date, end_date) = dates?;
+            ImportRow::Enrollment(EnrollmentRow {
+                line,
+                enrollment_id: id?,
+                student_id: student?,
+                program_id: program?,
+                start_date,
+                end_date,
+                status: status?,
+            })
         }
-        ImportBatch::Users(rows) => {
+        ImportKind::Users => {
             let login = f.parsed("login", check_with(crate::domain::records::check_login));
             let (name, role) = (f.required("name"), f.value("role"));
             let email = f.optional_parsed("email", check_with(crate::domain::records::check_email));
             let onboarded = f.optional_parsed("onboarded", parse_flag);
-            if let (Some(login), Some(name), Some(role), Some(email), Some(onboarded)) =
-                (login, name, role, email, onboarded)
-            {
-                rows.push(UserRow { line, login, name, role, email, onboarded: onboarded.unwrap_or(false) });
-            }
+            ImportRow::User(UserRow {
+                line,
+                login: login?,
+                name: name?,
+                role: role?,
+                email: email?,
+                onboarded: onboarded?.unwrap_or(false),
+            })
         }
-        ImportBatch::Assignments(rows) => {
-            if let (Some(login), Some(student_id)) = (f.required("login"), f.required("student_id")) {
-                rows.push(AssignmentRow { line, login, student_id });
-            }
+        ImportKind::Assignments => {
+            let (login, student_id) = (f.required("login"), f.required("student_id"));
+            ImportRow::Assignment(AssignmentRow { line, login: login?, student_id: student_id? })
         }
-        ImportBatch::Attendance(rows) => {
+        ImportKind::Attendance => {
             let (student, program, date) = (f.required("student_id"), f.required("program_id"), f.date("date"));
             let (status, hours) = (f.value::<AttendanceStatus>("status"), f.optional_parsed("hours", parse_hours));
             if let (Some(status), Some(Some(_))) = (status, hours)
@@ -286,18 +373,22 @@ fn push_row(batch: &mut ImportBatch, f: &mut Fields) {
             {
                 f.problems.add(line, Some("hours"), why);
             }
-            if let (Some(student_id), Some(program_id), Some(date), Some(status), Some(hours)) =
-                (student, program, date, status, hours)
-            {
-                rows.push(AttendanceRow { line, student_id, program_id, date, status, hours });
-            }
+            ImportRow::Attendance(AttendanceRow {
+                line,
+                student_id: student?,
+                program_id: program?,
+                date: date?,
+                status: status?,
+                hours: hours?,
+            })
         }
-        ImportBatch::Logins(rows) => {
-            if let (Some(student_id), Some(at)) = (f.required("student_id"), f.parsed("at", parse_timestamp)) {
-                rows.push(LoginRow { line, student_id, at });
-            }
+        ImportKind::Logins => {
+            let (student_id, at) = (f.required("student_id"), f.parsed("at", parse_timestamp));
+            ImportRow::Login(LoginRow { line, student_id: student_id?, at: at? })
         }
-    }
+    };
+    // A row with a problem in any column goes no further.
+    (f.problems.total() == before).then_some(row)
 }
 
 #[cfg(test)]

@@ -36,8 +36,10 @@ pub struct AttendanceRecord<'a> {
 }
 
 /// Writes the record for (student, program, date). A changed status or hours sends the record
-/// back to `pending`; an identical one changes nothing. Returns whether anything changed.
-pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord) -> Result<bool> {
+/// back to `pending`; an identical one changes nothing — except that with `resubmit` a person
+/// logging a rejected day again, even unchanged, sends it back for another look. Returns
+/// whether anything changed.
+pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord, resubmit: bool) -> Result<bool> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO attendance (student, program, date, status, hours, logged_by, logged_at, logged_by_person)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -46,7 +48,8 @@ pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord) -> Result<bool
              logged_by = excluded.logged_by, logged_at = excluded.logged_at,
              logged_by_person = excluded.logged_by_person,
              verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL
-         WHERE status IS NOT excluded.status OR hours IS NOT excluded.hours",
+         WHERE status IS NOT excluded.status OR hours IS NOT excluded.hours
+            OR (?9 AND verification = 'rejected')",
     )?;
     let changed = stmt.execute(params![
         a.student,
@@ -56,7 +59,8 @@ pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord) -> Result<bool
         a.hours,
         a.logged_by,
         a.logged_at,
-        a.logged_by_person
+        a.logged_by_person,
+        resubmit
     ])?;
     Ok(changed > 0)
 }

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod partners;
 pub mod roster;
 pub mod settings;
+pub mod staging;
 pub mod users;
 
 use rusqlite::{Connection, OpenFlags};
