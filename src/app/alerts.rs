@@ -68,6 +68,9 @@ struct Subject {
     /// False when only a `present` day or a login changed: those may shorten or end a streak,
     /// never open an alert (not even one split off a streak a person already resolved).
     may_open: bool,
+    /// False when no person ever resolved an alert of this kind about the student, so there is
+    /// no resolution to look up.
+    resolved_before: bool,
 }
 
 /// What the rules say about a subject on a day.
@@ -106,13 +109,17 @@ fn reconcile(
         (None, None) => {}
         (None, Some(_)) if !subject.may_open => {}
         (None, Some(severity)) => {
-            let resolved_at = store_alerts::manual_resolution(
-                ctx.tx,
-                subject.kind,
-                subject.student,
-                subject.enrollment,
-                computed.streak_start,
-            )?;
+            let resolved_at = if subject.resolved_before {
+                store_alerts::manual_resolution(
+                    ctx.tx,
+                    subject.kind,
+                    subject.student,
+                    subject.enrollment,
+                    computed.streak_start,
+                )?
+            } else {
+                None
+            };
             // A person resolved this streak already; only a higher level brings it back.
             if resolved_at.is_some_and(|level| severity <= level) {
                 return Ok(());
@@ -220,6 +227,7 @@ fn missing_attendance(
     let kind = AlertType::MissingAttendance;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     let marks = engine::marks_on(ctx.tx, day)?;
+    let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     let mut live = store_alerts::live(ctx.tx, kind)?;
     for e in enrollments.iter().filter(|e| e.covers(day)) {
         let Some(calendar) = calendars.get(&e.program) else { continue };
@@ -237,8 +245,14 @@ fn missing_attendance(
             }
             _ => engine::walk_back(ctx.tx, e.student, e.program, day, |marks| streak_at(&days, day, marks))?,
         };
-        let subject =
-            Subject { kind, student: e.student, enrollment: Some(e.id), program: Some(e.program), may_open: true };
+        let subject = Subject {
+            kind,
+            student: e.student,
+            enrollment: Some(e.id),
+            program: Some(e.program),
+            may_open: true,
+            resolved_before: resolved_by_people.contains(&e.student),
+        };
         let computed = Computed {
             count: streak.count,
             first_missed: streak.first_missed,
@@ -289,22 +303,47 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     // Whoever logged in within the last warn-1 days is below the threshold: no lookup needed.
     let window_start = day - Days::new(u64::from(thresholds.warn.saturating_sub(1)));
-    let recent =
-        engine::logged_in_between(ctx.tx, &instant(ctx.zone.day_start(window_start)), &instant(ctx.zone.day_end(day)))?;
+    let (window, day_start, day_end) =
+        (ctx.zone.day_start(window_start), ctx.zone.day_start(day), ctx.zone.day_end(day));
+    let (recent, today) = engine::logged_in_between(ctx.tx, &instant(window), &instant(day_start), &instant(day_end))?;
     let mut live = store_alerts::live(ctx.tx, kind)?;
+    let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     let students = enrolled_students(enrollments, day);
     for (&student, &(earliest_start, program)) in &students {
         let existing = live.remove(&student);
         if recent.contains(&student) && existing.is_none() {
             continue;
         }
-        let last_login = last_login_on_or_before(ctx, student, day)?;
-        let subject = Subject { kind, student, enrollment: None, program: Some(program), may_open: true };
-        let computed = Computed {
-            count: no_login_days(last_login, earliest_start, day),
-            first_missed: None,
-            streak_start: Some(last_login.unwrap_or(earliest_start)),
-            as_of: day,
+        let subject = Subject {
+            kind,
+            student,
+            enrollment: None,
+            program: Some(program),
+            may_open: true,
+            resolved_before: resolved_by_people.contains(&student),
+        };
+        let computed = match &existing {
+            // Yesterday's alert already holds the count up to yesterday: one more day without a
+            // login, or none at all since today's. (Back-dated logins re-evaluate the alert at
+            // once, so what it holds is what the data says.)
+            Some(alert) if alert.as_of == day.pred_opt() && alert.streak_start.is_some() => {
+                let logged_in_today = today.contains(&student);
+                Computed {
+                    count: if logged_in_today { 0 } else { alert.count + 1 },
+                    first_missed: None,
+                    streak_start: if logged_in_today { Some(day) } else { alert.streak_start },
+                    as_of: day,
+                }
+            }
+            _ => {
+                let last_login = last_login_on_or_before(ctx, student, day)?;
+                Computed {
+                    count: no_login_days(last_login, earliest_start, day),
+                    first_missed: None,
+                    streak_start: Some(last_login.unwrap_or(earliest_start)),
+                    as_of: day,
+                }
+            }
         };
         reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: student logged in", changes)?;
     }
@@ -346,8 +385,14 @@ impl Reevaluation {
             let Some(calendar) = self.calendars.get(&e.program) else { continue };
             let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
             let existing = store_alerts::live_one(ctx.tx, kind, student, Some(e.id))?;
-            let subject =
-                Subject { kind, student, enrollment: Some(e.id), program: Some(program), may_open: !only_present };
+            let subject = Subject {
+                kind,
+                student,
+                enrollment: Some(e.id),
+                program: Some(program),
+                may_open: !only_present,
+                resolved_before: true,
+            };
             // The rules speak only for a session day the job processed: a record dated on a day
             // the job never reached (before its first run, or not a session day) cannot open an
             // alert for it.
@@ -399,7 +444,8 @@ impl Reevaluation {
             return Ok(());
         };
         let existing = store_alerts::live_one(ctx.tx, kind, student, None)?;
-        let subject = Subject { kind, student, enrollment: None, program: Some(program), may_open: false };
+        let subject =
+            Subject { kind, student, enrollment: None, program: Some(program), may_open: false, resolved_before: true };
         let last_login = last_login_on_or_before(ctx, student, processed)?;
         let computed = Computed {
             count: no_login_days(last_login, earliest_start, processed),

@@ -661,15 +661,7 @@ impl ImportStage<'_> {
             ),
             Some(_) => match staging::attendance_key(student, program, row.date) {
                 Err(why) => problems.add(row.line, Some("date"), why),
-                Ok(key) => {
-                    if let Some(first) = self.stager.attendance(key, row.status.as_str(), row.hours, row.line)? {
-                        problems.add(
-                            row.line,
-                            None,
-                            format!("duplicate attendance (same student, program and date): already on line {first}"),
-                        );
-                    }
-                }
+                Ok(key) => self.stager.attendance(key, row.status.as_str(), row.hours, row.line)?,
             },
         }
         Ok(())
@@ -680,18 +672,30 @@ impl ImportStage<'_> {
             problems.add(row.line, Some("at"), format!("{} is in the future", row.at.to_rfc3339()));
             return Ok(());
         }
-        if let Some(student) = resolve(&self.students, &row.student_id, problems, row.line, "student_id")
-            && let Some(first) = self.stager.login(student, row.at.timestamp(), row.line)?
-        {
-            problems.add(row.line, None, format!("duplicate login (same student and time): already on line {first}"));
+        if let Some(student) = resolve(&self.students, &row.student_id, problems, row.line, "student_id") {
+            self.stager.login(student, row.at.timestamp(), row.line)?;
         }
         Ok(())
     }
 
-    /// Ends reading; the command that copies the staged rows in.
-    pub fn finish(self, source: &str) -> Result<super::Command> {
+    /// Ends reading: sorts the staged rows, noting keys the file repeats. `None` when anything
+    /// is wrong (the staged rows are then gone); otherwise the command that copies them in.
+    pub fn finish(mut self, source: &str, problems: &mut Problems) -> Result<Option<super::Command>> {
+        let what = match self.kind {
+            ImportKind::Logins => "login (same student and time)",
+            _ => "attendance (same student, program and date)",
+        };
+        for (first, again) in self.stager.repeats(PROBLEMS_SHOWN + 1)? {
+            problems.add(again, None, format!("duplicate {what}: already on line {first}"));
+        }
+        if !problems.is_empty() {
+            return Ok(None);
+        }
         let rows = self.stager.finish()?;
-        Ok(super::Command::Import { source: source.to_string(), batch: ImportBatch::Staged { of: self.kind, rows } })
+        Ok(Some(super::Command::Import {
+            source: source.to_string(),
+            batch: ImportBatch::Staged { of: self.kind, rows },
+        }))
     }
 }
 

@@ -33,6 +33,7 @@ super::text_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls, reason = "text_enum! takes no attributes on its variants")]
 impl Default for DemoProfile {
     fn default() -> Self {
         DemoProfile::Classic

@@ -189,7 +189,7 @@ pub fn import_file(
             _ => Ok(()),
         })?;
         // With a problem the stage is dropped, and with it every staged row.
-        if problems.is_empty() { Some(stage.finish(source)?) } else { None }
+        stage.finish(source, &mut problems)?
     };
     problems.into_result()?;
     match command {

@@ -13,10 +13,11 @@ const DEFAULT_CACHE_KIB: i64 = -2_000;
 /// inserts) and a larger page cache. Call inside the transaction that does the writing.
 pub fn bulk_load<T, E: From<rusqlite::Error>>(conn: &Connection, load: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
-    conn.execute_batch("DROP INDEX attendance_date; DROP INDEX login_events_at;")?;
+    conn.execute_batch("DROP INDEX attendance_day; DROP INDEX login_events_at;")?;
     let loaded = load()?;
     conn.execute_batch(
-        "CREATE INDEX attendance_date ON attendance(date); CREATE INDEX login_events_at ON login_events(at);",
+        "CREATE INDEX attendance_day ON attendance(date, student, program, status, verification);
+         CREATE INDEX login_events_at ON login_events(at);",
     )?;
     conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
     Ok(loaded)

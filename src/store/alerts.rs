@@ -6,7 +6,7 @@ use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// An alert that is not resolved, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,17 @@ pub fn live_one(
 }
 
 /// The severity a person resolved an earlier alert of the same streak at, if they did.
+/// The students with an alert of `kind` a person resolved: only they can have a streak that
+/// must not be reopened, so the job looks up resolutions for them alone.
+pub fn students_resolved_by_people(conn: &Connection, kind: AlertType) -> Result<HashSet<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT student FROM alerts INDEXED BY alerts_resolved_by_people
+          WHERE type = ?1 AND resolved_severity IS NOT NULL",
+    )?;
+    let students = stmt.query_map([kind.as_str()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(students)
+}
+
 pub fn manual_resolution(
     conn: &Connection,
     kind: AlertType,
@@ -129,10 +140,14 @@ pub fn insert(conn: &Connection, alert: &NewAlert, now: &str) -> Result<i64> {
 pub fn update_streak(conn: &Connection, before: &LiveAlert, after: &LiveAlert, now: &str) -> Result<()> {
     // SQLite rewrites every index on a column named in SET; the inbox indexes hold severity and
     // status, which change far less often than the count, so they get their own statement.
-    let mut stmt = conn.prepare_cached(
-        "UPDATE alerts SET count = ?2, first_missed = ?3, as_of = ?4, streak_start = ?5, updated_at = ?6 WHERE id = ?1",
-    )?;
-    stmt.execute(params![after.id, after.count, after.first_missed, after.as_of, after.streak_start, now])?;
+    let mut stmt = conn
+        .prepare_cached("UPDATE alerts SET count = ?2, first_missed = ?3, as_of = ?4, updated_at = ?5 WHERE id = ?1")?;
+    stmt.execute(params![after.id, after.count, after.first_missed, after.as_of, now])?;
+    // streak_start is in alerts_streak: named only when it changed.
+    if before.streak_start != after.streak_start {
+        let mut stmt = conn.prepare_cached("UPDATE alerts SET streak_start = ?2 WHERE id = ?1")?;
+        stmt.execute(params![after.id, after.streak_start])?;
+    }
     if (before.severity, before.status, before.escalated) != (after.severity, after.status, after.escalated) {
         let mut stmt = conn.prepare_cached(
             "UPDATE alerts SET severity = ?2, status = ?3, escalated = ?4,

@@ -122,11 +122,25 @@ pub fn walk_back<T>(
 }
 
 /// Students with a login at or after `from` and before `until` (RFC 3339 UTC instants, the form
-/// logins are stored in, which sorts by time).
-pub fn logged_in_between(conn: &Connection, from: &str, until: &str) -> Result<HashSet<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT student FROM login_events WHERE at >= ?1 AND at < ?2")?;
-    let students = stmt.query_map([from, until], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    Ok(students)
+/// logins are stored in, which sorts by time), and those among them with one at or after
+/// `recent_from` — two windows read in one pass.
+pub fn logged_in_between(
+    conn: &Connection,
+    from: &str,
+    recent_from: &str,
+    until: &str,
+) -> Result<(HashSet<i64>, HashSet<i64>)> {
+    let mut stmt = conn.prepare_cached("SELECT student, at >= ?2 FROM login_events WHERE at >= ?1 AND at < ?3")?;
+    let mut rows = stmt.query([from, recent_from, until])?;
+    let (mut all, mut recent) = (HashSet::new(), HashSet::new());
+    while let Some(row) = rows.next()? {
+        let student: i64 = row.get(0)?;
+        all.insert(student);
+        if row.get::<_, bool>(1)? {
+            recent.insert(student);
+        }
+    }
+    Ok((all, recent))
 }
 
 /// The student's last login before `until` (an RFC 3339 UTC instant), as stored.

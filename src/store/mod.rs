@@ -24,6 +24,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_alert_engine.sql"),
     include_str!("../../migrations/0003_trust.sql"),
+    include_str!("../../migrations/0004_scale.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -149,6 +150,13 @@ impl Store {
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
+}
+
+/// Sets the page cache (in KiB) and returns the setting it replaced, to put back afterwards.
+pub fn set_cache_kib(conn: &Connection, kib: i64) -> Result<i64> {
+    let before: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", -kib)?;
+    Ok(if before < 0 { -before } else { before * 4 })
 }
 
 /// The answer for something `viewer` may not see or that does not exist. A partner gets the same

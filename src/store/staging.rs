@@ -1,8 +1,10 @@
 //! Staging for large imports (attendance and logins). The file is read and checked row by row
 //! into a temporary table of this connection — on disk, private to the process, taking no lock
-//! on the database — so memory stays flat however long the file is, and repeated keys are found
-//! by the table's primary key. Only when every row is good is the staged table copied into the
-//! real one, sorted by key, in the one short transaction that holds the write lock.
+//! on the database — so memory stays flat however long the file is. Rows are appended in file
+//! order (no b-tree to keep sorted while reading), then one index sorts them by key (SQLite's
+//! external sort, in bounded memory), which also finds repeated keys. Only when every row is
+//! good is the staged table copied into the real one, in key order, in the one short
+//! transaction that holds the write lock.
 //!
 //! An attendance row's key packs (student, program, day) into one integer — student key in the
 //! high 32 bits, program key in the next 16, days since 1970 in the low 16 — so the staged table
@@ -10,12 +12,12 @@
 
 use super::{Result, StoreError};
 use chrono::NaiveDate;
-use rusqlite::{Connection, ErrorCode, params};
+use rusqlite::{Connection, params};
 
 /// Staged rows are written in batches, each its own transaction on the temporary database.
 const BATCH: usize = 50_000;
-/// The temporary database's page cache, in KiB: enough to keep the b-tree's upper levels.
-const STAGE_CACHE_KIB: i64 = -32_768;
+/// The temporary database's page cache, in KiB, which also bounds what the sort holds in memory.
+const STAGE_CACHE_KIB: i64 = -8_192;
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
 
@@ -61,12 +63,11 @@ impl<'c> Stager<'c> {
         conn.execute_batch(match kind {
             Staged::Attendance => {
                 "DROP TABLE IF EXISTS temp.stage_attendance;
-                 CREATE TEMP TABLE stage_attendance (k INTEGER PRIMARY KEY, status TEXT NOT NULL, hours REAL, line INTEGER NOT NULL);"
+                 CREATE TEMP TABLE stage_attendance (k INTEGER NOT NULL, status TEXT NOT NULL, hours REAL, line INTEGER NOT NULL);"
             }
             Staged::Logins => {
                 "DROP TABLE IF EXISTS temp.stage_logins;
-                 CREATE TEMP TABLE stage_logins (student INTEGER, at INTEGER, line INTEGER NOT NULL,
-                                                 PRIMARY KEY (student, at)) WITHOUT ROWID;"
+                 CREATE TEMP TABLE stage_logins (student INTEGER NOT NULL, at INTEGER NOT NULL, line INTEGER NOT NULL);"
             }
         })?;
         Ok(Stager { conn, kind, in_batch: 0, rows: 0 })
@@ -88,47 +89,51 @@ impl<'c> Stager<'c> {
         Ok(())
     }
 
-    /// Stages one attendance row; `Ok(Some(line))` when the same key was staged before, on `line`.
-    pub fn attendance(&mut self, key: i64, status: &str, hours: Option<f64>, line: u64) -> Result<Option<u64>> {
+    /// Stages one attendance row.
+    pub fn attendance(&mut self, key: i64, status: &str, hours: Option<f64>, line: u64) -> Result<()> {
         self.before_row()?;
         let mut insert = self
             .conn
             .prepare_cached("INSERT INTO temp.stage_attendance (k, status, hours, line) VALUES (?1, ?2, ?3, ?4)")?;
-        let outcome = match insert.execute(params![key, status, hours, line as i64]) {
-            Ok(_) => {
-                self.rows += 1;
-                None
-            }
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Some(self.conn.query_row(
-                "SELECT line FROM temp.stage_attendance WHERE k = ?1",
-                [key],
-                |r| r.get::<_, i64>(0),
-            )? as u64),
-            Err(e) => return Err(e.into()),
-        };
-        self.after_row()?;
-        Ok(outcome)
+        insert.execute(params![key, status, hours, line as i64])?;
+        self.rows += 1;
+        self.after_row()
     }
 
-    /// Stages one login (`at` in Unix seconds); `Ok(Some(line))` for a repeat.
-    pub fn login(&mut self, student: i64, at: i64, line: u64) -> Result<Option<u64>> {
+    /// Stages one login (`at` in Unix seconds).
+    pub fn login(&mut self, student: i64, at: i64, line: u64) -> Result<()> {
         self.before_row()?;
         let mut insert =
             self.conn.prepare_cached("INSERT INTO temp.stage_logins (student, at, line) VALUES (?1, ?2, ?3)")?;
-        let outcome = match insert.execute(params![student, at, line as i64]) {
-            Ok(_) => {
-                self.rows += 1;
-                None
-            }
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Some(self.conn.query_row(
-                "SELECT line FROM temp.stage_logins WHERE student = ?1 AND at = ?2",
-                params![student, at],
-                |r| r.get::<_, i64>(0),
-            )? as u64),
-            Err(e) => return Err(e.into()),
+        insert.execute(params![student, at, line as i64])?;
+        self.rows += 1;
+        self.after_row()
+    }
+
+    /// Sorts what was staged by key and returns the keys given more than once, as (line of the
+    /// first, line of the last) — at most `limit` of them.
+    pub fn repeats(&mut self, limit: usize) -> Result<Vec<(u64, u64)>> {
+        if self.in_batch > 0 {
+            self.conn.execute_batch("COMMIT")?;
+            self.in_batch = 0;
+        }
+        // A covering index: the copy then reads rows in key order from the index alone.
+        let (index, repeats) = match self.kind {
+            Staged::Attendance => (
+                "CREATE INDEX temp.stage_attendance_k ON stage_attendance (k, status, hours, line)",
+                "SELECT min(line), max(line) FROM temp.stage_attendance GROUP BY k HAVING count(*) > 1 LIMIT ?1",
+            ),
+            Staged::Logins => (
+                "CREATE INDEX temp.stage_logins_k ON stage_logins (student, at, line)",
+                "SELECT min(line), max(line) FROM temp.stage_logins GROUP BY student, at HAVING count(*) > 1 LIMIT ?1",
+            ),
         };
-        self.after_row()?;
-        Ok(outcome)
+        self.conn.execute_batch(index)?;
+        let mut stmt = self.conn.prepare(repeats)?;
+        let found = stmt
+            .query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(found)
     }
 
     /// Ends staging; the rows stay for [`copy_attendance`] / [`copy_logins`] until [`discard`].
@@ -187,7 +192,7 @@ pub fn copy_attendance(
     let changed = conn.execute(
         "INSERT INTO attendance (student, program, date, status, hours, logged_by, logged_at, logged_by_person)
          SELECT k >> 32, (k >> 16) & 65535, date((k & 65535) * 86400, 'unixepoch'), status, hours, ?1, ?2, ?3
-           FROM temp.stage_attendance WHERE true ORDER BY k
+           FROM temp.stage_attendance INDEXED BY stage_attendance_k WHERE true ORDER BY k
          ON CONFLICT (student, program, date) DO UPDATE SET
              status = excluded.status, hours = excluded.hours,
              logged_by = excluded.logged_by, logged_at = excluded.logged_at,
@@ -214,7 +219,7 @@ pub fn copy_logins(conn: &Connection) -> Result<usize> {
     let changed = conn.execute(
         "INSERT INTO login_events (student, at)
          SELECT student, strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch') FROM temp.stage_logins
-          WHERE true ORDER BY student, at
+          INDEXED BY stage_logins_k WHERE true ORDER BY student, at
          ON CONFLICT DO NOTHING",
         [],
     )?;

@@ -11,6 +11,7 @@ mod hostile;
 mod identity;
 mod imports;
 mod onboarding;
+mod scale;
 mod schema;
 mod shared_server;
 mod trust;
