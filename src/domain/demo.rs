@@ -333,9 +333,9 @@ impl DemoWorld {
                 // Enrollments start anywhere from a few weeks before the window to a week ago,
                 // and last 8 to 20 weeks: some have finished, most are under way.
                 let (start_date, end_date) = if churn {
-                    // Long enrollments starting all year; one in ten ends early.
+                    // Long enrollments starting in the first quarter of the window; one in ten ends early.
                     let start =
-                        (window_start + Days::new(r.below((span * 4 / 5).max(1)))).max(programs[program].start_date);
+                        (window_start + Days::new(r.below((span / 4).max(1)))).max(programs[program].start_date);
                     let weeks = if r.chance(0.1) { 10 + r.below(20) } else { 52 + r.below(26) };
                     (start, start + Days::new(7 * weeks))
                 } else {

@@ -433,11 +433,11 @@ pub fn list(
     Ok(page)
 }
 
-/// Live alerts `viewer` may see, by severity: (critical, escalate, warn).
+/// Live alerts `viewer` may see in the inbox (snoozed ones are hidden), by severity: (critical, escalate, warn).
 pub fn live_counts(conn: &Connection, viewer: &User) -> Result<(u64, u64, u64)> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let mut stmt = conn.prepare_cached(
-        "SELECT severity_rank, count(*) FROM alerts a WHERE status <> 'resolved'
+        "SELECT severity_rank, count(*) FROM alerts a WHERE status <> 'resolved' AND status <> 'snoozed'
             AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
           GROUP BY severity_rank",
     )?;

@@ -121,13 +121,7 @@ fn random_bytes() -> std::io::Result<[u8; 32]> {
 
 fn write_new_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
+    let mut file = super::create_private(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }

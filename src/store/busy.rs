@@ -104,15 +104,8 @@ impl WriterNote {
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let _ = std::fs::remove_file(path);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    writeln!(file, "{text}")
+    writeln!(super::create_private(path)?, "{text}")
 }
 
 impl Drop for WriterNote {
