@@ -561,6 +561,12 @@ impl App {
         // The job touches every live alert and its indexes each day: with SQLite's default 2 MB
         // page cache it would read the same pages from the file again and again.
         let cache_before = store::set_cache_kib(self.store.conn(), JOB_CACHE_KIB)?;
+        // Days of a catch-up each touch much the same pages: copy them back from the WAL once,
+        // at the end, rather than after every day.
+        let deferring = days.len() > 1;
+        if deferring {
+            store::defer_checkpoints(self.store.conn(), true)?;
+        }
         let _note = (days.len() > 1).then(|| {
             let what =
                 format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());
@@ -573,12 +579,18 @@ impl App {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(e) => {
                     store::set_cache_kib(self.store.conn(), cache_before)?;
+                    if deferring {
+                        store::defer_checkpoints(self.store.conn(), false)?;
+                    }
                     return Err(e);
                 }
             }
             progress.advance(1);
         }
         store::set_cache_kib(self.store.conn(), cache_before)?;
+        if deferring {
+            store::defer_checkpoints(self.store.conn(), false)?;
+        }
         progress.finish();
         Ok(outcomes)
     }

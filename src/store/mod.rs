@@ -159,6 +159,17 @@ pub fn set_cache_kib(conn: &Connection, kib: i64) -> Result<i64> {
     Ok(if before < 0 { -before } else { before * 4 })
 }
 
+/// With `true`, commits stop copying the WAL back into the database; with `false` that resumes
+/// (SQLite's default of every 1,000 pages) and what piled up is copied back now, as far as no
+/// reader needs it.
+pub fn defer_checkpoints(conn: &Connection, defer: bool) -> Result<()> {
+    conn.pragma_update(None, "wal_autocheckpoint", if defer { 0 } else { 1000 })?;
+    if !defer {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
 /// The answer for something `viewer` may not see or that does not exist. A partner gets the same
 /// answer for both, and it names only what they asked for, so scanning IDs tells them nothing.
 pub(crate) fn hidden(viewer: &crate::domain::User, what: &str) -> StoreError {
