@@ -1,7 +1,8 @@
 //! Property test of SPEC "Alert rules" on a real database: random interleavings of attendance
-//! records (any status, any date up to the last processed day, back-dated edits, rejections) and
-//! daily runs. After every step, the open `missing_attendance` alerts must be exactly what a
-//! straightforward recomputation from SPEC's definition says for the days the job processed.
+//! records (any status, any date up to the last processed day, back-dated edits, rejections),
+//! back-dated logins and daily runs. After every step, the open `missing_attendance` and
+//! `no_login` alerts must be exactly what a straightforward recomputation from SPEC's
+//! definitions says for the days the job processed.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use muster::app::{Actor, App, Command, Decision, FixedClock, Quiet, identity};
@@ -105,6 +106,8 @@ enum Step {
     Log { student: usize, back: u32, status: AttendanceStatus },
     /// A verifier rejects the record of a student on a day at or before the last processed day.
     Reject { student: usize, back: u32 },
+    /// A login of a student at noon on a day at or before the last processed day.
+    Login { student: usize, back: u32 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -114,6 +117,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => Just(Step::Run),
         4 => (0usize..3, 0u32..12, status).prop_map(|(student, back, status)| Step::Log { student, back, status }),
         1 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Reject { student, back }),
+        2 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Login { student, back }),
     ]
 }
 
@@ -124,6 +128,7 @@ struct World {
     first_day: NaiveDate,
     processed: Option<NaiveDate>,
     records: BTreeMap<(&'static str, NaiveDate), Mark>,
+    logins: BTreeMap<&'static str, std::collections::BTreeSet<NaiveDate>>,
     _dir: tempfile::TempDir,
 }
 
@@ -147,7 +152,16 @@ impl World {
         let batch =
             muster::interchange::import::read(ImportKind::Assignments, assignments.as_bytes(), 0, &Quiet).unwrap();
         app.execute(&admin, Command::Import { source: "fixture".into(), batch }).unwrap();
-        World { app, admin, worksite, first_day, processed: None, records: BTreeMap::new(), _dir: dir }
+        World {
+            app,
+            admin,
+            worksite,
+            first_day,
+            processed: None,
+            records: BTreeMap::new(),
+            logins: BTreeMap::new(),
+            _dir: dir,
+        }
     }
 
     /// The day a back-dated record lands on: before the first run, any day up to it.
@@ -189,6 +203,14 @@ impl World {
                     self.records.insert((student, date), mark);
                 }
             }
+            Step::Login { student, back } => {
+                let date = self.dated(back);
+                let student = students[student];
+                let text = format!("student_id,at\n{student},{date}T12:00:00Z\n");
+                let batch = muster::interchange::import::read(ImportKind::Logins, text.as_bytes(), 0, &Quiet).unwrap();
+                self.app.execute(&self.admin, Command::Import { source: "logins".into(), batch }).unwrap();
+                self.logins.entry(student).or_default().insert(date);
+            }
             Step::Reject { student, back } => {
                 let date = self.dated(back);
                 let student = students[student];
@@ -228,12 +250,50 @@ impl World {
         open
     }
 
+    /// What SPEC says the open no-login alerts are: student → days without a login, as of the
+    /// last processed day the student was enrolled on (warn is 3 days).
+    fn expected_no_login(&self) -> BTreeMap<String, u32> {
+        let Some(processed) = self.processed else { return BTreeMap::new() };
+        let mut open = BTreeMap::new();
+        for e in enrollments() {
+            let last_day = self
+                .first_day
+                .iter_days()
+                .take_while(|d| *d <= processed)
+                .filter(|d| *d >= e.start && e.end.is_none_or(|end| *d <= end))
+                .last();
+            let Some(last_day) = last_day else { continue };
+            let since = self
+                .logins
+                .get(e.student)
+                .and_then(|days| days.range(..=last_day).next_back().copied())
+                .map_or(e.start, |login| login.max(e.start));
+            let count = (last_day - since).num_days() as u32;
+            if count >= 3 {
+                open.insert(e.student.to_string(), count);
+            }
+        }
+        open
+    }
+
     fn actual(&self) -> BTreeMap<String, u32> {
+        self.live(AlertType::MissingAttendance, |a| a.enrollment_id.clone().unwrap_or_default())
+    }
+
+    fn actual_no_login(&self) -> BTreeMap<String, u32> {
+        self.live(AlertType::NoLogin, |a| a.student_id.clone())
+    }
+
+    fn live(
+        &self,
+        kind: AlertType,
+        key: impl Fn(&muster::store::alerts::AlertView) -> String,
+    ) -> BTreeMap<String, u32> {
         let filter = AlertFilter {
             status: None,
             all_statuses: true,
             severity: None,
-            kind: Some(AlertType::MissingAttendance),
+            kind: Some(kind),
             program_id: None,
             assigned_to: None,
             text: None,
@@ -243,7 +303,7 @@ impl World {
         alerts
             .into_iter()
             .filter(|a| a.status != muster::domain::alerts::AlertStatus::Resolved)
-            .map(|a| (a.enrollment_id.unwrap(), a.count))
+            .map(|a| (key(&a), a.count))
             .collect()
     }
 }
@@ -257,6 +317,14 @@ proptest! {
         for (i, step) in steps.iter().enumerate() {
             world.apply(step);
             prop_assert_eq!(world.actual(), world.expected(), "after step {} ({:?}); records {:?}", i, step, world.records);
+            prop_assert_eq!(
+                world.actual_no_login(),
+                world.expected_no_login(),
+                "after step {} ({:?}); logins {:?}",
+                i,
+                step,
+                world.logins
+            );
         }
         // A repeated run of a processed day changes nothing.
         if let Some(p) = world.processed {

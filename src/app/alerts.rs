@@ -5,7 +5,9 @@
 //! opened, raised, lowered, escalated or resolved by the same code whichever way it was reached.
 
 use super::{AppError, Ctx, Outcome, Result};
-use crate::domain::alerts::{AlertStatus, AlertType, DayMark, Severity, Streak, Thresholds, no_login_days, streak_at};
+use crate::domain::alerts::{
+    AlertStatus, AlertType, DayMark, Severity, Streak, Thresholds, no_login_days, no_login_since, streak_at,
+};
 use crate::domain::calendar::{EnrollmentDays, ProgramCalendar};
 use crate::store::alerts::{self as store_alerts, LiveAlert, NewAlert};
 use crate::store::engine::{self, ActiveEnrollment};
@@ -340,7 +342,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
                 Computed {
                     count: no_login_days(last_login, earliest_start, day),
                     first_missed: None,
-                    streak_start: Some(last_login.unwrap_or(earliest_start)),
+                    streak_start: Some(no_login_since(last_login, earliest_start)),
                     as_of: day,
                 }
             }
@@ -437,21 +439,31 @@ impl Reevaluation {
     }
 
     pub fn login(&mut self, ctx: &Ctx, student: i64) -> Result<()> {
-        let Some((_, processed)) = self.processed else { return Ok(()) };
+        let Some((first_processed, processed)) = self.processed else { return Ok(()) };
         let kind = AlertType::NoLogin;
         let enrollments = engine::active_enrollments_of(ctx.tx, student)?;
-        let Some(&(earliest_start, program)) = enrolled_students(&enrollments, processed).get(&student) else {
+        // The last processed day the student was enrolled on: the last day the job spoke for
+        // them (an enrollment that ended before the last run still has its alert as of then).
+        let as_of = enrollments
+            .iter()
+            .filter_map(|e| {
+                let last = e.end.map_or(processed, |end| end.min(processed));
+                (last >= e.start.max(first_processed)).then_some(last)
+            })
+            .max();
+        let Some(as_of) = as_of else { return Ok(()) };
+        let Some(&(earliest_start, program)) = enrolled_students(&enrollments, as_of).get(&student) else {
             return Ok(());
         };
         let existing = store_alerts::live_one(ctx.tx, kind, student, None)?;
         let subject =
             Subject { kind, student, enrollment: None, program: Some(program), may_open: false, resolved_before: true };
-        let last_login = last_login_on_or_before(ctx, student, processed)?;
+        let last_login = last_login_on_or_before(ctx, student, as_of)?;
         let computed = Computed {
-            count: no_login_days(last_login, earliest_start, processed),
+            count: no_login_days(last_login, earliest_start, as_of),
             first_missed: None,
-            streak_start: Some(last_login.unwrap_or(earliest_start)),
-            as_of: processed,
+            streak_start: Some(no_login_since(last_login, earliest_start)),
+            as_of,
         };
         reconcile(ctx, &subject, &computed, &self.logins, existing, "auto: student logged in", &mut self.changes)?;
         let latest = last_login_on_or_before(ctx, student, ctx.today)?;

@@ -147,10 +147,16 @@ pub fn streak_at(
 }
 
 /// Whole days from the last login on or before `day` (or, with none, from the student's earliest
-/// active enrollment start) to `day`.
+/// active enrollment start) to `day`. A login from before the student was enrolled counts from
+/// the start: days before enrolment are not days without a login, and a login may only ever
+/// shorten the count (issue "Trust", newer than SPEC's wording).
 pub fn no_login_days(last_login: Option<NaiveDate>, earliest_start: NaiveDate, day: NaiveDate) -> u32 {
-    let since = last_login.unwrap_or(earliest_start);
-    u32::try_from((day - since).num_days()).unwrap_or(0)
+    u32::try_from((day - no_login_since(last_login, earliest_start)).num_days()).unwrap_or(0)
+}
+
+/// The day a no-login count runs from.
+pub fn no_login_since(last_login: Option<NaiveDate>, earliest_start: NaiveDate) -> NaiveDate {
+    last_login.map_or(earliest_start, |login| login.max(earliest_start))
 }
 
 #[cfg(test)]
