@@ -55,6 +55,8 @@ pub struct Stager<'c> {
     kind: Staged,
     in_batch: usize,
     pub rows: usize,
+    /// Set by `finish`: the staged rows stay for the copy.
+    kept: bool,
 }
 
 impl<'c> Stager<'c> {
@@ -70,7 +72,7 @@ impl<'c> Stager<'c> {
                  CREATE TEMP TABLE stage_logins (student INTEGER NOT NULL, at INTEGER NOT NULL, line INTEGER NOT NULL);"
             }
         })?;
-        Ok(Stager { conn, kind, in_batch: 0, rows: 0 })
+        Ok(Stager { conn, kind, in_batch: 0, rows: 0, kept: false })
     }
 
     fn before_row(&mut self) -> Result<()> {
@@ -142,16 +144,15 @@ impl<'c> Stager<'c> {
             self.conn.execute_batch("COMMIT")?;
             self.in_batch = 0;
         }
-        let rows = self.rows;
-        self.rows = usize::MAX; // keep the table: see Drop
-        Ok(rows)
+        self.kept = true;
+        Ok(self.rows)
     }
 }
 
 impl Drop for Stager<'_> {
     fn drop(&mut self) {
         // Dropped before `finish` (a problem or an error): nothing staged is kept.
-        if self.rows != usize::MAX {
+        if !self.kept {
             if self.in_batch > 0 {
                 let _ = self.conn.execute_batch("ROLLBACK");
             }
