@@ -349,7 +349,6 @@ impl DemoWorld {
                 } else {
                     EnrollmentStatus::Active
                 };
-                let login_share = 0.3 + r.below(41) as f64 / 100.0;
                 let habit = match r.below(100) {
                     0..=79 => Habit::Steady,
                     80..=91 => Habit::Drifting(spec.today - Days::new(1 + r.below(12))),
@@ -368,7 +367,8 @@ impl DemoWorld {
                     worksite: worksites[i % worksites.len()].login.clone(),
                     coordinator: coordinators[i % coordinators.len()].login.clone(),
                     habit,
-                    login_share,
+                    // Drawn last, and only for churn, so the classic shape stays as it was.
+                    login_share: if churn { 0.3 + r.below(41) as f64 / 100.0 } else { 0.5 },
                     student_id,
                 }
             })
