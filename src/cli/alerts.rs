@@ -225,7 +225,10 @@ fn end_snoozes(session: &mut Session) -> anyhow::Result<()> {
         return Ok(());
     }
     match session.app.execute(&session.actor, Command::EndSnoozes) {
-        Ok(_) | Err(crate::app::AppError::Denied(_)) => Ok(()),
+        // A partner may not end others' snoozes, and a read-only file cannot: the list still shows.
+        Ok(_)
+        | Err(crate::app::AppError::Denied(_))
+        | Err(crate::app::AppError::Store(crate::store::StoreError::ReadOnly)) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

@@ -166,6 +166,26 @@ pub struct DemoRecord {
     pub verified_at: DateTime<Utc>,
 }
 
+/// What was logged for a student on a session day, by their habit; `None`: nobody logged the
+/// absence.
+fn session_status(habit: Habit, date: NaiveDate, rng: &mut Rng) -> Option<AttendanceStatus> {
+    let p_present = match habit {
+        Habit::Steady => 0.93,
+        Habit::Drifting(from) if date >= from => 0.08,
+        Habit::Drifting(_) => 0.9,
+        Habit::Sporadic => 0.6,
+    };
+    if rng.chance(p_present) {
+        Some(AttendanceStatus::Present)
+    } else if rng.chance(0.15) {
+        Some(AttendanceStatus::Excused)
+    } else if rng.chance(0.5) {
+        Some(AttendanceStatus::Absent)
+    } else {
+        None
+    }
+}
+
 /// Everything but the day-by-day activity, which [`DemoWorld::days`] produces per student.
 #[derive(Debug, Clone)]
 pub struct DemoWorld {
@@ -411,21 +431,7 @@ impl DemoWorld {
             .take_while(|d| *d <= last)
             .filter(meets)
             .map(|date| {
-                let p_present = match student.habit {
-                    Habit::Steady => 0.93,
-                    Habit::Drifting(from) if date >= from => 0.08,
-                    Habit::Drifting(_) => 0.9,
-                    Habit::Sporadic => 0.6,
-                };
-                let status = if rng.chance(p_present) {
-                    Some(AttendanceStatus::Present)
-                } else if rng.chance(0.15) {
-                    Some(AttendanceStatus::Excused)
-                } else if rng.chance(0.5) {
-                    Some(AttendanceStatus::Absent)
-                } else {
-                    None // nobody logged the absence
-                };
+                let status = session_status(student.habit, date, &mut rng);
                 let evening = date.and_hms_opt(17, 0, 0).expect("valid time").and_utc();
                 let record = status.map(|status| {
                     let logged_at = evening + chrono::Duration::minutes(rng.below(240) as i64);
@@ -468,21 +474,7 @@ impl DemoWorld {
             .take_while(|d| *d <= last)
             .filter_map(|date| {
                 let status = if meets(&date) {
-                    let p_present = match student.habit {
-                        Habit::Steady => 0.93,
-                        Habit::Drifting(from) if date >= from => 0.08,
-                        Habit::Drifting(_) => 0.9,
-                        Habit::Sporadic => 0.6,
-                    };
-                    if rng.chance(p_present) {
-                        Some(AttendanceStatus::Present)
-                    } else if rng.chance(0.15) {
-                        Some(AttendanceStatus::Excused)
-                    } else if rng.chance(0.5) {
-                        Some(AttendanceStatus::Absent)
-                    } else {
-                        None
-                    }
+                    session_status(student.habit, date, rng)
                 } else {
                     rng.chance(0.005).then_some(AttendanceStatus::Present)
                 };
