@@ -80,33 +80,7 @@ fn key_of(env: &crate::harness::Env) -> muster::domain::audit::AuditKey {
 }
 
 fn entries(env: &crate::harness::Env) -> Vec<muster::domain::audit::AuditEntry> {
-    let conn = env.sql();
-    let mut stmt = conn
-        .prepare(
-            "SELECT seq, at, actor, acting_as, action, entity, entity_id, change, host, client, version, prev_hash, hash
-               FROM audit_log ORDER BY seq",
-        )
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok(muster::domain::audit::AuditEntry {
-            seq: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            acting_as: r.get(3)?,
-            action: r.get(4)?,
-            entity: r.get(5)?,
-            entity_id: r.get(6)?,
-            change: r.get(7)?,
-            host: r.get(8)?,
-            client: r.get(9)?,
-            version: r.get(10)?,
-            prev_hash: r.get(11)?,
-            hash: r.get(12)?,
-        })
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+    muster::store::audit::list(&env.sql(), 0, usize::MAX >> 1).unwrap()
 }
 
 fn rewrite(env: &crate::harness::Env, entry: &muster::domain::audit::AuditEntry) {
