@@ -9,11 +9,12 @@ use crate::domain::alerts::{
     AlertStatus, AlertType, DayMark, Severity, Streak, Thresholds, no_login_days, no_login_since, streak_at,
 };
 use crate::domain::calendar::{EnrollmentDays, ProgramCalendar};
-use crate::store::alerts::{self as store_alerts, LiveAlert, NewAlert};
+use crate::store::alerts::{self as store_alerts, LiveAlert, NewAlert, TimelineBatch};
 use crate::store::engine::{self, ActiveEnrollment};
+use crate::store::ids::{IdMap, IdSet};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The actor the rules write timeline entries as.
 pub const SYSTEM: &str = "system";
@@ -45,6 +46,21 @@ impl std::fmt::Display for AlertChanges {
             self.escalated.len(),
             self.resolved.len()
         )
+    }
+}
+
+/// What a run or re-evaluation changed, and the timeline entries saying so, written at the end.
+#[derive(Default)]
+struct Changes {
+    ids: AlertChanges,
+    timeline: TimelineBatch,
+}
+
+impl Changes {
+    /// Writes the timeline and hands back what changed.
+    fn finish(mut self, ctx: &Ctx) -> Result<AlertChanges> {
+        self.timeline.write(ctx.tx, &ctx.now_text(), SYSTEM)?;
+        Ok(self.ids)
     }
 }
 
@@ -100,12 +116,12 @@ fn reconcile(
     thresholds: &Thresholds,
     existing: Option<LiveAlert>,
     resolved_because: &str,
-    changes: &mut AlertChanges,
+    changes: &mut Changes,
 ) -> Result<()> {
     let now = ctx.now_text();
     let run_date = Some(computed.as_of);
-    let event =
-        |id: i64, kind: &str, note: &str| store_alerts::add_event(ctx.tx, id, &now, SYSTEM, kind, run_date, Some(note));
+    let Changes { ids: changes, timeline } = changes;
+    let mut event = |id: i64, kind: &'static str, note: &str| timeline.add(id, kind, run_date, note.to_string());
     let severity = thresholds.severity(computed.count);
     match (existing, severity) {
         (None, None) => {}
@@ -141,17 +157,17 @@ fn reconcile(
                 },
                 &now,
             )?;
-            event(id, "opened", &format!("{severity}: {}", counted(subject.kind, computed.count)))?;
+            event(id, "opened", &format!("{severity}: {}", counted(subject.kind, computed.count)));
             changes.opened.push(id);
             if severity == Severity::Critical {
-                event(id, "escalated", "critical: escalated to admins")?;
+                event(id, "escalated", "critical: escalated to admins");
                 changes.escalated.push(id);
             }
         }
         (Some(alert), None) => {
             store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
             let why = if computed.count == 0 { resolved_because } else { "auto: below the warn threshold" };
-            event(alert.id, "resolved", why)?;
+            event(alert.id, "resolved", why);
             changes.resolved.push(alert.id);
         }
         (Some(alert), Some(severity)) => {
@@ -165,21 +181,21 @@ fn reconcile(
             };
             let counted = counted(subject.kind, computed.count);
             if severity > alert.severity {
-                event(alert.id, "raised", &format!("{} → {severity}: {counted}", alert.severity))?;
+                event(alert.id, "raised", &format!("{} → {severity}: {counted}", alert.severity));
                 changes.raised.push(alert.id);
                 if alert.status == AlertStatus::Snoozed {
                     next.status = AlertStatus::Open;
-                    event(alert.id, "snooze ended", "severity rose")?;
+                    event(alert.id, "snooze ended", "severity rose");
                 }
             } else if severity < alert.severity {
-                event(alert.id, "lowered", &format!("{} → {severity}: {counted}", alert.severity))?;
+                event(alert.id, "lowered", &format!("{} → {severity}: {counted}", alert.severity));
                 changes.lowered.push(alert.id);
             } else if computed.count != alert.count {
-                event(alert.id, "updated", &counted)?;
+                event(alert.id, "updated", &counted);
             }
             if severity == Severity::Critical && !alert.escalated {
                 next.escalated = true;
-                event(alert.id, "escalated", "critical: escalated to admins")?;
+                event(alert.id, "escalated", "critical: escalated to admins");
                 changes.escalated.push(alert.id);
             }
             if next != alert {
@@ -210,9 +226,10 @@ pub(super) fn run_day(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     }
     let calendars = engine::program_calendars(ctx.tx)?;
     let enrollments = engine::active_enrollments(ctx.tx)?;
-    let mut changes = AlertChanges::default();
+    let mut changes = Changes::default();
     missing_attendance(ctx, day, &calendars, &enrollments, &mut changes)?;
     no_login(ctx, day, &enrollments, &mut changes)?;
+    let changes = changes.finish(ctx)?;
     store_alerts::set_processed_through(ctx.tx, day)?;
     let after = serde_json::json!({ "date": day, "changes": changes });
     ctx.audit("alerts.run", "alert_run", &day.to_string(), serde_json::Value::Null, after)?;
@@ -224,7 +241,7 @@ fn missing_attendance(
     day: NaiveDate,
     calendars: &HashMap<i64, ProgramCalendar>,
     enrollments: &[ActiveEnrollment],
-    changes: &mut AlertChanges,
+    changes: &mut Changes,
 ) -> Result<()> {
     let kind = AlertType::MissingAttendance;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
@@ -263,7 +280,7 @@ fn missing_attendance(
         };
         reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: attendance logged", changes)?;
     }
-    let active: HashSet<i64> = enrollments.iter().map(|e| e.id).collect();
+    let active: IdSet<i64> = enrollments.iter().map(|e| e.id).collect();
     resolve_unwatched(ctx, live, &active, "auto: the enrollment is no longer active", day, changes)
 }
 
@@ -271,36 +288,46 @@ fn missing_attendance(
 /// an enrollment that ended or was withdrawn leaves nothing for the rules to follow.
 fn resolve_unwatched(
     ctx: &Ctx,
-    live: HashMap<i64, LiveAlert>,
-    watched: &HashSet<i64>,
+    live: IdMap<i64, LiveAlert>,
+    watched: &IdSet<i64>,
     why: &str,
     day: NaiveDate,
-    changes: &mut AlertChanges,
+    changes: &mut Changes,
 ) -> Result<()> {
     let now = ctx.now_text();
     for (_, alert) in live.into_iter().filter(|(key, _)| !watched.contains(key)) {
         store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
-        store_alerts::add_event(ctx.tx, alert.id, &now, SYSTEM, "resolved", Some(day), Some(why))?;
-        changes.resolved.push(alert.id);
+        changes.timeline.add(alert.id, "resolved", Some(day), why.to_string());
+        changes.ids.resolved.push(alert.id);
     }
     Ok(())
 }
 
-/// For each student with an active enrollment: the earliest active start, and the program of
-/// the first enrollment whose dates include `day` (students with none are left out).
-fn enrolled_students(enrollments: &[ActiveEnrollment], day: NaiveDate) -> BTreeMap<i64, (NaiveDate, i64)> {
-    let mut earliest: HashMap<i64, NaiveDate> = HashMap::new();
-    let mut covering: BTreeMap<i64, i64> = BTreeMap::new();
-    for e in enrollments {
-        earliest.entry(e.student).and_modify(|d| *d = (*d).min(e.start)).or_insert(e.start);
-        if e.covers(day) {
-            covering.entry(e.student).or_insert(e.program);
-        }
-    }
-    covering.into_iter().map(|(student, program)| (student, (earliest[&student], program))).collect()
+/// A student the no-login rule watches on a day.
+struct EnrolledStudent {
+    student: i64,
+    /// The earliest start of their active enrollments.
+    earliest_start: NaiveDate,
+    /// The program of their first enrollment (by start) whose dates include the day.
+    program: i64,
 }
 
-fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes: &mut AlertChanges) -> Result<()> {
+/// The students with an active enrollment whose dates include `day`, in student order.
+/// `enrollments` are in student order, each student's by start.
+fn enrolled_students(enrollments: &[ActiveEnrollment], day: NaiveDate) -> Vec<EnrolledStudent> {
+    enrollments
+        .chunk_by(|a, b| a.student == b.student)
+        .filter_map(|own| {
+            Some(EnrolledStudent {
+                student: own[0].student,
+                earliest_start: own.iter().map(|e| e.start).min()?,
+                program: own.iter().find(|e| e.covers(day))?.program,
+            })
+        })
+        .collect()
+}
+
+fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes: &mut Changes) -> Result<()> {
     let kind = AlertType::NoLogin;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     // Whoever logged in within the last warn-1 days is below the threshold: no lookup needed.
@@ -310,8 +337,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
     let (recent, today) = engine::logged_in_between(ctx.tx, &instant(window), &instant(day_start), &instant(day_end))?;
     let mut live = store_alerts::live(ctx.tx, kind)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
-    let students = enrolled_students(enrollments, day);
-    for (&student, &(earliest_start, program)) in &students {
+    for EnrolledStudent { student, earliest_start, program } in enrolled_students(enrollments, day) {
         let existing = live.remove(&student);
         if recent.contains(&student) && existing.is_none() {
             continue;
@@ -349,7 +375,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
         };
         reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: student logged in", changes)?;
     }
-    let still_enrolled: HashSet<i64> = enrollments.iter().map(|e| e.student).collect();
+    let still_enrolled: IdSet<i64> = enrollments.iter().map(|e| e.student).collect();
     resolve_unwatched(ctx, live, &still_enrolled, "auto: the student has no active enrollment", day, changes)
 }
 
@@ -361,7 +387,7 @@ pub(super) struct Reevaluation {
     calendars: HashMap<i64, ProgramCalendar>,
     attendance: Thresholds,
     logins: Thresholds,
-    pub changes: AlertChanges,
+    changes: Changes,
 }
 
 impl Reevaluation {
@@ -374,7 +400,7 @@ impl Reevaluation {
             calendars,
             attendance: store_alerts::thresholds(ctx.tx, AlertType::MissingAttendance)?,
             logins: store_alerts::thresholds(ctx.tx, AlertType::NoLogin)?,
-            changes: AlertChanges::default(),
+            changes: Changes::default(),
         })
     }
 
@@ -452,7 +478,7 @@ impl Reevaluation {
             })
             .max();
         let Some(as_of) = as_of else { return Ok(()) };
-        let Some(&(earliest_start, program)) = enrolled_students(&enrollments, as_of).get(&student) else {
+        let Some(EnrolledStudent { earliest_start, program, .. }) = enrolled_students(&enrollments, as_of).pop() else {
             return Ok(());
         };
         let existing = store_alerts::live_one(ctx.tx, kind, student, None)?;
@@ -486,10 +512,11 @@ impl Reevaluation {
 
     /// Writes one audit entry for what the re-evaluation changed, if anything.
     pub fn finish(self, ctx: &Ctx, cause: &str) -> Result<AlertChanges> {
-        if !self.changes.is_empty() {
-            let after = serde_json::json!({ "cause": cause, "changes": self.changes });
+        let changes = self.changes.finish(ctx)?;
+        if !changes.is_empty() {
+            let after = serde_json::json!({ "cause": cause, "changes": changes });
             ctx.audit("alerts.reevaluate", "alert", cause, serde_json::Value::Null, after)?;
         }
-        Ok(self.changes)
+        Ok(changes)
     }
 }

@@ -1,12 +1,13 @@
 //! Alerts, their timeline, thresholds, and how far the daily job has got.
 
 use super::Result;
+use super::days::{self, bound, bound_opt};
+use super::ids::{IdMap, IdSet};
 use crate::domain::User;
 use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 
 /// An alert that is not resolved, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +30,9 @@ fn live_from_row(r: &Row, at: usize) -> rusqlite::Result<LiveAlert> {
         severity: super::word(r, at + 1)?,
         status: super::word(r, at + 2)?,
         count: r.get(at + 3)?,
-        first_missed: r.get(at + 4)?,
-        as_of: r.get(at + 5)?,
-        streak_start: r.get(at + 6)?,
+        first_missed: days::get_opt(r, at + 4)?,
+        as_of: days::get_opt(r, at + 5)?,
+        streak_start: days::get_opt(r, at + 6)?,
         escalated: r.get(at + 7)?,
     })
 }
@@ -42,7 +43,7 @@ fn key_column(kind: AlertType) -> &'static str {
 }
 
 /// Live alerts of one type, keyed by enrollment (missing_attendance) or student (no_login).
-pub fn live(conn: &Connection, kind: AlertType) -> Result<HashMap<i64, LiveAlert>> {
+pub fn live(conn: &Connection, kind: AlertType) -> Result<IdMap<i64, LiveAlert>> {
     let sql =
         format!("SELECT {}, {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND status <> 'resolved'", key_column(kind));
     let mut stmt = conn.prepare(&sql)?;
@@ -69,9 +70,9 @@ pub fn live_one(
 /// The severity a person resolved an earlier alert of the same streak at, if they did.
 /// The students with an alert of `kind` a person resolved: only they can have a streak that
 /// must not be reopened, so the job looks up resolutions for them alone.
-pub fn students_resolved_by_people(conn: &Connection, kind: AlertType) -> Result<HashSet<i64>> {
+pub fn students_resolved_by_people(conn: &Connection, kind: AlertType) -> Result<IdSet<i64>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT student FROM alerts INDEXED BY alerts_resolved_by_people
+        "SELECT DISTINCT student FROM alerts INDEXED BY alerts_streak
           WHERE type = ?1 AND resolved_severity IS NOT NULL",
     )?;
     let students = stmt.query_map([kind.as_str()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
@@ -93,7 +94,8 @@ pub fn manual_resolution(
           WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0)
             AND streak_start IS ?4 AND status = 'resolved' AND resolved_severity IS NOT NULL",
     )?;
-    let rank: Option<i64> = stmt.query_row(params![kind.as_str(), student, enrollment, streak_start], |r| r.get(0))?;
+    let rank: Option<i64> =
+        stmt.query_row(params![kind.as_str(), student, enrollment, bound_opt(streak_start)], |r| r.get(0))?;
     let found = rank.map(|rank| match rank {
         3 => "critical",
         2 => "escalate",
@@ -127,11 +129,11 @@ pub fn insert(conn: &Connection, alert: &NewAlert, now: &str) -> Result<i64> {
         alert.enrollment,
         alert.program,
         alert.count,
-        alert.first_missed,
+        bound_opt(alert.first_missed),
         alert.severity == Severity::Critical,
         now,
-        alert.as_of,
-        alert.streak_start
+        bound(alert.as_of),
+        bound_opt(alert.streak_start)
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -142,19 +144,23 @@ pub fn update_streak(conn: &Connection, before: &LiveAlert, after: &LiveAlert, n
     // status, which change far less often than the count, so they get their own statement.
     let mut stmt = conn
         .prepare_cached("UPDATE alerts SET count = ?2, first_missed = ?3, as_of = ?4, updated_at = ?5 WHERE id = ?1")?;
-    stmt.execute(params![after.id, after.count, after.first_missed, after.as_of, now])?;
+    stmt.execute(params![after.id, after.count, bound_opt(after.first_missed), bound_opt(after.as_of), now])?;
     // streak_start is in alerts_streak: named only when it changed.
     if before.streak_start != after.streak_start {
         let mut stmt = conn.prepare_cached("UPDATE alerts SET streak_start = ?2 WHERE id = ?1")?;
-        stmt.execute(params![after.id, after.streak_start])?;
+        stmt.execute(params![after.id, bound_opt(after.streak_start)])?;
     }
-    if (before.severity, before.status, before.escalated) != (after.severity, after.status, after.escalated) {
+    if (before.severity, before.escalated) != (after.severity, after.escalated) {
+        let mut stmt = conn.prepare_cached("UPDATE alerts SET severity = ?2, escalated = ?3 WHERE id = ?1")?;
+        stmt.execute(params![after.id, after.severity.as_str(), after.escalated])?;
+    }
+    // status decides alerts_one_live and alerts_live_inbox: named only when it changed.
+    if before.status != after.status {
         let mut stmt = conn.prepare_cached(
-            "UPDATE alerts SET severity = ?2, status = ?3, escalated = ?4,
-                    snoozed_until = CASE WHEN ?3 = 'snoozed' THEN snoozed_until END
+            "UPDATE alerts SET status = ?2, snoozed_until = CASE WHEN ?2 = 'snoozed' THEN snoozed_until END
               WHERE id = ?1",
         )?;
-        stmt.execute(params![after.id, after.severity.as_str(), after.status.as_str(), after.escalated])?;
+        stmt.execute(params![after.id, after.status.as_str()])?;
     }
     Ok(())
 }
@@ -206,7 +212,65 @@ pub fn add_event(
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    stmt.execute(params![alert, at, actor, kind, run_date, note])?;
+    stmt.execute(params![alert, at, actor, kind, bound_opt(run_date), note])?;
+    Ok(())
+}
+
+/// Timeline entries the alert rules write, kept until `write` puts them in a hundred to a
+/// statement, each alert's together (a statement per entry was a tenth of the daily job).
+#[derive(Default)]
+pub struct TimelineBatch {
+    entries: Vec<(i64, &'static str, Option<NaiveDate>, String)>,
+}
+
+/// Entries per INSERT: 400 parameters, well under SQLite's limit.
+const TIMELINE_CHUNK: usize = 100;
+
+impl TimelineBatch {
+    pub fn add(&mut self, alert: i64, kind: &'static str, run_date: Option<NaiveDate>, note: String) {
+        self.entries.push((alert, kind, run_date, note));
+    }
+
+    /// Writes what was added, at `at` by `actor`, and empties the batch. An alert's entries keep
+    /// the order they were added in.
+    pub fn write(&mut self, conn: &Connection, at: &str, actor: &str) -> Result<()> {
+        self.entries.sort_by_key(|entry| entry.0);
+        let row = |i: usize| format!("(?{}, ?1, ?2, ?{}, ?{}, ?{})", 4 * i + 3, 4 * i + 4, 4 * i + 5, 4 * i + 6);
+        let sql = |rows: usize| {
+            let values: Vec<String> = (0..rows).map(row).collect();
+            format!("INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES {}", values.join(", "))
+        };
+        let mut chunks = self.entries.chunks_exact(TIMELINE_CHUNK);
+        let mut full = conn.prepare_cached(&sql(TIMELINE_CHUNK))?;
+        for chunk in chunks.by_ref() {
+            bind_timeline(&mut full, at, actor, chunk)?;
+            full.raw_execute()?;
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = conn.prepare(&sql(rest.len()))?;
+            bind_timeline(&mut last, at, actor, rest)?;
+            last.raw_execute()?;
+        }
+        self.entries.clear();
+        Ok(())
+    }
+}
+
+fn bind_timeline(
+    stmt: &mut rusqlite::Statement,
+    at: &str,
+    actor: &str,
+    entries: &[(i64, &'static str, Option<NaiveDate>, String)],
+) -> Result<()> {
+    stmt.raw_bind_parameter(1, at)?;
+    stmt.raw_bind_parameter(2, actor)?;
+    for (i, (alert, kind, run_date, note)) in entries.iter().enumerate() {
+        stmt.raw_bind_parameter(4 * i + 3, alert)?;
+        stmt.raw_bind_parameter(4 * i + 4, kind)?;
+        stmt.raw_bind_parameter(4 * i + 5, bound_opt(*run_date))?;
+        stmt.raw_bind_parameter(4 * i + 6, note)?;
+    }
     Ok(())
 }
 
@@ -374,7 +438,9 @@ pub fn list(
 ) -> Result<Vec<AlertView>> {
     let status_clause = match (filter.all_statuses, filter.status) {
         (true, _) => "1",
-        (false, Some(_)) => "a.status = ?2",
+        // Naming the live condition lets a live status walk alerts_live_inbox.
+        (false, Some(AlertStatus::Resolved)) => "a.status = ?2",
+        (false, Some(_)) => "a.status <> 'resolved' AND a.status = ?2",
         // Snoozed alerts are hidden until their time (SPEC "Triage"); ask for them by status.
         (false, None) => "a.status <> 'resolved' AND a.status <> 'snoozed'",
     };
@@ -500,4 +566,46 @@ pub fn set_triage_status(conn: &Connection, id: i64, status: AlertStatus, now: &
         params![id, status.as_str(), now],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OpenMode, Store};
+
+    #[test]
+    fn a_batched_timeline_keeps_each_alerts_entries_in_order_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        conn.execute("INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B')", []).unwrap();
+        for _ in 0..3 {
+            conn.execute(
+                "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at)
+                 VALUES ('no_login', 'warn', 'resolved', 1, 3, 'then', 'then')",
+                [],
+            )
+            .unwrap();
+        }
+        let day: NaiveDate = "2026-11-18".parse().unwrap();
+        let mut batch = TimelineBatch::default();
+        // 250 entries, alerts interleaved, so two full chunks and a remainder.
+        for step in 0..250 {
+            let alert = 3 - step % 3;
+            batch.add(alert, "updated", (step % 2 == 0).then_some(day), format!("step {step}"));
+        }
+        batch.write(conn, "2026-11-19T06:00:00Z", "system").unwrap();
+        for alert in 1..=3 {
+            let notes: Vec<String> = timeline(conn, alert).unwrap().into_iter().filter_map(|e| e.note).collect();
+            let expected: Vec<String> =
+                (0..250).filter(|step| 3 - step % 3 == alert).map(|step| format!("step {step}")).collect();
+            assert_eq!(notes, expected);
+        }
+        let events = timeline(conn, 3).unwrap();
+        assert_eq!((events[0].run_date, events[1].run_date), (Some(day), None));
+        assert_eq!((events[0].at.as_str(), events[0].actor.as_str()), ("2026-11-19T06:00:00Z", "system"));
+        batch.write(conn, "later", "system").unwrap();
+        let total: i64 = conn.query_row("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
+        assert_eq!(total, 250, "a written batch is empty");
+    }
 }

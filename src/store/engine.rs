@@ -2,6 +2,8 @@
 //! an enrollment's records walking back from a day, and logins.
 
 use super::Result;
+use super::days::{self, bound};
+use super::ids::{IdMap, IdSet};
 use crate::domain::alerts::DayMark;
 use crate::domain::calendar::ProgramCalendar;
 use crate::domain::{AttendanceStatus, Verification};
@@ -60,7 +62,13 @@ const ENROLLMENT_SELECT: &str =
     "SELECT id, student, program, start_date, end_date FROM enrollments WHERE status = 'active'";
 
 fn enrollment_from(r: &Row) -> rusqlite::Result<ActiveEnrollment> {
-    Ok(ActiveEnrollment { id: r.get(0)?, student: r.get(1)?, program: r.get(2)?, start: r.get(3)?, end: r.get(4)? })
+    Ok(ActiveEnrollment {
+        id: r.get(0)?,
+        student: r.get(1)?,
+        program: r.get(2)?,
+        start: days::get(r, 3)?,
+        end: days::get_opt(r, 4)?,
+    })
 }
 
 /// Every active enrollment, in student order.
@@ -75,11 +83,12 @@ pub fn active_enrollments_of(conn: &Connection, student: i64) -> Result<Vec<Acti
 }
 
 /// How every (student, program) with a record on `day` counts that day.
-pub fn marks_on(conn: &Connection, day: NaiveDate) -> Result<HashMap<(i64, i64), DayMark>> {
+pub fn marks_on(conn: &Connection, day: NaiveDate) -> Result<IdMap<(i64, i64), DayMark>> {
     let mut stmt =
         conn.prepare_cached("SELECT student, program, status, verification FROM attendance WHERE date = ?1")?;
-    let marks =
-        stmt.query_map([day], |r| Ok(((r.get(0)?, r.get(1)?), mark_from(r, 2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let marks = stmt
+        .query_map([bound(day)], |r| Ok(((r.get(0)?, r.get(1)?), mark_from(r, 2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(marks)
 }
 
@@ -96,7 +105,7 @@ pub fn walk_back<T>(
         "SELECT date, status, verification FROM attendance
           WHERE student = ?1 AND program = ?2 AND date <= ?3 ORDER BY date DESC",
     )?;
-    let mut rows = stmt.query(params![student, program, day])?;
+    let mut rows = stmt.query(params![student, program, bound(day)])?;
     let mut failure = None;
     let mut marks = std::iter::from_fn(|| {
         let row = match rows.next() {
@@ -106,7 +115,7 @@ pub fn walk_back<T>(
                 return None;
             }
         };
-        match row.get(0).and_then(|date| Ok((date, mark_from(row, 1)?))) {
+        match days::get(row, 0).and_then(|date| Ok((date, mark_from(row, 1)?))) {
             Ok(mark) => Some(mark),
             Err(e) => {
                 failure = Some(e);
@@ -129,10 +138,10 @@ pub fn logged_in_between(
     from: &str,
     recent_from: &str,
     until: &str,
-) -> Result<(HashSet<i64>, HashSet<i64>)> {
+) -> Result<(IdSet<i64>, IdSet<i64>)> {
     let mut stmt = conn.prepare_cached("SELECT student, at >= ?2 FROM login_events WHERE at >= ?1 AND at < ?3")?;
     let mut rows = stmt.query([from, recent_from, until])?;
-    let (mut all, mut recent) = (HashSet::new(), HashSet::new());
+    let (mut all, mut recent) = (IdSet::default(), IdSet::default());
     while let Some(row) = rows.next()? {
         let student: i64 = row.get(0)?;
         all.insert(student);

@@ -7,9 +7,12 @@ pub mod activity;
 pub mod alerts;
 pub mod audit;
 pub mod busy;
+pub mod days;
 pub mod engine;
+pub mod ids;
 pub mod partners;
 pub mod roster;
+mod schema_edit;
 pub mod settings;
 pub mod staging;
 pub mod users;
@@ -25,10 +28,21 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0002_alert_engine.sql"),
     include_str!("../../migrations/0003_trust.sql"),
     include_str!("../../migrations/0004_scale.sql"),
+    include_str!("../../migrations/0005_daily_job.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(MIGRATION_FILES.iter().map(|sql| M::up(sql)).collect()));
+    LazyLock::new(|| {
+        Migrations::new(
+            MIGRATION_FILES
+                .iter()
+                .enumerate()
+                .map(|(i, sql)| {
+                    if i + 1 == 5 { M::up_with_hook(sql, schema_edit::alert_checks_as_comparisons) } else { M::up(sql) }
+                })
+                .collect(),
+        )
+    });
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: usize = MIGRATION_FILES.len();
@@ -182,7 +196,7 @@ pub(crate) fn hidden(viewer: &crate::domain::User, what: &str) -> StoreError {
 
 /// Reads a text column holding one word of a closed vocabulary (a role, a status …).
 pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row, column: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(column)?;
+    let text = row.get_ref(column)?.as_str()?;
     text.parse()
         .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into()))
 }

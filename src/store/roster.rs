@@ -359,7 +359,8 @@ pub fn overview(
                 (SELECT max(date) FROM attendance WHERE student = s.id AND status = 'present' AND verification <> 'rejected'),
                 (SELECT max(at) FROM login_events WHERE student = s.id),
                 (SELECT total(hours) FROM attendance WHERE student = s.id AND status = 'present' AND verification = 'verified'),
-                (SELECT count(*) FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved')
+                (SELECT count(*) FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved'
+                   AND a.type IN ('missing_attendance', 'no_login'))
          {from} AND {beyond} ORDER BY {order} LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
