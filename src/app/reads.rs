@@ -128,6 +128,12 @@ impl App {
         Ok(store::activity::list_attendance(self.store.conn(), actor.user(), filter, after, limit)?)
     }
 
+    /// One attendance record with who logged and who decided it, if `actor` may see it.
+    pub fn attendance_record(&self, actor: &Actor, id: i64) -> Result<store::activity::AttendanceView> {
+        self.require_onboarded(actor)?;
+        Ok(store::activity::attendance_record(self.store.conn(), actor.user(), id)?)
+    }
+
     /// Verification turnaround per verifier for records dated `from` to `to` (admins and
     /// coordinators: it is a report about people, not students).
     pub fn turnaround(
@@ -235,10 +241,11 @@ impl App {
         actor: &Actor,
         cursor: &str,
         before: bool,
+        text: Option<&str>,
         limit: usize,
     ) -> Result<Vec<roster::StudentOverview>> {
         self.require_onboarded(actor)?;
-        Ok(roster::overview(self.store.conn(), actor.user(), cursor, before, limit)?)
+        Ok(roster::overview(self.store.conn(), actor.user(), cursor, before, text, limit)?)
     }
 
     /// One student's history: recent attendance, their alerts, their latest logins.

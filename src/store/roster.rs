@@ -331,12 +331,14 @@ pub struct StudentOverview {
     pub open_alerts: u32,
 }
 
-/// A page of the students `viewer` may see, by student_id, after (or, `before`, ending before) `cursor`.
+/// A page of the students `viewer` may see, by student_id, after (or, `before`, ending before)
+/// `cursor`; with `text`, only those whose ID or name contains it (any case).
 pub fn overview(
     conn: &Connection,
     viewer: &User,
     cursor: &str,
     before: bool,
+    text: Option<&str>,
     limit: usize,
 ) -> Result<Vec<StudentOverview>> {
     let from = if viewer.role.is_partner() {
@@ -361,10 +363,14 @@ pub fn overview(
                 (SELECT total(hours) FROM attendance WHERE student = s.id AND status = 'present' AND verification = 'verified'),
                 (SELECT count(*) FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved'
                    AND a.type IN ('missing_attendance', 'no_login'))
-         {from} AND {beyond} ORDER BY {order} LIMIT ?3"
+         {from} AND {beyond}
+           AND (?4 IS NULL OR s.student_id LIKE '%' || ?4 || '%'
+                OR (s.first_name || ' ' || s.last_name) LIKE '%' || ?4 || '%')
+         ORDER BY {order} LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![viewer.login, cursor, limit as i64], |r| {
+    let text = text.filter(|t| !t.is_empty());
+    let rows = stmt.query_map(params![viewer.login, cursor, limit as i64, text], |r| {
         Ok(StudentOverview {
             student_id: r.get(0)?,
             name: r.get(1)?,

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use std::collections::BTreeSet;
 
 /// Pending records the queue holds at a time.
@@ -40,11 +40,42 @@ pub struct AttendancePane {
     pub marked: BTreeSet<i64>,
     pub oldest_pending: Option<String>,
     height: usize,
+    /// Part of a student's ID or name the roster, grid and queue are narrowed to.
+    pub filter: Option<String>,
+}
+
+/// Whether a student's ID or name contains `filter`, in any case.
+fn matches(filter: Option<&str>, student_id: &str, name: &str) -> bool {
+    let Some(filter) = filter.filter(|f| !f.is_empty()) else { return true };
+    let needle = filter.to_lowercase();
+    student_id.to_lowercase().contains(&needle) || name.to_lowercase().contains(&needle)
 }
 
 /// Hours as a person writes them: `6.5`, `0` (never `-0`, which an empty float sum gives).
 fn hours_text(hours: f64) -> String {
     format!("{}", hours + 0.0)
+}
+
+/// A change to one grid cell and what a person must be told about it.
+pub struct CellChange {
+    pub entry: AttendanceEntry,
+    /// `Darnell Abbott · Wed 4 · absent (was 5.5 h verified)`: the status line once it is made.
+    pub done: String,
+    /// Asked first: the change overwrites a decided record, or the day is not a session day.
+    pub question: Option<String>,
+}
+
+/// `present 5.5 h`, `absent`.
+fn logged_text(status: &str, hours: Option<f64>) -> String {
+    match hours {
+        Some(h) if status == "present" => format!("present {} h", hours_text(h)),
+        _ => status.to_string(),
+    }
+}
+
+/// `5.5 h verified`, `absent, rejected`, `present 6 h, pending`.
+fn decided_text(day: &crate::store::activity::DayEntry) -> String {
+    format!("{}, {}", logged_text(&day.status, day.hours), day.verification)
 }
 
 fn monday_of(day: NaiveDate) -> NaiveDate {
@@ -70,6 +101,7 @@ impl AttendancePane {
             marked: BTreeSet::new(),
             oldest_pending: None,
             height: 0,
+            filter: None,
         }
     }
 
@@ -94,10 +126,23 @@ impl AttendancePane {
                         b.id,
                     ))
                 });
+                let filter = self.filter.as_deref();
+                queue.retain(|r| matches(filter, &r.student_id, &r.student_name));
                 self.queue = queue;
                 self.marked.retain(|id| self.queue.iter().any(|r| r.id == *id));
                 self.selected = self.selected.min(self.queue.len().saturating_sub(1));
             }
+        }
+        Ok(())
+    }
+
+    /// After the filter changed: back to the first row, and the queue read again through it.
+    pub fn filter_changed(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        self.row = 0;
+        self.selected = 0;
+        self.offset = 0;
+        if self.view == View::Queue {
+            self.load(app, actor)?;
         }
         Ok(())
     }
@@ -125,7 +170,11 @@ impl AttendancePane {
     fn rows_shown(&self) -> Vec<usize> {
         let Some(grid) = &self.grid else { return Vec::new() };
         let today = self.today_col();
-        (0..grid.rows.len()).filter(|i| self.view != View::Day || grid.rows[*i].days[today].0).collect()
+        let filter = self.filter.as_deref();
+        (0..grid.rows.len())
+            .filter(|i| self.view != View::Day || grid.rows[*i].days[today].0)
+            .filter(|i| matches(filter, &grid.rows[*i].student.student_id, &grid.rows[*i].student.name))
+            .collect()
     }
 
     /// The grid row under the cursor.
@@ -188,6 +237,48 @@ impl AttendancePane {
             hours,
             note: None,
         })
+    }
+
+    /// What changing the cell an entry is for means: the status line once it is made, and the
+    /// question to ask first when it overwrites a decided record or logs a day off schedule.
+    pub fn change(&self, entry: AttendanceEntry) -> CellChange {
+        let row = self.grid.as_ref().and_then(|grid| {
+            grid.rows
+                .iter()
+                .find(|r| r.student.student_id == entry.student_id && r.student.program_id == entry.program_id)
+        });
+        let index = entry.date.signed_duration_since(self.monday).num_days();
+        let (session, logged) = match (row, usize::try_from(index).ok().filter(|i| *i < 7)) {
+            (Some(row), Some(i)) => (row.days[i].0, row.days[i].1.as_ref()),
+            _ => (true, None),
+        };
+        let name = row.map_or(entry.student_id.as_str(), |r| r.student.name.as_str());
+        let day = entry.date.format("%a %-d");
+        let new = logged_text(&entry.status.to_string(), entry.hours);
+        let done = match logged {
+            Some(old) => format!("{name} · {day} · {new} (was {})", decided_text(old)),
+            None => format!("{name} · {day} · {new}"),
+        };
+        let question = match logged {
+            Some(old) if old.verification != "pending" => Some(format!(
+                "{name} · {day} is {}. Replace it with {new}? It goes back to pending verification.",
+                decided_text(old)
+            )),
+            _ if !session => Some(format!(
+                "{day} is not a session day of {} for {name}. Log {new} anyway, as a make-up day?",
+                entry.program_id
+            )),
+            _ => None,
+        };
+        CellChange { entry, done, question }
+    }
+
+    /// The record under the cursor, if a day is logged there.
+    pub fn record_here(&self) -> Option<i64> {
+        match self.view {
+            View::Queue => self.queue.get(self.selected).map(|r| r.id),
+            View::Day | View::Week => Some(self.grid_row()?.days[self.cursor_day()].1.as_ref()?.id),
+        }
     }
 
     /// The hours logged under the cursor, to start the hours editor from.
@@ -346,13 +437,15 @@ impl AttendancePane {
             }
         }
         let mut rows: Vec<Row> = Vec::new();
-        for (r, row) in grid.rows.iter().enumerate().skip(offset).take(self.height) {
-            let mut cells = vec![Span::raw(row.student.name.clone())];
+        let shown = self.rows_shown();
+        for (r, row) in shown.iter().map(|i| &grid.rows[*i]).enumerate().skip(offset).take(self.height) {
+            let mut cells = vec![Cell::from(row.student.name.clone())];
             let mut total = 0.0;
             for (c, (session, logged)) in row.days.iter().enumerate() {
+                let selected = r == self.row && c == self.col;
                 let text = match logged {
-                    Some(d) if d.status == "present" => {
-                        if d.verification != "rejected" {
+                    Some(d) => {
+                        if d.status == "present" && d.verification != "rejected" {
                             total += d.hours.unwrap_or(0.0);
                         }
                         let mark = match d.verification.as_str() {
@@ -360,23 +453,28 @@ impl AttendancePane {
                             "rejected" => "✗",
                             _ => "",
                         };
-                        format!("{}{mark}", d.hours.map_or("P".to_string(), |h| format!("{h}")))
+                        let what = match d.status.as_str() {
+                            "present" => d.hours.map_or("P".to_string(), |h| format!("{h}")),
+                            "excused" if !mark.is_empty() => "excus".to_string(),
+                            other => other.to_string(),
+                        };
+                        format!("{what}{mark}")
                     }
-                    Some(d) if d.status == "absent" => "absent".to_string(),
-                    Some(_) => "excused".to_string(),
                     None if *session => "·".to_string(),
+                    // The cursor stays visible on a day without a session.
+                    None if selected => "off".to_string(),
                     None => String::new(),
                 };
-                let style = if r == self.row && c == self.col {
+                let style = if selected {
                     theme.selected
                 } else if logged.as_ref().is_some_and(|d| d.status == "absent") {
                     theme.error
                 } else {
                     Style::new()
                 };
-                cells.push(Span::styled(text, style));
+                cells.push(Cell::from(text).style(style));
             }
-            cells.push(Span::styled(hours_text(total), theme.accent));
+            cells.push(Cell::from(Span::styled(hours_text(total), theme.accent)));
             rows.push(Row::new(cells));
         }
         let mut footer = vec![Span::styled(if grid.truncated { "total (first 500)" } else { "total" }, theme.dim)];

@@ -264,13 +264,13 @@ impl Console {
             }
             Action::NextTab => self.switch_to((self.active + 1) % self.tabs.len())?,
             Action::PrevTab => self.switch_to((self.active + self.tabs.len() - 1) % self.tabs.len())?,
+            Action::Filter => self.start_filter(),
             _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
             _ if self.tab() == Tab::Students => self.act_students(action)?,
             _ if self.tab() == Tab::Onboarding => self.act_onboarding(action)?,
             _ if self.tab() == Tab::Payroll => self.act_payroll(action)?,
             _ if self.tab() == Tab::Audit => self.act_audit(action)?,
             _ if !in_alerts => {}
-            Action::Filter => self.filtering = true,
             Action::Down => self.inbox.move_by(app, actor, 1)?,
             Action::Up => self.inbox.move_by(app, actor, -1)?,
             Action::PageDown => self.inbox.move_by(app, actor, self.inbox.height().max(1) as isize)?,
@@ -295,7 +295,7 @@ impl Console {
                 self.inbox.first(app, actor)?;
             }
             Action::Ack | Action::Resolve => self.start_note(action)?,
-            Action::Snooze => self.start_snooze(),
+            Action::Snooze => self.start_snooze()?,
             Action::Assign => self.start_assign()?,
             _ => {}
         }
@@ -365,7 +365,7 @@ impl Console {
                         p.rate
                     );
                     let command = Command::DecidePayroll { id: p.id, decision: crate::app::PayrollDecision::Approve };
-                    self.overlay = Some(Overlay::Confirm { message, command });
+                    self.overlay = Some(Overlay::Confirm { message, command, done: None });
                 }
             }
             Action::Reject if self.payroll.admin => {
@@ -463,6 +463,7 @@ impl Console {
         let Some(pane) = &mut self.attendance else { return Ok(()) };
         let mut reload = false;
         let mut command = None;
+        let mut cell = None;
         match action {
             Action::Down => pane.move_row(1),
             Action::Up => pane.move_row(-1),
@@ -487,8 +488,11 @@ impl Console {
                     _ => crate::domain::AttendanceStatus::Excused,
                 };
                 if let Some(entry) = pane.entry(status, None) {
-                    command = Some(Command::LogAttendance { entries: vec![entry] });
-                    pane.move_row(1);
+                    let change = pane.change(entry);
+                    if change.question.is_none() {
+                        pane.move_row(1);
+                    }
+                    cell = Some(change);
                 }
             }
             Action::Hours if pane.view != super::attendance::View::Queue => {
@@ -505,6 +509,13 @@ impl Console {
                     command = Some(Command::LogAttendance { entries });
                 }
             }
+            Action::Open => match pane.record_here() {
+                Some(id) => {
+                    let record = self.app.attendance_record(&self.actor, id)?;
+                    self.overlay = Some(Overlay::Record(Box::new(record)));
+                }
+                None => self.message = Some(("nothing is logged here".into(), false)),
+            },
             Action::Mark if pane.view == super::attendance::View::Queue => pane.toggle_mark(),
             Action::MarkAll if pane.view == super::attendance::View::Queue => pane.mark_all(),
             Action::Verify if pane.view == super::attendance::View::Queue => {
@@ -531,6 +542,11 @@ impl Console {
         if let Some(command) = command {
             self.confirm_or_run(command)?;
         }
+        if let Some(change) = cell
+            && let Some(problem) = self.log_cell(change)?
+        {
+            self.message = Some((problem, true));
+        }
         Ok(())
     }
 
@@ -553,10 +569,27 @@ impl Console {
         Ok(())
     }
 
-    fn start_snooze(&mut self) {
+    fn start_snooze(&mut self) -> anyhow::Result<()> {
         let ids = self.inbox.targets();
         if ids.is_empty() {
-            return;
+            return Ok(());
+        }
+        // Said before the duration menu, not after a choice was made in it.
+        let mut not_acknowledged = 0;
+        for id in &ids {
+            let (alert, _) = self.app.alert(&self.actor, *id)?;
+            if alert.status != AlertStatus::Acknowledged {
+                not_acknowledged += 1;
+            }
+        }
+        if not_acknowledged > 0 {
+            let which = if ids.len() == 1 {
+                "this alert is not acknowledged".to_string()
+            } else {
+                format!("{not_acknowledged} of the {} marked alerts are not acknowledged", ids.len())
+            };
+            self.message = Some((format!("only acknowledged alerts can be snoozed: {which} (a acknowledges)"), true));
+            return Ok(());
         }
         let now = self.app.now();
         let options = [
@@ -575,6 +608,7 @@ impl Console {
         .collect();
         self.overlay =
             Some(Overlay::Picker { title: format!("snooze {} for", Self::targets_label(&ids)), options, selected: 0 });
+        Ok(())
     }
 
     fn start_assign(&mut self) -> anyhow::Result<()> {
@@ -607,35 +641,54 @@ impl Console {
     }
 
     /// Runs a command, or asks first when it touches several alerts or resolves any.
-    fn confirm_or_run(&mut self, command: Command) -> anyhow::Result<()> {
-        let (count, resolving) = match &command {
+    /// The question to ask before running `command`, if it needs one: it acts on several
+    /// things at once, or cannot be taken back.
+    fn confirmation(&self, command: &Command) -> Option<String> {
+        let (count, resolving) = match command {
             Command::Triage { ids, action, .. } => (ids.len(), *action == Triage::Resolve),
             Command::DecideAttendance { ids, .. } => (ids.len(), false),
             Command::LogAttendance { entries } => (entries.len(), false),
             _ => (1, false),
         };
-        if count > 1 || resolving {
-            let what = if count == 1 { "this alert".to_string() } else { format!("these {count} alerts") };
-            let message = match &command {
-                Command::Triage { action: Triage::Resolve, .. } => {
-                    format!("Resolve {what}? The same streak will not open again.")
-                }
-                Command::Triage { action: Triage::Ack, .. } => format!("Acknowledge {what}? You take them on."),
-                Command::Triage { action: Triage::Snooze { .. }, .. } => format!("Snooze {what}?"),
-                Command::Triage { action: Triage::Assign { to }, .. } => format!("Assign {what} to {to}?"),
-                Command::DecideAttendance { decision: crate::app::Decision::Verify, .. } => {
-                    format!("Verify {count} records?")
-                }
-                Command::DecideAttendance { .. } => format!("Reject {count} records?"),
-                Command::LogAttendance { .. } => {
-                    format!("Log {count} days present, each with the student's usual hours?")
-                }
-                _ => "Go ahead?".to_string(),
-            };
-            self.overlay = Some(Overlay::Confirm { message, command });
-            return Ok(());
+        if count <= 1 && !resolving {
+            return None;
         }
-        self.run(command)
+        let what = if count == 1 { "this alert".to_string() } else { format!("these {count} alerts") };
+        Some(match command {
+            Command::Triage { action: Triage::Resolve, .. } => {
+                format!("Resolve {what}? The same streak will not open again.")
+            }
+            Command::Triage { action: Triage::Ack, .. } => format!("Acknowledge {what}? You take them on."),
+            Command::Triage { action: Triage::Snooze { .. }, .. } => format!("Snooze {what}?"),
+            Command::Triage { action: Triage::Assign { to }, .. } => format!("Assign {what} to {to}?"),
+            Command::DecideAttendance { decision: crate::app::Decision::Verify, .. } => {
+                format!("Verify {count} records?")
+            }
+            Command::DecideAttendance { .. } => format!("Reject {count} records?"),
+            Command::LogAttendance { .. } => format!("Log {count} days present, each with the student's usual hours?"),
+            _ => "Go ahead?".to_string(),
+        })
+    }
+
+    fn confirm_or_run(&mut self, command: Command) -> anyhow::Result<()> {
+        match self.confirmation(&command) {
+            Some(message) => self.overlay = Some(Overlay::Confirm { message, command, done: None }),
+            None => self.run(command)?,
+        }
+        Ok(())
+    }
+
+    /// Logs one grid cell: asks first when it overwrites a decided record or a day off
+    /// schedule, and says what changed for whom. Returns what the rules refused.
+    fn log_cell(&mut self, change: super::attendance::CellChange) -> anyhow::Result<Option<String>> {
+        let command = Command::LogAttendance { entries: vec![change.entry] };
+        match change.question {
+            Some(message) => {
+                self.overlay = Some(Overlay::Confirm { message, command, done: Some(change.done) });
+                Ok(None)
+            }
+            None => self.attempt_described(command, Some(change.done)),
+        }
     }
 
     fn run(&mut self, command: Command) -> anyhow::Result<()> {
@@ -648,9 +701,14 @@ impl Console {
     /// Executes a command; returns what the rules refused, if they did. What the rules refuse
     /// is news for the person, not a crash.
     fn attempt(&mut self, command: Command) -> anyhow::Result<Option<String>> {
+        self.attempt_described(command, None)
+    }
+
+    /// `attempt`, with the status line saying `done` (what changed, for whom) when it succeeds.
+    fn attempt_described(&mut self, command: Command, done: Option<String>) -> anyhow::Result<Option<String>> {
         match self.app.execute(&self.actor, command) {
             Ok(outcome) => {
-                self.message = Some((outcome.to_string(), false));
+                self.message = Some((done.unwrap_or_else(|| outcome.to_string()), false));
                 self.inbox.marked.clear();
                 self.data_version = self.app.data_version()?;
                 self.refresh()?;
@@ -673,10 +731,21 @@ impl Console {
                     self.overlay = Some(Overlay::Help);
                 }
             }
-            Overlay::Confirm { message, command } => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.run(command)?,
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
-                _ => self.overlay = Some(Overlay::Confirm { message, command }),
+            Overlay::Record(record) => {
+                if !(back || key.code == KeyCode::Enter) {
+                    self.overlay = Some(Overlay::Record(record));
+                }
+            }
+            Overlay::Confirm { message, command, done } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    if let Some(problem) = self.attempt_described(command, done)? {
+                        self.message = Some((problem, true));
+                    }
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                    self.message = Some(("nothing changed".into(), false));
+                }
+                _ => self.overlay = Some(Overlay::Confirm { message, command, done }),
             },
             Overlay::Picker { title, options, mut selected } => match key.code {
                 KeyCode::Esc => {}
@@ -699,12 +768,24 @@ impl Console {
                 KeyCode::Esc => {}
                 KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => {
                     let text = editor.lines().join("\n").trim().to_string();
-                    match note_command(purpose.clone(), text) {
-                        Ok(command) => self.confirm_or_run(command)?,
-                        Err(problem) => {
-                            self.message = Some((problem, true));
-                            self.overlay = Some(Overlay::Note { title, editor, purpose });
+                    // What the rules refuse keeps the dialog open with the text, to correct it.
+                    let refused = match note_command(purpose.clone(), text) {
+                        Ok(Command::LogAttendance { mut entries }) if matches!(purpose, NoteFor::Hours(_)) => {
+                            match (entries.pop(), &self.attendance) {
+                                (Some(entry), Some(pane)) => self.log_cell(pane.change(entry))?,
+                                _ => None,
+                            }
                         }
+                        Ok(command) if self.confirmation(&command).is_some() => {
+                            self.confirm_or_run(command)?;
+                            None
+                        }
+                        Ok(command) => self.attempt(command)?,
+                        Err(problem) => Some(problem),
+                    };
+                    if let Some(problem) = refused {
+                        self.message = Some((problem, true));
+                        self.overlay = Some(Overlay::Note { title, editor, purpose });
                     }
                 }
                 _ => {
@@ -817,13 +898,43 @@ impl Console {
         Ok(Flow::Continue)
     }
 
+    /// `/`: the lists with a filter take typed text from now until ⏎ or Esc; elsewhere the
+    /// person is told there is none (so what they type next is not mistaken for a filter).
+    fn start_filter(&mut self) {
+        if self.tab() == Tab::Students {
+            self.students.history = None;
+        }
+        if self.filter_text().is_some() {
+            self.filtering = true;
+        } else {
+            self.message = Some((format!("the {} tab has no filter", self.tab().title()), true));
+        }
+    }
+
+    /// The filter text of the current tab's list, if it has a filter.
+    fn filter_text(&mut self) -> Option<&mut Option<String>> {
+        match self.tab() {
+            Tab::Alerts => Some(&mut self.inbox.filter.text),
+            Tab::Attendance => self.attendance.as_mut().map(|pane| &mut pane.filter),
+            Tab::Students => Some(&mut self.students.filter),
+            Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
+        }
+    }
+
+    /// Every key while filtering is text for the filter (`q` types a q) until ⏎ keeps it or Esc
+    /// clears it.
     fn filter_key(&mut self, key: KeyEvent) -> anyhow::Result<()> {
-        let text = self.inbox.filter.text.get_or_insert_with(String::new);
+        let Some(slot) = self.filter_text() else {
+            self.filtering = false;
+            return Ok(());
+        };
+        let text = slot.get_or_insert_with(String::new);
+        let mut done = false;
         match key.code {
-            KeyCode::Enter => self.filtering = false,
+            KeyCode::Enter => done = true,
             KeyCode::Esc => {
-                self.filtering = false;
-                self.inbox.filter.text = None;
+                done = true;
+                *slot = None;
             }
             KeyCode::Backspace => {
                 text.pop();
@@ -831,7 +942,21 @@ impl Console {
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
             _ => return Ok(()),
         }
-        self.inbox.first(&self.app, &self.actor)
+        if done {
+            self.filtering = false;
+        }
+        let (app, actor) = (&self.app, &self.actor);
+        match self.tab() {
+            Tab::Alerts => self.inbox.first(app, actor)?,
+            Tab::Students => self.students.first(app, actor)?,
+            Tab::Attendance => {
+                if let Some(pane) = &mut self.attendance {
+                    pane.filter_changed(app, actor)?;
+                }
+            }
+            Tab::Payroll | Tab::Onboarding | Tab::Audit => {}
+        }
+        Ok(())
     }
 
     fn run_palette(&mut self, run: PaletteRun) -> anyhow::Result<Flow> {
@@ -1010,6 +1135,7 @@ impl Console {
                 overlay::draw_palette(frame, &theme, input, *selected, entries)
             }
             Some(Overlay::Confirm { message, .. }) => overlay::draw_confirm(frame, &theme, message),
+            Some(Overlay::Record(record)) => overlay::draw_record(frame, &theme, record),
             Some(Overlay::Picker { title, options, selected }) => {
                 self.picker_area = overlay::draw_picker(frame, &theme, title, options, *selected);
             }
@@ -1137,10 +1263,11 @@ impl Console {
             Tab::Payroll => vec![(Action::Open, "edit profile")],
             Tab::Onboarding => Vec::new(),
         };
-        let last = if self.tab() == Tab::Alerts {
-            vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")]
-        } else {
-            Vec::new()
+        let last = match self.tab() {
+            Tab::Alerts => vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")],
+            Tab::Attendance => vec![(Action::Open, "record"), (Action::Filter, "filter")],
+            Tab::Students => vec![(Action::Filter, "filter")],
+            _ => Vec::new(),
         };
         (first, last)
     }
@@ -1156,8 +1283,16 @@ impl Console {
             vec![Span::styled(format!(" {} ", keymap.short(*action)), theme.marked), Span::raw(format!("{text} "))]
         };
         let spans: Vec<Span> = if self.filtering {
+            let typed = match self.tab() {
+                Tab::Alerts => self.inbox.filter.text.clone(),
+                Tab::Attendance => self.attendance.as_ref().and_then(|p| p.filter.clone()),
+                Tab::Students => self.students.filter.clone(),
+                Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
+            };
             vec![
-                Span::raw(" type to filter by student · "),
+                Span::styled(" / ", theme.marked),
+                Span::raw(format!("{}▏ ", crate::domain::text::shown(&typed.unwrap_or_default()))),
+                Span::raw("student ID or name · "),
                 Span::styled("⏎", theme.marked),
                 Span::raw(" keep · "),
                 Span::styled("Esc", theme.marked),
@@ -1167,9 +1302,20 @@ impl Console {
             hint(&(Action::Back, "close"))
         } else {
             let (first, last) = self.pane_hints();
-            // Help and quit come before what a narrow screen may cut off.
+            // Help and quit come before what a narrow screen may leave out; a hint that does
+            // not fit whole is left out (`?` lists every key), never cut mid-word.
             let everywhere = [(Action::Help, "help"), (Action::Quit, "quit"), (Action::Palette, "cmd")];
-            first.iter().chain(everywhere.iter()).chain(last.iter()).flat_map(hint).collect()
+            let mut room = usize::from(area.width);
+            let mut spans = Vec::new();
+            for shown in first.iter().chain(everywhere.iter()).chain(last.iter()).map(hint) {
+                let width: usize = shown.iter().map(Span::width).sum();
+                if width > room {
+                    break;
+                }
+                room -= width;
+                spans.extend(shown);
+            }
+            spans
         };
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }

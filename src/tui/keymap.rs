@@ -103,7 +103,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     ActionInfo {
         action: Action::Filter,
         name: "filter",
-        description: "filter by student name",
+        description: "filter by ID or name",
         scope: Scope::List,
         keys: &["/"],
     },

@@ -66,12 +66,39 @@ pub enum FilterChange {
 
 pub enum Overlay {
     Help,
-    Palette { input: String, selected: usize, entries: Vec<PaletteEntry> },
-    Confirm { message: String, command: Command },
-    Picker { title: String, options: Vec<(String, Command)>, selected: usize },
-    Note { title: String, editor: Box<TextArea<'static>>, purpose: NoteFor },
-    RolePicker { packages: Vec<(crate::store::partners::Package, Vec<(String, String)>)>, selected: usize, scroll: u16 },
-    Document { doc: crate::store::partners::Document, scroll: u16, purpose: ReadFor },
+    Palette {
+        input: String,
+        selected: usize,
+        entries: Vec<PaletteEntry>,
+    },
+    /// A question before a command; `done` is the status line once it ran.
+    Confirm {
+        message: String,
+        command: Command,
+        done: Option<String>,
+    },
+    /// One attendance record in full: who logged it, who decided, why.
+    Record(Box<crate::store::activity::AttendanceView>),
+    Picker {
+        title: String,
+        options: Vec<(String, Command)>,
+        selected: usize,
+    },
+    Note {
+        title: String,
+        editor: Box<TextArea<'static>>,
+        purpose: NoteFor,
+    },
+    RolePicker {
+        packages: Vec<(crate::store::partners::Package, Vec<(String, String)>)>,
+        selected: usize,
+        scroll: u16,
+    },
+    Document {
+        doc: crate::store::partners::Document,
+        scroll: u16,
+        purpose: ReadFor,
+    },
     PayrollForm(Box<super::onboarding::PayrollFormState>),
 }
 
@@ -185,8 +212,10 @@ pub fn draw_palette(frame: &mut Frame, theme: &Theme, input: &str, selected: usi
 }
 
 pub fn draw_confirm(frame: &mut Frame, theme: &Theme, message: &str) {
-    let width = (message.chars().count() as u16 + 6).clamp(30, 70);
-    let outer = centred(frame.area(), width, 6);
+    let width = (message.chars().count() as u16 + 6).clamp(30, 70).min(frame.area().width);
+    // Room for the question wrapped at the box's width, a blank line and the keys.
+    let text_lines = (message.chars().count() as u16).div_ceil(width.saturating_sub(4).max(1)) + 1;
+    let outer = centred(frame.area(), width, text_lines + 4);
     let inner = popup(frame, outer, "confirm", theme);
     let text = vec![
         Line::raw(message.to_string()),
@@ -229,6 +258,39 @@ pub fn draw_note(frame: &mut Frame, theme: &Theme, title: &str, editor: &TextAre
     let [edit, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(editor, edit);
     frame.render_widget(Paragraph::new("⏎ confirm · Alt-⏎ new line · Esc cancel").style(theme.dim), hint);
+}
+
+/// One attendance record: whose day, what was logged, who logged and who decided it, and why.
+pub fn draw_record(frame: &mut Frame, theme: &Theme, record: &crate::store::activity::AttendanceView) {
+    let hours = record.hours.map(|h| format!(", {h} h")).unwrap_or_default();
+    let logged_by = match &record.logged_by_person {
+        Some(person) if person != &record.logged_by => format!("{person} as {}", record.logged_by),
+        _ => record.logged_by.clone(),
+    };
+    let decided = match (&record.verified_by, &record.verified_at) {
+        (Some(by), Some(at)) => format!("{} by {by} at {at}", record.verification),
+        _ => format!("{} (nobody has decided yet)", record.verification),
+    };
+    let mut lines = vec![
+        Line::styled(format!("{} ({})", record.student_name, record.student_id), theme.accent),
+        Line::raw(format!("{} · {}", record.program_id, record.date.format("%a %Y-%m-%d"))),
+        Line::raw(format!("{}{hours}", record.status)),
+        Line::raw(format!("logged by {logged_by} at {}", record.logged_at)),
+        Line::raw(decided),
+    ];
+    if let Some(reason) = &record.reason {
+        lines.push(Line::raw(format!("reason: {reason}")));
+    }
+    if let Some(note) = &record.note {
+        lines.push(Line::raw(format!("note: {note}")));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Esc or ⏎ closes", theme.dim));
+    let width = 70.min(frame.area().width);
+    let wrapped: u16 = lines.iter().map(|l| (l.width() as u16).div_ceil(width.saturating_sub(4).max(1)).max(1)).sum();
+    let outer = centred(frame.area(), width, wrapped + 2);
+    let inner = popup(frame, outer, "attendance record", theme);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 #[cfg(test)]

@@ -19,38 +19,48 @@ pub struct StudentsPane {
     window: Window<StudentOverview>,
     /// The open history, if any.
     pub history: Option<StudentHistory>,
+    /// Part of a student's ID or name the list is narrowed to.
+    pub filter: Option<String>,
 }
 
 impl Default for StudentsPane {
     fn default() -> Self {
-        StudentsPane { window: Window::new(PAGE), history: None }
+        StudentsPane { window: Window::new(PAGE), history: None, filter: None }
     }
 }
 
 /// Reads a page of students after (or before) a student ID; "" is either end.
-fn read(app: &App, actor: &Actor, cursor: &str, side: Side, limit: usize) -> anyhow::Result<Vec<StudentOverview>> {
-    Ok(app.student_overview(actor, cursor, side == Side::Before, limit)?)
+fn read(
+    app: &App,
+    actor: &Actor,
+    filter: Option<&str>,
+    cursor: &str,
+    side: Side,
+    limit: usize,
+) -> anyhow::Result<Vec<StudentOverview>> {
+    Ok(app.student_overview(actor, cursor, side == Side::Before, filter, limit)?)
 }
 
 impl StudentsPane {
     pub fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_first(read(app, actor, "", Side::After, PAGE)?);
+        self.window.show_first(read(app, actor, self.filter.as_deref(), "", Side::After, PAGE)?);
         Ok(())
     }
 
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_last(read(app, actor, "", Side::Before, PAGE)?);
+        self.window.show_last(read(app, actor, self.filter.as_deref(), "", Side::Before, PAGE)?);
         Ok(())
     }
 
     /// Re-reads the page around the selection after the data changed.
     pub fn reload(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
         let Some(first) = self.window.rows.first().map(|r| r.student_id.clone()) else { return self.first(app, actor) };
-        let before = read(app, actor, &first, Side::Before, 1)?;
+        let filter = self.filter.as_deref();
+        let before = read(app, actor, filter, &first, Side::Before, 1)?;
         let from = before.last().map_or(String::new(), |r| r.student_id.clone());
         let w = &mut self.window;
         let (selected, offset) = (w.selected, w.offset);
-        w.rows = read(app, actor, &from, Side::After, 3 * PAGE)?;
+        w.rows = read(app, actor, filter, &from, Side::After, 3 * PAGE)?;
         w.at_start = before.is_empty();
         w.at_end = w.rows.len() < 3 * PAGE;
         w.selected = selected.min(w.rows.len().saturating_sub(1));
@@ -59,7 +69,8 @@ impl StudentsPane {
     }
 
     pub fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
-        self.window.move_by(delta, |edge, side| read(app, actor, &edge.student_id, side, PAGE))
+        let filter = self.filter.as_deref();
+        self.window.move_by(delta, |edge, side| read(app, actor, filter, &edge.student_id, side, PAGE))
     }
 
     pub fn page(&self) -> isize {
@@ -79,8 +90,13 @@ impl StudentsPane {
             return;
         }
         let wide = area.width >= 100;
+        let narrowed = match self.filter.as_deref().filter(|f| !f.is_empty()) {
+            Some(text) => format!("matching '{}' · ", crate::domain::text::shown(text)),
+            None => String::new(),
+        };
         let title = Line::from(vec![
             Span::styled(" your students ", theme.accent),
+            Span::raw(narrowed),
             Span::raw(if self.window.rows.is_empty() {
                 "none ".to_string()
             } else {
@@ -91,7 +107,12 @@ impl StudentsPane {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if self.window.rows.is_empty() {
-            frame.render_widget(Paragraph::new("No students are assigned to you yet.").style(theme.dim), inner);
+            let empty = if self.filter.as_deref().is_some_and(|f| !f.is_empty()) {
+                "No student's ID or name matches the filter. Esc in the filter clears it."
+            } else {
+                "No students are assigned to you yet."
+            };
+            frame.render_widget(Paragraph::new(empty).style(theme.dim), inner);
             return;
         }
         self.window.height = inner.height.saturating_sub(1) as usize;

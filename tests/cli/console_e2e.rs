@@ -238,3 +238,115 @@ fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     assert_eq!(ack["note"], "called her, back on Monday");
     env.ok(&["audit", "verify"]);
 }
+
+/// Each item the new user's tmux session found, replayed: no keystroke changes a decided record
+/// unseen, typed text stays in the box it was typed into, and a refusal comes before a menu.
+#[test]
+fn no_keystroke_changes_a_decided_record_unseen() {
+    use chrono::Datelike;
+    let env = Env::initialised();
+    let today = chrono::Local::now().date_naive();
+    let start = today - chrono::Days::new(40);
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()) + 7);
+    let day = |n: u64| monday + chrono::Days::new(n);
+    env.import("programs", &format!("program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,{start}\n"));
+    env.import("students", "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\n");
+    env.import(
+        "enrollments",
+        &format!(
+            "enrollment_id,student_id,program_id,start_date,status\nE1,S1,P1,{start},active\nE2,S2,P1,{start},active\n"
+        ),
+    );
+    env.import(
+        "users",
+        "login,name,role,onboarded\nws_01,Wanda Site,worksite,true\nsc_01,Sam Coord,site_coordinator,true\n",
+    );
+    env.import("assignments", "login,student_id\nws_01,S1\nws_01,S2\nsc_01,S1\nsc_01,S2\n");
+    let log = |date: chrono::NaiveDate, hours: &str| {
+        let date = date.to_string();
+        let args = ["--student", "S1", "--program", "P1", "--date", &date, "--status", "present", "--hours", hours];
+        env.ok(&[&["--as", "ws_01", "attendance", "log"][..], &args].concat());
+        env.as_if_partners_logged_from_their_own_accounts();
+    };
+    log(day(2), "5.5");
+    log(day(3), "6");
+    let id_on = |date: chrono::NaiveDate| {
+        let records = env.json(&["attendance", "list", "--student", "S1"]);
+        let found = records.as_array().unwrap().iter().find(|r| r["date"] == date.to_string()).cloned();
+        found.map(|r| r["id"].as_i64().unwrap().to_string())
+    };
+    env.ok(&["--as", "sc_01", "attendance", "verify", &id_on(day(2)).unwrap()]);
+    env.ok(&["--as", "sc_01", "attendance", "reject", &id_on(day(3)).unwrap(), "--reason", "no sign-in sheet"]);
+    env.ok(&["alerts", "run"]);
+    let wednesday = day(2).format("%a %-d").to_string();
+
+    let console = Tmux::console(&env, "safe", "--as ws_01");
+    console.wait_for("1 Alerts");
+    // `s` on an alert nobody acknowledged is refused before any menu opens.
+    console.keys(&["s"]);
+    console.wait_for("only acknowledged alerts can be snoozed");
+    assert!(!console.screen().contains("snooze alert"), "no duration menu");
+
+    console.keys(&["2"]);
+    console.wait_for("today,");
+    console.keys(&["w", "["]);
+    console.wait_for("Ann Lee");
+    console.keys(&["Left", "Left", "Left", "Left", "Left", "Left", "Right", "Right"]);
+    // Text typed into a filter stays there: `xav` narrows the list, it logs nothing.
+    console.keys(&["/"]);
+    console.keys(&["-l", "xav"]);
+    console.wait_for("/ xav");
+    console.keys(&["Escape"]);
+    console.wait_for("5.5✓");
+    // Overwriting a verified day asks first; `n` leaves it.
+    console.keys(&["x"]);
+    console.wait_for("Replace it with absent?");
+    console.keys(&["n"]);
+    console.wait_for("nothing changed");
+    console.keys(&["x"]);
+    console.wait_for("Replace it with absent?");
+    console.keys(&["y"]);
+    console.wait_for(&format!("Ann Lee · {wednesday} · absent (was present 5.5 h, verified)"));
+    // ⏎ on a rejected day shows why it was rejected, and by whom.
+    console.keys(&["Right", "Enter"]);
+    let record = console.wait_for("reason: no sign-in sheet");
+    assert!(record.contains("rejected by sc_01"), "{record}");
+    console.keys(&["Escape"]);
+    // A Sunday is not a session day: the cursor shows there, and logging it asks first.
+    console.keys(&["Right", "Right", "Right"]);
+    console.wait_for("off");
+    console.keys(&["p"]);
+    console.wait_for("is not a session day of P1 for Ann Lee");
+    console.keys(&["n"]);
+    console.wait_for("nothing changed");
+    // Hours the rules refuse keep the dialog open with the text; the next digit is text too.
+    console.keys(&["Left", "Left", "h"]);
+    console.wait_for("hours for S1");
+    console.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    console.keys(&["-l", "25"]);
+    console.keys(&["Enter"]);
+    console.wait_for("25 hours is outside 0 to 24");
+    console.keys(&["-l", "1"]);
+    let dialog = console.wait_for("251");
+    assert!(dialog.contains("hours for S1"), "still in the dialog, not switched to a tab\n{dialog}");
+    console.keys(&["Escape"]);
+    // On the Students tab, `/` then `q` types a q; it does not quit.
+    console.keys(&["5"]);
+    console.wait_for("your students");
+    console.keys(&["/", "q"]);
+    console.wait_for("/ q");
+    assert!(console.is_running());
+    console.keys(&["Escape"]);
+    console.quit();
+
+    let records = env.json(&["attendance", "list", "--student", "S1"]);
+    let on =
+        |date: chrono::NaiveDate| records.as_array().unwrap().iter().find(|r| r["date"] == date.to_string()).cloned();
+    let wednesday = on(day(2)).expect("Wednesday is logged");
+    assert_eq!((wednesday["status"].as_str(), wednesday["verification"].as_str()), (Some("absent"), Some("pending")));
+    let thursday = on(day(3)).expect("Thursday is logged");
+    assert_eq!(thursday["verification"], "rejected", "⏎ only shows the record");
+    assert!(on(day(4)).is_none(), "25 hours logged nothing on Friday");
+    assert!(on(day(6)).is_none(), "the Sunday was declined");
+    assert_eq!(records.as_array().unwrap().len(), 2, "{records:#}");
+}
