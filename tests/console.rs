@@ -14,13 +14,18 @@ use ratatui::backend::TestBackend;
 
 const TODAY: &str = "2026-03-02";
 
+/// The person at the keyboard, the same on every machine (the header shows their login).
+fn test_account() -> identity::OsAccount {
+    identity::OsAccount { login: "dana".into(), full_name: "Dana Whitfield".into() }
+}
+
 fn demo_console(dir: &tempfile::TempDir) -> Console {
     console_as(dir, None)
 }
 
 fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
     let db = dir.path().join("console.db");
-    let os = identity::os_account().unwrap();
+    let os = test_account();
     let today: NaiveDate = TODAY.parse().unwrap();
     {
         let clock = Box::new(FixedClock::on(today));
@@ -109,7 +114,7 @@ fn a_change_made_by_another_process_appears_on_the_next_poll() {
     let before = screen(&mut console, 120, 40);
     assert!(!before.contains("ack'd"));
     // A colleague on the same file: another connection, another actor.
-    let os = identity::os_account().unwrap();
+    let os = test_account();
     let mut colleague = App::open(
         &dir.path().join("console.db"),
         OpenMode::Existing,

@@ -263,6 +263,12 @@ impl App {
         self.require_onboarded(actor)?;
         Ok(store::activity::oldest_pending(self.store.conn(), actor.user())?)
     }
+
+    /// How many records `actor` may see are waiting for verification.
+    pub fn pending_count(&self, actor: &Actor) -> Result<u64> {
+        self.require_onboarded(actor)?;
+        Ok(store::activity::pending_count(self.store.conn(), actor.user())?)
+    }
 }
 
 /// Days of attendance a student's history shows.
@@ -306,6 +312,15 @@ impl App {
             .ok_or_else(|| super::AppError::NotFound(format!("role package {role}")))?;
         let items = store::partners::items(conn, role)?.into_iter().map(|(_, code, text)| (code, text)).collect();
         Ok((package, items))
+    }
+
+    /// How a role is paid, as the role picker shows it: `a 10 % rate (8 to 12 %)`.
+    pub fn pay_of(&self, role: crate::domain::Role) -> Result<String> {
+        let (model, min, max, default) = store::partners::rate_range(self.store.conn(), role)?;
+        Ok(match model.as_str() {
+            "percent" => format!("a {default} % rate by default ({min} to {max} %)"),
+            _ => format!("{default} USD a month by default ({min} to {max} USD)"),
+        })
     }
 
     /// The actor's rate range: (pay model, min, max, default).

@@ -346,6 +346,16 @@ pub fn usual_hours(conn: &Connection, student: i64, program: i64) -> Result<Opti
 }
 
 /// When the oldest pending record `viewer` may verify was logged.
+pub fn pending_count(conn: &Connection, viewer: &crate::domain::User) -> Result<u64> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT count(*) FROM attendance a WHERE a.verification = 'pending'
+            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))",
+    )?;
+    let count: i64 = stmt.query_row([scope], |r| r.get(0))?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 pub fn oldest_pending(conn: &Connection, viewer: &crate::domain::User) -> Result<Option<String>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let mut stmt = conn.prepare_cached(

@@ -39,6 +39,8 @@ pub struct AttendancePane {
     offset: usize,
     pub marked: BTreeSet<i64>,
     pub oldest_pending: Option<String>,
+    /// Every record waiting that the person may see, of which the queue holds the oldest.
+    pending_total: u64,
     height: usize,
     /// Part of a student's ID or name the roster, grid and queue are narrowed to.
     pub filter: Option<String>,
@@ -54,6 +56,18 @@ fn matches(filter: Option<&str>, student_id: &str, name: &str) -> bool {
 /// Hours as a person writes them: `6.5`, `0` (never `-0`, which an empty float sum gives).
 fn hours_text(hours: f64) -> String {
     format!("{}", hours + 0.0)
+}
+
+/// The student's name, with their ID when another row has the same name (two students, or
+/// one student in two programs, stay apart).
+fn told_apart(rows: &[crate::app::WeekRow], row: &crate::app::WeekRow) -> String {
+    let namesakes = rows.iter().filter(|r| r.student.name == row.student.name).count();
+    let same_student = rows.iter().filter(|r| r.student.student_id == row.student.student_id).count();
+    match (namesakes > 1, same_student > 1) {
+        (_, true) => format!("{} ({})", row.student.name, row.student.program_id),
+        (true, false) => format!("{} ({})", row.student.name, row.student.student_id),
+        (false, false) => row.student.name.clone(),
+    }
 }
 
 /// A change to one grid cell and what a person must be told about it.
@@ -100,6 +114,7 @@ impl AttendancePane {
             offset: 0,
             marked: BTreeSet::new(),
             oldest_pending: None,
+            pending_total: 0,
             height: 0,
             filter: None,
         }
@@ -115,6 +130,7 @@ impl AttendancePane {
         if self.can_verify {
             self.oldest_pending = app.oldest_pending(actor)?;
             if self.view == View::Queue {
+                self.pending_total = app.pending_count(actor)?;
                 let filter = AttendanceFilter { pending_only: true, ..Default::default() };
                 let mut queue = app.attendance(actor, &filter, None, QUEUE_PAGE)?;
                 // Worked through by worksite and week, oldest first within each.
@@ -439,7 +455,7 @@ impl AttendancePane {
         let mut rows: Vec<Row> = Vec::new();
         let shown = self.rows_shown();
         for (r, row) in shown.iter().map(|i| &grid.rows[*i]).enumerate().skip(offset).take(self.height) {
-            let mut cells = vec![Cell::from(row.student.name.clone())];
+            let mut cells = vec![Cell::from(told_apart(&grid.rows, row))];
             let mut total = 0.0;
             for (c, (session, logged)) in row.days.iter().enumerate() {
                 let selected = r == self.row && c == self.col;
@@ -487,11 +503,21 @@ impl AttendancePane {
 
     fn draw_queue(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
         let marks = if self.marked.is_empty() { String::new() } else { format!(" · {} marked", self.marked.len()) };
-        let full = if self.queue.len() == QUEUE_PAGE { " (the oldest 1000)" } else { "" };
+        let shown = self.queue.len();
+        let count = match self.filter.as_deref().filter(|f| !f.is_empty()) {
+            Some(text) if self.pending_total > QUEUE_PAGE as u64 => format!(
+                "{shown} matching '{}' among the oldest {QUEUE_PAGE} of {}",
+                crate::domain::text::shown(text),
+                self.pending_total
+            ),
+            Some(text) => format!("{shown} matching '{}'", crate::domain::text::shown(text)),
+            None if (shown as u64) < self.pending_total => format!("the oldest {shown} of {}", self.pending_total),
+            None => shown.to_string(),
+        };
         let switch = if self.can_log { " · w: today" } else { "" };
         let title = Line::from(vec![
             Span::styled(" waiting for verification ", theme.accent),
-            Span::raw(format!("{}{full}{marks}{switch} ", self.queue.len())),
+            Span::raw(format!("{count}{marks}{switch} ")),
         ]);
         let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);

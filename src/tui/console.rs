@@ -127,6 +127,7 @@ impl Console {
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
         if self.tabs.contains(&Tab::Alerts) {
             self.inbox.counts = Some(self.app.alert_counts(&self.actor)?);
+            self.inbox.job_ran_through = Some(self.app.alerts_processed_through()?);
         }
         if let Some(pane) = self.attendance.as_mut().filter(|p| p.can_verify) {
             pane.oldest_pending = self.app.oldest_pending(&self.actor).ok().flatten();
@@ -306,18 +307,31 @@ impl Console {
         match action {
             Action::Down => self.onboarding.move_by(1),
             Action::Up => self.onboarding.move_by(-1),
+            Action::PageDown => self.onboarding.move_by(self.onboarding.page()),
+            Action::PageUp => self.onboarding.move_by(-self.onboarding.page()),
+            Action::Top => self.onboarding.move_by(isize::MIN / 2),
+            Action::Bottom => self.onboarding.move_by(isize::MAX / 2),
             Action::Open => {
                 let Some(item) = self.onboarding.item().cloned() else { return Ok(()) };
                 match item.kind.as_str() {
                     "role" => {
                         let mut packages = Vec::new();
                         for role in [Role::ProgramHolder, Role::Worksite, Role::SiteCoordinator] {
-                            packages.push(self.app.role_package(role)?);
+                            let (package, items) = self.app.role_package(role)?;
+                            packages.push((package, items, self.app.pay_of(role)?));
                         }
-                        let selected = packages.iter().position(|(p, _)| p.role == self.actor.user().role).unwrap_or(0);
+                        let selected =
+                            packages.iter().position(|(p, ..)| p.role == self.actor.user().role).unwrap_or(0);
                         self.overlay = Some(Overlay::RolePicker { packages, selected, scroll: 0 });
                     }
-                    "responsibility" => self.run(Command::AcceptResponsibilities { codes: vec![item.code] })?,
+                    // Accepted only once its whole text has been on screen.
+                    "responsibility" => {
+                        self.overlay = Some(Overlay::Confirm {
+                            message: format!("“{}” — accept this responsibility?", item.title),
+                            command: Command::AcceptResponsibilities { codes: vec![item.code] },
+                            done: Some(format!("accepted: {}", item.title)),
+                        })
+                    }
                     "consent" => {
                         let doc = crate::store::partners::Document {
                             code: "esign".into(),
@@ -346,8 +360,12 @@ impl Console {
     fn open_payroll_form(&mut self) -> anyhow::Result<()> {
         let (model, min, max, default) = self.app.rate_range(&self.actor)?;
         let unit = if model == "percent" { "%" } else { "USD/month" };
-        self.overlay =
-            Some(Overlay::PayrollForm(Box::new(PayrollFormState::new(format!("{min}–{max} {unit}"), default))));
+        let range = format!("{min}–{max} {unit}");
+        let form = match self.payroll.profiles.last() {
+            Some(current) => PayrollFormState::from_profile(range, current),
+            None => PayrollFormState::new(range, default),
+        };
+        self.overlay = Some(Overlay::PayrollForm(Box::new(form)));
         Ok(())
     }
 
@@ -800,7 +818,7 @@ impl Console {
             Overlay::RolePicker { packages, mut selected, mut scroll } => match key.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => {
-                    if let Some((package, _)) = packages.get(selected) {
+                    if let Some((package, ..)) = packages.get(selected) {
                         self.run(Command::SelectRole { role: package.role })?;
                     }
                 }
@@ -1194,6 +1212,22 @@ impl Console {
             spans.push(Span::raw(" "));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        // Who you are, and whom you act as, at the right where it fits: in full, else logins only.
+        let user = self.actor.user();
+        let full = match &self.actor.acting_as {
+            Some(_) => format!(" {} as {} ({}) ", self.actor.person.login, user.login, user.role),
+            None => format!(" {} ({}) ", user.login, user.role),
+        };
+        let short = match &self.actor.acting_as {
+            Some(_) => format!(" {} as {} ", self.actor.person.login, user.login),
+            None => format!(" {} ", user.login),
+        };
+        let room = usize::from(area.right().saturating_sub(x));
+        if let Some(who) = [full, short].into_iter().find(|who| who.chars().count() <= room) {
+            let right =
+                Rect { x: area.right() - who.chars().count() as u16, width: who.chars().count() as u16, ..area };
+            frame.render_widget(Paragraph::new(Span::styled(who, theme.dim)), right);
+        }
     }
 
     fn draw_alerts(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {

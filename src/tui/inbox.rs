@@ -32,6 +32,8 @@ pub struct Inbox {
     pub marked: BTreeSet<i64>,
     anchor: Option<i64>,
     pub counts: Option<(u64, u64, u64)>,
+    /// The last day the alert job processed (read after the first frame; `Some(None)`: never).
+    pub job_ran_through: Option<Option<chrono::NaiveDate>>,
     detail: Option<Detail>,
     /// Where the list's first row was drawn, for mouse clicks.
     pub list_area: Rect,
@@ -45,6 +47,7 @@ impl Default for Inbox {
             marked: BTreeSet::new(),
             anchor: None,
             counts: None,
+            job_ran_through: None,
             detail: None,
             list_area: Rect::default(),
         }
@@ -213,11 +216,15 @@ impl Inbox {
         self.list_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
         self.window.keep_visible();
         if self.window.rows.is_empty() {
-            let empty = Paragraph::new(
-                "No alerts here. Nobody has stopped showing up — or the filter hides them (c clears it).",
-            )
-            .style(theme.dim)
-            .wrap(Wrap { trim: true });
+            let why = match self.job_ran_through {
+                Some(None) => "No alerts yet: the daily alert job has never run on this database (`muster alerts run`, or the daemon, runs it)."
+                    .to_string(),
+                Some(Some(day)) => format!(
+                    "No alerts here (the daily job has processed up to {day}). Nobody has stopped showing up — or the filter hides them (c clears it)."
+                ),
+                None => "No alerts here — or the filter hides them (c clears it).".to_string(),
+            };
+            let empty = Paragraph::new(why).style(theme.dim).wrap(Wrap { trim: true });
             frame.render_widget(empty, inner);
             return;
         }
@@ -237,6 +244,10 @@ impl Inbox {
             header.push("assigned");
             widths.push(Constraint::Fill(1));
         }
+        // Narrow screens lose age, status, the count and the alert type before the student.
+        let drop_order: Vec<usize> = if wide { Vec::new() } else { vec![6, 5, 4, 3] };
+        let kept = super::columns::fitting(inner.width, &widths, &drop_order, 12);
+        let (header, widths) = (super::columns::keep(header, &kept), super::columns::keep(widths, &kept));
         let selected = self.window.selected;
         let visible = self.window.visible();
         let rows: Vec<Row> = visible
@@ -268,7 +279,7 @@ impl Inbox {
                     cells.push(Span::raw(a.assigned_to.clone().unwrap_or_default()));
                 }
                 let style = if i == selected { theme.selected } else { Style::new() };
-                Row::new(cells).style(style)
+                Row::new(super::columns::keep(cells, &kept)).style(style)
             })
             .collect();
         let table = Table::new(rows, widths).header(Row::new(header).style(theme.dim)).column_spacing(1);

@@ -4,6 +4,7 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod columns;
 pub mod console;
 pub mod inbox;
 pub mod keymap;

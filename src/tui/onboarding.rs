@@ -5,7 +5,7 @@ use super::inbox::age;
 use super::theme::Theme;
 use crate::app::{Actor, App, Checklist};
 use crate::domain::Role;
-use crate::store::partners::{Document, Package, PayrollView};
+use crate::store::partners::{Document, PayrollView};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -19,6 +19,8 @@ pub struct OnboardingPane {
     pub mine: Option<Checklist>,
     pub partners: Vec<Checklist>,
     pub selected: usize,
+    /// Rows the partners' list showed last, for PgUp/PgDn.
+    height: std::cell::Cell<usize>,
 }
 
 impl OnboardingPane {
@@ -38,6 +40,10 @@ impl OnboardingPane {
         if len > 0 {
             self.selected = (self.selected as isize + delta).clamp(0, len as isize - 1) as usize;
         }
+    }
+
+    pub fn page(&self) -> isize {
+        self.height.get().max(1) as isize
     }
 
     /// The checklist item under the cursor.
@@ -62,6 +68,7 @@ impl OnboardingPane {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let height = inner.height.saturating_sub(1) as usize;
+        self.height.set(height);
         let offset = self.selected.saturating_sub(height.saturating_sub(1));
         let rows: Vec<Row> = self
             .partners
@@ -71,6 +78,12 @@ impl OnboardingPane {
             .take(height)
             .map(|(i, c)| {
                 let missing: Vec<String> = c.missing().iter().map(|m| m.code.clone()).collect();
+                // The count first, so a narrow screen that cuts the list still says how many.
+                let missing = if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: {}", missing.len(), missing.join(", "))
+                };
                 let state = if c.waived {
                     "on file".to_string()
                 } else if c.complete {
@@ -83,7 +96,7 @@ impl OnboardingPane {
                     Span::raw(c.name.clone()),
                     Span::raw(c.role.to_string()),
                     Span::styled(state, if c.complete { theme.ok } else { theme.escalate }),
-                    Span::styled(missing.join(", "), theme.dim),
+                    Span::styled(missing, theme.dim),
                 ])
                 .style(if i == self.selected { theme.selected } else { Style::new() })
             })
@@ -220,17 +233,18 @@ pub fn draw_document(frame: &mut Frame, theme: &Theme, doc: &Document, scroll: u
 pub fn draw_role_picker(
     frame: &mut Frame,
     theme: &Theme,
-    packages: &[(Package, Vec<(String, String)>)],
+    packages: &[super::overlay::RoleChoice],
     selected: usize,
     scroll: u16,
 ) {
     let inner = full_popup(frame, theme, "choose your role", "←/→ role · j/k scroll · ⏎ choose · Esc back");
-    let describe = |(p, items): &(Package, Vec<(String, String)>), chosen: bool| -> Vec<Line<'static>> {
+    let describe = |(p, items, pay): &super::overlay::RoleChoice, chosen: bool| -> Vec<Line<'static>> {
         let mut lines = vec![Line::styled(
             format!("{} {}", if chosen { "▶" } else { " " }, p.title),
             if chosen { theme.selected } else { theme.accent },
         )];
         lines.push(Line::raw(p.summary.clone()));
+        lines.push(Line::styled(format!("pay: {pay}"), theme.accent));
         let section = |title: &str, entries: Vec<String>, lines: &mut Vec<Line<'static>>| {
             lines.push(Line::styled(title.to_string(), theme.dim));
             lines.extend(entries.into_iter().map(|e| Line::raw(format!(" • {e}"))));
@@ -293,7 +307,7 @@ impl PayrollPane {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if self.profiles.is_empty() {
-            let text = if self.admin { "Nothing waiting." } else { "No profile yet: e opens the form." };
+            let text = if self.admin { "Nothing waiting." } else { "No profile yet: ⏎ opens the form." };
             frame.render_widget(Paragraph::new(text).style(theme.dim), inner);
             return;
         }
@@ -378,6 +392,23 @@ impl PayrollFormState {
             range,
             error: None,
         }
+    }
+
+    /// The form filled with the profile on file, to change it: its rate and payout method. Account
+    /// numbers are never shown back (only the last four digits, as a hint), so they are typed again.
+    pub fn from_profile(range: String, current: &PayrollView) -> PayrollFormState {
+        let mut form = PayrollFormState::new(range, current.rate);
+        if let Ok(method) = current.method.parse() {
+            form.method = method;
+        }
+        if let Some(last4) = &current.account_last4 {
+            form.fields[FORM_ACCOUNT].set_placeholder_text(format!("on file: ••{last4} · type the full number again"));
+        }
+        form.fields[FORM_W9].set_placeholder_text(format!(
+            "path to your signed W-9 (on file: {}; attach it again)",
+            current.w9_media_type.rsplit('/').next().unwrap_or("a file")
+        ));
+        form
     }
 
     pub fn text(&self, field: usize) -> String {

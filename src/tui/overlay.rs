@@ -64,6 +64,10 @@ pub enum FilterChange {
     Assignee(Option<String>),
 }
 
+/// A role as the picker shows it: its package, its responsibilities (code, text) and how it is
+/// paid.
+pub type RoleChoice = (crate::store::partners::Package, Vec<(String, String)>, String);
+
 pub enum Overlay {
     Help,
     Palette {
@@ -90,7 +94,7 @@ pub enum Overlay {
         purpose: NoteFor,
     },
     RolePicker {
-        packages: Vec<(crate::store::partners::Package, Vec<(String, String)>)>,
+        packages: Vec<RoleChoice>,
         selected: usize,
         scroll: u16,
     },

@@ -118,14 +118,21 @@ impl StudentsPane {
         self.window.height = inner.height.saturating_sub(1) as usize;
         self.window.keep_visible();
         let selected = self.window.selected;
+        let (header, widths) = overview_columns(wide);
+        // Narrow screens lose alerts, hours, login, last present and the streak before the name.
+        let drop_order: Vec<usize> = if wide { Vec::new() } else { vec![6, 5, 4, 3, 2] };
+        let kept = super::columns::fitting(inner.width, &widths, &drop_order, 12);
         let rows: Vec<Row> = self
             .window
             .visible()
             .map(|(i, s)| {
                 let login = s.last_login.as_deref().map(|l| l.get(..10).unwrap_or(l).to_string()).unwrap_or_default();
                 let streak_style = if s.streak > 0 { theme.escalate } else { Style::new() };
+                // Without the ID column, two students of one name are told apart by their ID.
+                let namesake = !wide && self.window.rows.iter().filter(|o| o.name == s.name).count() > 1;
+                let name = if namesake { format!("{} ({})", s.name, s.student_id) } else { s.name.clone() };
                 let mut cells = vec![
-                    Span::raw(s.name.clone()),
+                    Span::raw(name),
                     Span::raw(s.programs.clone()),
                     Span::styled(if s.streak > 0 { format!("{} missed", s.streak) } else { "—".into() }, streak_style),
                     Span::raw(s.last_present.clone().unwrap_or_default()),
@@ -137,25 +144,14 @@ impl StudentsPane {
                     cells.insert(1, Span::raw(s.student_id.clone()));
                     cells.insert(3, Span::raw(s.status.clone().unwrap_or_default()));
                 }
-                Row::new(cells).style(if i == selected { theme.selected } else { Style::new() })
+                Row::new(super::columns::keep(cells, &kept)).style(if i == selected {
+                    theme.selected
+                } else {
+                    Style::new()
+                })
             })
             .collect();
-        let mut header = vec!["student", "program", "streak", "present", "login", "hours", "alerts"];
-        let mut widths = vec![
-            Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(7),
-            Constraint::Length(6),
-        ];
-        if wide {
-            header.insert(1, "id");
-            widths.insert(1, Constraint::Length(8));
-            header.insert(3, "status");
-            widths.insert(3, Constraint::Length(9));
-        }
+        let (header, widths) = (super::columns::keep(header, &kept), super::columns::keep(widths, &kept));
         frame
             .render_widget(Table::new(rows, widths).header(Row::new(header).style(theme.dim)).column_spacing(1), inner);
     }
@@ -226,4 +222,25 @@ impl StudentsPane {
         frame.render_widget(Paragraph::new(calendar), left);
         frame.render_widget(Paragraph::new(right), rest);
     }
+}
+
+/// The student list's header and widths; wide screens add the ID and enrollment status.
+fn overview_columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+    let mut header = vec!["student", "program", "streak", "present", "login", "hours", "alerts"];
+    let mut widths = vec![
+        Constraint::Fill(1),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Length(7),
+        Constraint::Length(6),
+    ];
+    if wide {
+        header.insert(1, "id");
+        widths.insert(1, Constraint::Length(8));
+        header.insert(3, "status");
+        widths.insert(3, Constraint::Length(9));
+    }
+    (header, widths)
 }

@@ -147,8 +147,12 @@ fn a_new_worksite_onboards_from_the_keyboard_and_an_admin_approves_the_payroll_p
     partner.wait_for("choose your role");
     partner.keys(&["Enter"]);
     partner.wait_for("you chose the worksite role");
+    // Each responsibility is accepted after its whole text is shown.
     for _ in 0..5 {
         partner.keys(&["j", "Enter"]);
+        partner.wait_for("— accept this");
+        partner.keys(&["y"]);
+        partner.wait_for("accepted:");
     }
     partner.keys(&["j", "Enter"]);
     partner.wait_for("I consent");
