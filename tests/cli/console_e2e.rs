@@ -150,7 +150,7 @@ fn a_new_worksite_onboards_from_the_keyboard_and_an_admin_approves_the_payroll_p
     // Each responsibility is accepted after its whole text is shown.
     for _ in 0..5 {
         partner.keys(&["j", "Enter"]);
-        partner.wait_for("— accept this");
+        partner.wait_for("y yes");
         partner.keys(&["y"]);
         partner.wait_for("accepted:");
     }
