@@ -83,9 +83,10 @@ fn a_bad_last_row_of_a_large_file_writes_nothing_and_memory_stays_flat() {
     assert!(large_err.contains("nothing was written"), "{large_err}");
     assert_eq!(env.snapshot(), before, "all or nothing");
     eprintln!("peak memory: {small_rss} MB, {large_rss} MB");
-    // Three times the rows (48 MB of CSV against 16 MB), the same memory give or take a few MB.
+    // Three times the rows (48 MB of CSV against 16 MB): holding the file would add 32 MB or
+    // more. Both read 21 MB here; the margin is for a machine busy with other tests.
     assert!(
-        large_rss < small_rss + 8,
+        large_rss < small_rss + 16,
         "memory grew with the file: {small_rss} MB for 400,000 rows, {large_rss} MB for 1,200,000"
     );
 }
