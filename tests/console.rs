@@ -69,6 +69,7 @@ fn inbox() {
     let mut console = demo_console(&dir);
     insta::assert_snapshot!("inbox_80x24", screen(&mut console, 80, 24));
     insta::assert_snapshot!("inbox_120x40", screen(&mut console, 120, 40));
+    insta::assert_snapshot!("inbox_40x12", screen(&mut console, 40, 12));
 }
 
 #[test]
@@ -79,6 +80,7 @@ fn detail_pane() {
     press(&mut console, KeyCode::Enter);
     insta::assert_snapshot!("detail_80x24", screen(&mut console, 80, 24));
     insta::assert_snapshot!("detail_120x40", screen(&mut console, 120, 40));
+    insta::assert_snapshot!("detail_40x12", screen(&mut console, 40, 12));
 }
 
 #[test]
@@ -150,7 +152,10 @@ fn weekly_grid_for_a_worksite() {
     let mut console = console_as(&dir, Some("ws_01"));
     press(&mut console, KeyCode::Char('2'));
     insta::assert_snapshot!("roster_80x24", screen(&mut console, 80, 24));
+    insta::assert_snapshot!("roster_40x12", screen(&mut console, 40, 12));
     press(&mut console, KeyCode::Char('w'));
+    insta::assert_snapshot!("week_grid_120x40", screen(&mut console, 120, 40));
+    insta::assert_snapshot!("week_grid_40x12", screen(&mut console, 40, 12));
     let before = screen(&mut console, 80, 24);
     insta::assert_snapshot!("week_grid_80x24", before);
     press(&mut console, KeyCode::Char('p'));
@@ -165,6 +170,8 @@ fn verification_queue_for_a_coordinator() {
     press(&mut console, KeyCode::Char('2'));
     let queue = screen(&mut console, 80, 24);
     insta::assert_snapshot!("queue_80x24", queue);
+    insta::assert_snapshot!("queue_120x40", screen(&mut console, 120, 40));
+    insta::assert_snapshot!("queue_40x12", screen(&mut console, 40, 12));
     assert!(queue.contains("2 Attendance ⧗"), "the oldest wait is in the tab title");
     // Rejecting needs a reason: an empty one is refused and the editor stays open.
     press(&mut console, KeyCode::Char('n'));
@@ -185,6 +192,8 @@ fn students_tab_and_a_students_history() {
     press(&mut console, KeyCode::Char('5'));
     let list = screen(&mut console, 80, 24);
     insta::assert_snapshot!("students_80x24", list);
+    insta::assert_snapshot!("students_120x40", screen(&mut console, 120, 40));
+    insta::assert_snapshot!("students_40x12", screen(&mut console, 40, 12));
     press(&mut console, KeyCode::Enter);
     let history = screen(&mut console, 80, 24);
     insta::assert_snapshot!("student_history_80x24", history);
@@ -248,6 +257,7 @@ fn the_admins_payroll_queue() {
     press(&mut console, KeyCode::Char('3'));
     let queue = screen(&mut console, 80, 24);
     insta::assert_snapshot!("payroll_queue_80x24", queue);
+    insta::assert_snapshot!("payroll_queue_40x12", screen(&mut console, 40, 12));
     assert!(queue.contains("ACH ••6789"), "masked: {queue}");
     press(&mut console, KeyCode::Char('y'));
     assert!(screen(&mut console, 80, 24).contains("Approve"));

@@ -10,6 +10,8 @@ pub struct StudentContext {
     pub detail: roster::StudentDetail,
     pub recent: Vec<roster::DayRecord>,
     pub since: NaiveDate,
+    /// The days since `since` that are session days of one of the student's active enrollments.
+    pub session_days: std::collections::BTreeSet<NaiveDate>,
 }
 use crate::domain::User;
 use crate::domain::alerts::{AlertType, Thresholds};
@@ -91,7 +93,21 @@ impl App {
         let key = roster::visible_student(self.store.conn(), actor.user(), student_id)?;
         let since = self.today() - chrono::Days::new(days);
         let recent = roster::recent_attendance(self.store.conn(), key, since)?;
-        Ok(StudentContext { detail, recent, since })
+        let calendars = store::engine::program_calendars(self.store.conn())?;
+        let enrollments = store::engine::active_enrollments_of(self.store.conn(), key)?;
+        let session_days = since
+            .iter_days()
+            .take_while(|day| *day <= self.today())
+            .filter(|day| {
+                enrollments.iter().any(|e| {
+                    calendars.get(&e.program).is_some_and(|program| {
+                        crate::domain::calendar::EnrollmentDays { program, start: e.start, end: e.end }
+                            .is_session_day(*day)
+                    })
+                })
+            })
+            .collect();
+        Ok(StudentContext { detail, recent, since, session_days })
     }
 
     /// The people an alert may be assigned to: admins and the student's partners, onboarded.

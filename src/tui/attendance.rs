@@ -343,6 +343,21 @@ impl AttendancePane {
         self.move_row(1);
     }
 
+    /// Marks every record of the selected one's worksite and week (a second time, unmarks them).
+    pub fn mark_group(&mut self) {
+        let Some(chosen) = self.queue.get(self.selected) else { return };
+        let group = |r: &AttendanceView| (r.logged_by.clone(), r.date.iso_week());
+        let key = group(chosen);
+        let ids: Vec<i64> = self.queue.iter().filter(|r| group(r) == key).map(|r| r.id).collect();
+        if ids.iter().all(|id| self.marked.contains(id)) {
+            for id in &ids {
+                self.marked.remove(id);
+            }
+        } else {
+            self.marked.extend(ids);
+        }
+    }
+
     pub fn mark_all(&mut self) {
         if self.queue.iter().all(|r| self.marked.contains(&r.id)) {
             self.marked.clear();
@@ -452,6 +467,14 @@ impl AttendancePane {
                     .unwrap_or(0.0);
             }
         }
+        // Narrow screens show the days nearest the cursor; the name is the last column to go.
+        let widths: Vec<Constraint> =
+            std::iter::once(Constraint::Fill(1)).chain(std::iter::repeat_n(Constraint::Length(7), 8)).collect();
+        let mut far: Vec<usize> = (0..7).filter(|d| *d != self.col).collect();
+        far.sort_by_key(|d| std::cmp::Reverse((d.abs_diff(self.col), *d)));
+        let nearest = far.pop();
+        let drop_order: Vec<usize> = far.iter().map(|d| d + 1).chain([8]).chain(nearest.map(|d| d + 1)).collect();
+        let kept = super::columns::fitting(inner.width, &widths, &drop_order, 14);
         let mut rows: Vec<Row> = Vec::new();
         let shown = self.rows_shown();
         for (r, row) in shown.iter().map(|i| &grid.rows[*i]).enumerate().skip(offset).take(self.height) {
@@ -491,13 +514,13 @@ impl AttendancePane {
                 cells.push(Cell::from(text).style(style));
             }
             cells.push(Cell::from(Span::styled(hours_text(total), theme.accent)));
-            rows.push(Row::new(cells));
+            rows.push(Row::new(super::columns::keep(cells, &kept)));
         }
         let mut footer = vec![Span::styled(if grid.truncated { "total (first 500)" } else { "total" }, theme.dim)];
         footer.extend(day_totals.iter().map(|t| Span::styled(hours_text(*t), theme.dim)));
         footer.push(Span::styled(hours_text(day_totals.iter().sum()), theme.accent));
-        rows.push(Row::new(footer));
-        let widths = std::iter::once(Constraint::Fill(1)).chain(std::iter::repeat_n(Constraint::Length(7), 8));
+        rows.push(Row::new(super::columns::keep(footer, &kept)));
+        let (header, widths) = (super::columns::keep(header, &kept), super::columns::keep(widths, &kept));
         frame.render_widget(Table::new(rows, widths).header(Row::new(header)).column_spacing(1), inner);
     }
 
@@ -531,6 +554,19 @@ impl AttendancePane {
         }
         self.height = inner.height.saturating_sub(1) as usize;
         self.offset = super::window::scroll_into_view(self.selected, self.offset, self.height);
+        let widths = vec![
+            Constraint::Length(1),
+            Constraint::Length(10),
+            Constraint::Length(4),
+            Constraint::Fill(1),
+            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(5),
+        ];
+        // Narrow screens lose the wait, the week, the worksite and the hours before the student.
+        let kept = super::columns::fitting(inner.width, &widths, &[7, 2, 1, 6], 12);
+        let widths = super::columns::keep(widths, &kept);
         let mut previous_group: Option<(String, u32)> = None;
         if let Some(before) = self.offset.checked_sub(1).and_then(|i| self.queue.get(i)) {
             previous_group = Some((before.logged_by.clone(), before.date.iso_week().week()));
@@ -560,20 +596,18 @@ impl AttendancePane {
                     Span::raw(hours),
                     Span::styled(age(&r.logged_at, now), theme.dim),
                 ];
-                Row::new(cells).style(if i == self.selected { theme.selected } else { Style::new() })
+                Row::new(super::columns::keep(cells, &kept)).style(if i == self.selected {
+                    theme.selected
+                } else {
+                    Style::new()
+                })
             })
             .collect();
-        let widths = [
-            Constraint::Length(1),
-            Constraint::Length(10),
-            Constraint::Length(4),
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(5),
-        ];
-        let header = Row::new(["", "worksite", "week", "student", "day", "status", "hours", "wait"]).style(theme.dim);
+        let header = Row::new(super::columns::keep(
+            vec!["", "worksite", "week", "student", "day", "status", "hours", "wait"],
+            &kept,
+        ))
+        .style(theme.dim);
         frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     }
 }

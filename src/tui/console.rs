@@ -536,6 +536,7 @@ impl Console {
             },
             Action::Mark if pane.view == super::attendance::View::Queue => pane.toggle_mark(),
             Action::MarkAll if pane.view == super::attendance::View::Queue => pane.mark_all(),
+            Action::MarkGroup if pane.view == super::attendance::View::Queue => pane.mark_group(),
             Action::Verify if pane.view == super::attendance::View::Queue => {
                 let ids = pane.targets();
                 if !ids.is_empty() {
@@ -1282,6 +1283,7 @@ impl Console {
                         (Action::Verify, "verify"),
                         (Action::Reject, "reject"),
                         (Action::Mark, "mark"),
+                        (Action::MarkGroup, "week"),
                         (Action::MarkAll, "all"),
                     ]
                 }

@@ -345,13 +345,15 @@ impl Inbox {
             let (hours, marks) = recent_days(context);
             sparkline = Some((hours, marks));
         }
+        // Details wrap rather than cut: each line takes the rows it wraps to.
+        let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(usize::from(inner.width.max(1)))).sum();
         let [top, spark, rest] = Layout::vertical([
-            Constraint::Length(lines.len() as u16),
+            Constraint::Length(wrapped as u16),
             Constraint::Length(if sparkline.is_some() { 3 } else { 0 }),
             Constraint::Fill(1),
         ])
         .areas(inner);
-        frame.render_widget(Paragraph::new(lines), top);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
         if let Some((hours, marks)) = sparkline {
             let [title, bars, days] = Layout::vertical([Constraint::Length(1); 3]).areas(spark);
             frame.render_widget(Paragraph::new(Line::from(label("last 4 wk"))), title);
@@ -377,8 +379,19 @@ impl Inbox {
     }
 }
 
-/// Hours per calendar day and a letter per day (P present, A absent, E excused, · nothing) for
-/// the detail's last four weeks.
+/// A day's letter: P present, A absent, E excused, `·` a session day with nothing logged, blank
+/// a day without a session.
+pub fn day_mark(context: &StudentContext, day: chrono::NaiveDate, logged: Option<&str>) -> char {
+    match logged {
+        Some("present") => 'P',
+        Some("absent") => 'A',
+        Some("excused") => 'E',
+        _ if context.session_days.contains(&day) => '·',
+        _ => ' ',
+    }
+}
+
+/// Hours per calendar day and a letter per day for the detail's last four weeks.
 fn recent_days(context: &StudentContext) -> (Vec<u64>, String) {
     let mut hours = Vec::new();
     let mut marks = String::new();
@@ -386,12 +399,7 @@ fn recent_days(context: &StudentContext) -> (Vec<u64>, String) {
     for _ in 0..=RECENT_DAYS {
         let record = context.recent.iter().find(|r| r.date == day);
         hours.push(record.and_then(|r| r.hours).map_or(0, |h| h.round() as u64));
-        marks.push(match record.map(|r| r.status.as_str()) {
-            Some("present") => 'P',
-            Some("absent") => 'A',
-            Some("excused") => 'E',
-            _ => '·',
-        });
+        marks.push(day_mark(context, day, record.map(|r| r.status.as_str())));
         day = day.succ_opt().unwrap_or(day);
     }
     (hours, marks)

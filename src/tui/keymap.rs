@@ -42,6 +42,7 @@ pub enum Action {
     SwitchView,
     Verify,
     Reject,
+    MarkGroup,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -253,6 +254,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "reject, with a reason",
         scope: Scope::Attendance,
         keys: &["n"],
+    },
+    ActionInfo {
+        action: Action::MarkGroup,
+        name: "mark-group",
+        description: "mark the worksite's week",
+        scope: Scope::Attendance,
+        keys: &["W"],
     },
     ActionInfo {
         action: Action::NextTab,

@@ -311,24 +311,7 @@ impl PayrollPane {
             frame.render_widget(Paragraph::new(text).style(theme.dim), inner);
             return;
         }
-        let rows: Vec<Row> = self
-            .profiles
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                Row::new(vec![
-                    Span::raw(p.login.clone()),
-                    Span::raw(p.role.clone()),
-                    Span::raw(format!("{}", p.rate)),
-                    Span::raw(masked_method(p)),
-                    Span::styled(format!("W-9 {}", p.w9_media_type.rsplit('/').next().unwrap_or("")), theme.ok),
-                    Span::raw(p.status.clone()),
-                    Span::styled(age(&p.submitted_at, now), theme.dim),
-                ])
-                .style(if i == self.selected && self.admin { theme.selected } else { Style::new() })
-            })
-            .collect();
-        let widths = [
+        let widths = vec![
             Constraint::Length(10),
             Constraint::Length(16),
             Constraint::Length(6),
@@ -337,15 +320,41 @@ impl PayrollPane {
             Constraint::Length(9),
             Constraint::Length(4),
         ];
-        let header = Row::new(["login", "role", "rate", "payout", "W-9", "status", "age"]).style(theme.dim);
+        // Narrow screens lose the age, the W-9 and the role before who it is and how they are paid.
+        let kept = super::columns::fitting(inner.width, &widths, &[6, 4, 1], 10);
+        let rows: Vec<Row> = self
+            .profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let cells = vec![
+                    Span::raw(p.login.clone()),
+                    Span::raw(p.role.clone()),
+                    Span::raw(format!("{}", p.rate)),
+                    Span::raw(masked_method(p)),
+                    Span::styled(format!("W-9 {}", p.w9_media_type.rsplit('/').next().unwrap_or("")), theme.ok),
+                    Span::raw(p.status.clone()),
+                    Span::styled(age(&p.submitted_at, now), theme.dim),
+                ];
+                Row::new(super::columns::keep(cells, &kept)).style(if i == self.selected && self.admin {
+                    theme.selected
+                } else {
+                    Style::new()
+                })
+            })
+            .collect();
+        let header =
+            Row::new(super::columns::keep(vec!["login", "role", "rate", "payout", "W-9", "status", "age"], &kept))
+                .style(theme.dim);
+        let widths = super::columns::keep(widths, &kept);
         let [table, note] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(inner);
         frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
         let hint = if self.admin {
             "y approve · n reject with a reason · never your own"
         } else {
-            "e changes your profile (it goes back for approval)"
+            "⏎ changes your profile (it goes back for approval)"
         };
-        frame.render_widget(Paragraph::new(hint).style(theme.dim), note);
+        frame.render_widget(Paragraph::new(hint).style(theme.dim).wrap(Wrap { trim: true }), note);
     }
 }
 

@@ -182,7 +182,8 @@ impl StudentsPane {
             })
             .collect();
         top.push(Line::styled(format!("partners {}", d.summary.assigned_to), theme.dim));
-        // Eight weeks, a row each, Monday first: P present, A absent, E excused, · nothing logged.
+        // Eight weeks, a row each, Monday first: P present, A absent, E excused, · a session day
+        // with nothing logged, blank no session.
         let since = history.context.since;
         let first_monday = since - Days::new(u64::from(since.weekday().num_days_from_monday()));
         let mut calendar = vec![Line::styled("week of      M T W T F S S", theme.dim)];
@@ -191,12 +192,8 @@ impl StudentsPane {
             let mut cells = String::new();
             for i in 0..7 {
                 let day = monday + Days::new(i);
-                let mark = match history.context.recent.iter().find(|r| r.date == day).map(|r| r.status.as_str()) {
-                    Some("present") => 'P',
-                    Some("absent") => 'A',
-                    Some("excused") => 'E',
-                    _ => '·',
-                };
+                let logged = history.context.recent.iter().find(|r| r.date == day).map(|r| r.status.as_str());
+                let mark = super::inbox::day_mark(&history.context, day, logged);
                 cells.push(mark);
                 cells.push(' ');
             }

@@ -121,11 +121,18 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
     coordinator.keys(&["-l", "no sign-in sheet"]);
     coordinator.keys(&["Enter"]);
     coordinator.wait_for("rejected record");
+    // The rest of the worksite's week, marked as one group.
+    coordinator.keys(&["W"]);
+    coordinator.wait_for("12 marked");
+    coordinator.keys(&["y"]);
+    coordinator.wait_for("Verify 12 records?");
+    coordinator.keys(&["y"]);
+    coordinator.wait_for("verified records");
     coordinator.quit();
 
     let records = env.json(&["attendance", "list"]);
     let count = |state: &str| records.as_array().unwrap().iter().filter(|r| r["verification"] == state).count();
-    assert_eq!((count("verified"), count("rejected"), count("pending")), (2, 1, 12), "{records:#}");
+    assert_eq!((count("verified"), count("rejected"), count("pending")), (14, 1, 0), "{records:#}");
     let rejected = records.as_array().unwrap().iter().find(|r| r["verification"] == "rejected").unwrap();
     assert_eq!(
         (rejected["reason"].as_str(), rejected["verified_by"].as_str()),
