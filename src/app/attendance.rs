@@ -98,6 +98,58 @@ fn log_one(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Option<(i64, i64)>> {
     Ok(Some((student, program)))
 }
 
+/// One logged day, named the way people name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceDay {
+    pub student_id: String,
+    pub program_id: String,
+    pub date: NaiveDate,
+}
+
+/// Takes back logged days, all or nothing: only records still pending (a decided record stays
+/// as decided), only by whoever logged them or an admin. The student's alerts are re-evaluated
+/// (a day with nothing logged counts as missed, so taking back a present day may open one).
+pub(super) fn retract(ctx: &Ctx, days: &[AttendanceDay]) -> Result<Outcome> {
+    let me = ctx.actor.user();
+    if !matches!(me.role, Role::Admin | Role::Worksite) {
+        return Err(AppError::Denied(format!("{} is a {}; only who logs attendance takes it back", me.login, me.role)));
+    }
+    if days.is_empty() {
+        return Err(AppError::Invalid("nothing to take back".into()));
+    }
+    let mut reevaluation = Reevaluation::new(ctx)?;
+    let mut touched = std::collections::BTreeSet::new();
+    for day in days {
+        let named = format!("{}/{}/{}", day.student_id, day.program_id, day.date);
+        let student = roster::visible_student(ctx.tx, me, &day.student_id)?;
+        let program = roster::program_key(ctx.tx, &day.program_id)?;
+        let record = activity::logged_record(ctx.tx, student, program, day.date)?
+            .ok_or_else(|| AppError::NotFound(format!("attendance logged for {named}")))?;
+        if record.verification != Verification::Pending.as_str() {
+            return Err(AppError::Invalid(format!(
+                "{named} was {} by {}; a decided record is not taken back",
+                record.verification,
+                record.verified_by.as_deref().unwrap_or("someone")
+            )));
+        }
+        if me.role != Role::Admin && record.logged_by != me.login {
+            return Err(AppError::Denied(format!("{named} was logged by {}, not {}", record.logged_by, me.login)));
+        }
+        activity::delete_attendance(ctx.tx, record.id)?;
+        let before =
+            serde_json::json!({ "status": record.status, "hours": record.hours, "logged_by": record.logged_by });
+        ctx.audit("attendance.retract", "attendance", &named, before, serde_json::Value::Null)?;
+        touched.insert((student, program));
+    }
+    for (student, program) in touched {
+        reevaluation.attendance(ctx, student, program, false)?;
+    }
+    let alerts = reevaluation.finish(ctx, "attendance.retract")?;
+    let what = if days.len() == 1 { "1 logged day".to_string() } else { format!("{} logged days", days.len()) };
+    let alerts = if alerts.is_empty() { String::new() } else { format!("; alerts: {alerts}") };
+    Ok(Outcome::Noted(format!("took back {what}{alerts}")))
+}
+
 /// A verifier's decision on pending records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]

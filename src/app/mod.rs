@@ -16,7 +16,7 @@ pub mod triage;
 pub mod zone;
 
 pub use alerts::AlertChanges;
-pub use attendance::{AttendanceEntry, Decision};
+pub use attendance::{AttendanceDay, AttendanceEntry, Decision};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use import::{ImportBatch, ImportKind, Problem};
 pub use onboarding::{Checklist, ChecklistItem};
@@ -79,6 +79,10 @@ pub enum Command {
         ids: Vec<i64>,
         decision: Decision,
     },
+    /// Takes back days one logged that nobody has decided on yet (the console's undo of a log).
+    RetractAttendance {
+        days: Vec<AttendanceDay>,
+    },
     /// Brings role packages and onboarding documents up to the assets this muster ships.
     SyncOnboarding,
     SelectRole {
@@ -135,6 +139,12 @@ impl Command {
                     texts.push(("the student id", entry.student_id.as_str(), TextKind::Id));
                     texts.push(("the program id", entry.program_id.as_str(), TextKind::Id));
                     texts.extend(entry.note.as_deref().map(|n| ("the note", n, TextKind::Note)));
+                }
+            }
+            Command::RetractAttendance { days } => {
+                for day in days {
+                    texts.push(("the student id", day.student_id.as_str(), TextKind::Id));
+                    texts.push(("the program id", day.program_id.as_str(), TextKind::Id));
                 }
             }
             Command::DecideAttendance { decision: Decision::Reject { reason }, .. }
@@ -512,6 +522,7 @@ impl App {
             Command::EndSnoozes => triage::end_snoozes(&ctx)?,
             Command::LogAttendance { entries } => attendance::log(&ctx, &entries)?,
             Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
+            Command::RetractAttendance { days } => attendance::retract(&ctx, &days)?,
             Command::SyncOnboarding => onboarding::sync_assets(&ctx)?,
             Command::SelectRole { role } => onboarding::select_role(&ctx, role)?,
             Command::AcceptResponsibilities { codes } => onboarding::accept(&ctx, &codes)?,

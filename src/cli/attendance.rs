@@ -2,7 +2,7 @@
 
 use super::output::emit;
 use super::{Cli, open_session, vocabulary};
-use crate::app::{AttendanceEntry, Command, Decision};
+use crate::app::{AttendanceDay, AttendanceEntry, Command, Decision};
 use crate::domain::turnaround::parse_week;
 use crate::domain::{AttendanceStatus, parse_date};
 use crate::store::OpenMode;
@@ -26,6 +26,15 @@ pub enum AttendanceCommand {
         hours: Option<f64>,
         #[arg(long)]
         note: Option<String>,
+    },
+    /// Take back a day you logged that nobody has verified or rejected yet
+    Retract {
+        #[arg(long, value_name = "STUDENT_ID")]
+        student: String,
+        #[arg(long, value_name = "PROGRAM_ID")]
+        program: String,
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: NaiveDate,
     },
     /// Records you may see, oldest first
     List {
@@ -76,6 +85,10 @@ pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
                 note: note.clone(),
             };
             println!("{}", session.app.execute(&session.actor, Command::LogAttendance { entries: vec![entry] })?);
+        }
+        AttendanceCommand::Retract { student, program, date } => {
+            let day = AttendanceDay { student_id: student.clone(), program_id: program.clone(), date: *date };
+            println!("{}", session.app.execute(&session.actor, Command::RetractAttendance { days: vec![day] })?);
         }
         AttendanceCommand::List { pending, week, student } => {
             let filter = AttendanceFilter {

@@ -67,6 +67,47 @@ pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord, resubmit: bool
 }
 
 /// The record for (student, program, date) as it stands: status, hours, verification.
+/// A logged day as taking it back needs it: who logged it and whether it was decided.
+pub struct LoggedRecord {
+    pub id: i64,
+    pub status: String,
+    pub hours: Option<f64>,
+    pub logged_by: String,
+    pub verification: String,
+    pub verified_by: Option<String>,
+}
+
+pub fn logged_record(
+    conn: &Connection,
+    student: i64,
+    program: i64,
+    date: chrono::NaiveDate,
+) -> Result<Option<LoggedRecord>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT id, status, hours, logged_by, verification, verified_by FROM attendance
+              WHERE student = ?1 AND program = ?2 AND date = ?3",
+            params![student, program, date],
+            |r| {
+                Ok(LoggedRecord {
+                    id: r.get(0)?,
+                    status: r.get(1)?,
+                    hours: r.get(2)?,
+                    logged_by: r.get(3)?,
+                    verification: r.get(4)?,
+                    verified_by: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn delete_attendance(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM attendance WHERE id = ?1", [id])?;
+    Ok(())
+}
+
 pub fn attendance_on(
     conn: &Connection,
     student: i64,

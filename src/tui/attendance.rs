@@ -3,7 +3,7 @@
 
 use super::inbox::age;
 use super::theme::Theme;
-use crate::app::{Actor, App, AttendanceEntry, WeekGrid};
+use crate::app::{Actor, App, AttendanceDay, AttendanceEntry, Command, WeekGrid};
 use crate::domain::{AttendanceStatus, Role};
 use crate::store::activity::{AttendanceFilter, AttendanceView};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
@@ -77,6 +77,13 @@ pub struct CellChange {
     pub done: String,
     /// Asked first: the change overwrites a decided record, or the day is not a session day.
     pub question: Option<String>,
+    /// What puts the cell back as it was, if a command can.
+    pub undo: Option<Command>,
+}
+
+/// The day an entry is for.
+pub fn day_of(entry: &AttendanceEntry) -> AttendanceDay {
+    AttendanceDay { student_id: entry.student_id.clone(), program_id: entry.program_id.clone(), date: entry.date }
 }
 
 /// `present 5.5 h`, `absent`.
@@ -286,7 +293,17 @@ impl AttendancePane {
             )),
             _ => None,
         };
-        CellChange { entry, done, question }
+        // Undone by a command only while the old state is one the worksite could log again.
+        let undo = match logged {
+            None => Some(Command::RetractAttendance { days: vec![day_of(&entry)] }),
+            Some(old) if old.verification == "pending" => {
+                old.status.parse().ok().map(|status| Command::LogAttendance {
+                    entries: vec![AttendanceEntry { status, hours: old.hours, note: None, ..entry.clone() }],
+                })
+            }
+            Some(_) => None,
+        };
+        CellChange { entry, done, question, undo }
     }
 
     /// The record under the cursor, if a day is logged there.

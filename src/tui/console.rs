@@ -74,6 +74,10 @@ pub struct Console {
     filtering: bool,
     overlay: Option<Overlay>,
     message: Option<(String, bool)>,
+    /// The last change made here that a command can undo, and what it was.
+    undo: Option<(String, Command)>,
+    /// The undo for the change being made, kept once it succeeds.
+    pending_undo: Option<(String, Command)>,
     data_version: i64,
     tab_spans: Vec<(u16, u16)>,
     picker_area: Rect,
@@ -108,6 +112,8 @@ impl Console {
             filtering: false,
             overlay: None,
             message: None,
+            undo: None,
+            pending_undo: None,
             data_version,
             tab_spans: Vec::new(),
             picker_area: Rect::default(),
@@ -482,6 +488,7 @@ impl Console {
         let mut reload = false;
         let mut command = None;
         let mut cell = None;
+        let mut undoing = None;
         match action {
             Action::Down => pane.move_row(1),
             Action::Up => pane.move_row(-1),
@@ -524,9 +531,19 @@ impl Console {
                 if entries.is_empty() {
                     self.message = Some(("every session day so far is logged".into(), false));
                 } else {
+                    let days = entries.iter().map(super::attendance::day_of).collect();
+                    let what = format!("{} days logged present", entries.len());
+                    self.pending_undo = Some((what, Command::RetractAttendance { days }));
                     command = Some(Command::LogAttendance { entries });
                 }
             }
+            Action::Undo => match self.undo.take() {
+                Some(undo) => undoing = Some(undo),
+                None => {
+                    self.message =
+                        Some(("nothing to undo: only your last attendance change made here can be".into(), false))
+                }
+            },
             Action::Open => match pane.record_here() {
                 Some(id) => {
                     let record = self.app.attendance_record(&self.actor, id)?;
@@ -565,6 +582,12 @@ impl Console {
             && let Some(problem) = self.log_cell(change)?
         {
             self.message = Some((problem, true));
+        }
+        // An undo is itself a change through the same rules and the audit log; it is not undone.
+        if let Some((what, undo)) = undoing
+            && let Some(problem) = self.attempt_described(undo, Some(format!("undone: {what}")))?
+        {
+            self.message = Some((format!("could not undo {what}: {problem}"), true));
         }
         Ok(())
     }
@@ -700,6 +723,7 @@ impl Console {
     /// Logs one grid cell: asks first when it overwrites a decided record or a day off
     /// schedule, and says what changed for whom. Returns what the rules refused.
     fn log_cell(&mut self, change: super::attendance::CellChange) -> anyhow::Result<Option<String>> {
+        self.pending_undo = change.undo.map(|undo| (change.done.clone(), undo));
         let command = Command::LogAttendance { entries: vec![change.entry] };
         match change.question {
             Some(message) => {
@@ -725,8 +749,10 @@ impl Console {
 
     /// `attempt`, with the status line saying `done` (what changed, for whom) when it succeeds.
     fn attempt_described(&mut self, command: Command, done: Option<String>) -> anyhow::Result<Option<String>> {
+        let undo = self.pending_undo.take();
         match self.app.execute(&self.actor, command) {
             Ok(outcome) => {
+                self.undo = undo;
                 self.message = Some((done.unwrap_or_else(|| outcome.to_string()), false));
                 self.inbox.marked.clear();
                 self.data_version = self.app.data_version()?;
@@ -762,6 +788,7 @@ impl Console {
                     }
                 }
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                    self.pending_undo = None;
                     self.message = Some(("nothing changed".into(), false));
                 }
                 _ => self.overlay = Some(Overlay::Confirm { message, command, done }),
@@ -1301,6 +1328,9 @@ impl Console {
         };
         let last = match self.tab() {
             Tab::Alerts => vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")],
+            Tab::Attendance if self.undo.is_some() => {
+                vec![(Action::Undo, "undo"), (Action::Open, "record"), (Action::Filter, "filter")]
+            }
             Tab::Attendance => vec![(Action::Open, "record"), (Action::Filter, "filter")],
             Tab::Students => vec![(Action::Filter, "filter")],
             _ => Vec::new(),

@@ -43,6 +43,7 @@ pub enum Action {
     Verify,
     Reject,
     MarkGroup,
+    Undo,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -254,6 +255,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "reject, with a reason",
         scope: Scope::Attendance,
         keys: &["n"],
+    },
+    ActionInfo {
+        action: Action::Undo,
+        name: "undo",
+        description: "undo your last attendance change",
+        scope: Scope::Attendance,
+        keys: &["u"],
     },
     ActionInfo {
         action: Action::MarkGroup,

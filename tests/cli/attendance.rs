@@ -184,3 +184,38 @@ fn verified_hours_become_contact_hours() {
     // The imported 6.5 hours of 5 January are still pending, so they do not count yet.
     assert_eq!(shown["enrollments"][0]["contact_hours"], 13.5);
 }
+
+#[test]
+fn a_worksite_takes_back_only_a_pending_day_it_logged_itself() {
+    let env = organisation();
+    fn retract<'a>(who: &'a str, student: &'a str, date: &'a str) -> [&'a str; 10] {
+        ["--as", who, "attendance", "retract", "--student", student, "--program", "P1", "--date", date]
+    }
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6.5");
+    log_as(&env, "ws_01", "S1", "2026-01-08", "5");
+    env.ok(&["--as", "sc_01", "attendance", "verify", &record_id(&env, "S1", "2026-01-08")]);
+    let before = records(&env, &[]);
+
+    // A coordinator verifies; taking back is for whoever logs.
+    env.fails(3, &retract("sc_01", "S1", "2026-01-07"));
+    // The admin imported this day: not ws_01's to take back.
+    assert!(env.fails(3, &retract("ws_01", "S1", "2026-01-05")).contains("was logged by"));
+    // S2 is not ws_01's student: the same answer as for nothing at all.
+    env.fails(3, &retract("ws_01", "S2", "2026-01-05"));
+    assert!(env.fails(4, &retract("ws_01", "S1", "2026-01-09")).contains("not found"));
+    // A decided record stays as decided.
+    let decided = env.fails(4, &retract("ws_01", "S1", "2026-01-08"));
+    assert!(decided.contains("verified by sc_01; a decided record is not taken back"), "{decided}");
+    assert_eq!(records(&env, &[]), before, "every refusal wrote nothing");
+
+    env.ok(&retract("ws_01", "S1", "2026-01-07"));
+    let after = records(&env, &["--student", "S1"]);
+    assert!(after.iter().all(|r| r["date"] != "2026-01-07"), "{after:?}");
+    assert_eq!(after.len(), before.iter().filter(|r| r["student_id"] == "S1").count() - 1);
+    let audit = env.json(&["audit", "list"]);
+    let taken_back = audit.as_array().unwrap().iter().find(|e| e["action"] == "attendance.retract").expect("audited");
+    assert_eq!(taken_back["entity_id"], "S1/P1/2026-01-07");
+    let change: Value = serde_json::from_str(taken_back["change"].as_str().unwrap()).unwrap();
+    assert_eq!((change["before"]["hours"].as_f64(), &change["after"]), (Some(6.5), &Value::Null));
+    env.ok(&["audit", "verify"]);
+}

@@ -341,6 +341,13 @@ fn no_keystroke_changes_a_decided_record_unseen() {
     let dialog = console.wait_for("251");
     assert!(dialog.contains("hours for S1"), "still in the dialog, not switched to a tab\n{dialog}");
     console.keys(&["Escape"]);
+    // A day logged by mistake is taken back with u (an audited change of its own).
+    console.keys(&["p"]);
+    console.wait_for("Ann Lee · Fri");
+    console.keys(&["u"]);
+    console.wait_for("undone: Ann Lee · Fri");
+    console.keys(&["u"]);
+    console.wait_for("nothing to undo");
     // On the Students tab, `/` then `q` types a q; it does not quit.
     console.keys(&["5"]);
     console.wait_for("your students");
