@@ -6,7 +6,7 @@
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use muster::app::{Actor, App, Command, Decision, FixedClock, Quiet, identity};
-use muster::app::{AttendanceEntry, ImportKind};
+use muster::app::{AttendanceDay, AttendanceEntry, ImportKind};
 use muster::domain::AttendanceStatus;
 use muster::domain::alerts::AlertType;
 use muster::store::OpenMode;
@@ -108,6 +108,8 @@ enum Step {
     Reject { student: usize, back: u32 },
     /// A login of a student at noon on a day at or before the last processed day.
     Login { student: usize, back: u32 },
+    /// The worksite takes back its record of a student on a day (only a pending one goes).
+    Retract { student: usize, back: u32 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -118,6 +120,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (0usize..3, 0u32..12, status).prop_map(|(student, back, status)| Step::Log { student, back, status }),
         1 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Reject { student, back }),
         2 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Login { student, back }),
+        1 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Retract { student, back }),
     ]
 }
 
@@ -210,6 +213,18 @@ impl World {
                 let batch = muster::interchange::import::read(ImportKind::Logins, text.as_bytes(), 0, &Quiet).unwrap();
                 self.app.execute(&self.admin, Command::Import { source: "logins".into(), batch }).unwrap();
                 self.logins.entry(student).or_default().insert(date);
+            }
+            Step::Retract { student, back } => {
+                let date = self.dated(back);
+                let student = students[student];
+                let program = if student == "S3" { "P2" } else { "P1" };
+                let day = AttendanceDay { student_id: student.into(), program_id: program.into(), date };
+                let taken = self.app.execute(&self.worksite, Command::RetractAttendance { days: vec![day] }).is_ok();
+                let pending = self.records.get(&(student, date)).is_some_and(|mark| *mark != Mark::Rejected);
+                assert_eq!(taken, pending, "only a pending record is taken back ({student} {date})");
+                if taken {
+                    self.records.remove(&(student, date));
+                }
             }
             Step::Reject { student, back } => {
                 let date = self.dated(back);
