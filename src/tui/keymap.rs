@@ -425,9 +425,39 @@ impl Keymap {
     }
 }
 
+/// Where an action applies, as help and README head it.
+pub fn scope_heading(scope: Scope) -> &'static str {
+    match scope {
+        Scope::List => "lists",
+        Scope::Alerts => "alert inbox",
+        Scope::Attendance => "attendance",
+        Scope::Everywhere => "everywhere",
+    }
+}
+
+/// README's key table: every action with its default keys and what `?` says it does, from the
+/// same list `?` draws, so the two cannot drift apart.
+pub fn markdown_key_table() -> String {
+    let keymap = Keymap::new(&HashMap::new()).expect("the default keys parse");
+    let mut table = String::from("| keys | does | where |\n|---|---|---|\n");
+    for info in ACTIONS {
+        let keys: Vec<String> =
+            keymap.keys.get(&info.action).into_iter().flatten().map(|k| format!("`{}`", k.label())).collect();
+        table.push_str(&format!("| {} | {} | {} |\n", keys.join(" "), info.description, scope_heading(info.scope)));
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readme_shows_the_keys_help_shows() {
+        let readme = include_str!("../../README.md");
+        let table = markdown_key_table();
+        assert!(readme.contains(&table), "README's key table differs from what ? shows; it should read:\n{table}");
+    }
 
     fn press(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
