@@ -20,7 +20,7 @@ fn test_account() -> identity::OsAccount {
 }
 
 fn demo_console(dir: &tempfile::TempDir) -> Console {
-    console_as(dir, None)
+    on_alerts(console_as(dir, None))
 }
 
 fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
@@ -46,6 +46,12 @@ fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
     let settings = Settings::from_config(&config).unwrap();
     let mut console = Console::new(app, actor, settings).unwrap();
     console.after_first_frame().unwrap();
+    console
+}
+
+/// The console on the Alerts tab (it opens on Home), as most of these tests look at it.
+fn on_alerts(mut console: Console) -> Console {
+    press(&mut console, KeyCode::Char('1'));
     console
 }
 
@@ -284,4 +290,21 @@ fn the_audit_tab_lists_entries_and_checks_the_chain() {
         .unwrap();
     press(&mut console, KeyCode::Char('y'));
     assert!(screen(&mut console, 100, 30).contains("audit entry 2 was altered"));
+}
+
+#[test]
+fn home_summarises_the_day_for_each_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut admin = console_as(&dir, None);
+    let home = screen(&mut admin, 80, 24);
+    insta::assert_snapshot!("home_admin_80x24", home);
+    assert!(home.contains("0 Home") && home.contains("Payroll: 1 profile waits"), "{home}");
+    // ⏎ on a line opens its tab.
+    press(&mut admin, KeyCode::Char('j'));
+    press(&mut admin, KeyCode::Enter);
+    assert!(screen(&mut admin, 80, 24).contains("waiting for verification"));
+    let other = tempfile::tempdir().unwrap();
+    let mut worksite = console_as(&other, Some("ws_01"));
+    insta::assert_snapshot!("home_worksite_80x24", screen(&mut worksite, 80, 24));
+    insta::assert_snapshot!("home_worksite_40x12", screen(&mut worksite, 40, 12));
 }

@@ -170,6 +170,13 @@ impl AttendancePane {
         Ok(())
     }
 
+    /// Shows the verification queue, for those who verify.
+    pub fn show_queue(&mut self) {
+        if self.can_verify {
+            self.view = View::Queue;
+        }
+    }
+
     /// Roster → week grid → queue, as far as the person may go.
     pub fn switch_view(&mut self) {
         self.view = match (self.view, self.can_verify) {

@@ -4,6 +4,7 @@
 
 use super::attendance::AttendancePane;
 use super::audit::AuditPane;
+use super::home::{HomePane, Leads};
 use super::inbox::Inbox;
 use super::keymap::{ACTIONS, Action, Keymap, Scope};
 use super::onboarding::{OnboardingPane, PayrollFormState, PayrollPane};
@@ -34,6 +35,7 @@ pub enum Flow {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tab {
+    Home,
     Alerts,
     Attendance,
     Payroll,
@@ -45,6 +47,7 @@ pub enum Tab {
 impl Tab {
     fn title(self) -> &'static str {
         match self {
+            Tab::Home => "Home",
             Tab::Alerts => "Alerts",
             Tab::Attendance => "Attendance",
             Tab::Payroll => "Payroll",
@@ -61,6 +64,7 @@ pub struct Console {
     settings: Settings,
     tabs: Vec<Tab>,
     active: usize,
+    home: HomePane,
     inbox: Inbox,
     attendance: Option<AttendancePane>,
     students: StudentsPane,
@@ -101,6 +105,7 @@ impl Console {
             settings,
             tabs,
             active: 0,
+            home: HomePane::default(),
             inbox: Inbox::default(),
             attendance: None,
             students: StudentsPane::default(),
@@ -192,9 +197,15 @@ impl Console {
             Tab::Onboarding => self.onboarding.load(app, actor)?,
             Tab::Payroll => self.payroll.load(app, actor)?,
             Tab::Audit => self.audit.last(app, actor)?,
+            Tab::Home => self.home.load(app, actor, app.now())?,
             Tab::Alerts => {}
         }
         Ok(())
+    }
+
+    /// The number a tab is shown with and reached by: Home is 0, the others count from 1.
+    fn tab_number(&self, index: usize) -> usize {
+        if self.tabs.first() == Some(&Tab::Home) { index } else { index + 1 }
     }
 
     /// Shows a tab, reading its data first if it is stale.
@@ -237,11 +248,11 @@ impl Console {
             self.filter_key(key)?;
             return Ok(Flow::Continue);
         }
-        if let KeyCode::Char(digit @ '1'..='9') = key.code
+        if let KeyCode::Char(digit @ '0'..='9') = key.code
             && key.modifiers.is_empty()
         {
-            let index = digit as usize - '1' as usize;
-            if index < self.tabs.len() {
+            let number = digit as usize - '0' as usize;
+            if let Some(index) = (0..self.tabs.len()).find(|i| self.tab_number(*i) == number) {
                 self.switch_to(index)?;
             }
             return Ok(Flow::Continue);
@@ -272,6 +283,7 @@ impl Console {
             Action::NextTab => self.switch_to((self.active + 1) % self.tabs.len())?,
             Action::PrevTab => self.switch_to((self.active + self.tabs.len() - 1) % self.tabs.len())?,
             Action::Filter => self.start_filter(),
+            _ if self.tab() == Tab::Home => self.act_home(action)?,
             _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
             _ if self.tab() == Tab::Students => self.act_students(action)?,
             _ if self.tab() == Tab::Onboarding => self.act_onboarding(action)?,
@@ -307,6 +319,33 @@ impl Console {
             _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    fn act_home(&mut self, action: Action) -> anyhow::Result<()> {
+        match action {
+            Action::Down => self.home.move_by(1),
+            Action::Up => self.home.move_by(-1),
+            Action::Open => {
+                if self.home.leads() == Some(Leads::Queue)
+                    && let Some(pane) = &mut self.attendance
+                {
+                    pane.show_queue();
+                    self.stale.insert(Tab::Attendance);
+                }
+                let tab = match self.home.leads() {
+                    Some(Leads::Alerts) => Tab::Alerts,
+                    Some(Leads::Attendance | Leads::Queue) => Tab::Attendance,
+                    Some(Leads::Payroll) => Tab::Payroll,
+                    Some(Leads::Onboarding) => Tab::Onboarding,
+                    None => return Ok(()),
+                };
+                if let Some(index) = self.tabs.iter().position(|t| *t == tab) {
+                    self.switch_to(index)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn act_onboarding(&mut self, action: Action) -> anyhow::Result<()> {
@@ -963,7 +1002,7 @@ impl Console {
             Tab::Alerts => Some(&mut self.inbox.filter.text),
             Tab::Attendance => self.attendance.as_mut().map(|pane| &mut pane.filter),
             Tab::Students => Some(&mut self.students.filter),
-            Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
+            Tab::Home | Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
         }
     }
 
@@ -1000,7 +1039,7 @@ impl Console {
                     pane.filter_changed(app, actor)?;
                 }
             }
-            Tab::Payroll | Tab::Onboarding | Tab::Audit => {}
+            Tab::Home | Tab::Payroll | Tab::Onboarding | Tab::Audit => {}
         }
         Ok(())
     }
@@ -1043,7 +1082,7 @@ impl Console {
             entries.push(PaletteEntry {
                 name: format!("tab {}", tab.title().to_lowercase()),
                 description: format!("go to {}", tab.title()),
-                key: (i + 1).to_string(),
+                key: self.tab_number(i).to_string(),
                 run: PaletteRun::Tab(i),
             });
         }
@@ -1144,6 +1183,10 @@ impl Console {
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
         self.draw_tabs(frame, tabs, &theme);
         match self.tab() {
+            Tab::Home => {
+                let who = self.actor.user().name.clone();
+                self.home.draw(frame, body, &theme, &who);
+            }
             Tab::Alerts => self.draw_alerts(frame, body, &theme),
             Tab::Students => {
                 let now = self.app.now();
@@ -1209,14 +1252,16 @@ impl Console {
             .enumerate()
             .map(|(i, tab)| match (tab, self.inbox.counts) {
                 (Tab::Alerts, Some((critical, escalate, warn))) => {
-                    format!(" {} Alerts {critical}!!! {escalate}!! {warn}! ", i + 1)
+                    format!(" {} Alerts {critical}!!! {escalate}!! {warn}! ", self.tab_number(i))
                 }
                 // For verifiers: how long the oldest record has waited.
                 (Tab::Attendance, _) => match self.attendance.as_ref().and_then(|p| p.oldest_pending.as_deref()) {
-                    Some(oldest) => format!(" {} Attendance ⧗{} ", i + 1, super::inbox::age(oldest, self.app.now())),
-                    None => format!(" {} Attendance ", i + 1),
+                    Some(oldest) => {
+                        format!(" {} Attendance ⧗{} ", self.tab_number(i), super::inbox::age(oldest, self.app.now()))
+                    }
+                    None => format!(" {} Attendance ", self.tab_number(i)),
                 },
-                _ => format!(" {} {} ", i + 1, tab.title()),
+                _ => format!(" {} {} ", self.tab_number(i), tab.title()),
             })
             .collect();
         let full: usize = titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() + 8;
@@ -1227,7 +1272,7 @@ impl Console {
         self.tab_spans.clear();
         for (i, title) in titles.into_iter().enumerate() {
             let title = if narrow && i != self.active {
-                format!(" {} {} ", i + 1, self.tabs[i].title().chars().take(3).collect::<String>())
+                format!(" {} {} ", self.tab_number(i), self.tabs[i].title().chars().take(3).collect::<String>())
             } else {
                 title
             };
@@ -1282,6 +1327,7 @@ impl Console {
     fn pane_hints(&self) -> (Vec<Hint>, Vec<Hint>) {
         use super::attendance::View;
         let first: Vec<Hint> = match self.tab() {
+            Tab::Home => vec![(Action::Open, "open"), (Action::Down, "move")],
             Tab::Alerts => vec![
                 (Action::Open, if self.detail_open { "list" } else { "detail" }),
                 (Action::Ack, "ack"),
@@ -1353,7 +1399,7 @@ impl Console {
                 Tab::Alerts => self.inbox.filter.text.clone(),
                 Tab::Attendance => self.attendance.as_ref().and_then(|p| p.filter.clone()),
                 Tab::Students => self.students.filter.clone(),
-                Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
+                Tab::Home | Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
             };
             vec![
                 Span::styled(" / ", theme.marked),
@@ -1417,8 +1463,8 @@ fn tabs_for(app: &App, actor: &Actor) -> anyhow::Result<Vec<Tab>> {
     Ok(match (app.is_onboarded(actor)?, actor.user().role) {
         (false, _) => vec![Tab::Onboarding],
         (true, Role::Admin) => {
-            vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students, Tab::Audit]
+            vec![Tab::Home, Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students, Tab::Audit]
         }
-        (true, _) => vec![Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students],
+        (true, _) => vec![Tab::Home, Tab::Alerts, Tab::Attendance, Tab::Payroll, Tab::Onboarding, Tab::Students],
     })
 }

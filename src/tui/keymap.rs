@@ -273,7 +273,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     ActionInfo {
         action: Action::NextTab,
         name: "next-tab",
-        description: "next tab (1-6 jump to one)",
+        description: "next tab (0-6 jump to one)",
         scope: Scope::Everywhere,
         keys: &["tab"],
     },

@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod audit;
 pub mod columns;
 pub mod console;
+pub mod home;
 pub mod inbox;
 pub mod keymap;
 pub mod onboarding;

@@ -93,7 +93,7 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
     env.import("assignments", "login,student_id\nws_01,S1\nws_01,S2\nws_01,S3\nsc_01,S1\nsc_01,S2\nsc_01,S3\n");
 
     let worksite = Tmux::console(&env, "ws", "--as ws_01");
-    worksite.wait_for("1 Alerts");
+    worksite.wait_for("1 Ale");
     worksite.keys(&["2"]);
     worksite.wait_for("today,");
     worksite.keys(&["w"]);
@@ -107,7 +107,7 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
     env.as_if_partners_logged_from_their_own_accounts();
 
     let coordinator = Tmux::console(&env, "sc", "--as sc_01");
-    coordinator.wait_for("1 Alerts");
+    coordinator.wait_for("1 Ale");
     coordinator.keys(&["2"]);
     coordinator.wait_for("waiting for verification");
     coordinator.keys(&["Space"]);
@@ -189,11 +189,11 @@ fn a_new_worksite_onboards_from_the_keyboard_and_an_admin_approves_the_payroll_p
     partner.keys(&["-l", &w9.display().to_string()]);
     partner.keys(&["Down", "Down", "Space", "Enter"]);
     let screen = partner.wait_for("submitted: pending an admin's approval");
-    assert!(screen.contains("1 Alerts"), "onboarding complete: every tab opens\n{screen}");
+    assert!(screen.contains("1 Ale"), "onboarding complete: every tab opens\n{screen}");
     partner.quit();
 
     let admin = Tmux::console(&env, "admin", "");
-    admin.wait_for("1 Alerts");
+    admin.wait_for("1 Ale");
     admin.keys(&["3"]);
     admin.wait_for("ACH ••6789");
     admin.keys(&["y"]);
@@ -228,7 +228,9 @@ fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     );
     let tmux = Tmux { socket: format!("muster-e2e-{}", std::process::id()) };
     assert!(tmux.run(&["new-session", "-d", "-s", "console", "-x", "100", "-y", "30", &command]).status.success());
-    tmux.wait_for("1 Alerts");
+    tmux.wait_for("1 Ale");
+    tmux.wait_for("'s day");
+    tmux.keys(&["1"]);
     tmux.keys(&["a"]);
     tmux.wait_for(&format!("acknowledge alert {first}"));
     tmux.keys(&["-l", "called her, back on Monday"]);
@@ -292,9 +294,9 @@ fn no_keystroke_changes_a_decided_record_unseen() {
     let wednesday = day(2).format("%a %-d").to_string();
 
     let console = Tmux::console(&env, "safe", "--as ws_01");
-    console.wait_for("1 Alerts");
+    console.wait_for("1 Ale");
     // `s` on an alert nobody acknowledged is refused before any menu opens.
-    console.keys(&["s"]);
+    console.keys(&["1", "s"]);
     console.wait_for("only acknowledged alerts can be snoozed");
     assert!(!console.screen().contains("snooze alert"), "no duration menu");
 
