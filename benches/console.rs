@@ -20,8 +20,11 @@ fn arg(name: &str, default: u32) -> u32 {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// 200,000 live alerts (two per student) and 800,000 resolved ones from the past.
+/// 200,000 live alerts (two per student) and 800,000 resolved ones from the past, in place of
+/// the ones the demo's own alert job opened.
 const ALERTS_SQL: &str = "
+    DELETE FROM alert_events;
+    DELETE FROM alerts;
     INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed, escalated,
                         opened_at, updated_at, as_of, streak_start)
     SELECT t.type, CASE (s.id + length(t.type)) % 3 WHEN 0 THEN 'critical' WHEN 1 THEN 'escalate' ELSE 'warn' END,

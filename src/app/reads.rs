@@ -312,6 +312,22 @@ impl App {
     }
 
     /// Every partner's checklist (admins): who is done and what is missing.
+    /// How many partners have onboarding steps left, of how many (admins): Home's count, without
+    /// building every checklist.
+    pub fn partners_with_steps_left(&self, actor: &Actor) -> Result<(usize, usize)> {
+        self.require_admin(actor, "see every partner's onboarding")?;
+        let conn = self.store.conn();
+        let partners: Vec<User> =
+            store::users::list(conn, actor.user())?.into_iter().filter(|u| u.role.is_partner()).collect();
+        let mut left = 0;
+        for partner in &partners {
+            if !store::users::onboarding_complete(conn, partner)? {
+                left += 1;
+            }
+        }
+        Ok((left, partners.len()))
+    }
+
     pub fn partner_checklists(&self, actor: &Actor) -> Result<Vec<super::Checklist>> {
         self.require_admin(actor, "see every partner's onboarding")?;
         let mut lists = Vec::new();

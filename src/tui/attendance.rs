@@ -555,10 +555,12 @@ impl AttendancePane {
             Some(text) if self.pending_total > QUEUE_PAGE as u64 => format!(
                 "{shown} matching '{}' among the oldest {QUEUE_PAGE} of {}",
                 crate::domain::text::shown(text),
-                self.pending_total
+                crate::store::activity::pending_text(self.pending_total)
             ),
             Some(text) => format!("{shown} matching '{}'", crate::domain::text::shown(text)),
-            None if (shown as u64) < self.pending_total => format!("the oldest {shown} of {}", self.pending_total),
+            None if (shown as u64) < self.pending_total => {
+                format!("the oldest {shown} of {}", crate::store::activity::pending_text(self.pending_total))
+            }
             None => shown.to_string(),
         };
         let switch = if self.can_log { " · w: today" } else { "" };

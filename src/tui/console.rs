@@ -197,7 +197,7 @@ impl Console {
             Tab::Onboarding => self.onboarding.load(app, actor)?,
             Tab::Payroll => self.payroll.load(app, actor)?,
             Tab::Audit => self.audit.last(app, actor)?,
-            Tab::Home => self.home.load(app, actor, app.now())?,
+            Tab::Home => self.home.load(app, actor, app.now(), self.inbox.counts)?,
             Tab::Alerts => {}
         }
         Ok(())

@@ -40,11 +40,21 @@ pub struct HomePane {
 }
 
 impl HomePane {
-    /// Reads the day's summary for `actor`'s role.
-    pub fn load(&mut self, app: &App, actor: &Actor, now: DateTime<Utc>) -> anyhow::Result<()> {
+    /// Reads the day's summary for `actor`'s role; `counts` are the tab bar's alert counts,
+    /// when it has them already.
+    pub fn load(
+        &mut self,
+        app: &App,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        counts: Option<(u64, u64, u64)>,
+    ) -> anyhow::Result<()> {
         let role = actor.user().role;
         let mut lines = Vec::new();
-        let (critical, escalate, warn) = app.alert_counts(actor)?;
+        let (critical, escalate, warn) = match counts {
+            Some(counts) => counts,
+            None => app.alert_counts(actor)?,
+        };
         let text = match app.alerts_processed_through()? {
             None => "Alerts: none yet — the daily alert job has never run on this database".to_string(),
             Some(day) => format!(
@@ -59,8 +69,10 @@ impl HomePane {
             let pending = app.pending_count(actor)?;
             let text = match app.oldest_pending(actor)? {
                 Some(oldest) if pending > 0 => {
-                    let records =
-                        if pending == 1 { "1 record waits".to_string() } else { format!("{pending} records wait") };
+                    let records = match pending {
+                        1 => "1 record waits".to_string(),
+                        n => format!("{} records wait", crate::store::activity::pending_text(n)),
+                    };
                     format!("Attendance: {records} for verification, the oldest for {}", age(&oldest, now))
                 }
                 _ => "Attendance: nothing waits for verification".to_string(),
@@ -75,9 +87,8 @@ impl HomePane {
                 n => format!("Payroll: {n} profiles wait for your approval"),
             };
             lines.push(Summary { text, waiting: waiting > 0, leads: Leads::Payroll });
-            let partners = app.partner_checklists(actor)?;
-            let gaps = partners.iter().filter(|c| !c.complete && !c.waived).count();
-            let text = format!("Onboarding: {gaps} of {} partners have steps left", partners.len());
+            let (gaps, partners) = app.partners_with_steps_left(actor)?;
+            let text = format!("Onboarding: {gaps} of {partners} partners have steps left");
             lines.push(Summary { text, waiting: gaps > 0, leads: Leads::Onboarding });
         } else {
             let text = match app.payroll(actor, None)?.last() {
