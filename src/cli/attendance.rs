@@ -9,16 +9,29 @@ use crate::store::OpenMode;
 use crate::store::activity::AttendanceFilter;
 use chrono::NaiveDate;
 
+/// Which student's day, in which program.
+#[derive(Debug, clap::Args)]
+pub struct DayArgs {
+    #[arg(long, value_name = "STUDENT_ID")]
+    student: String,
+    #[arg(long, value_name = "PROGRAM_ID")]
+    program: String,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    date: NaiveDate,
+}
+
+impl DayArgs {
+    fn day(&self) -> AttendanceDay {
+        AttendanceDay { student_id: self.student.clone(), program_id: self.program.clone(), date: self.date }
+    }
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum AttendanceCommand {
     /// Log (or correct) one student's attendance for one day; a correction goes back to pending
     Log {
-        #[arg(long, value_name = "STUDENT_ID")]
-        student: String,
-        #[arg(long, value_name = "PROGRAM_ID")]
-        program: String,
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-        date: NaiveDate,
+        #[command(flatten)]
+        day: DayArgs,
         #[arg(long, value_parser = vocabulary::<AttendanceStatus>())]
         status: AttendanceStatus,
         /// Hours on site, in quarter hours (0 to 24)
@@ -29,12 +42,8 @@ pub enum AttendanceCommand {
     },
     /// Take back a day you logged that nobody has verified or rejected yet
     Retract {
-        #[arg(long, value_name = "STUDENT_ID")]
-        student: String,
-        #[arg(long, value_name = "PROGRAM_ID")]
-        program: String,
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-        date: NaiveDate,
+        #[command(flatten)]
+        day: DayArgs,
     },
     /// Records you may see, oldest first
     List {
@@ -75,20 +84,15 @@ const PAGE: usize = 5_000;
 pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
     match cmd {
-        AttendanceCommand::Log { student, program, date, status, hours, note } => {
-            let entry = AttendanceEntry {
-                student_id: student.clone(),
-                program_id: program.clone(),
-                date: *date,
-                status: *status,
-                hours: *hours,
-                note: note.clone(),
-            };
+        AttendanceCommand::Log { day, status, hours, note } => {
+            let AttendanceDay { student_id, program_id, date } = day.day();
+            let entry =
+                AttendanceEntry { student_id, program_id, date, status: *status, hours: *hours, note: note.clone() };
             println!("{}", session.app.execute(&session.actor, Command::LogAttendance { entries: vec![entry] })?);
         }
-        AttendanceCommand::Retract { student, program, date } => {
-            let day = AttendanceDay { student_id: student.clone(), program_id: program.clone(), date: *date };
-            println!("{}", session.app.execute(&session.actor, Command::RetractAttendance { days: vec![day] })?);
+        AttendanceCommand::Retract { day } => {
+            let days = vec![day.day()];
+            println!("{}", session.app.execute(&session.actor, Command::RetractAttendance { days })?);
         }
         AttendanceCommand::List { pending, week, student } => {
             let filter = AttendanceFilter {
