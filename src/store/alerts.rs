@@ -383,7 +383,7 @@ fn view_from_row(r: &Row) -> rusqlite::Result<AlertView> {
 }
 
 /// Which alerts a list shows. `None` means any.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertFilter {
     /// `None`: open and acknowledged (snoozed ones are hidden until their time).
     pub status: Option<AlertStatus>,

@@ -35,7 +35,7 @@ fn read(app: &App, actor: &Actor, edge: Option<i64>, side: Side) -> anyhow::Resu
 impl AuditPane {
     /// Opens on the newest entries: the ones an admin looks for first.
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_last(read(app, actor, None, Side::Before)?);
+        self.window.show_last(read(app, actor, None, Side::Before)?, None);
         Ok(())
     }
 

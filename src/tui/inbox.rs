@@ -97,9 +97,23 @@ impl Inbox {
         Ok(())
     }
 
+    /// How many alerts the list holds, when known: the tab bar's counts for the default view
+    /// (live, no filter), or the window when it holds the whole list.
+    pub fn total(&self) -> Option<usize> {
+        let mut filter = self.filter.clone();
+        if filter.text.as_deref() == Some("") {
+            filter.text = None;
+        }
+        if filter == AlertFilter::default() {
+            return self.counts.map(|(c, e, w)| (c + e + w) as usize);
+        }
+        (self.window.at_start && self.window.at_end).then_some(self.window.rows.len())
+    }
+
     /// The last page.
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_last(read(app, actor, &self.filter, None, Side::Before)?);
+        let total = self.total();
+        self.window.show_last(read(app, actor, &self.filter, None, Side::Before)?, total);
         Ok(())
     }
 
@@ -114,6 +128,9 @@ impl Inbox {
         w.at_start = before.len() < PAGE;
         w.at_end = after.len() < PAGE;
         let split = before.len();
+        // The alert's place is kept; only rows before it that came or went since can shift it.
+        let place_in_list = w.position().map(|p| p - 1);
+        w.first_index = if w.at_start { Some(0) } else { place_in_list.map(|p| p.saturating_sub(split)) };
         w.rows = before;
         w.rows.extend(after);
         w.selected =
@@ -196,11 +213,12 @@ impl Inbox {
     pub fn draw_list(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>, filtering: bool) {
         let wide = area.width >= 100;
         let w = &self.window;
-        let position = if w.rows.is_empty() {
-            "none".to_string()
-        } else {
-            let end = if w.at_end && w.at_start { format!(" of {}", w.rows.len()) } else { String::new() };
-            format!("{}{end}", w.selected + 1)
+        let position = match (w.rows.is_empty(), w.position(), self.total()) {
+            (true, ..) => "none".to_string(),
+            (false, Some(at), Some(total)) => format!("{at} of {total}"),
+            (false, Some(at), None) => at.to_string(),
+            (false, None, Some(total)) => format!("{total} in all"),
+            (false, None, None) => String::new(),
         };
         let marks = if self.marked.is_empty() { String::new() } else { format!(" · {} marked", self.marked.len()) };
         let filter =

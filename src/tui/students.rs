@@ -48,7 +48,7 @@ impl StudentsPane {
     }
 
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_last(read(app, actor, self.filter.as_deref(), "", Side::Before, PAGE)?);
+        self.window.show_last(read(app, actor, self.filter.as_deref(), "", Side::Before, PAGE)?, None);
         Ok(())
     }
 
@@ -100,7 +100,12 @@ impl StudentsPane {
             Span::raw(if self.window.rows.is_empty() {
                 "none ".to_string()
             } else {
-                format!("{} · ⏎ history ", self.window.selected + 1)
+                let w = &self.window;
+                match (w.position(), w.at_start && w.at_end) {
+                    (Some(at), true) => format!("{at} of {} · ⏎ history ", w.rows.len()),
+                    (Some(at), false) => format!("{at} · ⏎ history "),
+                    (None, _) => "⏎ history ".to_string(),
+                }
             }),
         ]);
         let block = Block::new().borders(Borders::TOP).title(title);

@@ -19,27 +19,47 @@ pub struct Window<T> {
     pub at_end: bool,
     /// Rows the list showed when last drawn; 0 until then.
     pub height: usize,
+    /// Where `rows[0]` stands in the whole list, when known: a list opened at its start knows,
+    /// and pages read and let go carry it along.
+    pub first_index: Option<usize>,
     page: usize,
 }
 
 impl<T> Window<T> {
     pub fn new(page: usize) -> Window<T> {
-        Window { rows: Vec::new(), selected: 0, offset: 0, at_start: true, at_end: true, height: 0, page }
+        Window {
+            rows: Vec::new(),
+            selected: 0,
+            offset: 0,
+            at_start: true,
+            at_end: true,
+            height: 0,
+            first_index: Some(0),
+            page,
+        }
     }
 
     pub fn selected(&self) -> Option<&T> {
         self.rows.get(self.selected)
     }
 
+    /// The selection's place in the whole list, from 1, when known.
+    pub fn position(&self) -> Option<usize> {
+        Some(self.first_index? + self.selected + 1).filter(|_| !self.rows.is_empty())
+    }
+
     /// Starts again from the list's first page.
     pub fn show_first(&mut self, rows: Vec<T>) {
         self.at_end = rows.len() < self.page;
         (self.rows, self.at_start, self.selected, self.offset) = (rows, true, 0, 0);
+        self.first_index = Some(0);
     }
 
-    /// Starts again from the list's last page, selecting its last row.
-    pub fn show_last(&mut self, rows: Vec<T>) {
+    /// Starts again from the list's last page, selecting its last row; `total` is the list's
+    /// length, if the caller knows it.
+    pub fn show_last(&mut self, rows: Vec<T>, total: Option<usize>) {
         self.at_start = rows.len() < self.page;
+        self.first_index = if self.at_start { Some(0) } else { total.map(|t| t.saturating_sub(rows.len())) };
         (self.rows, self.at_end) = (rows, true);
         self.selected = self.rows.len().saturating_sub(1);
         // Before the first draw the height is unknown: drawing scrolls the selection into view.
@@ -65,6 +85,7 @@ impl<T> Window<T> {
             if self.rows.len() > keep {
                 let cut = self.rows.len() - keep;
                 self.rows.drain(..cut);
+                self.first_index = self.first_index.map(|f| f + cut);
                 self.selected = self.selected.saturating_sub(cut);
                 self.offset = self.offset.saturating_sub(cut);
                 self.at_start = false;
@@ -75,6 +96,7 @@ impl<T> Window<T> {
             let more = read(&self.rows[0], Side::Before)?;
             self.at_start = more.len() < self.page;
             let added = more.len();
+            self.first_index = if self.at_start { Some(0) } else { self.first_index.map(|f| f.saturating_sub(added)) };
             self.rows.splice(0..0, more);
             self.selected += added;
             self.offset += added;
@@ -154,6 +176,22 @@ mod tests {
         assert_eq!(window.selected().copied(), Some(10), "and read again on the way back");
         window.move_by(-100, &mut read).unwrap();
         assert_eq!(window.selected().copied(), Some(0));
+    }
+
+    #[test]
+    fn the_place_in_the_whole_list_survives_pages_read_and_let_go() {
+        let (mut window, mut read) = list(10_000, 100);
+        for step in [250, 1_000, 3_000, -2_500, -600, 7] {
+            window.move_by(step, &mut read).unwrap();
+            let value = window.selected().copied().unwrap();
+            assert_eq!(window.position(), Some(value + 1), "after moving {step}");
+        }
+        window.show_last((9_900..10_000).collect(), Some(10_000));
+        assert_eq!(window.position(), Some(10_000));
+        window.move_by(-450, &mut read).unwrap();
+        assert_eq!(window.position(), Some(window.selected().copied().unwrap() + 1));
+        window.show_last((9_900..10_000).collect(), None);
+        assert_eq!(window.position(), None, "unknown, never guessed");
     }
 
     #[test]
