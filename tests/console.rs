@@ -308,3 +308,31 @@ fn home_summarises_the_day_for_each_role() {
     insta::assert_snapshot!("home_worksite_80x24", screen(&mut worksite, 80, 24));
     insta::assert_snapshot!("home_worksite_40x12", screen(&mut worksite, 40, 12));
 }
+
+#[test]
+fn a_key_typed_into_a_dialog_or_a_filter_never_reaches_the_pane() {
+    use muster::tui::console::Flow;
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("ws_01"));
+    press(&mut console, KeyCode::Char('2'));
+    press(&mut console, KeyCode::Char('w'));
+    let grid = screen(&mut console, 100, 30);
+    press(&mut console, KeyCode::Char('h'));
+    assert!(screen(&mut console, 100, 30).contains("hours for"));
+    // Keys that would log, switch tabs, filter or quit in the pane are text in the dialog.
+    for c in ['x', 'p', 'e', '3', '/', 'q', 'u', 'F'] {
+        let flow = console.handle(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))).unwrap();
+        assert_eq!(flow, Flow::Continue, "{c} quit from inside the dialog");
+    }
+    let typed = screen(&mut console, 100, 30);
+    assert!(typed.contains("hours for") && typed.contains("xpe3/quF"), "{typed}");
+    press(&mut console, KeyCode::Esc);
+    let after = screen(&mut console, 100, 30);
+    let body = |s: &str| s.lines().take(29).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&after), body(&grid), "nothing in the grid changed");
+    // The same for a filter: q is a letter of it.
+    press(&mut console, KeyCode::Char('/'));
+    let flow = console.handle(Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE))).unwrap();
+    assert_eq!(flow, Flow::Continue);
+    assert!(screen(&mut console, 100, 30).contains("/ q"));
+}
