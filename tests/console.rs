@@ -179,6 +179,14 @@ fn verification_queue_for_a_coordinator() {
     insta::assert_snapshot!("queue_120x40", screen(&mut console, 120, 40));
     insta::assert_snapshot!("queue_40x12", screen(&mut console, 40, 12));
     assert!(queue.contains("2 Attendance ⧗"), "the oldest wait is in the tab title");
+    // S cycles the order; the header marks the column and the status line says it.
+    press(&mut console, KeyCode::Char('S'));
+    let by_student = screen(&mut console, 80, 24);
+    assert!(by_student.contains("student▲") && by_student.contains("sorted by student, then day"), "{by_student}");
+    for _ in 0..3 {
+        press(&mut console, KeyCode::Char('S'));
+    }
+    assert!(screen(&mut console, 80, 24).contains("worksite▲"), "back to the first order");
     // Rejecting needs a reason: an empty one is refused and the editor stays open.
     press(&mut console, KeyCode::Char('n'));
     press(&mut console, KeyCode::Enter);

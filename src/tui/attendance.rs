@@ -44,6 +44,46 @@ pub struct AttendancePane {
     height: usize,
     /// Part of a student's ID or name the roster, grid and queue are narrowed to.
     pub filter: Option<String>,
+    /// The queue's order: an index into `QUEUE_ORDERS`.
+    queue_order: usize,
+    /// The grid's order: an index into `GRID_ORDERS`.
+    grid_order: usize,
+}
+
+/// The verification queue's orders, `S` cycling through them: (column, what it means).
+const QUEUE_ORDERS: [(&str, &str); 4] = [
+    ("worksite", "by worksite and week, oldest first"),
+    ("student", "by student, then day"),
+    ("day", "by day, oldest first"),
+    ("wait", "longest waiting first"),
+];
+
+/// The week grid's orders.
+const GRID_ORDERS: [(&str, &str); 2] = [("student", "by name"), ("total", "most hours this week first")];
+
+fn sort_queue(queue: &mut [AttendanceView], order: usize) {
+    match order {
+        1 => queue.sort_by(|a, b| (&a.student_name, a.date, a.id).cmp(&(&b.student_name, b.date, b.id))),
+        2 => queue.sort_by(|a, b| (a.date, &a.student_name, a.id).cmp(&(b.date, &b.student_name, b.id))),
+        3 => queue.sort_by(|a, b| (&a.logged_at, a.id).cmp(&(&b.logged_at, b.id))),
+        // Worked through by worksite and week, oldest first within each.
+        _ => queue.sort_by(|a, b| {
+            (&a.logged_by, a.date.iso_week(), a.date, a.id).cmp(&(&b.logged_by, b.date.iso_week(), b.date, b.id))
+        }),
+    }
+}
+
+/// A row's hours this week that count (present, not rejected).
+fn week_hours(row: &crate::app::WeekRow) -> f64 {
+    row.days
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().filter(|d| d.status == "present" && d.verification != "rejected")?.hours)
+        .sum()
+}
+
+/// A column label, marked when the list is sorted by it.
+fn labelled(label: &'static str, sorted_by: &str) -> String {
+    if label == sorted_by { format!("{label}▲") } else { label.to_string() }
 }
 
 /// Whether a student's ID or name contains `filter`, in any case.
@@ -124,13 +164,18 @@ impl AttendancePane {
             pending_total: 0,
             height: 0,
             filter: None,
+            queue_order: 0,
+            grid_order: 0,
         }
     }
 
     /// Reads what the current view shows.
     pub fn load(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
         if matches!(self.view, View::Day | View::Week) && self.can_log {
-            let grid = app.week(actor, self.monday)?;
+            let mut grid = app.week(actor, self.monday)?;
+            if self.grid_order == 1 {
+                grid.rows.sort_by(|a, b| week_hours(b).total_cmp(&week_hours(a)));
+            }
             self.row = self.row.min(grid.rows.len().saturating_sub(1));
             self.grid = Some(grid);
         }
@@ -140,15 +185,7 @@ impl AttendancePane {
                 self.pending_total = app.pending_count(actor)?;
                 let filter = AttendanceFilter { pending_only: true, ..Default::default() };
                 let mut queue = app.attendance(actor, &filter, None, QUEUE_PAGE)?;
-                // Worked through by worksite and week, oldest first within each.
-                queue.sort_by(|a, b| {
-                    (&a.logged_by, a.date.iso_week(), a.date, a.id).cmp(&(
-                        &b.logged_by,
-                        b.date.iso_week(),
-                        b.date,
-                        b.id,
-                    ))
-                });
+                sort_queue(&mut queue, self.queue_order);
                 let filter = self.filter.as_deref();
                 queue.retain(|r| matches(filter, &r.student_id, &r.student_name));
                 self.queue = queue;
@@ -168,6 +205,23 @@ impl AttendancePane {
             self.load(app, actor)?;
         }
         Ok(())
+    }
+
+    /// `S`: the next order of the list in view; says which, or that the roster has one order.
+    pub fn next_order(&mut self, app: &App, actor: &Actor) -> anyhow::Result<String> {
+        let said = match self.view {
+            View::Queue => {
+                self.queue_order = (self.queue_order + 1) % QUEUE_ORDERS.len();
+                format!("the queue is sorted {}", QUEUE_ORDERS[self.queue_order].1)
+            }
+            View::Week => {
+                self.grid_order = (self.grid_order + 1) % GRID_ORDERS.len();
+                format!("the grid is sorted {}", GRID_ORDERS[self.grid_order].1)
+            }
+            View::Day => return Ok("today's roster keeps one order: by name".into()),
+        };
+        self.load(app, actor)?;
+        Ok(said)
     }
 
     /// Shows the verification queue, for those who verify.
@@ -473,13 +527,14 @@ impl AttendancePane {
         }
         self.height = inner.height.saturating_sub(2) as usize;
         let offset = self.row.saturating_sub(self.height.saturating_sub(1));
-        let mut header = vec![Span::raw("student")];
+        let sorted_by = GRID_ORDERS[self.grid_order].0;
+        let mut header = vec![Span::raw(labelled("student", sorted_by))];
         for i in 0..7 {
             let day = self.monday + Days::new(i);
             let style = if day == self.today { theme.accent } else { theme.dim };
             header.push(Span::styled(day.format("%a %d").to_string(), style));
         }
-        header.push(Span::raw("total"));
+        header.push(Span::raw(labelled("total", sorted_by)));
         let mut day_totals = [0.0f64; 7];
         for row in &grid.rows {
             for (i, (_, logged)) in row.days.iter().enumerate() {
@@ -605,7 +660,8 @@ impl AttendancePane {
             .take(self.height)
             .map(|(i, r)| {
                 let group = (r.logged_by.clone(), r.date.iso_week().week());
-                let (site, week) = if previous_group.as_ref() == Some(&group) {
+                // Grouped by worksite and week only in that order; otherwise every row says.
+                let (site, week) = if self.queue_order == 0 && previous_group.as_ref() == Some(&group) {
                     (String::new(), String::new())
                 } else {
                     (r.logged_by.clone(), format!("W{:02}", group.1))
@@ -629,11 +685,12 @@ impl AttendancePane {
                 })
             })
             .collect();
-        let header = Row::new(super::columns::keep(
-            vec!["", "worksite", "week", "student", "day", "status", "hours", "wait"],
-            &kept,
-        ))
-        .style(theme.dim);
+        let sorted_by = QUEUE_ORDERS[self.queue_order].0;
+        let labels: Vec<String> = ["", "worksite", "week", "student", "day", "status", "hours", "wait"]
+            .into_iter()
+            .map(|label| labelled(label, sorted_by))
+            .collect();
+        let header = Row::new(super::columns::keep(labels, &kept)).style(theme.dim);
         frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     }
 }

@@ -44,6 +44,7 @@ pub enum Action {
     Reject,
     MarkGroup,
     Undo,
+    Sort,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -101,6 +102,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "show or hide the detail",
         scope: Scope::List,
         keys: &["enter"],
+    },
+    ActionInfo {
+        action: Action::Sort,
+        name: "sort",
+        description: "sort by the next column",
+        scope: Scope::List,
+        keys: &["S"],
     },
     ActionInfo {
         action: Action::Filter,

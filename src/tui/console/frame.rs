@@ -206,9 +206,14 @@ impl Console {
         let last = match self.tab() {
             Tab::Alerts => vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")],
             Tab::Attendance if self.undo.is_some() => {
-                vec![(Action::Undo, "undo"), (Action::Open, "record"), (Action::Filter, "filter")]
+                vec![
+                    (Action::Undo, "undo"),
+                    (Action::Open, "record"),
+                    (Action::Filter, "filter"),
+                    (Action::Sort, "sort"),
+                ]
             }
-            Tab::Attendance => vec![(Action::Open, "record"), (Action::Filter, "filter")],
+            Tab::Attendance => vec![(Action::Open, "record"), (Action::Filter, "filter"), (Action::Sort, "sort")],
             Tab::Students => vec![(Action::Filter, "filter")],
             _ => Vec::new(),
         };

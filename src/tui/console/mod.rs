@@ -289,6 +289,15 @@ impl Console {
             Action::NextTab => self.switch_to((self.active + 1) % self.tabs.len())?,
             Action::PrevTab => self.switch_to((self.active + self.tabs.len() - 1) % self.tabs.len())?,
             Action::Filter => self.start_filter(),
+            Action::Sort if self.tab() != Tab::Attendance => {
+                let order = match self.tab() {
+                    Tab::Alerts => "most severe first, then oldest (the order the inbox pages in)",
+                    Tab::Students => "by student ID",
+                    Tab::Audit => "by sequence, newest last",
+                    Tab::Onboarding | Tab::Payroll | Tab::Home | Tab::Attendance => "as listed",
+                };
+                self.message = Some((format!("this list keeps one order: {order}"), false));
+            }
             _ if self.tab() == Tab::Home => self.act_home(action)?,
             _ if self.tab() == Tab::Attendance => self.act_attendance(action)?,
             _ if self.tab() == Tab::Students => self.act_students(action)?,

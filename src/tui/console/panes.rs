@@ -259,6 +259,7 @@ impl Console {
                     command = Some(Command::LogAttendance { entries });
                 }
             }
+            Action::Sort => self.message = Some((pane.next_order(&self.app, &self.actor)?, false)),
             Action::Undo => match self.undo.take() {
                 Some(undo) => undoing = Some(undo),
                 None => {
