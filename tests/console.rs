@@ -344,3 +344,57 @@ fn a_key_typed_into_a_dialog_or_a_filter_never_reaches_the_pane() {
     assert_eq!(flow, Flow::Continue);
     assert!(screen(&mut console, 100, 30).contains("/ q"));
 }
+
+/// Presses and drags on screen cells with the left button, as a stroke.
+fn stroke(console: &mut Console, points: &[(u16, u16)]) {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let at =
+        |kind, (column, row): (u16, u16)| Event::Mouse(MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE });
+    console.handle(at(MouseEventKind::Down(MouseButton::Left), points[0])).unwrap();
+    for point in &points[1..] {
+        console.handle(at(MouseEventKind::Drag(MouseButton::Left), *point)).unwrap();
+    }
+    console.handle(at(MouseEventKind::Up(MouseButton::Left), *points.last().unwrap())).unwrap();
+}
+
+#[test]
+fn a_partner_draws_a_mark_beside_the_typed_name_and_sees_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("ws_04"));
+    let name = screen(&mut console, 100, 30)
+        .lines()
+        .find_map(|l| l.split("onboarding: ").nth(1).map(|r| r.split(" (").next().unwrap().to_string()))
+        .expect("the checklist names the partner");
+    press(&mut console, KeyCode::Enter);
+    press(&mut console, KeyCode::Enter);
+    for _ in 0..5 {
+        press(&mut console, KeyCode::Char('j'));
+        press(&mut console, KeyCode::Enter);
+        press(&mut console, KeyCode::Char('y'));
+    }
+    press(&mut console, KeyCode::Char('j'));
+    press(&mut console, KeyCode::Enter);
+    press(&mut console, KeyCode::Enter);
+    assert!(screen(&mut console, 100, 30).contains("consent to sign electronically recorded"));
+    // The memorandum: read, then sign — with a drawn mark this time.
+    press(&mut console, KeyCode::Char('j'));
+    press(&mut console, KeyCode::Enter);
+    press(&mut console, KeyCode::Enter);
+    let dialog = screen(&mut console, 100, 30);
+    let label = dialog.lines().position(|l| l.contains("your mark (optional)")).expect("the pad is offered");
+    let pad_top = label as u16 + 2;
+    let pad_left = dialog.lines().nth(label + 1).unwrap().find('┌').expect("the pad's border") as u16 + 1;
+    stroke(&mut console, &[(pad_left + 2, pad_top + 1), (pad_left + 8, pad_top + 3), (pad_left + 14, pad_top + 1)]);
+    stroke(&mut console, &[(pad_left + 20, pad_top + 2), (pad_left + 26, pad_top + 2)]);
+    // A press outside the pad draws nothing.
+    stroke(&mut console, &[(0, 0)]);
+    assert_ne!(screen(&mut console, 100, 30), dialog, "the strokes show on the pad");
+    type_text(&mut console, &name);
+    press(&mut console, KeyCode::Enter);
+    let signed = screen(&mut console, 100, 30);
+    assert!(signed.contains("with the mark you drew (2 strokes)"), "{signed}");
+    // ⏎ on the signed item shows the signature back, mark and all.
+    press(&mut console, KeyCode::Enter);
+    let detail = screen(&mut console, 100, 30);
+    assert!(detail.contains("the mark you drew") && detail.contains(&format!("signed as “{name}”")), "{detail}");
+}

@@ -98,6 +98,8 @@ pub enum Command {
         code: String,
         typed_name: String,
         shown_sha256: String,
+        /// Drawn with the mouse beside the typed name, if the person drew one.
+        mark: Option<crate::domain::onboarding::Mark>,
     },
     AcknowledgeDocument {
         code: String,
@@ -527,8 +529,8 @@ impl App {
             Command::SelectRole { role } => onboarding::select_role(&ctx, role)?,
             Command::AcceptResponsibilities { codes } => onboarding::accept(&ctx, &codes)?,
             Command::ConsentToEsign { version } => onboarding::consent(&ctx, &version)?,
-            Command::SignDocument { code, typed_name, shown_sha256 } => {
-                onboarding::sign(&ctx, &code, &typed_name, &shown_sha256)?
+            Command::SignDocument { code, typed_name, shown_sha256, mark } => {
+                onboarding::sign(&ctx, &code, &typed_name, &shown_sha256, mark.as_ref())?
             }
             Command::AcknowledgeDocument { code, shown_sha256 } => onboarding::acknowledge(&ctx, &code, &shown_sha256)?,
             Command::WaiveOnboarding { login, reason } => onboarding::waive(&ctx, &login, &reason)?,

@@ -353,7 +353,13 @@ fn packet_document(ctx: &Ctx, me: &User, code: &str, shown_sha256: &str) -> Resu
     Ok(doc)
 }
 
-pub(super) fn sign(ctx: &Ctx, code: &str, typed_name: &str, shown_sha256: &str) -> Result<Outcome> {
+pub(super) fn sign(
+    ctx: &Ctx,
+    code: &str,
+    typed_name: &str,
+    shown_sha256: &str,
+    mark: Option<&crate::domain::onboarding::Mark>,
+) -> Result<Outcome> {
     let me = partner(ctx.actor)?;
     let doc = packet_document(ctx, me, code, shown_sha256)?;
     if doc.action != "sign" {
@@ -368,11 +374,30 @@ pub(super) fn sign(ctx: &Ctx, code: &str, typed_name: &str, shown_sha256: &str) 
         ));
     }
     check_signature(typed_name, &me.name).map_err(AppError::Invalid)?;
+    // The drawn mark is the person's own gesture; the typed name alone decides validity.
+    let mark = mark.filter(|m| m.iter().any(|stroke| !stroke.is_empty()));
+    if let Some(mark) = mark {
+        crate::domain::onboarding::check_mark(mark).map_err(AppError::Invalid)?;
+    }
+    let mark_json = mark.map(|m| serde_json::to_string(m).unwrap_or_default());
     let now = ctx.now_text();
-    partners::record_signature(ctx.tx, &me.login, &doc, typed_name.trim(), &provenance(ctx, &now))?;
-    let after = serde_json::json!({ "version": doc.version, "sha256": doc.sha256, "typed_name": typed_name.trim() });
+    partners::record_signature(
+        ctx.tx,
+        &me.login,
+        &doc,
+        typed_name.trim(),
+        mark_json.as_deref(),
+        &provenance(ctx, &now),
+    )?;
+    let after = serde_json::json!({
+        "version": doc.version, "sha256": doc.sha256, "typed_name": typed_name.trim(), "mark": mark,
+    });
     ctx.audit("onboarding.sign", "document", code, serde_json::Value::Null, after)?;
-    Ok(Outcome::Noted(format!("signed the {} ({})", doc.title, doc.version)))
+    let drawn = match mark {
+        Some(m) => format!(", with the mark you drew ({} strokes)", m.len()),
+        None => String::new(),
+    };
+    Ok(Outcome::Noted(format!("signed the {} ({}){drawn}", doc.title, doc.version)))
 }
 
 pub(super) fn acknowledge(ctx: &Ctx, code: &str, shown_sha256: &str) -> Result<Outcome> {

@@ -160,7 +160,12 @@ pub fn onboarding(cli: &Cli, cmd: &OnboardingCommand) -> anyhow::Result<()> {
         OnboardingCommand::Sign { document, name } => {
             let doc = session.app.document(document)?;
             println!("{}\n", doc.body.trim_end());
-            let command = Command::SignDocument { code: doc.code, typed_name: name.clone(), shown_sha256: doc.sha256 };
+            let command = Command::SignDocument {
+                code: doc.code,
+                typed_name: name.clone(),
+                shown_sha256: doc.sha256,
+                mark: None,
+            };
             run(&mut session, command)?;
         }
         OnboardingCommand::Ack { document } => {

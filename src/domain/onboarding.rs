@@ -117,9 +117,40 @@ pub fn w9_media_type(bytes: &[u8]) -> Result<&'static str, String> {
     }
 }
 
+/// A mark drawn with the mouse: strokes of points, in the signing pad's cells.
+pub type Mark = Vec<Vec<(u16, u16)>>;
+
+/// At most this many strokes, points in all, and this far from the pad's corner: a mark, not a
+/// file smuggled in as one.
+pub const MARK_STROKES: usize = 64;
+pub const MARK_POINTS: usize = 4_096;
+pub const MARK_SPAN: u16 = 512;
+
+pub fn check_mark(mark: &Mark) -> Result<(), String> {
+    let points: usize = mark.iter().map(Vec::len).sum();
+    if mark.len() > MARK_STROKES || points > MARK_POINTS {
+        return Err(format!(
+            "a drawn mark has at most {MARK_STROKES} strokes and {MARK_POINTS} points ({} and {points} given)",
+            mark.len()
+        ));
+    }
+    if mark.iter().flatten().any(|(x, y)| *x > MARK_SPAN || *y > MARK_SPAN) {
+        return Err(format!("a drawn mark's points lie within {MARK_SPAN} cells of the pad's corner"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drawn_mark_is_a_mark_not_a_payload() {
+        assert!(check_mark(&vec![vec![(0, 0), (10, 4)], vec![(30, 2)]]).is_ok());
+        assert!(check_mark(&vec![vec![(0, 0)]; MARK_STROKES + 1]).is_err());
+        assert!(check_mark(&vec![vec![(1, 1); MARK_POINTS + 1]]).is_err());
+        assert!(check_mark(&vec![vec![(MARK_SPAN + 1, 0)]]).is_err());
+    }
 
     #[test]
     fn signatures_must_match_the_registered_name() {

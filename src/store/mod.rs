@@ -29,6 +29,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0003_trust.sql"),
     include_str!("../../migrations/0004_scale.sql"),
     include_str!("../../migrations/0005_daily_job.sql"),
+    include_str!("../../migrations/0006_drawn_mark.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -281,12 +281,13 @@ pub fn record_signature(
     login: &str,
     doc: &Document,
     typed_name: &str,
+    mark: Option<&str>,
     p: &Provenance,
 ) -> Result<()> {
     conn.execute(
-        "INSERT INTO signatures (login, document_code, document_version, document_sha256, typed_name, signed_at, host, client, os_account)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![login, doc.code, doc.version, doc.sha256, typed_name, p.at, p.host, p.client, p.os_account],
+        "INSERT INTO signatures (login, document_code, document_version, document_sha256, typed_name, signed_at, host, client, os_account, mark)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![login, doc.code, doc.version, doc.sha256, typed_name, p.at, p.host, p.client, p.os_account, mark],
     )?;
     Ok(())
 }
@@ -311,11 +312,13 @@ pub struct SignatureRecord {
     pub host: String,
     pub client: String,
     pub os_account: String,
+    /// The mark drawn beside the typed name, if one was.
+    pub mark: Option<crate::domain::onboarding::Mark>,
 }
 
 pub fn signatures(conn: &Connection, login: &str) -> Result<Vec<SignatureRecord>> {
     let mut stmt = conn.prepare(
-        "SELECT document_code, document_version, document_sha256, typed_name, signed_at, host, client, os_account
+        "SELECT document_code, document_version, document_sha256, typed_name, signed_at, host, client, os_account, mark
            FROM signatures WHERE login = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([login], |r| {
@@ -328,6 +331,8 @@ pub fn signatures(conn: &Connection, login: &str) -> Result<Vec<SignatureRecord>
             host: r.get(5)?,
             client: r.get(6)?,
             os_account: r.get(7)?,
+            // Written by `sign` from a checked mark; anything unreadable shows as none.
+            mark: r.get::<_, Option<String>>(8)?.and_then(|m| serde_json::from_str(&m).ok()),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

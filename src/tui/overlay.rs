@@ -20,10 +20,12 @@ pub enum NoteFor {
     Reject(Vec<i64>),
     /// The hours of a present day.
     Hours(crate::app::AttendanceEntry),
-    /// A typed signature of the document with this code and text hash.
+    /// A typed signature of the document with this code and text hash, and the mark drawn
+    /// beside it with the mouse (optional: the typed name decides).
     Signature {
         code: String,
         sha256: String,
+        mark: crate::domain::onboarding::Mark,
     },
     /// Why a payroll profile is rejected (required).
     RejectPayroll(i64),
@@ -83,6 +85,8 @@ pub enum Overlay {
     },
     /// One attendance record in full: who logged it, who decided, why.
     Record(Box<crate::store::activity::AttendanceView>),
+    /// A signature as recorded: the typed name, when and where, and the mark drawn with it.
+    Signed(Box<crate::store::partners::SignatureRecord>),
     Picker {
         title: String,
         options: Vec<(String, Command)>,
@@ -262,6 +266,83 @@ pub fn draw_note(frame: &mut Frame, theme: &Theme, title: &str, editor: &TextAre
     let [edit, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(editor, edit);
     frame.render_widget(Paragraph::new("⏎ confirm · Alt-⏎ new line · Esc cancel").style(theme.dim), hint);
+}
+
+/// The signing dialog: the typed name, and a pad to draw one's mark on with the mouse. Returns
+/// where the pad is, for the mouse.
+pub fn draw_signing(
+    frame: &mut Frame,
+    theme: &Theme,
+    title: &str,
+    editor: &TextArea<'static>,
+    mark: &crate::domain::onboarding::Mark,
+) -> Rect {
+    let outer = centred(frame.area(), frame.area().width.saturating_sub(6).min(70), 16);
+    let inner = popup(frame, outer, title, theme);
+    let [edit, label, pad, hint] =
+        Layout::vertical([Constraint::Length(3), Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)])
+            .areas(inner);
+    frame.render_widget(editor, edit);
+    frame.render_widget(
+        Paragraph::new("your mark (optional): draw it here with the mouse; the typed name decides").style(theme.dim),
+        label,
+    );
+    let pad_block = Block::bordered().border_style(theme.dim);
+    let drawing = pad_block.inner(pad);
+    frame.render_widget(pad_block, pad);
+    draw_mark(frame, drawing, mark, theme);
+    frame.render_widget(Paragraph::new("⏎ sign · Esc cancel").style(theme.dim), hint);
+    drawing
+}
+
+/// A drawn mark, its strokes joined point to point, in `area` (one cell a point).
+pub fn draw_mark(frame: &mut Frame, area: Rect, mark: &crate::domain::onboarding::Mark, theme: &Theme) {
+    use ratatui::widgets::canvas::{Canvas, Line as Segment};
+    let (width, height) = (f64::from(area.width.max(1)), f64::from(area.height.max(1)));
+    // Monochrome themes have no foreground colour: the terminal's own is used.
+    let color = theme.accent.fg.unwrap_or(ratatui::style::Color::Reset);
+    let canvas = Canvas::default()
+        .marker(ratatui::symbols::Marker::Braille)
+        .x_bounds([0.0, width])
+        .y_bounds([0.0, height])
+        .paint(|ctx| {
+            for stroke in mark {
+                let point = |(x, y): (u16, u16)| (f64::from(x) + 0.5, height - f64::from(y) - 0.5);
+                let mut points = stroke.iter().copied().map(point);
+                let Some(mut from) = points.next() else { continue };
+                ctx.draw(&Segment { x1: from.0, y1: from.1, x2: from.0, y2: from.1, color });
+                for to in points {
+                    ctx.draw(&Segment { x1: from.0, y1: from.1, x2: to.0, y2: to.1, color });
+                    from = to;
+                }
+            }
+        });
+    frame.render_widget(canvas, area);
+}
+
+/// A signature's detail, with the drawn mark shown back.
+pub fn draw_signed(frame: &mut Frame, theme: &Theme, record: &crate::store::partners::SignatureRecord) {
+    let outer = centred(frame.area(), frame.area().width.saturating_sub(6).min(70), 16);
+    let inner = popup(frame, outer, "your signature", theme);
+    let lines = vec![
+        Line::styled(format!("{} ({})", record.document_code, record.document_version), theme.accent),
+        Line::raw(format!("signed as “{}” at {}", record.typed_name, record.signed_at)),
+        Line::raw(format!("from {} ({}), account {}", record.host, record.client, record.os_account)),
+    ];
+    let [text, pad, hint] =
+        Layout::vertical([Constraint::Length(3), Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text);
+    match &record.mark {
+        Some(mark) => {
+            let block = Block::bordered().border_style(theme.dim).title(" the mark you drew ");
+            let drawing = block.inner(pad);
+            frame.render_widget(block, pad);
+            draw_mark(frame, drawing, mark, theme);
+        }
+        None => frame
+            .render_widget(Paragraph::new("no mark was drawn: the typed name is the signature").style(theme.dim), pad),
+    }
+    frame.render_widget(Paragraph::new("Esc or ⏎ closes").style(theme.dim), hint);
 }
 
 /// One attendance record: whose day, what was logged, who logged and who decided it, and why.

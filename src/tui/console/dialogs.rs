@@ -109,6 +109,11 @@ impl Console {
                     self.overlay = Some(Overlay::Record(record));
                 }
             }
+            Overlay::Signed(record) => {
+                if !(back || key.code == KeyCode::Enter) {
+                    self.overlay = Some(Overlay::Signed(record));
+                }
+            }
             Overlay::Confirm { message, command, done } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                     if let Some(problem) = self.attempt_described(command, done)? {
@@ -199,8 +204,10 @@ impl Console {
                     }
                     ReadFor::Sign => {
                         let title = format!("sign the {} · your full name", doc.title);
-                        self.overlay =
-                            Some(Overlay::note(title, NoteFor::Signature { code: doc.code, sha256: doc.sha256 }));
+                        self.overlay = Some(Overlay::note(
+                            title,
+                            NoteFor::Signature { code: doc.code, sha256: doc.sha256, mark: Vec::new() },
+                        ));
                     }
                 },
                 code => {
@@ -283,8 +290,9 @@ fn note_command(purpose: NoteFor, text: String) -> Result<Command, String> {
         NoteFor::Reject(ids) => {
             Ok(Command::DecideAttendance { ids, decision: crate::app::Decision::Reject { reason: text } })
         }
-        NoteFor::Signature { code, sha256 } => {
-            Ok(Command::SignDocument { code, typed_name: text, shown_sha256: sha256 })
+        NoteFor::Signature { code, sha256, mark } => {
+            let mark = (!mark.is_empty()).then_some(mark);
+            Ok(Command::SignDocument { code, typed_name: text, shown_sha256: sha256, mark })
         }
         NoteFor::RejectPayroll(_) if note.is_none() => Err("a rejection needs a reason the partner can act on".into()),
         NoteFor::RejectPayroll(id) => {

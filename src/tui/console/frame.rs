@@ -52,8 +52,12 @@ impl Console {
             }
             Some(Overlay::Confirm { message, .. }) => overlay::draw_confirm(frame, &theme, message),
             Some(Overlay::Record(record)) => overlay::draw_record(frame, &theme, record),
+            Some(Overlay::Signed(record)) => overlay::draw_signed(frame, &theme, record),
             Some(Overlay::Picker { title, options, selected }) => {
                 self.picker_area = overlay::draw_picker(frame, &theme, title, options, *selected);
+            }
+            Some(Overlay::Note { title, editor, purpose: NoteFor::Signature { mark, .. } }) => {
+                self.signing_pad = overlay::draw_signing(frame, &theme, title, editor, mark);
             }
             Some(Overlay::Note { title, editor, .. }) => overlay::draw_note(frame, &theme, title, editor),
             Some(Overlay::RolePicker { packages, selected, scroll }) => {

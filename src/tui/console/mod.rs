@@ -91,6 +91,8 @@ pub struct Console {
     data_version: i64,
     tab_spans: Vec<(u16, u16)>,
     picker_area: Rect,
+    /// Where the signing dialog's drawing pad was drawn, for the mouse.
+    signing_pad: Rect,
     /// Something changed since the last frame.
     pub dirty: bool,
 }
@@ -128,6 +130,7 @@ impl Console {
             data_version,
             tab_spans: Vec::new(),
             picker_area: Rect::default(),
+            signing_pad: Rect::default(),
             dirty: true,
         };
         if console.tabs.contains(&Tab::Alerts) {
@@ -555,6 +558,23 @@ impl Console {
     }
 
     fn mouse(&mut self, mouse: MouseEvent) -> anyhow::Result<()> {
+        // Pressing and dragging on the signing pad draws; each press starts a stroke.
+        if let Some(Overlay::Note { purpose: NoteFor::Signature { mark, .. }, .. }) = &mut self.overlay {
+            let pad = self.signing_pad;
+            let inside =
+                mouse.column >= pad.x && mouse.column < pad.right() && mouse.row >= pad.y && mouse.row < pad.bottom();
+            let point = (mouse.column.saturating_sub(pad.x), mouse.row.saturating_sub(pad.y));
+            match mouse.kind {
+                MouseEventKind::Down(MouseButton::Left) if inside => mark.push(vec![point]),
+                MouseEventKind::Drag(MouseButton::Left) if inside => match mark.last_mut() {
+                    Some(stroke) if stroke.last() != Some(&point) => stroke.push(point),
+                    Some(_) => {}
+                    None => mark.push(vec![point]),
+                },
+                _ => {}
+            }
+            return Ok(());
+        }
         let (app, actor) = (&self.app, &self.actor);
         match mouse.kind {
             MouseEventKind::ScrollDown if self.tab() == Tab::Alerts && self.overlay.is_none() => {

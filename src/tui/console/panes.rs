@@ -71,6 +71,15 @@ impl Console {
                         };
                         self.overlay = Some(Overlay::Document { doc, scroll: 0, purpose: ReadFor::Consent });
                     }
+                    // A signed document shows its signature, the drawn mark with it.
+                    "sign" if item.done => {
+                        let login = self.actor.user().login.clone();
+                        let signed = self.app.signatures(&self.actor, &login)?;
+                        match signed.into_iter().rev().find(|s| s.document_code == item.code) {
+                            Some(record) => self.overlay = Some(Overlay::Signed(Box::new(record))),
+                            None => self.message = Some(("no signature of yours is recorded for it".into(), true)),
+                        }
+                    }
                     "sign" | "acknowledge" => {
                         let doc = self.app.document(&item.code)?;
                         let purpose = if item.kind == "sign" { ReadFor::Sign } else { ReadFor::Acknowledge };
