@@ -236,6 +236,41 @@ mod tests {
     }
 
     #[test]
+    fn a_database_from_schema_4_keeps_its_alerts_through_every_later_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            MIGRATIONS.to_version(&mut conn, 4).unwrap();
+            conn.execute_batch(
+                "INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B');
+                 INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at, resolved_severity)
+                 VALUES ('no_login', 'critical', 'resolved', 1, 7, 'then', 'then', 'critical');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, OpenMode::Existing).unwrap();
+        let conn = store.conn();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version as usize, SCHEMA_VERSION);
+        let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        let kept: (String, i64) =
+            conn.query_row("SELECT severity, count FROM alerts", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!(kept, ("critical".to_string(), 7));
+        // The person-resolved alert is in the new partial streak index, which the job reads.
+        let resolved: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM alerts INDEXED BY alerts_streak WHERE type = 'no_login' AND resolved_severity IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(resolved, 1);
+        assert!(conn.execute("UPDATE alerts SET status = 'gone'", []).is_err(), "the rewritten CHECK still holds");
+    }
+
+    #[test]
     fn a_missing_file_is_not_created_unless_asked() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("none.db");
