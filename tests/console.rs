@@ -24,6 +24,10 @@ fn demo_console(dir: &tempfile::TempDir) -> Console {
 }
 
 fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
+    console_themed(dir, login, "monochrome")
+}
+
+fn console_themed(dir: &tempfile::TempDir, login: Option<&str>, theme: &str) -> Console {
     let db = dir.path().join("console.db");
     let os = test_account();
     let today: NaiveDate = TODAY.parse().unwrap();
@@ -42,7 +46,7 @@ fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
     let mut app = App::open(&db, OpenMode::Existing, later, identity::this_origin(&os)).unwrap();
     let actor = app.sign_in(&os, login).unwrap().actor;
     let mut config = Config::default();
-    config.theme.name = Some("monochrome".into());
+    config.theme.name = Some(theme.into());
     let settings = Settings::from_config(&config).unwrap();
     let mut console = Console::new(app, actor, settings).unwrap();
     console.after_first_frame().unwrap();
@@ -397,4 +401,60 @@ fn a_partner_draws_a_mark_beside_the_typed_name_and_sees_it_back() {
     press(&mut console, KeyCode::Enter);
     let detail = screen(&mut console, 100, 30);
     assert!(detail.contains("the mark you drew") && detail.contains(&format!("signed as “{name}”")), "{detail}");
+}
+
+/// The screen with its styles: each run of cells in one style is written `[style]text`, the
+/// style as ratatui names its colours and modifiers (`[]` is the terminal's own).
+fn styled_screen(console: &mut Console, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| console.draw(frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = Vec::new();
+    for y in 0..height {
+        let mut line = String::new();
+        let mut current: Option<String> = None;
+        for x in 0..width {
+            let cell = &buffer[(x, y)];
+            let mut parts = Vec::new();
+            if cell.fg != ratatui::style::Color::Reset {
+                parts.push(format!("{:?}", cell.fg));
+            }
+            if cell.bg != ratatui::style::Color::Reset {
+                parts.push(format!("bg {:?}", cell.bg));
+            }
+            if !cell.modifier.is_empty() {
+                parts.push(format!("{:?}", cell.modifier));
+            }
+            let style = parts.join(" ");
+            if current.as_deref() != Some(style.as_str()) {
+                line.push_str(&format!("[{style}]"));
+                current = Some(style);
+            }
+            line.push_str(cell.symbol());
+        }
+        out.push(line.trim_end().trim_end_matches("[]").trim_end().to_string());
+    }
+    out.join("\n")
+}
+
+#[test]
+fn colour_and_its_absence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut colour = on_alerts(console_themed(&dir, None, "colour"));
+    let coloured = styled_screen(&mut colour, 80, 24);
+    insta::assert_snapshot!("inbox_colour_80x24", coloured);
+    assert!(coloured.contains("Red"), "critical alerts are red");
+    let other = tempfile::tempdir().unwrap();
+    let mut plain = on_alerts(console_as(&other, None));
+    let monochrome = styled_screen(&mut plain, 80, 24);
+    insta::assert_snapshot!("inbox_monochrome_80x24", monochrome);
+    for colour in ["Red", "Yellow", "Cyan", "Blue", "Green", "DarkGray", "Magenta"] {
+        assert!(!monochrome.contains(colour), "no colour without colour: {colour}");
+    }
+    // Severity still reads without colour: by its symbol and, for critical, bold.
+    assert!(monochrome.contains("!!!") && monochrome.contains("BOLD"));
+    let mut grid = console_themed(&tempfile::tempdir().unwrap(), Some("ws_01"), "colour");
+    press(&mut grid, KeyCode::Char('2'));
+    press(&mut grid, KeyCode::Char('w'));
+    insta::assert_snapshot!("week_grid_colour_80x24", styled_screen(&mut grid, 80, 24));
 }
