@@ -98,6 +98,48 @@ fn log_one(ctx: &Ctx, entry: &AttendanceEntry) -> Result<Option<(i64, i64)>> {
     Ok(Some((student, program)))
 }
 
+/// Takes back one's own decisions, all or nothing: the records wait for verification again (the
+/// console's undo of a verification or a rejection). Only who decided, or an admin.
+pub(super) fn reopen(ctx: &Ctx, ids: &[i64]) -> Result<Outcome> {
+    let me = ctx.actor.user();
+    if me.role == Role::Worksite {
+        return Err(AppError::Denied(format!("{} is a worksite; only who decided takes a decision back", me.login)));
+    }
+    if ids.is_empty() {
+        return Err(AppError::Invalid("name at least one attendance record ID".into()));
+    }
+    let mut reevaluation = Reevaluation::new(ctx)?;
+    for &id in ids {
+        let record = activity::attendance_record(ctx.tx, me, id)?;
+        if record.verification == Verification::Pending.as_str() {
+            return Err(AppError::Invalid(format!("record {id} is not decided yet")));
+        }
+        let decider = record.verified_by.as_deref().unwrap_or("someone");
+        if me.role != Role::Admin && decider != me.login {
+            return Err(AppError::Denied(format!(
+                "record {id} was {} by {decider}, not {}",
+                record.verification, me.login
+            )));
+        }
+        activity::reopen(ctx.tx, id)?;
+        let before = serde_json::json!({
+            "verification": record.verification, "verified_by": record.verified_by, "reason": record.reason,
+        });
+        ctx.audit(
+            "attendance.reopen",
+            "attendance",
+            &id.to_string(),
+            before,
+            serde_json::json!({ "verification": "pending" }),
+        )?;
+        // A rejected day stops counting as missed; a pending one counts as logged.
+        let only_present = record.status == AttendanceStatus::Present.as_str();
+        reevaluation.attendance(ctx, record.student, record.program, only_present)?;
+    }
+    let alerts = reevaluation.finish(ctx, "attendance.reopen")?;
+    Ok(Outcome::AttendanceDecided { verification: Verification::Pending, ids: ids.to_vec(), alerts })
+}
+
 /// One logged day, named the way people name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttendanceDay {

@@ -83,6 +83,10 @@ pub enum Command {
     RetractAttendance {
         days: Vec<AttendanceDay>,
     },
+    /// Takes back one's own verifications or rejections: the records wait again.
+    ReopenAttendance {
+        ids: Vec<i64>,
+    },
     /// Brings role packages and onboarding documents up to the assets this muster ships.
     SyncOnboarding,
     SelectRole {
@@ -291,7 +295,15 @@ impl std::fmt::Display for Outcome {
             Outcome::Noted(text) => f.write_str(text),
             Outcome::AttendanceDecided { verification, ids, alerts } => {
                 let plural = if ids.len() == 1 { "" } else { "s" };
-                write!(f, "{verification} record{plural} {}", id_list(ids))?;
+                match verification {
+                    crate::domain::Verification::Pending => write!(
+                        f,
+                        "record{plural} {} wait{} for verification again",
+                        id_list(ids),
+                        if ids.len() == 1 { "s" } else { "" }
+                    )?,
+                    decided => write!(f, "{decided} record{plural} {}", id_list(ids))?,
+                }
                 if !alerts.is_empty() {
                     write!(f, "; alerts: {alerts}")?;
                 }
@@ -525,6 +537,7 @@ impl App {
             Command::LogAttendance { entries } => attendance::log(&ctx, &entries)?,
             Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
             Command::RetractAttendance { days } => attendance::retract(&ctx, &days)?,
+            Command::ReopenAttendance { ids } => attendance::reopen(&ctx, &ids)?,
             Command::SyncOnboarding => onboarding::sync_assets(&ctx)?,
             Command::SelectRole { role } => onboarding::select_role(&ctx, role)?,
             Command::AcceptResponsibilities { codes } => onboarding::accept(&ctx, &codes)?,

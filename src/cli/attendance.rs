@@ -45,6 +45,11 @@ pub enum AttendanceCommand {
         #[command(flatten)]
         day: DayArgs,
     },
+    /// Take back your own verification or rejection: the records wait for verification again
+    Reopen {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
     /// Records you may see, oldest first
     List {
         /// Only records waiting for verification
@@ -89,6 +94,10 @@ pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
             let entry =
                 AttendanceEntry { student_id, program_id, date, status: *status, hours: *hours, note: note.clone() };
             println!("{}", session.app.execute(&session.actor, Command::LogAttendance { entries: vec![entry] })?);
+        }
+        AttendanceCommand::Reopen { ids } => {
+            let command = Command::ReopenAttendance { ids: ids.clone() };
+            println!("{}", session.app.execute(&session.actor, command)?);
         }
         AttendanceCommand::Retract { day } => {
             let days = vec![day.day()];

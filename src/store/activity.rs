@@ -283,6 +283,15 @@ pub fn list_attendance(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Takes a decision back: the record waits for verification again.
+pub fn reopen(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE attendance SET verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
 /// Records a verifier's decision on a pending record.
 pub fn decide(conn: &Connection, id: i64, verification: &str, by: &str, at: &str, reason: Option<&str>) -> Result<()> {
     let mut stmt = conn.prepare_cached(

@@ -219,3 +219,24 @@ fn a_worksite_takes_back_only_a_pending_day_it_logged_itself() {
     assert_eq!((change["before"]["hours"].as_f64(), &change["after"]), (Some(6.5), &Value::Null));
     env.ok(&["audit", "verify"]);
 }
+
+#[test]
+fn only_who_decided_takes_a_decision_back() {
+    let env = organisation();
+    log_as(&env, "ws_01", "S1", "2026-01-07", "6.5");
+    let id = record_id(&env, "S1", "2026-01-07");
+    env.ok(&["--as", "sc_01", "attendance", "reject", &id, "--reason", "no sign-in sheet"]);
+    // The worksite cannot, nor can anyone for a record still pending.
+    env.fails(3, &["--as", "ws_01", "attendance", "reopen", &id]);
+    assert!(env.ok(&["--as", "sc_01", "attendance", "reopen", &id]).contains("waits for verification again"));
+    assert!(env.fails(4, &["--as", "sc_01", "attendance", "reopen", &id]).contains("not decided yet"));
+    let r = records(&env, &["--student", "S1"]).into_iter().find(|r| is(r, &id)).unwrap();
+    assert_eq!(
+        (r["verification"].as_str(), r["verified_by"].as_str(), r["reason"].as_str()),
+        (Some("pending"), None, None)
+    );
+    let audit = env.json(&["audit", "list"]);
+    let reopened = audit.as_array().unwrap().iter().find(|e| e["action"] == "attendance.reopen").expect("audited");
+    let change: Value = serde_json::from_str(reopened["change"].as_str().unwrap()).unwrap();
+    assert_eq!(change["before"]["reason"], "no sign-in sheet");
+}

@@ -128,11 +128,14 @@ fn a_worksite_fills_a_week_and_a_coordinator_verifies_it() {
     coordinator.wait_for("Verify 12 records?");
     coordinator.keys(&["y"]);
     coordinator.wait_for("verified records");
+    // A verification made by mistake is taken back with u: the records wait again.
+    coordinator.keys(&["u"]);
+    coordinator.wait_for("undone: verified 12 records");
     coordinator.quit();
 
     let records = env.json(&["attendance", "list"]);
     let count = |state: &str| records.as_array().unwrap().iter().filter(|r| r["verification"] == state).count();
-    assert_eq!((count("verified"), count("rejected"), count("pending")), (14, 1, 0), "{records:#}");
+    assert_eq!((count("verified"), count("rejected"), count("pending")), (2, 1, 12), "{records:#}");
     let rejected = records.as_array().unwrap().iter().find(|r| r["verification"] == "rejected").unwrap();
     assert_eq!(
         (rejected["reason"].as_str(), rejected["verified_by"].as_str()),

@@ -155,6 +155,18 @@ impl Console {
                                 _ => None,
                             }
                         }
+                        Ok(command @ Command::DecideAttendance { .. }) => {
+                            if let Command::DecideAttendance { ids, .. } = &command {
+                                let what = format!("rejected {}", super::panes::records_label(ids));
+                                self.pending_undo = Some((what, Command::ReopenAttendance { ids: ids.clone() }));
+                            }
+                            if self.confirmation(&command).is_some() {
+                                self.confirm_or_run(command)?;
+                                None
+                            } else {
+                                self.attempt(command)?
+                            }
+                        }
                         Ok(command) if self.confirmation(&command).is_some() => {
                             self.confirm_or_run(command)?;
                             None

@@ -289,6 +289,8 @@ impl Console {
             Action::Verify if pane.view == crate::tui::attendance::View::Queue => {
                 let ids = pane.targets();
                 if !ids.is_empty() {
+                    let what = format!("verified {}", records_label(&ids));
+                    self.pending_undo = Some((what, Command::ReopenAttendance { ids: ids.clone() }));
                     command = Some(Command::DecideAttendance { ids, decision: crate::app::Decision::Verify });
                 }
             }
@@ -336,5 +338,13 @@ impl Console {
             }
             None => self.attempt_described(command, Some(change.done)),
         }
+    }
+}
+
+/// `record 12`, `3 records`.
+pub(super) fn records_label(ids: &[i64]) -> String {
+    match ids {
+        [one] => format!("record {one}"),
+        many => format!("{} records", many.len()),
     }
 }
