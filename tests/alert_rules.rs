@@ -110,6 +110,8 @@ enum Step {
     Login { student: usize, back: u32 },
     /// The worksite takes back its record of a student on a day (only a pending one goes).
     Retract { student: usize, back: u32 },
+    /// The admin takes back a rejection (the `pick`-th rejected record, if any): it waits again.
+    Reopen { pick: usize },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -121,6 +123,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Reject { student, back }),
         2 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Login { student, back }),
         1 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Retract { student, back }),
+        2 => (0usize..8).prop_map(|pick| Step::Reopen { pick }),
     ]
 }
 
@@ -131,6 +134,8 @@ struct World {
     first_day: NaiveDate,
     processed: Option<NaiveDate>,
     records: BTreeMap<(&'static str, NaiveDate), Mark>,
+    /// What a rejected record said before it was rejected.
+    rejected_from: BTreeMap<(&'static str, NaiveDate), Mark>,
     logins: BTreeMap<&'static str, std::collections::BTreeSet<NaiveDate>>,
     _dir: tempfile::TempDir,
 }
@@ -162,6 +167,7 @@ impl World {
             first_day,
             processed: None,
             records: BTreeMap::new(),
+            rejected_from: BTreeMap::new(),
             logins: BTreeMap::new(),
             _dir: dir,
         }
@@ -204,6 +210,7 @@ impl World {
                         AttendanceStatus::Excused => Mark::Excused,
                     };
                     self.records.insert((student, date), mark);
+                    self.rejected_from.remove(&(student, date));
                 }
             }
             Step::Login { student, back } => {
@@ -241,8 +248,26 @@ impl World {
                     self.app
                         .execute(&self.admin, Command::DecideAttendance { ids: vec![record.id], decision })
                         .unwrap();
-                    self.records.insert((student, date), Mark::Rejected);
+                    if let Some(before) = self.records.insert((student, date), Mark::Rejected) {
+                        self.rejected_from.insert((student, date), before);
+                    }
                 }
+            }
+            Step::Reopen { pick } => {
+                let rejected: Vec<_> = self.rejected_from.keys().copied().collect();
+                let Some(&(student, date)) = rejected.get(pick % rejected.len().max(1)) else { return };
+                let filter = AttendanceFilter {
+                    pending_only: false,
+                    from: Some(date),
+                    to: Some(date),
+                    student_id: Some(student.into()),
+                };
+                let record = self.app.attendance(&self.admin, &filter, None, 10).unwrap().remove(0);
+                self.app.execute(&self.admin, Command::ReopenAttendance { ids: vec![record.id] }).unwrap();
+                let before = self.rejected_from.remove(&(student, date)).unwrap();
+                self.records.insert((student, date), before);
+                // Taking a pending record's decision back is refused.
+                assert!(self.app.execute(&self.admin, Command::ReopenAttendance { ids: vec![record.id] }).is_err());
             }
         }
     }
