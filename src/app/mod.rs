@@ -136,7 +136,7 @@ impl Command {
             }
             Command::Triage { note, action, .. } => {
                 texts.extend(note.as_deref().map(|n| ("the note", n, TextKind::Note)));
-                if let Triage::Assign { to } = action {
+                if let Triage::Assign { to } | Triage::Reopen { assigned_to: Some(to) } = action {
                     texts.push(("--to", to.as_str(), TextKind::Id));
                 }
             }

@@ -18,9 +18,18 @@ pub const SNOOZE_LIMIT_DAYS: i64 = 366;
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Triage {
     Ack,
-    Snooze { until: DateTime<Utc> },
-    Assign { to: String },
+    Snooze {
+        until: DateTime<Utc>,
+    },
+    Assign {
+        to: String,
+    },
     Resolve,
+    /// Takes an acknowledgement back: the alert is open again, given back to whoever had it
+    /// before (nobody, with `None`). Only who acknowledged it, or an admin.
+    Reopen {
+        assigned_to: Option<String>,
+    },
 }
 
 impl Triage {
@@ -30,6 +39,7 @@ impl Triage {
             Triage::Snooze { .. } => "snoozed",
             Triage::Assign { .. } => "assigned",
             Triage::Resolve => "resolved",
+            Triage::Reopen { .. } => "reopened",
         }
     }
 
@@ -39,6 +49,7 @@ impl Triage {
             Triage::Snooze { .. } => "alert.snooze",
             Triage::Assign { .. } => "alert.assign",
             Triage::Resolve => "alert.resolve",
+            Triage::Reopen { .. } => "alert.reopen",
         }
     }
 }
@@ -54,7 +65,7 @@ pub(super) fn triage(ctx: &Ctx, ids: &[i64], action: &Triage, note: Option<&str>
     }
     let me = ctx.actor.user();
     let assignee = match action {
-        Triage::Assign { to } => {
+        Triage::Assign { to } | Triage::Reopen { assigned_to: Some(to) } => {
             Some(users::get(ctx.tx, to)?.ok_or_else(|| AppError::NotFound(format!("user '{to}' (given with --to)")))?)
         }
         Triage::Snooze { until } if *until <= ctx.now => {
@@ -94,6 +105,21 @@ pub(super) fn triage(ctx: &Ctx, ids: &[i64], action: &Triage, note: Option<&str>
                 (status, Some(to.login.clone()), None)
             }
             Triage::Resolve => (AlertStatus::Resolved, view.assigned_to.clone(), None),
+            Triage::Reopen { .. } => {
+                if view.status != AlertStatus::Acknowledged {
+                    return Err(AppError::Invalid(format!("alert {id} is {}, not acknowledged", view.status)));
+                }
+                if me.role != Role::Admin && view.assigned_to.as_deref() != Some(me.login.as_str()) {
+                    return Err(AppError::Denied(format!(
+                        "alert {id} was acknowledged by {}; only they or an admin take it back",
+                        view.assigned_to.as_deref().unwrap_or("someone")
+                    )));
+                }
+                if let Some(to) = &assignee {
+                    check_may_see(ctx, to, &view)?;
+                }
+                (AlertStatus::Open, assignee.as_ref().map(|u| u.login.clone()), None)
+            }
         };
         if *action == Triage::Resolve {
             store_alerts::resolve(ctx.tx, id, &me.login, true, &now)?;
@@ -103,6 +129,7 @@ pub(super) fn triage(ctx: &Ctx, ids: &[i64], action: &Triage, note: Option<&str>
         let detail = match action {
             Triage::Snooze { .. } => format!("until {}", snoozed_until.as_deref().unwrap_or("")),
             Triage::Assign { to } => format!("to {to}"),
+            Triage::Reopen { assigned_to: Some(to) } => format!("back to {to}"),
             _ => String::new(),
         };
         let note_text = match (detail.is_empty(), note) {

@@ -71,6 +71,13 @@ pub enum AlertsCommand {
     },
     /// Resolve alerts; the same streak will not open again
     Resolve(TriageArgs),
+    /// Take back your acknowledgement: the alert is open again (given to --to, or to nobody)
+    Reopen {
+        #[command(flatten)]
+        args: TriageArgs,
+        #[arg(long, value_name = "LOGIN")]
+        to: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -202,6 +209,7 @@ pub fn alerts(cli: &Cli, cmd: &AlertsCommand) -> anyhow::Result<()> {
         }
         AlertsCommand::Assign { args, to } => triage(app, actor, args, Triage::Assign { to: to.clone() })?,
         AlertsCommand::Resolve(args) => triage(app, actor, args, Triage::Resolve)?,
+        AlertsCommand::Reopen { args, to } => triage(app, actor, args, Triage::Reopen { assigned_to: to.clone() })?,
     }
     Ok(())
 }

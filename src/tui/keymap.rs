@@ -267,8 +267,8 @@ pub const ACTIONS: &[ActionInfo] = &[
     ActionInfo {
         action: Action::Undo,
         name: "undo",
-        description: "undo your last attendance change",
-        scope: Scope::Attendance,
+        description: "undo your last change made here",
+        scope: Scope::Everywhere,
         keys: &["u"],
     },
     ActionInfo {

@@ -409,3 +409,26 @@ fn alerts_about_a_withdrawn_enrollment_are_resolved_by_the_next_run() {
     assert_eq!(last["note"], "auto: the enrollment is no longer active");
     assert_eq!(attendance_alert(&env, "S2")["count"], 2, "S2 goes on");
 }
+
+#[test]
+fn only_who_acknowledged_takes_it_back_and_the_alert_is_open_again() {
+    let env = program();
+    run(&env, "2026-01-05");
+    let id = attendance_alert(&env, "S1")["id"].to_string();
+    assert!(env.fails(4, &["alerts", "reopen", &id]).contains("not acknowledged"));
+    env.ok(&["--as", "ws_01", "alerts", "ack", &id]);
+    let denied = env.fails(3, &["--as", "sc_01", "alerts", "reopen", &id]);
+    assert!(denied.contains("acknowledged by ws_01"), "{denied}");
+    env.ok(&["--as", "ws_01", "alerts", "reopen", &id]);
+    let a = attendance_alert(&env, "S1");
+    assert_eq!((a["status"].as_str(), a["assigned_to"].as_str()), (Some("open"), None));
+    // An admin may, and may give it back to someone who may see the student.
+    env.ok(&["--as", "ws_01", "alerts", "ack", &id]);
+    env.ok(&["alerts", "reopen", &id, "--to", "sc_01"]);
+    let a = attendance_alert(&env, "S1");
+    assert_eq!((a["status"].as_str(), a["assigned_to"].as_str()), (Some("open"), Some("sc_01")));
+    let shown = env.json(&["alerts", "show", &id]);
+    let kinds: Vec<&str> = shown["timeline"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "reopened").count(), 2, "{kinds:?}");
+    env.ok(&["audit", "verify"]);
+}

@@ -239,6 +239,13 @@ fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     tmux.keys(&["-l", "called her, back on Monday"]);
     tmux.keys(&["Enter"]);
     tmux.wait_for(&format!("acknowledged alert {first}"));
+    // u gives it back as it was (open, nobody's); acknowledging again takes it on again.
+    tmux.keys(&["u"]);
+    tmux.wait_for(&format!("undone: acknowledged alert {first}"));
+    tmux.keys(&["a"]);
+    tmux.wait_for(&format!("acknowledge alert {first}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("acknowledged alert {first}"));
     tmux.keys(&["q"]);
     let started = Instant::now();
     while tmux.is_running() {
@@ -252,6 +259,8 @@ fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     let ack =
         shown["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "acknowledged").expect("on the timeline");
     assert_eq!(ack["note"], "called her, back on Monday");
+    let kinds: Vec<&str> = shown["timeline"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.ends_with(&["acknowledged", "reopened", "acknowledged"]), "{kinds:?}");
     env.ok(&["audit", "verify"]);
 }
 

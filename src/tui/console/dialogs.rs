@@ -17,6 +17,28 @@ impl Console {
             return Ok(());
         }
         let title = Self::targets_label(&ids);
+        if action == Action::Ack {
+            // Undone by giving the alerts back to whoever had them, when that is one person (or
+            // nobody) for all of them.
+            let mut before = std::collections::BTreeSet::new();
+            for id in &ids {
+                let (alert, _) = self.app.alert(&self.actor, *id)?;
+                if alert.status == crate::domain::alerts::AlertStatus::Open {
+                    before.insert(alert.assigned_to);
+                }
+            }
+            self.pending_undo = match before.into_iter().collect::<Vec<_>>().as_slice() {
+                [assigned_to] => Some((
+                    format!("acknowledged {title}"),
+                    Command::Triage {
+                        ids: ids.clone(),
+                        action: Triage::Reopen { assigned_to: assigned_to.clone() },
+                        note: None,
+                    },
+                )),
+                _ => None,
+            };
+        }
         let (purpose, verb) =
             if action == Action::Ack { (NoteFor::Ack(ids), "acknowledge") } else { (NoteFor::Resolve(ids), "resolve") };
         self.overlay = Some(Overlay::note(format!("{verb} {title} · note"), purpose));
@@ -144,7 +166,7 @@ impl Console {
                 _ => self.overlay = Some(Overlay::Picker { title, options, selected }),
             },
             Overlay::Note { title, mut editor, purpose } => match key.code {
-                KeyCode::Esc => {}
+                KeyCode::Esc => self.pending_undo = None,
                 KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => {
                     let text = editor.lines().join("\n").trim().to_string();
                     // What the rules refuse keeps the dialog open with the text, to correct it.

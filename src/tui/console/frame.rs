@@ -208,6 +208,9 @@ impl Console {
             Tab::Onboarding => Vec::new(),
         };
         let last = match self.tab() {
+            Tab::Alerts if self.undo.is_some() => {
+                vec![(Action::Undo, "undo"), (Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")]
+            }
             Tab::Alerts => vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")],
             Tab::Attendance if self.undo.is_some() => {
                 vec![

@@ -292,6 +292,7 @@ impl Console {
             Action::NextTab => self.switch_to((self.active + 1) % self.tabs.len())?,
             Action::PrevTab => self.switch_to((self.active + self.tabs.len() - 1) % self.tabs.len())?,
             Action::Filter => self.start_filter(),
+            Action::Undo => self.undo_last()?,
             Action::Sort if self.tab() != Tab::Attendance => {
                 let order = match self.tab() {
                     Tab::Alerts => "most severe first, then oldest (the order the inbox pages in)",
@@ -407,6 +408,24 @@ impl Console {
             ) => Ok(Some(e.to_string())),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// `u`: undoes the last change made here that a command can undo (a day logged, a week
+    /// filled, a verification or rejection, an acknowledgement). The undo is itself a change
+    /// through the same rules and the audit log; it is not undone in turn.
+    fn undo_last(&mut self) -> anyhow::Result<()> {
+        let Some((what, undo)) = self.undo.take() else {
+            self.message = Some((
+                "nothing to undo: a day logged, a week filled, a decision or an acknowledgement made here can be"
+                    .into(),
+                false,
+            ));
+            return Ok(());
+        };
+        if let Some(problem) = self.attempt_described(undo, Some(format!("undone: {what}")))? {
+            self.message = Some((format!("could not undo {what}: {problem}"), true));
+        }
+        Ok(())
     }
 
     /// `/`: the lists with a filter take typed text from now until ⏎ or Esc; elsewhere the

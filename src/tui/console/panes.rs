@@ -219,7 +219,6 @@ impl Console {
         let mut reload = false;
         let mut command = None;
         let mut cell = None;
-        let mut undoing = None;
         match action {
             Action::Down => pane.move_row(1),
             Action::Up => pane.move_row(-1),
@@ -269,13 +268,6 @@ impl Console {
                 }
             }
             Action::Sort => self.message = Some((pane.next_order(&self.app, &self.actor)?, false)),
-            Action::Undo => match self.undo.take() {
-                Some(undo) => undoing = Some(undo),
-                None => {
-                    self.message =
-                        Some(("nothing to undo: only your last attendance change made here can be".into(), false))
-                }
-            },
             Action::Open => match pane.record_here() {
                 Some(id) => {
                     let record = self.app.attendance_record(&self.actor, id)?;
@@ -316,12 +308,6 @@ impl Console {
             && let Some(problem) = self.log_cell(change)?
         {
             self.message = Some((problem, true));
-        }
-        // An undo is itself a change through the same rules and the audit log; it is not undone.
-        if let Some((what, undo)) = undoing
-            && let Some(problem) = self.attempt_described(undo, Some(format!("undone: {what}")))?
-        {
-            self.message = Some((format!("could not undo {what}: {problem}"), true));
         }
         Ok(())
     }
