@@ -458,3 +458,50 @@ fn colour_and_its_absence() {
     press(&mut grid, KeyCode::Char('w'));
     insta::assert_snapshot!("week_grid_colour_80x24", styled_screen(&mut grid, 80, 24));
 }
+
+/// A console over a new database holding only `csv` imports (kind, text), as its admin.
+fn console_over(dir: &tempfile::TempDir, imports: &[(muster::app::ImportKind, &str)]) -> Console {
+    let db = dir.path().join("small.db");
+    let os = test_account();
+    let today: NaiveDate = TODAY.parse().unwrap();
+    let mut app =
+        App::open(&db, OpenMode::CreateIfMissing, Box::new(FixedClock::on(today)), identity::this_origin(&os)).unwrap();
+    let actor = app.sign_in(&os, None).unwrap().actor;
+    for (kind, text) in imports {
+        let batch = muster::interchange::import::read(*kind, text.as_bytes(), text.len() as u64, &Quiet).unwrap();
+        app.execute(&actor, Command::Import { source: "test".into(), batch }).unwrap();
+    }
+    let mut config = Config::default();
+    config.theme.name = Some("monochrome".into());
+    let mut console = Console::new(app, actor, Settings::from_config(&config).unwrap()).unwrap();
+    console.after_first_frame().unwrap();
+    console
+}
+
+#[test]
+fn empty_states_say_why_and_namesakes_are_told_apart() {
+    use muster::app::ImportKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_over(
+        &dir,
+        &[
+            (ImportKind::Programs, "program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,2026-01-05\n"),
+            (ImportKind::Students, "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Ann,Lee\nS3,Bo,Li\n"),
+            (
+                ImportKind::Enrollments,
+                "enrollment_id,student_id,program_id,start_date,status\nE1,S1,P1,2026-01-05,active\n\
+                 E2,S2,P1,2026-01-05,active\nE3,S3,P1,2026-01-05,active\n",
+            ),
+        ],
+    );
+    let home = screen(&mut console, 100, 30);
+    assert!(home.contains("the daily alert job has never run"), "{home}");
+    press(&mut console, KeyCode::Char('1'));
+    let inbox = screen(&mut console, 100, 30);
+    assert!(inbox.contains("the daily alert job has never run on this database"), "{inbox}");
+    press(&mut console, KeyCode::Char('2'));
+    press(&mut console, KeyCode::Char('w'));
+    let grid = screen(&mut console, 100, 30);
+    assert!(grid.contains("Ann Lee (S1)") && grid.contains("Ann Lee (S2)") && grid.contains("Bo Li "), "{grid}");
+    assert!(!grid.contains("Bo Li (S3)"), "a name said once needs no ID\n{grid}");
+}
