@@ -135,3 +135,18 @@ pub fn entry_text(e: &AuditEntry) -> String {
         e.prev_hash
     )
 }
+
+impl crate::tui::window::PagedList for AuditPane {
+    fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
+        AuditPane::move_by(self, app, actor, delta)
+    }
+    fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        AuditPane::first(self, app, actor)
+    }
+    fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        AuditPane::last(self, app, actor)
+    }
+    fn page(&self) -> isize {
+        AuditPane::page(self)
+    }
+}

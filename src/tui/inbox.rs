@@ -435,6 +435,21 @@ pub fn age(at: &str, now: DateTime<Utc>) -> String {
     }
 }
 
+impl crate::tui::window::PagedList for Inbox {
+    fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
+        Inbox::move_by(self, app, actor, delta)
+    }
+    fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        Inbox::first(self, app, actor)
+    }
+    fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        Inbox::last(self, app, actor)
+    }
+    fn page(&self) -> isize {
+        self.height().max(1) as isize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

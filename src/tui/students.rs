@@ -246,3 +246,18 @@ fn overview_columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
     }
     (header, widths)
 }
+
+impl crate::tui::window::PagedList for StudentsPane {
+    fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
+        StudentsPane::move_by(self, app, actor, delta)
+    }
+    fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        StudentsPane::first(self, app, actor)
+    }
+    fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+        StudentsPane::last(self, app, actor)
+    }
+    fn page(&self) -> isize {
+        StudentsPane::page(self)
+    }
+}

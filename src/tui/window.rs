@@ -2,6 +2,36 @@
 //! list of a million rows scrolls like one of ten: moving past either edge reads the next page
 //! (keyset pagination), and rows far from the selection are let go.
 
+/// A list read from the database a page at a time; every such list answers the list keys the
+/// same way (`page_through`).
+pub trait PagedList {
+    fn move_by(&mut self, app: &crate::app::App, actor: &crate::app::Actor, delta: isize) -> anyhow::Result<()>;
+    fn first(&mut self, app: &crate::app::App, actor: &crate::app::Actor) -> anyhow::Result<()>;
+    fn last(&mut self, app: &crate::app::App, actor: &crate::app::Actor) -> anyhow::Result<()>;
+    /// Rows a page moves by: the rows the list last showed.
+    fn page(&self) -> isize;
+
+    /// Moves for `action` if it is one of the list keys; returns whether it was.
+    fn page_through(
+        &mut self,
+        action: super::keymap::Action,
+        app: &crate::app::App,
+        actor: &crate::app::Actor,
+    ) -> anyhow::Result<bool> {
+        use super::keymap::Action;
+        match action {
+            Action::Down => self.move_by(app, actor, 1)?,
+            Action::Up => self.move_by(app, actor, -1)?,
+            Action::PageDown => self.move_by(app, actor, self.page())?,
+            Action::PageUp => self.move_by(app, actor, -self.page())?,
+            Action::Top => self.first(app, actor)?,
+            Action::Bottom => self.last(app, actor)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 /// Which way to read from a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {

@@ -18,6 +18,7 @@ use super::overlay::ReadFor;
 use super::overlay::{self, FilterChange, NoteFor, Overlay, PaletteEntry, PaletteRun};
 use super::students::StudentsPane;
 use super::theme::Theme;
+use super::window::PagedList;
 use crate::app::{Actor, App, AppError, Command, Triage};
 use crate::domain::Role;
 use crate::domain::alerts::{AlertStatus, AlertType, Severity};
@@ -309,12 +310,7 @@ impl Console {
             _ if self.tab() == Tab::Payroll => self.act_payroll(action)?,
             _ if self.tab() == Tab::Audit => self.act_audit(action)?,
             _ if !in_alerts => {}
-            Action::Down => self.inbox.move_by(app, actor, 1)?,
-            Action::Up => self.inbox.move_by(app, actor, -1)?,
-            Action::PageDown => self.inbox.move_by(app, actor, self.inbox.height().max(1) as isize)?,
-            Action::PageUp => self.inbox.move_by(app, actor, -(self.inbox.height().max(1) as isize))?,
-            Action::Top => self.inbox.first(app, actor)?,
-            Action::Bottom => self.inbox.last(app, actor)?,
+            _ if self.inbox.page_through(action, app, actor)? => {}
             Action::Open => self.detail_open = !self.detail_open,
             Action::Mark => {
                 self.inbox.toggle_mark();

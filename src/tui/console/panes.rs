@@ -2,6 +2,7 @@
 //! attendance, each turning an action into a read, a dialog or a `Command` for `app`.
 
 use super::*;
+use crate::tui::window::PagedList;
 
 impl Console {
     pub(super) fn act_home(&mut self, action: Action) -> anyhow::Result<()> {
@@ -171,13 +172,10 @@ impl Console {
 
     pub(super) fn act_audit(&mut self, action: Action) -> anyhow::Result<()> {
         let (app, actor, pane) = (&self.app, &self.actor, &mut self.audit);
+        if pane.page_through(action, app, actor)? {
+            return Ok(());
+        }
         match action {
-            Action::Down => pane.move_by(app, actor, 1)?,
-            Action::Up => pane.move_by(app, actor, -1)?,
-            Action::PageDown => pane.move_by(app, actor, pane.page())?,
-            Action::PageUp => pane.move_by(app, actor, -pane.page())?,
-            Action::Top => pane.first(app, actor)?,
-            Action::Bottom => pane.last(app, actor)?,
             Action::Verify => pane.verify(app, actor)?,
             Action::Open => {
                 if let Some(entry) = pane.selected() {
@@ -202,12 +200,7 @@ impl Console {
         match action {
             Action::Back => pane.history = None,
             _ if pane.history.is_some() => {}
-            Action::Down => pane.move_by(app, actor, 1)?,
-            Action::Up => pane.move_by(app, actor, -1)?,
-            Action::PageDown => pane.move_by(app, actor, pane.page())?,
-            Action::PageUp => pane.move_by(app, actor, -pane.page())?,
-            Action::Top => pane.first(app, actor)?,
-            Action::Bottom => pane.last(app, actor)?,
+            _ if pane.page_through(action, app, actor)? => {}
             Action::Open => pane.open(app, actor)?,
             _ => {}
         }
