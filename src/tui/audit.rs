@@ -1,6 +1,9 @@
 //! The Audit tab (admins): the tamper-evident log page by page, one entry's change in full, and
 //! the chain check.
 
+use super::keymap::Action;
+use super::overlay::{Overlay, ReadFor};
+use super::pane::{Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
 use super::window::{Side, Window};
 use crate::app::{Actor, App};
@@ -148,5 +151,55 @@ impl crate::tui::window::PagedList for AuditPane {
     }
     fn page(&self) -> isize {
         AuditPane::page(self)
+    }
+}
+
+impl Pane for AuditPane {
+    fn title(&self) -> &'static str {
+        "Audit"
+    }
+
+    fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
+        self.last(cx.app, cx.actor)
+    }
+
+    fn act(&mut self, action: Action, cx: &Context) -> anyhow::Result<Effect> {
+        use crate::tui::window::PagedList;
+        if self.page_through(action, cx.app, cx.actor)? {
+            return Ok(Effect::Nothing);
+        }
+        Ok(match action {
+            Action::Verify => {
+                self.verify(cx.app, cx.actor)?;
+                Effect::Nothing
+            }
+            Action::Open => match self.selected() {
+                Some(entry) => {
+                    let doc = crate::store::partners::Document {
+                        code: format!("audit-{}", entry.seq),
+                        title: format!("audit entry {}", entry.seq),
+                        action: "read".into(),
+                        version: entry.action.clone(),
+                        sha256: entry.hash.clone(),
+                        body: entry_text(entry),
+                    };
+                    Effect::Open(Overlay::Document { doc, scroll: 0, purpose: ReadFor::Read })
+                }
+                None => Effect::Nothing,
+            },
+            _ => Effect::Nothing,
+        })
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, _cx: &Context, look: &Look) {
+        AuditPane::draw(self, frame, area, look.theme);
+    }
+
+    fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+        (vec![(Action::Open, "entry"), (Action::Verify, "check chain"), (Action::Bottom, "newest")], Vec::new())
+    }
+
+    fn sort(&mut self, _cx: &Context) -> anyhow::Result<String> {
+        Ok("this list keeps one order: by sequence, newest last".into())
     }
 }

@@ -3,7 +3,8 @@
 //! each line a way into the tab that holds it.
 
 use super::inbox::age;
-use super::theme::Theme;
+use super::keymap::Action;
+use super::pane::{Context, Effect, Hint, Look, Pane};
 use crate::app::{Actor, App};
 use crate::domain::Role;
 use chrono::{DateTime, Datelike, Days, Utc};
@@ -40,21 +41,11 @@ pub struct HomePane {
 }
 
 impl HomePane {
-    /// Reads the day's summary for `actor`'s role; `counts` are the tab bar's alert counts,
-    /// when it has them already.
-    pub fn load(
-        &mut self,
-        app: &App,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        counts: Option<(u64, u64, u64)>,
-    ) -> anyhow::Result<()> {
+    /// Reads the day's summary for `actor`'s role.
+    pub fn read(&mut self, app: &App, actor: &Actor, now: DateTime<Utc>) -> anyhow::Result<()> {
         let role = actor.user().role;
         let mut lines = Vec::new();
-        let (critical, escalate, warn) = match counts {
-            Some(counts) => counts,
-            None => app.alert_counts(actor)?,
-        };
+        let (critical, escalate, warn) = app.alert_counts(actor)?;
         let text = match app.alerts_processed_through()? {
             None => "Alerts: none yet — the daily alert job has never run on this database".to_string(),
             Some(day) => format!(
@@ -116,8 +107,38 @@ impl HomePane {
     pub fn leads(&self) -> Option<Leads> {
         self.lines.get(self.selected).map(|l| l.leads)
     }
+}
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, who: &str) {
+impl Pane for HomePane {
+    fn title(&self) -> &'static str {
+        "Home"
+    }
+
+    fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
+        self.read(cx.app, cx.actor, cx.app.now())
+    }
+
+    fn act(&mut self, action: Action, _cx: &Context) -> anyhow::Result<Effect> {
+        Ok(match action {
+            Action::Down => {
+                self.move_by(1);
+                Effect::Nothing
+            }
+            Action::Up => {
+                self.move_by(-1);
+                Effect::Nothing
+            }
+            Action::Open => self.leads().map_or(Effect::Nothing, Effect::Goto),
+            _ => Effect::Nothing,
+        })
+    }
+
+    fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+        (vec![(Action::Open, "open"), (Action::Down, "move")], Vec::new())
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, cx: &Context, look: &Look) {
+        let (theme, who) = (look.theme, &cx.actor.user().name);
         let title = Line::from(vec![Span::styled(format!(" {who}'s day "), theme.accent)]);
         let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);

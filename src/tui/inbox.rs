@@ -35,6 +35,10 @@ pub struct Inbox {
     /// The last day the alert job processed (read after the first frame; `Some(None)`: never).
     pub job_ran_through: Option<Option<chrono::NaiveDate>>,
     detail: Option<Detail>,
+    /// Why the selected alert's detail could not be read, if it could not.
+    detail_error: Option<String>,
+    /// On narrow screens the detail replaces the list while open.
+    pub detail_open: bool,
     /// Where the list's first row was drawn, for mouse clicks.
     pub list_area: Rect,
 }
@@ -49,6 +53,8 @@ impl Default for Inbox {
             counts: None,
             job_ran_through: None,
             detail: None,
+            detail_error: None,
+            detail_open: false,
             list_area: Rect::default(),
         }
     }
@@ -176,8 +182,14 @@ impl Inbox {
         }
     }
 
-    /// Loads the detail of the selected alert unless it is already loaded.
-    pub fn load_detail(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+    /// Loads the detail of the selected alert unless it is already loaded; what went wrong is
+    /// shown in the detail's place.
+    pub fn load_detail(&mut self, app: &App, actor: &Actor) {
+        let result = self.read_detail(app, actor);
+        self.detail_error = result.err().map(|e| e.to_string());
+    }
+
+    fn read_detail(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
         let Some(selected) = self.selected() else {
             self.detail = None;
             return Ok(());
@@ -308,6 +320,10 @@ impl Inbox {
         let block = Block::new().borders(Borders::TOP | Borders::LEFT).title(" detail ");
         let inner = block.inner(area);
         frame.render_widget(block, area);
+        if let Some(problem) = &self.detail_error {
+            frame.render_widget(Paragraph::new(problem.as_str()).style(theme.error).wrap(Wrap { trim: true }), inner);
+            return;
+        }
         let Some(detail) = &self.detail else {
             frame.render_widget(
                 Paragraph::new("Select an alert to see its student and timeline.").style(theme.dim),

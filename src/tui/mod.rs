@@ -2,6 +2,7 @@
 //! that draws only when something changed, collapses bursts of resize events, notices other
 //! processes' changes through `PRAGMA data_version`, and always gives the terminal back.
 
+pub mod alerts;
 pub mod attendance;
 pub mod audit;
 pub mod columns;
@@ -11,6 +12,8 @@ pub mod inbox;
 pub mod keymap;
 pub mod onboarding;
 pub mod overlay;
+pub mod pane;
+pub mod payroll;
 pub mod students;
 pub mod theme;
 pub mod window;

@@ -1,12 +1,13 @@
-//! The Onboarding and Payroll tabs: a partner's checklist (and the role picker, documents and
-//! payroll form it opens), every partner's progress for admins, and the payroll queue.
+//! The Onboarding tab: a partner's checklist (and the role picker, documents and payroll form
+//! it opens), every partner's progress for admins.
 
-use super::inbox::age;
+use super::keymap::Action;
+use super::overlay::{Overlay, ReadFor};
+use super::pane::{Change, Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
-use crate::app::{Actor, App, Checklist};
+use crate::app::{Actor, App, Checklist, Command};
 use crate::domain::Role;
-use crate::store::partners::{Document, PayrollView};
-use chrono::{DateTime, Utc};
+use crate::store::partners::Document;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -24,7 +25,7 @@ pub struct OnboardingPane {
 }
 
 impl OnboardingPane {
-    pub fn load(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
+    pub fn read(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
         if actor.user().role == Role::Admin {
             self.partners = app.partner_checklists(actor)?;
         } else {
@@ -51,7 +52,7 @@ impl OnboardingPane {
         self.mine.as_ref()?.items.get(self.selected)
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn draw_pane(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         match &self.mine {
             Some(list) => draw_checklist(frame, area, theme, list, self.selected),
             None => self.draw_partners(frame, area, theme),
@@ -149,6 +150,100 @@ fn draw_checklist(frame: &mut Frame, area: Rect, theme: &Theme, list: &Checklist
         .collect();
     lines.push(Line::styled(" ⏎ opens the step under the cursor", theme.dim));
     frame.render_widget(Paragraph::new(lines), items);
+}
+
+impl Pane for OnboardingPane {
+    fn title(&self) -> &'static str {
+        "Onboarding"
+    }
+
+    fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
+        self.read(cx.app, cx.actor)
+    }
+
+    fn act(&mut self, action: Action, cx: &Context) -> anyhow::Result<Effect> {
+        if crate::tui::window::PagedList::page_through(self, action, cx.app, cx.actor)? {
+            return Ok(Effect::Nothing);
+        }
+        if action != Action::Open {
+            return Ok(Effect::Nothing);
+        }
+        let Some(item) = self.item().cloned() else { return Ok(Effect::Nothing) };
+        Ok(match item.kind.as_str() {
+            "role" => {
+                let mut packages = Vec::new();
+                for role in [Role::ProgramHolder, Role::Worksite, Role::SiteCoordinator] {
+                    let (package, items) = cx.app.role_package(role)?;
+                    packages.push((package, items, cx.app.pay_of(role)?));
+                }
+                let selected = packages.iter().position(|(p, ..)| p.role == cx.actor.user().role).unwrap_or(0);
+                Effect::Open(Overlay::RolePicker { packages, selected, scroll: 0 })
+            }
+            // Accepted only once its whole text has been on screen.
+            "responsibility" => Effect::Change(Change {
+                question: Some(format!("“{}” — accept this responsibility?", item.title)),
+                done: Some(format!("accepted: {}", item.title)),
+                ..Change::new(Command::AcceptResponsibilities { codes: vec![item.code] })
+            }),
+            "consent" => {
+                let doc = Document {
+                    code: "esign".into(),
+                    title: "Consent to do business electronically".into(),
+                    action: "consent".into(),
+                    version: crate::app::onboarding::ESIGN_VERSION.into(),
+                    sha256: String::new(),
+                    body: crate::app::onboarding::ESIGN_CONSENT.into(),
+                };
+                Effect::Open(Overlay::Document { doc, scroll: 0, purpose: ReadFor::Consent })
+            }
+            // A signed document shows its signature, the drawn mark with it.
+            "sign" if item.done => {
+                let login = cx.actor.user().login.clone();
+                let signed = cx.app.signatures(cx.actor, &login)?;
+                match signed.into_iter().rev().find(|s| s.document_code == item.code) {
+                    Some(record) => Effect::Open(Overlay::Signed(Box::new(record))),
+                    None => Effect::warn("no signature of yours is recorded for it"),
+                }
+            }
+            "sign" | "acknowledge" => {
+                let doc = cx.app.document(&item.code)?;
+                let purpose = if item.kind == "sign" { ReadFor::Sign } else { ReadFor::Acknowledge };
+                Effect::Open(Overlay::Document { doc, scroll: 0, purpose })
+            }
+            "payroll" => Effect::Open(crate::tui::payroll::payroll_form(cx.app, cx.actor)?),
+            _ => Effect::Nothing,
+        })
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, _cx: &Context, look: &Look) {
+        self.draw_pane(frame, area, look.theme);
+    }
+
+    fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+        match self.mine {
+            Some(_) => (vec![(Action::Open, "open step"), (Action::Down, "next")], Vec::new()),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+/// The checklist or the partners' list, held in memory, answers the same list keys.
+impl crate::tui::window::PagedList for OnboardingPane {
+    fn move_by(&mut self, _app: &App, _actor: &Actor, delta: isize) -> anyhow::Result<()> {
+        OnboardingPane::move_by(self, delta);
+        Ok(())
+    }
+    fn first(&mut self, _app: &App, _actor: &Actor) -> anyhow::Result<()> {
+        OnboardingPane::move_by(self, isize::MIN / 2);
+        Ok(())
+    }
+    fn last(&mut self, _app: &App, _actor: &Actor) -> anyhow::Result<()> {
+        OnboardingPane::move_by(self, isize::MAX / 2);
+        Ok(())
+    }
+    fn page(&self) -> isize {
+        OnboardingPane::page(self)
+    }
 }
 
 /// A document as the reader shows it: headings in bold, list items with bullets, and the
@@ -272,209 +367,5 @@ pub fn draw_role_picker(
         let above: u16 = described.iter().take(selected).map(|lines| rows(lines)).sum();
         let lines: Vec<Line> = described.into_iter().flatten().collect();
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).scroll((above + scroll, 0)), inner);
-    }
-}
-
-/// The Payroll tab: the pending queue (admins) or the partner's own profile, read-only.
-#[derive(Default)]
-pub struct PayrollPane {
-    pub profiles: Vec<PayrollView>,
-    pub selected: usize,
-    pub admin: bool,
-}
-
-impl PayrollPane {
-    pub fn load(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.admin = actor.user().role == Role::Admin;
-        self.profiles = app.payroll(actor, self.admin.then_some("pending"))?;
-        self.selected = self.selected.min(self.profiles.len().saturating_sub(1));
-        Ok(())
-    }
-
-    pub fn move_by(&mut self, delta: isize) {
-        if !self.profiles.is_empty() {
-            self.selected = (self.selected as isize + delta).clamp(0, self.profiles.len() as isize - 1) as usize;
-        }
-    }
-
-    pub fn selected(&self) -> Option<&PayrollView> {
-        self.profiles.get(self.selected)
-    }
-
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
-        let title = if self.admin { " payroll profiles waiting for approval " } else { " your payroll profile " };
-        let block = Block::new().borders(Borders::TOP).title(Span::styled(title, theme.accent));
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        if self.profiles.is_empty() {
-            let text = if self.admin { "Nothing waiting." } else { "No profile yet: ⏎ opens the form." };
-            frame.render_widget(Paragraph::new(text).style(theme.dim), inner);
-            return;
-        }
-        let widths = vec![
-            Constraint::Length(10),
-            Constraint::Length(16),
-            Constraint::Length(6),
-            Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(4),
-        ];
-        // Narrow screens lose the age, the W-9 and the role before who it is and how they are paid.
-        let kept = super::columns::fitting(inner.width, &widths, &[6, 4, 1], 10);
-        let rows: Vec<Row> = self
-            .profiles
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let cells = vec![
-                    Span::raw(p.login.clone()),
-                    Span::raw(p.role.clone()),
-                    Span::raw(format!("{}", p.rate)),
-                    Span::raw(masked_method(p)),
-                    Span::styled(format!("W-9 {}", p.w9_media_type.rsplit('/').next().unwrap_or("")), theme.ok),
-                    Span::raw(p.status.clone()),
-                    Span::styled(age(&p.submitted_at, now), theme.dim),
-                ];
-                Row::new(super::columns::keep(cells, &kept)).style(if i == self.selected && self.admin {
-                    theme.selected
-                } else {
-                    Style::new()
-                })
-            })
-            .collect();
-        let header =
-            Row::new(super::columns::keep(vec!["login", "role", "rate", "payout", "W-9", "status", "age"], &kept))
-                .style(theme.dim);
-        let widths = super::columns::keep(widths, &kept);
-        let [table, note] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(inner);
-        frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
-        let hint = if self.admin {
-            "y approve · n reject with a reason · never your own"
-        } else {
-            "⏎ changes your profile (it goes back for approval)"
-        };
-        frame.render_widget(Paragraph::new(hint).style(theme.dim).wrap(Wrap { trim: true }), note);
-    }
-}
-
-/// `ACH ••6789` or `Stripe acct_1Nv…`: enough to recognise, never a whole number.
-pub fn masked_method(p: &PayrollView) -> String {
-    match (p.method.as_str(), &p.account_last4, &p.stripe_account) {
-        ("ach", Some(last4), _) => format!("ACH ••{last4}"),
-        (_, _, Some(acct)) => format!("Stripe {}…", acct.chars().take(9).collect::<String>()),
-        (method, _, _) => method.to_string(),
-    }
-}
-
-/// The payroll profile form: a field per line, the role's rate range beside the rate.
-pub struct PayrollFormState {
-    pub fields: [ratatui_textarea::TextArea<'static>; 4],
-    pub method: crate::domain::onboarding::PayoutMethod,
-    pub accept: bool,
-    pub focus: usize,
-    pub range: String,
-    pub error: Option<String>,
-}
-
-/// Labels of the form's lines, in order; 0–3 are text fields, 4 the method, 5 the terms.
-const FORM_LINES: [&str; 6] = ["rate", "account", "routing (ACH)", "W-9 file", "method", "payment terms"];
-pub const FORM_RATE: usize = 0;
-pub const FORM_ACCOUNT: usize = 1;
-pub const FORM_ROUTING: usize = 2;
-pub const FORM_W9: usize = 3;
-pub const FORM_METHOD: usize = 4;
-pub const FORM_TERMS: usize = 5;
-
-impl PayrollFormState {
-    pub fn new(range: String, default_rate: f64) -> PayrollFormState {
-        let mut fields: [ratatui_textarea::TextArea<'static>; 4] = Default::default();
-        fields[FORM_RATE].insert_str(default_rate.to_string());
-        fields[FORM_ACCOUNT].set_placeholder_text("ACH: account number · Stripe: acct_…");
-        fields[FORM_ROUTING].set_placeholder_text("9 digits");
-        fields[FORM_W9].set_placeholder_text("path to your signed W-9 (PDF, PNG or JPEG)");
-        PayrollFormState {
-            fields,
-            method: crate::domain::onboarding::PayoutMethod::Ach,
-            accept: false,
-            focus: FORM_RATE,
-            range,
-            error: None,
-        }
-    }
-
-    /// The form filled with the profile on file, to change it: its rate and payout method. Account
-    /// numbers are never shown back (only the last four digits, as a hint), so they are typed again.
-    pub fn from_profile(range: String, current: &PayrollView) -> PayrollFormState {
-        let mut form = PayrollFormState::new(range, current.rate);
-        if let Ok(method) = current.method.parse() {
-            form.method = method;
-        }
-        if let Some(last4) = &current.account_last4 {
-            form.fields[FORM_ACCOUNT].set_placeholder_text(format!("on file: ••{last4} · type the full number again"));
-        }
-        form.fields[FORM_W9].set_placeholder_text(format!(
-            "path to your signed W-9 (on file: {}; attach it again)",
-            current.w9_media_type.rsplit('/').next().unwrap_or("a file")
-        ));
-        form
-    }
-
-    pub fn text(&self, field: usize) -> String {
-        self.fields[field].lines().join("").trim().to_string()
-    }
-
-    pub fn draw(&self, frame: &mut Frame, theme: &Theme) {
-        let area = frame.area();
-        let width = area.width.saturating_sub(4).min(76);
-        let outer = Rect {
-            x: area.x + (area.width - width) / 2,
-            y: area.y + 2,
-            width,
-            height: 12.min(area.height.saturating_sub(2)),
-        };
-        frame.render_widget(ratatui::widgets::Clear, outer);
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .title(Span::styled(" payroll profile ", theme.accent))
-            .title_bottom(Line::styled(" ↑/↓ field · Space toggles · ⏎ submit · Esc cancel ", theme.marked));
-        let inner = block.inner(outer);
-        frame.render_widget(block, outer);
-        let rows = Layout::vertical([Constraint::Length(1); 8]).split(inner);
-        for (i, label) in FORM_LINES.iter().enumerate() {
-            let [name, value] = Layout::horizontal([Constraint::Length(15), Constraint::Fill(1)]).areas(rows[i]);
-            let style = if i == self.focus { theme.selected } else { theme.dim };
-            frame.render_widget(Paragraph::new(Span::styled(format!("{label:>14}"), style)), name);
-            match i {
-                FORM_METHOD => {
-                    let text = match self.method {
-                        crate::domain::onboarding::PayoutMethod::Ach => "(•) ACH   ( ) Stripe Connect",
-                        crate::domain::onboarding::PayoutMethod::StripeConnect => "( ) ACH   (•) Stripe Connect",
-                    };
-                    frame.render_widget(Paragraph::new(format!(" {text}")), value);
-                }
-                FORM_TERMS => {
-                    let mark = if self.accept { "[x]" } else { "[ ]" };
-                    frame.render_widget(Paragraph::new(format!(" {mark} I accept the payment terms")), value);
-                }
-                field => {
-                    let [edit, hint] = Layout::horizontal([
-                        Constraint::Fill(1),
-                        Constraint::Length(if field == FORM_RATE { 18 } else { 0 }),
-                    ])
-                    .areas(value);
-                    frame.render_widget(&self.fields[field], edit);
-                    if field == FORM_RATE {
-                        frame.render_widget(Paragraph::new(Span::styled(format!(" {}", self.range), theme.dim)), hint);
-                    }
-                }
-            }
-        }
-        if let Some(error) = &self.error {
-            frame.render_widget(
-                Paragraph::new(Span::styled(error.clone(), theme.error)).wrap(Wrap { trim: true }),
-                Rect { height: 2, ..rows[6] },
-            );
-        }
     }
 }

@@ -107,7 +107,7 @@ pub enum Overlay {
         scroll: u16,
         purpose: ReadFor,
     },
-    PayrollForm(Box<super::onboarding::PayrollFormState>),
+    PayrollForm(Box<super::payroll::PayrollFormState>),
 }
 
 impl Overlay {

@@ -2,6 +2,8 @@
 //! student's history — eight weeks of attendance, their alerts, their latest logins.
 
 use super::inbox::age;
+use super::keymap::Action;
+use super::pane::{Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
 use super::window::{Side, Window};
 use crate::app::{Actor, App, StudentHistory};
@@ -259,5 +261,52 @@ impl crate::tui::window::PagedList for StudentsPane {
     }
     fn page(&self) -> isize {
         StudentsPane::page(self)
+    }
+}
+
+impl Pane for StudentsPane {
+    fn title(&self) -> &'static str {
+        "Students"
+    }
+
+    fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
+        self.reload(cx.app, cx.actor)
+    }
+
+    fn act(&mut self, action: Action, cx: &Context) -> anyhow::Result<Effect> {
+        use crate::tui::window::PagedList;
+        match action {
+            Action::Back => self.history = None,
+            _ if self.history.is_some() => {}
+            _ if self.page_through(action, cx.app, cx.actor)? => {}
+            Action::Open => self.open(cx.app, cx.actor)?,
+            _ => {}
+        }
+        Ok(Effect::Nothing)
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, _cx: &Context, look: &Look) {
+        StudentsPane::draw(self, frame, area, look.theme, look.now);
+    }
+
+    fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+        match self.history {
+            Some(_) => (vec![(Action::Back, "back")], vec![(Action::Filter, "filter")]),
+            None => (vec![(Action::Open, "history")], vec![(Action::Filter, "filter")]),
+        }
+    }
+
+    fn sort(&mut self, _cx: &Context) -> anyhow::Result<String> {
+        Ok("this list keeps one order: by student ID".into())
+    }
+
+    /// The history closes so the narrowed list is seen.
+    fn filter(&mut self) -> Option<&mut Option<String>> {
+        self.history = None;
+        Some(&mut self.filter)
+    }
+
+    fn filter_changed(&mut self, cx: &Context) -> anyhow::Result<()> {
+        self.first(cx.app, cx.actor)
     }
 }

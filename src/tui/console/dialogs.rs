@@ -1,118 +1,15 @@
-//! The dialogs: starting a note, a snooze or an assignment, and every key while one is open —
-//! a key typed into a dialog goes to the dialog, never to the pane beneath.
+//! The dialogs: every key while one is open goes to the dialog, never to the pane beneath.
+//! What a dialog's answer becomes is the console's (a confirmation, a choice from a list) or,
+//! for a note, the pane's that opened it.
 
 use super::*;
 
 impl Console {
-    pub(super) fn targets_label(ids: &[i64]) -> String {
-        match ids {
-            [one] => format!("alert {one}"),
-            many => format!("{} alerts", many.len()),
+    /// Runs a command, saying what the rules refused.
+    fn run(&mut self, command: Command) -> anyhow::Result<()> {
+        if let Some(problem) = self.attempt(command, None)? {
+            self.message = Some((problem, true));
         }
-    }
-
-    pub(super) fn start_note(&mut self, action: Action) -> anyhow::Result<()> {
-        let ids = self.inbox.targets();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let title = Self::targets_label(&ids);
-        if action == Action::Ack {
-            // Undone by giving the alerts back to whoever had them, when that is one person (or
-            // nobody) for all of them.
-            let mut before = std::collections::BTreeSet::new();
-            for id in &ids {
-                let (alert, _) = self.app.alert(&self.actor, *id)?;
-                if alert.status == crate::domain::alerts::AlertStatus::Open {
-                    before.insert(alert.assigned_to);
-                }
-            }
-            self.pending_undo = match before.into_iter().collect::<Vec<_>>().as_slice() {
-                [assigned_to] => Some((
-                    format!("acknowledged {title}"),
-                    Command::Triage {
-                        ids: ids.clone(),
-                        action: Triage::Reopen { assigned_to: assigned_to.clone() },
-                        note: None,
-                    },
-                )),
-                _ => None,
-            };
-        }
-        let (purpose, verb) =
-            if action == Action::Ack { (NoteFor::Ack(ids), "acknowledge") } else { (NoteFor::Resolve(ids), "resolve") };
-        self.overlay = Some(Overlay::note(format!("{verb} {title} · note"), purpose));
-        Ok(())
-    }
-
-    pub(super) fn start_snooze(&mut self) -> anyhow::Result<()> {
-        let ids = self.inbox.targets();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        // Said before the duration menu, not after a choice was made in it.
-        let mut not_acknowledged = 0;
-        for id in &ids {
-            let (alert, _) = self.app.alert(&self.actor, *id)?;
-            if alert.status != AlertStatus::Acknowledged {
-                not_acknowledged += 1;
-            }
-        }
-        if not_acknowledged > 0 {
-            let which = if ids.len() == 1 {
-                "this alert is not acknowledged".to_string()
-            } else {
-                format!("{not_acknowledged} of the {} marked alerts are not acknowledged", ids.len())
-            };
-            self.message = Some((format!("only acknowledged alerts can be snoozed: {which} (a acknowledges)"), true));
-            return Ok(());
-        }
-        let now = self.app.now();
-        let options = [
-            ("1 hour", Duration::hours(1)),
-            ("4 hours", Duration::hours(4)),
-            ("1 day", Duration::days(1)),
-            ("3 days", Duration::days(3)),
-            ("1 week", Duration::weeks(1)),
-        ]
-        .into_iter()
-        .map(|(label, length)| {
-            let command =
-                Command::Triage { ids: ids.clone(), action: Triage::Snooze { until: now + length }, note: None };
-            (label.to_string(), command)
-        })
-        .collect();
-        self.overlay =
-            Some(Overlay::Picker { title: format!("snooze {} for", Self::targets_label(&ids)), options, selected: 0 });
-        Ok(())
-    }
-
-    pub(super) fn start_assign(&mut self) -> anyhow::Result<()> {
-        let ids = self.inbox.targets();
-        // Only people who may see every target's student can take them all.
-        let mut people: Option<Vec<crate::domain::User>> = None;
-        for id in &ids {
-            let may = self.app.assignable(&self.actor, *id)?;
-            people = Some(match people {
-                None => may,
-                Some(so_far) => so_far.into_iter().filter(|p| may.iter().any(|m| m.login == p.login)).collect(),
-            });
-        }
-        let people = people.unwrap_or_default();
-        if people.is_empty() {
-            self.message = Some(("nobody may see all of those students".into(), true));
-            return Ok(());
-        }
-        let options = people
-            .into_iter()
-            .map(|p| {
-                let command =
-                    Command::Triage { ids: ids.clone(), action: Triage::Assign { to: p.login.clone() }, note: None };
-                (format!("{:<12} {} ({})", p.login, p.name, p.role), command)
-            })
-            .collect();
-        self.overlay =
-            Some(Overlay::Picker { title: format!("assign {} to", Self::targets_label(&ids)), options, selected: 0 });
         Ok(())
     }
 
@@ -138,7 +35,7 @@ impl Console {
             }
             Overlay::Confirm { message, command, done } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    if let Some(problem) = self.attempt_described(command, done)? {
+                    if let Some(problem) = self.attempt(command, done)? {
                         self.message = Some((problem, true));
                     }
                 }
@@ -151,8 +48,10 @@ impl Console {
             Overlay::Picker { title, options, mut selected } => match key.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => {
-                    if let Some((_, command)) = options.into_iter().nth(selected) {
-                        self.confirm_or_run(command)?;
+                    if let Some((_, command)) = options.into_iter().nth(selected)
+                        && let Some(problem) = self.change(Change::new(command))?
+                    {
+                        self.message = Some((problem, true));
                     }
                 }
                 KeyCode::Down | KeyCode::Char('j') => {
@@ -170,30 +69,9 @@ impl Console {
                 KeyCode::Enter if !key.modifiers.contains(KeyModifiers::ALT) => {
                     let text = editor.lines().join("\n").trim().to_string();
                     // What the rules refuse keeps the dialog open with the text, to correct it.
-                    let refused = match note_command(purpose.clone(), text) {
-                        Ok(Command::LogAttendance { mut entries }) if matches!(purpose, NoteFor::Hours(_)) => {
-                            match (entries.pop(), &self.attendance) {
-                                (Some(entry), Some(pane)) => self.log_cell(pane.change(entry))?,
-                                _ => None,
-                            }
-                        }
-                        Ok(command @ Command::DecideAttendance { .. }) => {
-                            if let Command::DecideAttendance { ids, .. } = &command {
-                                let what = format!("rejected {}", super::panes::records_label(ids));
-                                self.pending_undo = Some((what, Command::ReopenAttendance { ids: ids.clone() }));
-                            }
-                            if self.confirmation(&command).is_some() {
-                                self.confirm_or_run(command)?;
-                                None
-                            } else {
-                                self.attempt(command)?
-                            }
-                        }
-                        Ok(command) if self.confirmation(&command).is_some() => {
-                            self.confirm_or_run(command)?;
-                            None
-                        }
-                        Ok(command) => self.attempt(command)?,
+                    let cx = Context { app: &self.app, actor: &self.actor };
+                    let refused = match self.panes[self.active].submit(purpose.clone(), text, &cx)? {
+                        Ok(effect) => self.follow(effect)?,
                         Err(problem) => Some(problem),
                     };
                     if let Some(problem) = refused {
@@ -240,7 +118,7 @@ impl Console {
                         let title = format!("sign the {} · your full name", doc.title);
                         self.overlay = Some(Overlay::note(
                             title,
-                            NoteFor::Signature { code: doc.code, sha256: doc.sha256, mark: Vec::new() },
+                            overlay::NoteFor::Signature { code: doc.code, sha256: doc.sha256, mark: Vec::new() },
                         ));
                     }
                 },
@@ -256,10 +134,21 @@ impl Console {
                 }
             },
             Overlay::PayrollForm(mut form) => {
-                use crate::tui::onboarding::{FORM_METHOD, FORM_TERMS};
+                use crate::tui::payroll::{FORM_METHOD, FORM_TERMS};
                 match key.code {
                     KeyCode::Esc => return Ok(Flow::Continue),
-                    KeyCode::Enter => return self.submit_payroll_form(form).map(|()| Flow::Continue),
+                    KeyCode::Enter => {
+                        // What the rules refuse stays in the form to be corrected.
+                        let refused = match crate::tui::payroll::form_command(&form) {
+                            Ok(command) => self.attempt(command, None)?,
+                            Err(problem) => Some(problem),
+                        };
+                        if let Some(problem) = refused {
+                            form.error = Some(problem);
+                            self.overlay = Some(Overlay::PayrollForm(form));
+                        }
+                        return Ok(Flow::Continue);
+                    }
                     KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1).min(FORM_TERMS),
                     KeyCode::Up | KeyCode::BackTab => form.focus = form.focus.saturating_sub(1),
                     KeyCode::Char(' ') if form.focus == FORM_METHOD => {
@@ -311,31 +200,5 @@ impl Console {
             }
         }
         Ok(Flow::Continue)
-    }
-}
-
-/// The command a written note stands for, or what is wrong with it.
-fn note_command(purpose: NoteFor, text: String) -> Result<Command, String> {
-    let note = (!text.is_empty()).then_some(text.clone());
-    match purpose {
-        NoteFor::Ack(ids) => Ok(Command::Triage { ids, action: Triage::Ack, note }),
-        NoteFor::Resolve(ids) => Ok(Command::Triage { ids, action: Triage::Resolve, note }),
-        NoteFor::Reject(_) if note.is_none() => Err("a rejection needs a reason the worksite can act on".into()),
-        NoteFor::Reject(ids) => {
-            Ok(Command::DecideAttendance { ids, decision: crate::app::Decision::Reject { reason: text } })
-        }
-        NoteFor::Signature { code, sha256, mark } => {
-            let mark = (!mark.is_empty()).then_some(mark);
-            Ok(Command::SignDocument { code, typed_name: text, shown_sha256: sha256, mark })
-        }
-        NoteFor::RejectPayroll(_) if note.is_none() => Err("a rejection needs a reason the partner can act on".into()),
-        NoteFor::RejectPayroll(id) => {
-            Ok(Command::DecidePayroll { id, decision: crate::app::PayrollDecision::Reject { reason: text } })
-        }
-        NoteFor::Hours(mut entry) => {
-            let hours: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of hours"))?;
-            entry.hours = Some(hours);
-            Ok(Command::LogAttendance { entries: vec![entry] })
-        }
     }
 }

@@ -9,43 +9,14 @@ impl Console {
         let [tabs, body, hints] =
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
         self.draw_tabs(frame, tabs, &theme);
-        match self.tab() {
-            Tab::Home => {
-                let who = self.actor.user().name.clone();
-                self.home.draw(frame, body, &theme, &who);
-            }
-            Tab::Alerts => self.draw_alerts(frame, body, &theme),
-            Tab::Students => {
-                let now = self.app.now();
-                self.students.draw(frame, body, &theme, now);
-            }
-            Tab::Onboarding => self.onboarding.draw(frame, body, &theme),
-            Tab::Payroll => {
-                let now = self.app.now();
-                self.payroll.draw(frame, body, &theme, now);
-            }
-            Tab::Attendance => {
-                let now = self.app.now();
-                if let Some(pane) = &mut self.attendance {
-                    pane.draw(frame, body, &theme, now);
-                }
-            }
-            Tab::Audit => self.audit.draw(frame, body, &theme),
-        }
+        let cx = Context { app: &self.app, actor: &self.actor };
+        let look = Look { theme: &theme, now: self.app.now(), filtering: self.filtering };
+        self.panes[self.active].draw(frame, body, &cx, &look);
         self.draw_hints(frame, hints, &theme);
         match &self.overlay {
             None => {}
             Some(Overlay::Help) => {
-                let scopes: &[(Scope, &str)] = match self.tab() {
-                    Tab::Alerts => {
-                        &[(Scope::Alerts, "alert inbox"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
-                    }
-                    Tab::Attendance => {
-                        &[(Scope::Attendance, "attendance"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
-                    }
-                    _ => &[(Scope::Everywhere, "everywhere")],
-                };
-                overlay::draw_help(frame, &self.settings.keymap, &theme, scopes);
+                overlay::draw_help(frame, &self.settings.keymap, &theme, self.panes[self.active].help())
             }
             Some(Overlay::Palette { input, selected, entries }) => {
                 overlay::draw_palette(frame, &theme, input, *selected, entries)
@@ -56,7 +27,7 @@ impl Console {
             Some(Overlay::Picker { title, options, selected }) => {
                 self.picker_area = overlay::draw_picker(frame, &theme, title, options, *selected);
             }
-            Some(Overlay::Note { title, editor, purpose: NoteFor::Signature { mark, .. } }) => {
+            Some(Overlay::Note { title, editor, purpose: overlay::NoteFor::Signature { mark, .. } }) => {
                 self.signing_pad = overlay::draw_signing(frame, &theme, title, editor, mark);
             }
             Some(Overlay::Note { title, editor, .. }) => overlay::draw_note(frame, &theme, title, editor),
@@ -77,28 +48,9 @@ impl Console {
     }
 
     pub(super) fn draw_tabs(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let titles: Vec<String> = self
-            .tabs
-            .iter()
-            .enumerate()
-            .map(|(i, tab)| match (tab, self.inbox.counts) {
-                (Tab::Alerts, Some((critical, escalate, warn))) => {
-                    format!(" {} Alerts {critical}!!! {escalate}!! {warn}! ", self.tab_number(i))
-                }
-                // For verifiers: how long the oldest record has waited.
-                (Tab::Attendance, _) => match self.attendance.as_ref().and_then(|p| p.oldest_pending.as_deref()) {
-                    Some(oldest) => {
-                        format!(
-                            " {} Attendance ⧗{} ",
-                            self.tab_number(i),
-                            crate::tui::inbox::age(oldest, self.app.now())
-                        )
-                    }
-                    None => format!(" {} Attendance ", self.tab_number(i)),
-                },
-                _ => format!(" {} {} ", self.tab_number(i), tab.title()),
-            })
-            .collect();
+        let now = self.app.now();
+        let titles: Vec<String> =
+            (0..self.panes.len()).map(|i| format!(" {} {} ", self.tab_number(i), self.panes[i].label(now))).collect();
         let full: usize = titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() + 8;
         // Too narrow for every title: the tabs not shown are cut to three letters.
         let narrow = full > area.width as usize;
@@ -107,7 +59,7 @@ impl Console {
         self.tab_spans.clear();
         for (i, title) in titles.into_iter().enumerate() {
             let title = if narrow && i != self.active {
-                format!(" {} {} ", self.tab_number(i), self.tabs[i].title().chars().take(3).collect::<String>())
+                format!(" {} {} ", self.tab_number(i), self.panes[i].title().chars().take(3).collect::<String>())
             } else {
                 title
             };
@@ -138,96 +90,7 @@ impl Console {
         }
     }
 
-    pub(super) fn draw_alerts(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let now = self.app.now();
-        let side_by_side = area.width >= SIDE_BY_SIDE;
-        let wants_detail = side_by_side || self.detail_open;
-        if wants_detail && let Err(e) = self.inbox.load_detail(&self.app, &self.actor) {
-            self.message = Some((e.to_string(), true));
-        }
-        if side_by_side {
-            let [list, detail] =
-                Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area);
-            self.inbox.draw_list(frame, list, theme, now, self.filtering);
-            self.inbox.draw_detail(frame, detail, theme);
-        } else if self.detail_open {
-            self.inbox.draw_detail(frame, area, theme);
-        } else {
-            self.inbox.draw_list(frame, area, theme, now, self.filtering);
-        }
-    }
-
-    /// The pane's own keys for the hint bar: those shown first, and those a narrow screen may
-    /// cut off after help and quit.
-    pub(super) fn pane_hints(&self) -> (Vec<Hint>, Vec<Hint>) {
-        use crate::tui::attendance::View;
-        let first: Vec<Hint> = match self.tab() {
-            Tab::Home => vec![(Action::Open, "open"), (Action::Down, "move")],
-            Tab::Alerts => vec![
-                (Action::Open, if self.detail_open { "list" } else { "detail" }),
-                (Action::Ack, "ack"),
-                (Action::Snooze, "snooze"),
-                (Action::Assign, "assign"),
-                (Action::Resolve, "resolve"),
-            ],
-            Tab::Attendance => match self.attendance.as_ref().map(|p| p.view) {
-                Some(View::Day) => vec![
-                    (Action::Present, "present"),
-                    (Action::Absent, "absent"),
-                    (Action::Excused, "excused"),
-                    (Action::Hours, "hours"),
-                    (Action::SwitchView, "week"),
-                ],
-                Some(View::Week) => vec![
-                    (Action::Present, "present"),
-                    (Action::Absent, "absent"),
-                    (Action::Excused, "excused"),
-                    (Action::Hours, "hours"),
-                    (Action::FillWeek, "fill week"),
-                    (Action::PrevWeek, "week"),
-                ],
-                Some(View::Queue) => {
-                    vec![
-                        (Action::Verify, "verify"),
-                        (Action::Reject, "reject"),
-                        (Action::Mark, "mark"),
-                        (Action::MarkGroup, "week"),
-                        (Action::MarkAll, "all"),
-                    ]
-                }
-                None => Vec::new(),
-            },
-            Tab::Students if self.students.history.is_some() => vec![(Action::Back, "back")],
-            Tab::Students => vec![(Action::Open, "history")],
-            Tab::Onboarding if self.onboarding.mine.is_some() => {
-                vec![(Action::Open, "open step"), (Action::Down, "next")]
-            }
-            Tab::Payroll if self.payroll.admin => vec![(Action::Verify, "approve"), (Action::Reject, "reject")],
-            Tab::Audit => vec![(Action::Open, "entry"), (Action::Verify, "check chain"), (Action::Bottom, "newest")],
-            Tab::Payroll => vec![(Action::Open, "edit profile")],
-            Tab::Onboarding => Vec::new(),
-        };
-        let last = match self.tab() {
-            Tab::Alerts if self.undo.is_some() => {
-                vec![(Action::Undo, "undo"), (Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")]
-            }
-            Tab::Alerts => vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")],
-            Tab::Attendance if self.undo.is_some() => {
-                vec![
-                    (Action::Undo, "undo"),
-                    (Action::Open, "record"),
-                    (Action::Filter, "filter"),
-                    (Action::Sort, "sort"),
-                ]
-            }
-            Tab::Attendance => vec![(Action::Open, "record"), (Action::Filter, "filter"), (Action::Sort, "sort")],
-            Tab::Students => vec![(Action::Filter, "filter")],
-            _ => Vec::new(),
-        };
-        (first, last)
-    }
-
-    pub(super) fn draw_hints(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(super) fn draw_hints(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some((message, error)) = &self.message {
             let style = if *error { theme.error } else { theme.ok };
             frame.render_widget(Paragraph::new(Line::styled(format!(" {message}"), style)), area);
@@ -237,17 +100,14 @@ impl Console {
         let hint = |(action, text): &(Action, &str)| {
             vec![Span::styled(format!(" {} ", keymap.short(*action)), theme.marked), Span::raw(format!("{text} "))]
         };
+        let pane = self.panes[self.active].as_mut();
         let spans: Vec<Span> = if self.filtering {
-            let typed = match self.tab() {
-                Tab::Alerts => self.inbox.filter.text.clone(),
-                Tab::Attendance => self.attendance.as_ref().and_then(|p| p.filter.clone()),
-                Tab::Students => self.students.filter.clone(),
-                Tab::Home | Tab::Payroll | Tab::Onboarding | Tab::Audit => None,
-            };
+            let matches = pane.filter_matches();
+            let typed = pane.filter().and_then(|text| text.clone());
             vec![
                 Span::styled(" / ", theme.marked),
                 Span::raw(format!("{}▏ ", crate::domain::text::shown(&typed.unwrap_or_default()))),
-                Span::raw("student ID or name · "),
+                Span::raw(format!("{matches} · ")),
                 Span::styled("⏎", theme.marked),
                 Span::raw(" keep · "),
                 Span::styled("Esc", theme.marked),
@@ -256,7 +116,10 @@ impl Console {
         } else if self.overlay.is_some() {
             hint(&(Action::Back, "close"))
         } else {
-            let (first, last) = self.pane_hints();
+            let (first, mut last) = pane.hints();
+            if self.undo.is_some() {
+                last.insert(0, (Action::Undo, "undo"));
+            }
             // Help and quit come before what a narrow screen may leave out; a hint that does
             // not fit whole is left out (`?` lists every key), never cut mid-word.
             let everywhere = [(Action::Help, "help"), (Action::Quit, "quit"), (Action::Palette, "cmd")];
