@@ -98,9 +98,7 @@ impl HomePane {
     }
 
     pub fn move_by(&mut self, delta: isize) {
-        if !self.lines.is_empty() {
-            self.selected = (self.selected as isize + delta).clamp(0, self.lines.len() as isize - 1) as usize;
-        }
+        self.selected = super::window::moved(self.selected, self.lines.len(), delta);
     }
 
     /// The tab the selected line leads to.

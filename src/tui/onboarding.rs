@@ -38,9 +38,7 @@ impl OnboardingPane {
 
     pub fn move_by(&mut self, delta: isize) {
         let len = self.mine.as_ref().map_or(self.partners.len(), |c| c.items.len());
-        if len > 0 {
-            self.selected = (self.selected as isize + delta).clamp(0, len as isize - 1) as usize;
-        }
+        self.selected = super::window::moved(self.selected, len, delta);
     }
 
     pub fn page(&self) -> isize {

@@ -33,9 +33,7 @@ impl PayrollPane {
     }
 
     pub fn move_by(&mut self, delta: isize) {
-        if !self.profiles.is_empty() {
-            self.selected = (self.selected as isize + delta).clamp(0, self.profiles.len() as isize - 1) as usize;
-        }
+        self.selected = super::window::moved(self.selected, self.profiles.len(), delta);
     }
 
     pub fn selected(&self) -> Option<&PayrollView> {

@@ -32,6 +32,14 @@ pub trait PagedList {
     }
 }
 
+/// `selected` moved by `delta` within a list held whole in memory, stopping at either end.
+pub fn moved(selected: usize, len: usize, delta: isize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (selected as isize).saturating_add(delta).clamp(0, len as isize - 1) as usize
+}
+
 /// Which way to read from a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {

@@ -292,18 +292,11 @@ impl AttendancePane {
             View::Day | View::Week => self.rows_shown().len(),
             View::Queue => self.queue.len(),
         };
-        if len == 0 {
-            return;
-        }
-        let target = match self.view {
-            View::Day | View::Week => self.row as isize + delta,
-            View::Queue => self.selected as isize + delta,
-        }
-        .clamp(0, len as isize - 1) as usize;
-        match self.view {
-            View::Day | View::Week => self.row = target,
-            View::Queue => self.selected = target,
-        }
+        let at = match self.view {
+            View::Day | View::Week => &mut self.row,
+            View::Queue => &mut self.selected,
+        };
+        *at = crate::tui::window::moved(*at, len, delta);
     }
 
     pub fn move_col(&mut self, delta: isize) {
