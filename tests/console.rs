@@ -505,3 +505,22 @@ fn empty_states_say_why_and_namesakes_are_told_apart() {
     assert!(grid.contains("Ann Lee (S1)") && grid.contains("Ann Lee (S2)") && grid.contains("Bo Li "), "{grid}");
     assert!(!grid.contains("Bo Li (S3)"), "a name said once needs no ID\n{grid}");
 }
+
+#[test]
+fn the_tab_bars_counts_follow_a_change_made_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    let counts = |console: &mut Console| screen(console, 120, 40).lines().next().unwrap().to_string();
+    let before = counts(&mut console);
+    assert!(before.contains("!!!"), "{before}");
+    // Resolve the most severe alert: one fewer critical (the counts are cached between changes).
+    press(&mut console, KeyCode::Char('r'));
+    press(&mut console, KeyCode::Enter);
+    press(&mut console, KeyCode::Char('y'));
+    let after = counts(&mut console);
+    let critical = |bar: &str| -> u64 {
+        let at = bar.find("!!!").unwrap();
+        bar[..at].rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(critical(&after), critical(&before) - 1, "{before}\n{after}");
+}

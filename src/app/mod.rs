@@ -396,7 +396,14 @@ pub struct App {
     clock: Box<dyn Clock>,
     origin: Origin,
     zone: zone::OrgZone,
+    /// The live alert counts last read, for whom and as of which state of the file: the tab bar
+    /// and Home both show them, and at a million alerts a count is felt.
+    counts: std::cell::RefCell<Option<(CountsKey, (u64, u64, u64))>>,
 }
+
+/// A state of the database file as one connection sees it: changes by other connections move
+/// `data_version`, its own move `total_changes`.
+type CountsKey = (String, i64, u64);
 
 /// The result of finding out who is acting.
 pub struct SignIn {
@@ -409,7 +416,7 @@ impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
         let store = Store::open(path, mode)?;
         let zone = load_zone(&store)?;
-        let mut app = App { store, clock, origin, zone };
+        let mut app = App { store, clock, origin, zone, counts: Default::default() };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
         }

@@ -84,7 +84,16 @@ impl App {
     /// Live alerts the actor may see, by severity: (critical, escalate, warn).
     pub fn alert_counts(&self, actor: &Actor) -> Result<(u64, u64, u64)> {
         self.require_onboarded(actor)?;
-        Ok(store::alerts::live_counts(self.store.conn(), actor.user())?)
+        let conn = self.store.conn();
+        let key = (actor.user().login.clone(), self.data_version()?, conn.total_changes());
+        if let Some((read_at, counts)) = &*self.counts.borrow()
+            && *read_at == key
+        {
+            return Ok(*counts);
+        }
+        let counts = store::alerts::live_counts(conn, actor.user())?;
+        *self.counts.borrow_mut() = Some((key, counts));
+        Ok(counts)
     }
 
     /// What the console shows beside an alert: the student and their recent days.
