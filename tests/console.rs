@@ -524,3 +524,54 @@ fn the_tab_bars_counts_follow_a_change_made_here() {
     };
     assert_eq!(critical(&after), critical(&before) - 1, "{before}\n{after}");
 }
+
+/// Hex runs as long as a hash (the audit chain's, keyed per database) read the same on every run.
+fn without_hashes(screen: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in screen.chars().chain(std::iter::once('\n')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+            continue;
+        }
+        out.push_str(if run.len() >= 12 { "#hash" } else { &run });
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
+/// Every tab an admin and a worksite see, at 80×24, 120×40 and 40×12, and in colour and
+/// without it (where no colour may appear and severity still reads by symbol and weight).
+#[test]
+fn every_tab_at_each_size_with_and_without_colour() {
+    for login in [None, Some("ws_01")] {
+        let who = login.unwrap_or("admin");
+        let mut plain = console_as(&tempfile::tempdir().unwrap(), login);
+        let mut colour = console_themed(&tempfile::tempdir().unwrap(), login, "colour");
+        for tab in 0..=6 {
+            let digit = KeyCode::Char(char::from(b'0' + tab));
+            press(&mut plain, digit);
+            press(&mut colour, digit);
+            let sizes: Vec<String> = [(80, 24), (120, 40), (40, 12)]
+                .into_iter()
+                .map(|(w, h)| format!("── {w}×{h}\n{}", screen(&mut plain, w, h)))
+                .collect();
+            let bar = screen(&mut plain, 200, 2);
+            if tab == 6 && !bar.contains("6 Audit") {
+                continue;
+            }
+            let shown = without_hashes(&sizes.join("\n"));
+            insta::assert_snapshot!(format!("tab_{tab}_{who}"), shown);
+            let monochrome = styled_screen(&mut plain, 80, 24);
+            for name in ["Red", "Yellow", "Cyan", "Blue", "Green", "DarkGray", "Magenta"] {
+                assert!(!monochrome.contains(name), "tab {tab} ({who}) shows {name} without colour");
+            }
+            insta::assert_snapshot!(
+                format!("tab_{tab}_{who}_colour"),
+                without_hashes(&styled_screen(&mut colour, 80, 24))
+            );
+        }
+    }
+}

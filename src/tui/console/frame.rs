@@ -49,23 +49,45 @@ impl Console {
 
     pub(super) fn draw_tabs(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let now = self.app.now();
-        let titles: Vec<String> =
+        let mut titles: Vec<String> =
             (0..self.panes.len()).map(|i| format!(" {} {} ", self.tab_number(i), self.panes[i].label(now))).collect();
-        let full: usize = titles.iter().map(|t| t.chars().count() + 1).sum::<usize>() + 8;
-        // Too narrow for every title: the tabs not shown are cut to three letters.
-        let narrow = full > area.width as usize;
-        let mut spans = vec![Span::styled(" muster ", theme.accent)];
-        let mut x = area.x + 8;
-        self.tab_spans.clear();
-        for (i, title) in titles.into_iter().enumerate() {
-            let title = if narrow && i != self.active {
-                format!(" {} {} ", self.tab_number(i), self.panes[i].title().chars().take(3).collect::<String>())
+        const BRAND: &str = " muster ";
+        let room = usize::from(area.width);
+        let width = |titles: &[String], shown: &[usize], brand: bool| -> usize {
+            // Each tab is followed by a space but the last, which the edge may cut.
+            let tabs = shown.iter().map(|i| titles[*i].chars().count() + 1).sum::<usize>().saturating_sub(1);
+            tabs + if brand { BRAND.len() } else { 0 }
+        };
+        let mut shown: Vec<usize> = (0..titles.len()).collect();
+        // Too narrow for every title: the tabs not in view are cut to three letters; narrower
+        // still, the name goes, then the tabs farthest from the one in view (which always shows).
+        if width(&titles, &shown, true) > room {
+            for (i, title) in titles.iter_mut().enumerate().filter(|(i, _)| *i != self.active) {
+                let short: String = self.panes[i].title().chars().take(3).collect();
+                *title = format!(" {} {short} ", self.tab_number(i));
+            }
+        }
+        let brand = width(&titles, &shown, true) <= room;
+        while width(&titles, &shown, brand) > room && shown.len() > 1 {
+            let (first, last) = (shown[0], shown[shown.len() - 1]);
+            if self.active - first >= last - self.active {
+                shown.remove(0);
             } else {
-                title
-            };
+                shown.pop();
+            }
+        }
+        let mut spans = Vec::new();
+        let mut x = area.x;
+        if brand {
+            spans.push(Span::styled(BRAND, theme.accent));
+            x += BRAND.len() as u16;
+        }
+        self.tab_spans.clear();
+        for i in shown {
+            let title = std::mem::take(&mut titles[i]);
             let width = title.chars().count() as u16;
             // The space after a tab belongs to it, so no click between tabs is lost.
-            self.tab_spans.push((x, x + width + 1));
+            self.tab_spans.push((x, x + width + 1, i));
             x += width + 1;
             let style = if i == self.active { theme.active_tab } else { ratatui::style::Style::new() };
             spans.push(Span::styled(title, style));

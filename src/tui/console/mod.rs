@@ -57,7 +57,8 @@ pub struct Console {
     /// The undo for the change being made, kept once it succeeds.
     pending_undo: Option<(String, Command)>,
     data_version: i64,
-    tab_spans: Vec<(u16, u16)>,
+    /// Where each tab shown in the tab bar was drawn: from, to, and which tab.
+    tab_spans: Vec<(u16, u16, usize)>,
     picker_area: Rect,
     /// Where the signing dialog's drawing pad was drawn, for the mouse.
     signing_pad: Rect,
@@ -409,7 +410,7 @@ impl Console {
             return Ok(());
         }
         if mouse.kind == MouseEventKind::Down(MouseButton::Left) && mouse.row == 0 {
-            if let Some(i) = self.tab_spans.iter().position(|(from, to)| mouse.column >= *from && mouse.column < *to) {
+            if let Some(&(.., i)) = self.tab_spans.iter().find(|(from, to, _)| (*from..*to).contains(&mouse.column)) {
                 self.switch_to(i)?;
             }
             return Ok(());
