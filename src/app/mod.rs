@@ -398,12 +398,14 @@ pub struct App {
     zone: zone::OrgZone,
     /// The live alert counts last read, for whom and as of which state of the file: the tab bar
     /// and Home both show them, and at a million alerts a count is felt.
-    counts: std::cell::RefCell<Option<(CountsKey, (u64, u64, u64))>>,
+    counts: std::cell::RefCell<Option<(CountsKey, LiveCounts)>>,
 }
 
 /// A state of the database file as one connection sees it: changes by other connections move
 /// `data_version`, its own move `total_changes`.
 type CountsKey = (String, i64, u64);
+/// Live alerts: critical, escalated, warnings.
+type LiveCounts = (u64, u64, u64);
 
 /// The result of finding out who is acting.
 pub struct SignIn {
