@@ -575,3 +575,35 @@ fn every_tab_at_each_size_with_and_without_colour() {
         }
     }
 }
+
+/// The audit log and the partners' list narrow with `/` and count `N of M`; ⏎ on a partner or a
+/// payroll profile shows the whole record.
+#[test]
+fn every_list_narrows_counts_and_opens_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, None);
+    press(&mut console, KeyCode::Char('6'));
+    press(&mut console, KeyCode::Char('/'));
+    type_text(&mut console, "DEMO");
+    press(&mut console, KeyCode::Enter);
+    let audit = screen(&mut console, 100, 30);
+    assert!(audit.contains("demo.fill") && !audit.contains("user.bootstrap"), "{audit}");
+    assert!(audit.contains("/DEMO 1 of 1"), "{audit}");
+
+    press(&mut console, KeyCode::Char('4'));
+    press(&mut console, KeyCode::Char('/'));
+    type_text(&mut console, "ph_");
+    press(&mut console, KeyCode::Enter);
+    let partners = screen(&mut console, 100, 30);
+    assert!(partners.contains("ph_01") && !partners.contains("ws_01"), "{partners}");
+    assert!(partners.contains("1 of 3"), "{partners}");
+    press(&mut console, KeyCode::Enter);
+    let checklist = screen(&mut console, 100, 30);
+    assert!(checklist.contains("ph_01's onboarding"), "{checklist}");
+
+    press(&mut console, KeyCode::Esc);
+    press(&mut console, KeyCode::Char('3'));
+    press(&mut console, KeyCode::Enter);
+    let profile = screen(&mut console, 100, 30);
+    assert!(profile.contains("'s payroll profile") && profile.contains("W-9"), "{profile}");
+}

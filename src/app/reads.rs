@@ -42,14 +42,31 @@ impl App {
     }
 
     pub fn audit_entries(&self, actor: &Actor, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.require_admin(actor, "read the audit log")?;
-        Ok(store::audit::list(self.store.conn(), after, limit)?)
+        self.audit_entries_matching(actor, after, limit, None)
     }
 
-    /// Up to `limit` entries before `before`, oldest first (admins).
-    pub fn audit_entries_before(&self, actor: &Actor, before: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+    /// `audit_entries`, only those whose who, action or what contain `text`.
+    pub fn audit_entries_matching(
+        &self,
+        actor: &Actor,
+        after: i64,
+        limit: usize,
+        text: Option<&str>,
+    ) -> Result<Vec<AuditEntry>> {
         self.require_admin(actor, "read the audit log")?;
-        Ok(store::audit::list_before(self.store.conn(), before, limit)?)
+        Ok(store::audit::list_matching(self.store.conn(), after, limit, text)?)
+    }
+
+    /// Up to `limit` entries before `before` (matching `text`), oldest first (admins).
+    pub fn audit_entries_before(
+        &self,
+        actor: &Actor,
+        before: i64,
+        limit: usize,
+        text: Option<&str>,
+    ) -> Result<Vec<AuditEntry>> {
+        self.require_admin(actor, "read the audit log")?;
+        Ok(store::audit::list_before(self.store.conn(), before, limit, text)?)
     }
 
     /// `Ok(n)`: the chain of n entries is whole (and holds `since`, a head published earlier).

@@ -225,18 +225,30 @@ fn entry_from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
 
 /// Up to `limit` entries with `seq` above `after`, oldest first.
 pub fn list(conn: &Connection, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
-    let entries = stmt.query_map(params![after, limit as i64], entry_from_row)?.collect::<rusqlite::Result<_>>()?;
+    list_matching(conn, after, limit, None)
+}
+
+/// Entries whose who, action or what contain `text` (any case): the console's `/`.
+const MATCHING: &str = "(?3 IS NULL OR instr(lower(actor || ' ' || ifnull(acting_as, '') || ' ' || action || ' '
+                                  || entity || ' ' || entity_id), lower(?3)) > 0)";
+
+/// `list`, only the entries matching `text`.
+pub fn list_matching(conn: &Connection, after: i64, limit: usize, text: Option<&str>) -> Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ?1 AND {MATCHING} ORDER BY seq LIMIT ?2"
+    ))?;
+    let entries =
+        stmt.query_map(params![after, limit as i64, text], entry_from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(entries)
 }
 
-/// Up to `limit` entries with `seq` below `before`, oldest first.
-pub fn list_before(conn: &Connection, before: i64, limit: usize) -> Result<Vec<AuditEntry>> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"))?;
+/// Up to `limit` entries with `seq` below `before` (and matching `text`), oldest first.
+pub fn list_before(conn: &Connection, before: i64, limit: usize, text: Option<&str>) -> Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < ?1 AND {MATCHING} ORDER BY seq DESC LIMIT ?2"
+    ))?;
     let mut entries: Vec<AuditEntry> =
-        stmt.query_map(params![before, limit as i64], entry_from_row)?.collect::<rusqlite::Result<_>>()?;
+        stmt.query_map(params![before, limit as i64, text], entry_from_row)?.collect::<rusqlite::Result<_>>()?;
     entries.reverse();
     Ok(entries)
 }

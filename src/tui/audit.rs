@@ -20,35 +20,56 @@ pub struct AuditPane {
     window: Window<AuditEntry>,
     /// What the last chain check found.
     pub verdict: Option<(String, bool)>,
+    /// Part of who, action or what the list is narrowed to.
+    filter: Option<String>,
+    /// How many entries the list holds, when known.
+    total: Option<usize>,
 }
 
 impl Default for AuditPane {
     fn default() -> Self {
-        AuditPane { window: Window::new(PAGE), verdict: None }
+        AuditPane { window: Window::new(PAGE), verdict: None, filter: None, total: None }
     }
 }
 
-fn read(app: &App, actor: &Actor, edge: Option<i64>, side: Side) -> anyhow::Result<Vec<AuditEntry>> {
+fn read(
+    app: &App,
+    actor: &Actor,
+    filter: Option<&str>,
+    edge: Option<i64>,
+    side: Side,
+) -> anyhow::Result<Vec<AuditEntry>> {
+    let filter = filter.filter(|f| !f.is_empty());
     Ok(match side {
-        Side::After => app.audit_entries(actor, edge.unwrap_or(0), PAGE)?,
-        Side::Before => app.audit_entries_before(actor, edge.unwrap_or(i64::MAX), PAGE)?,
+        Side::After => app.audit_entries_matching(actor, edge.unwrap_or(0), PAGE, filter)?,
+        Side::Before => app.audit_entries_before(actor, edge.unwrap_or(i64::MAX), PAGE, filter)?,
     })
 }
 
 impl AuditPane {
     /// Opens on the newest entries: the ones an admin looks for first.
     pub fn last(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_last(read(app, actor, None, Side::Before)?, None);
+        // Unfiltered, the newest entry's sequence number is how many there are.
+        let rows = read(app, actor, self.filter.as_deref(), None, Side::Before)?;
+        let total = match self.filter.as_deref().filter(|f| !f.is_empty()) {
+            None => rows.last().map(|e| e.seq as usize),
+            Some(_) => (rows.len() < PAGE).then_some(rows.len()),
+        };
+        self.total = total;
+        self.window.show_last(rows, total);
         Ok(())
     }
 
     pub fn first(&mut self, app: &App, actor: &Actor) -> anyhow::Result<()> {
-        self.window.show_first(read(app, actor, None, Side::After)?);
+        let rows = read(app, actor, self.filter.as_deref(), None, Side::After)?;
+        self.total = (rows.len() < PAGE).then_some(rows.len()).or(self.total);
+        self.window.show_first(rows);
         Ok(())
     }
 
     pub fn move_by(&mut self, app: &App, actor: &Actor, delta: isize) -> anyhow::Result<()> {
-        self.window.move_by(delta, |edge, side| read(app, actor, Some(edge.seq), side))
+        let filter = self.filter.as_deref();
+        self.window.move_by(delta, |edge, side| read(app, actor, filter, Some(edge.seq), side))
     }
 
     pub fn page(&self) -> isize {
@@ -73,9 +94,21 @@ impl AuditPane {
             Some((text, broken)) => Span::styled(format!(" {text} "), if *broken { theme.error } else { theme.ok }),
             None => Span::styled(" y checks the chain ", theme.dim),
         };
-        let block = Block::new()
-            .borders(Borders::TOP)
-            .title(Line::from(vec![Span::styled(" audit log ", theme.accent), verdict]));
+        let w = &self.window;
+        let counter = match (w.position(), self.total) {
+            (Some(at), Some(total)) => format!("{at} of {total} "),
+            (Some(at), None) => format!("{at} "),
+            _ => String::new(),
+        };
+        let narrowed = match self.filter.as_deref().filter(|f| !f.is_empty()) {
+            Some(text) => format!("/{} ", crate::domain::text::shown(text)),
+            None => String::new(),
+        };
+        let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
+            Span::styled(" audit log ", theme.accent),
+            Span::raw(format!("{narrowed}{counter}")),
+            verdict,
+        ]));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if self.window.rows.is_empty() {
@@ -196,10 +229,25 @@ impl Pane for AuditPane {
     }
 
     fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
-        (vec![(Action::Open, "entry"), (Action::Verify, "check chain"), (Action::Bottom, "newest")], Vec::new())
+        (
+            vec![(Action::Open, "entry"), (Action::Verify, "check chain"), (Action::Bottom, "newest")],
+            vec![(Action::Filter, "filter")],
+        )
     }
 
     fn sort(&mut self, _cx: &Context) -> anyhow::Result<String> {
         Ok("this list keeps one order: by sequence, newest last".into())
+    }
+
+    fn filter(&mut self) -> Option<&mut Option<String>> {
+        Some(&mut self.filter)
+    }
+
+    fn filter_matches(&self) -> &'static str {
+        "who, action or what"
+    }
+
+    fn filter_changed(&mut self, cx: &Context) -> anyhow::Result<()> {
+        self.last(cx.app, cx.actor)
     }
 }

@@ -22,6 +22,8 @@ pub struct OnboardingPane {
     pub selected: usize,
     /// Rows the partners' list showed last, for PgUp/PgDn.
     height: std::cell::Cell<usize>,
+    /// Part of a partner's login, name or role the partners' list is narrowed to.
+    filter: Option<String>,
 }
 
 impl OnboardingPane {
@@ -31,14 +33,27 @@ impl OnboardingPane {
         } else {
             self.mine = Some(app.checklist(actor, None)?);
         }
-        let len = self.mine.as_ref().map_or(self.partners.len(), |c| c.items.len());
-        self.selected = self.selected.min(len.saturating_sub(1));
+        self.selected = self.selected.min(self.len().saturating_sub(1));
         Ok(())
     }
 
+    /// The partners the list shows: those matching the filter.
+    fn shown(&self) -> Vec<&Checklist> {
+        let needle = self.filter.as_deref().unwrap_or("").to_lowercase();
+        self.partners
+            .iter()
+            .filter(|c| {
+                needle.is_empty() || format!("{} {} {}", c.login, c.name, c.role).to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    fn len(&self) -> usize {
+        self.mine.as_ref().map_or_else(|| self.shown().len(), |c| c.items.len())
+    }
+
     pub fn move_by(&mut self, delta: isize) {
-        let len = self.mine.as_ref().map_or(self.partners.len(), |c| c.items.len());
-        self.selected = super::window::moved(self.selected, len, delta);
+        self.selected = super::window::moved(self.selected, self.len(), delta);
     }
 
     pub fn page(&self) -> isize {
@@ -59,9 +74,17 @@ impl OnboardingPane {
 
     fn draw_partners(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let done = self.partners.iter().filter(|c| c.complete).count();
+        let shown = self.shown();
+        let place = match (shown.is_empty(), self.filter.as_deref().filter(|f| !f.is_empty())) {
+            (true, _) => String::new(),
+            (false, None) => format!("· {} of {} ", self.selected + 1, shown.len()),
+            (false, Some(text)) => {
+                format!("· /{} {} of {} ", crate::domain::text::shown(text), self.selected + 1, shown.len())
+            }
+        };
         let title = Line::from(vec![
             Span::styled(" partners' onboarding ", theme.accent),
-            Span::raw(format!("{done} of {} complete ", self.partners.len())),
+            Span::raw(format!("{done} of {} complete {place}", self.partners.len())),
         ]);
         let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);
@@ -69,8 +92,7 @@ impl OnboardingPane {
         let height = inner.height.saturating_sub(1) as usize;
         self.height.set(height);
         let offset = self.selected.saturating_sub(height.saturating_sub(1));
-        let rows: Vec<Row> = self
-            .partners
+        let rows: Vec<Row> = shown
             .iter()
             .enumerate()
             .skip(offset)
@@ -166,6 +188,16 @@ impl Pane for OnboardingPane {
         if action != Action::Open {
             return Ok(Effect::Nothing);
         }
+        if self.mine.is_none() {
+            return Ok(match self.shown().get(self.selected) {
+                Some(partner) => Effect::Open(Overlay::Document {
+                    doc: checklist_document(partner),
+                    scroll: 0,
+                    purpose: ReadFor::Read,
+                }),
+                None => Effect::Nothing,
+            });
+        }
         let Some(item) = self.item().cloned() else { return Ok(Effect::Nothing) };
         Ok(match item.kind.as_str() {
             "role" => {
@@ -220,8 +252,46 @@ impl Pane for OnboardingPane {
     fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
         match self.mine {
             Some(_) => (vec![(Action::Open, "open step"), (Action::Down, "next")], Vec::new()),
-            None => (Vec::new(), Vec::new()),
+            None => (vec![(Action::Open, "checklist")], vec![(Action::Filter, "filter")]),
         }
+    }
+
+    /// Admins narrow the partners' list; a partner's own checklist has no filter.
+    fn filter(&mut self) -> Option<&mut Option<String>> {
+        match self.mine {
+            Some(_) => None,
+            None => Some(&mut self.filter),
+        }
+    }
+
+    fn filter_matches(&self) -> &'static str {
+        "login, name or role"
+    }
+
+    fn filter_changed(&mut self, _cx: &Context) -> anyhow::Result<()> {
+        self.selected = 0;
+        Ok(())
+    }
+}
+
+/// A partner's whole checklist, to read: each step done or not.
+fn checklist_document(partner: &Checklist) -> Document {
+    let mut body = format!("# {} ({})\n\n{}, {}% done", partner.name, partner.login, partner.role, partner.percent);
+    if partner.waived {
+        body.push_str(", onboarding on file elsewhere (waived)");
+    }
+    body.push_str("\n\n");
+    for item in &partner.items {
+        let mark = if item.done || partner.waived { "done" } else { "missing" };
+        body.push_str(&format!("- {mark}: {} ({} {})\n", item.title, item.kind, item.code));
+    }
+    Document {
+        code: format!("checklist-{}", partner.login),
+        title: format!("{}'s onboarding", partner.login),
+        action: "read".into(),
+        version: format!("{}%", partner.percent),
+        sha256: String::new(),
+        body,
     }
 }
 

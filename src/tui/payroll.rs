@@ -3,7 +3,7 @@
 
 use super::inbox::age;
 use super::keymap::Action;
-use super::overlay::{NoteFor, Overlay};
+use super::overlay::{NoteFor, Overlay, ReadFor};
 use super::pane::{Change, Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
 use crate::app::{Actor, App, Command};
@@ -42,7 +42,14 @@ impl PayrollPane {
 
     fn draw_profiles(&self, frame: &mut Frame, area: Rect, theme: &Theme, now: DateTime<Utc>) {
         let title = if self.admin { " payroll profiles waiting for approval " } else { " your payroll profile " };
-        let block = Block::new().borders(Borders::TOP).title(Span::styled(title, theme.accent));
+        let place = match self.profiles.len() {
+            0 => String::new(),
+            n if self.admin => format!("{} of {n} ", self.selected + 1),
+            _ => String::new(),
+        };
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .title(Line::from(vec![Span::styled(title, theme.accent), Span::raw(place)]));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if self.profiles.is_empty() {
@@ -112,6 +119,12 @@ impl Pane for PayrollPane {
         }
         match action {
             Action::Open if !self.admin => return Ok(Effect::Open(payroll_form(cx.app, cx.actor)?)),
+            Action::Open => {
+                if let Some(p) = self.selected() {
+                    let doc = profile_document(p);
+                    return Ok(Effect::Open(Overlay::Document { doc, scroll: 0, purpose: ReadFor::Read }));
+                }
+            }
             Action::Verify if self.admin => {
                 if let Some(p) = self.selected() {
                     let command = Command::DecidePayroll { id: p.id, decision: crate::app::PayrollDecision::Approve };
@@ -137,7 +150,9 @@ impl Pane for PayrollPane {
 
     fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
         match self.admin {
-            true => (vec![(Action::Verify, "approve"), (Action::Reject, "reject")], Vec::new()),
+            true => {
+                (vec![(Action::Verify, "approve"), (Action::Reject, "reject"), (Action::Open, "profile")], Vec::new())
+            }
             false => (vec![(Action::Open, "edit profile")], Vec::new()),
         }
     }
@@ -158,6 +173,36 @@ impl crate::tui::window::PagedList for PayrollPane {
     }
     fn page(&self) -> isize {
         10
+    }
+}
+
+/// A payroll profile in full, to read before deciding: never a whole account number.
+fn profile_document(p: &PayrollView) -> crate::store::partners::Document {
+    let mut body = format!(
+        "# {} ({})\n\n- role: {}\n- rate: {}\n- payout: {}\n- W-9: {} (sha256 {})\n- status: {}\n- submitted: {}\n",
+        p.name,
+        p.login,
+        p.role,
+        p.rate,
+        masked_method(p),
+        p.w9_media_type,
+        p.w9_sha256,
+        p.status,
+        p.submitted_at
+    );
+    if let (Some(by), Some(at)) = (&p.decided_by, &p.decided_at) {
+        body.push_str(&format!("- decided by {by} at {at}\n"));
+    }
+    if let Some(reason) = &p.reason {
+        body.push_str(&format!("- reason: {reason}\n"));
+    }
+    crate::store::partners::Document {
+        code: format!("payroll-{}", p.id),
+        title: format!("{}'s payroll profile", p.login),
+        action: "read".into(),
+        version: p.status.clone(),
+        sha256: p.w9_sha256.clone(),
+        body,
     }
 }
 
