@@ -10,4 +10,5 @@ pub mod domain;
 pub mod engine;
 pub mod interchange;
 pub mod store;
+pub mod sync;
 pub mod tui;

@@ -10,6 +10,7 @@ pub mod output;
 mod people;
 mod progress;
 mod settings;
+mod sync;
 
 use crate::app::identity::{self, OsAccount};
 use crate::app::{Actor, App, AppError, SystemClock};
@@ -87,6 +88,11 @@ pub enum Command {
     /// Organisation-wide settings: the time zone days are counted in
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
+    /// A site laptop's link to the organisation's database (the hub)
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Serve one sync connection on stdin/stdout (run by ssh on the hub)
+    SyncServe,
 }
 
 /// A clap parser offering exactly the words of a domain vocabulary.
@@ -189,6 +195,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Daemon) => daemon(&cli),
         Some(Command::Audit(cmd)) => audit::audit(&cli, cmd),
         Some(Command::Settings(cmd)) => settings::settings(&cli, cmd),
+        Some(Command::Sync(cmd)) => sync::sync(&cli, cmd),
+        Some(Command::SyncServe) => sync::serve(&cli),
     }
 }
 

@@ -14,4 +14,5 @@ mod onboarding;
 mod scale;
 mod schema;
 mod shared_server;
+mod sync;
 mod trust;

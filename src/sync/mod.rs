@@ -1,0 +1,212 @@
+//! Offline sync between a site laptop's muster file and the organisation's (the hub): the
+//! protocol's frames (`frame`), the hub's side of a connection (`serve`, behind `muster
+//! sync-serve` on stdin/stdout) and the laptop's (`Hub::connect`, through the system `ssh` or any
+//! command). The identity on the hub is the account the connection arrives as, never a name the
+//! laptop sends. What travels so far: the hello and a round trip that says who the hub sees.
+
+pub mod frame;
+
+use crate::app::identity::OsAccount;
+use crate::app::{App, SystemClock};
+use crate::store::OpenMode;
+use anyhow::{Context, bail};
+use frame::Message;
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the hub is: `ssh://LOGIN@HOST[:PORT]/PATH/TO/hub.db`, or a command that speaks the
+/// protocol on its stdin/stdout (another tunnel, or a local `muster sync-serve` in tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubAddress {
+    Ssh { login: Option<String>, host: String, port: Option<u16>, path: String },
+    Command(String),
+}
+
+impl std::str::FromStr for HubAddress {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<HubAddress, String> {
+        let wrong = || format!("'{text}' is not a hub address: write ssh://LOGIN@HOST[:PORT]/PATH/TO/hub.db");
+        let rest = text.strip_prefix("ssh://").ok_or_else(wrong)?;
+        let (authority, path) = rest.split_once('/').ok_or_else(wrong)?;
+        let (login, host_port) = match authority.rsplit_once('@') {
+            Some((login, host)) if !login.is_empty() => (Some(login.to_string()), host),
+            Some(_) => return Err(wrong()),
+            None => (None, authority),
+        };
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port.parse::<u16>().map_err(|_| wrong())?)),
+            None => (host_port, None),
+        };
+        // Nothing the remote shell could read as more than a name and a path.
+        let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~".contains(c));
+        if host.is_empty()
+            || path.is_empty()
+            || !plain(host)
+            || !plain(path)
+            || login.as_deref().is_some_and(|l| !plain(l))
+        {
+            return Err(wrong());
+        }
+        Ok(HubAddress::Ssh { login, host: host.to_string(), port, path: format!("/{path}") })
+    }
+}
+
+/// A connection to the hub, hello said.
+pub struct Hub {
+    child: Child,
+    /// Taken (closed) when the connection is let go.
+    to: Option<BufWriter<ChildStdin>>,
+    from: BufReader<ChildStdout>,
+    pub protocol: u32,
+    /// The hub's muster version.
+    pub hub_version: String,
+}
+
+impl Hub {
+    pub fn connect(address: &HubAddress) -> anyhow::Result<Hub> {
+        let mut command = match address {
+            HubAddress::Ssh { login, host, port, path } => {
+                let mut ssh = std::process::Command::new("ssh");
+                // Never a password prompt mixed into the protocol: keys and agents only.
+                ssh.args(["-o", "BatchMode=yes"]);
+                if let Some(port) = port {
+                    ssh.arg("-p").arg(port.to_string());
+                }
+                let target = match login {
+                    Some(login) => format!("{login}@{host}"),
+                    None => host.clone(),
+                };
+                ssh.arg(target).args(["muster", "--db", path, "sync-serve"]);
+                ssh
+            }
+            HubAddress::Command(line) => {
+                let mut shell = std::process::Command::new("sh");
+                shell.arg("-c").arg(line);
+                shell
+            }
+        };
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start the connection to the hub ({address:?})"))?;
+        let to = Some(BufWriter::new(child.stdin.take().context("the hub connection has no input")?));
+        let from = BufReader::new(child.stdout.take().context("the hub connection has no output")?);
+        let mut hub = Hub { child, to, from, protocol: 0, hub_version: String::new() };
+        hub.send(&frame::hello())?;
+        let theirs = match frame::read(&mut hub.from) {
+            Ok(Some(message)) => message,
+            Ok(None) => bail!("the hub closed the connection before saying hello (is muster installed there?)"),
+            Err(e) => bail!("the hub did not say hello: {e}"),
+        };
+        if let Message::Error { message } = &theirs {
+            bail!("the hub refused: {message}");
+        }
+        hub.protocol = frame::agree(&theirs, "this muster", "the hub").map_err(anyhow::Error::msg)?;
+        if let Message::Hello { muster, .. } = theirs {
+            hub.hub_version = muster;
+        }
+        Ok(hub)
+    }
+
+    fn send(&mut self, message: &Message) -> anyhow::Result<()> {
+        let to = self.to.as_mut().context("the connection to the hub is closed")?;
+        frame::write(to, message).context("cannot reach the hub")
+    }
+
+    /// One request and its answer; the hub's refusal is an error with its reason.
+    fn ask(&mut self, request: &Message) -> anyhow::Result<Message> {
+        self.send(request)?;
+        match frame::read(&mut self.from) {
+            Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
+            Ok(Some(answer)) => Ok(answer),
+            Ok(None) => bail!("the hub closed the connection"),
+            Err(e) => bail!("the hub's answer could not be read: {e}"),
+        }
+    }
+
+    /// A round trip: who the hub sees at this end, and how long the trip took.
+    pub fn ping(&mut self) -> anyhow::Result<(String, String, Duration)> {
+        let started = Instant::now();
+        match self.ask(&Message::Ping)? {
+            Message::Pong { login, role } => Ok((login, role, started.elapsed())),
+            other => bail!("the hub answered a ping with {other:?}"),
+        }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        // Closing its input ends the hub's loop; it is waited for so no process is left behind.
+        drop(self.to.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// The hub's side of one connection, on stdin/stdout: hello, then requests until the other side
+/// closes. Everything the hub has to say about itself goes to stderr; a request it cannot serve
+/// is answered with an error message and ends the connection.
+pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let (mut input, mut output) = (BufReader::new(stdin.lock()), BufWriter::new(stdout.lock()));
+    frame::write(&mut output, &frame::hello())?;
+    let theirs = frame::read(&mut input)?.context("the laptop closed the connection before saying hello")?;
+    if let Err(why) = frame::agree(&theirs, "the hub", "this laptop's muster") {
+        frame::write(&mut output, &Message::Error { message: why.clone() })?;
+        bail!(why);
+    }
+    let origin = crate::app::identity::this_origin(os);
+    let session = App::open(path, OpenMode::Existing, Box::new(SystemClock), origin)
+        .and_then(|mut app| app.sign_in(os, None).map(|signed| (app, signed.actor)));
+    let (_app, actor) = match session {
+        Ok(session) => session,
+        Err(e) => {
+            frame::write(&mut output, &Message::Error { message: e.to_string() })?;
+            return Err(e.into());
+        }
+    };
+    while let Some(request) = frame::read(&mut input)? {
+        let answer = match request {
+            Message::Ping => {
+                let user = actor.user();
+                Message::Pong { login: user.login.clone(), role: user.role.to_string() }
+            }
+            other => Message::Error { message: format!("this hub does not serve {other:?}") },
+        };
+        let refused = matches!(answer, Message::Error { .. });
+        frame::write(&mut output, &answer)?;
+        if refused {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_addresses_are_ssh_urls_with_nothing_a_shell_would_read() {
+        let parsed: HubAddress = "ssh://ws_01@hub.example.org:2222/srv/muster/hub.db".parse().unwrap();
+        assert_eq!(
+            parsed,
+            HubAddress::Ssh {
+                login: Some("ws_01".into()),
+                host: "hub.example.org".into(),
+                port: Some(2222),
+                path: "/srv/muster/hub.db".into()
+            }
+        );
+        let plain: HubAddress = "ssh://hub/~/muster.db".parse().unwrap();
+        assert!(matches!(plain, HubAddress::Ssh { login: None, port: None, .. }));
+        for wrong in ["hub:/x.db", "ssh://hub", "ssh://@hub/x.db", "ssh://hub:22x/x.db", "ssh://hub/x.db;rm -rf ~"] {
+            assert!(wrong.parse::<HubAddress>().is_err(), "{wrong}");
+        }
+    }
+}
