@@ -11,6 +11,7 @@ pub mod import;
 pub mod onboarding;
 pub mod payroll;
 mod reads;
+pub mod replica;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub mod triage;
 pub mod zone;
@@ -122,6 +123,22 @@ pub enum Command {
     SetTimeZone {
         name: Option<String>,
     },
+    /// On the hub: a site laptop of the acting person starts keeping a replica.
+    RegisterDevice {
+        name: String,
+    },
+    /// On the hub (admins): one more person may use a device's replica.
+    AllowOnDevice {
+        device: String,
+        login: String,
+    },
+    /// On the hub (admins): a device's replica is no longer served or heard.
+    RevokeDevice {
+        device: String,
+    },
+    /// On a new replica: records which hub and device it is, whose scope it holds, and which
+    /// account on this machine acts as that person.
+    BecomeReplica(replica::ReplicaOf),
 }
 
 impl Command {
@@ -167,6 +184,12 @@ impl Command {
             Command::SubmitPayroll(form) => {
                 texts.extend(form.routing_number.as_deref().map(|r| ("the routing number", r, TextKind::Id)));
             }
+            Command::RegisterDevice { name } => texts.push(("the device name", name.as_str(), TextKind::Name)),
+            Command::AllowOnDevice { device, login } => {
+                texts.push(("the device", device.as_str(), TextKind::Id));
+                texts.push(("the login", login.as_str(), TextKind::Id));
+            }
+            Command::RevokeDevice { device } => texts.push(("the device", device.as_str(), TextKind::Id)),
             _ => {}
         }
         texts
@@ -243,6 +266,9 @@ pub enum Outcome {
     },
     /// A change whose outcome is said in one sentence.
     Noted(String),
+    DeviceRegistered {
+        id: String,
+    },
 }
 
 fn id_list(ids: &[i64]) -> String {
@@ -263,6 +289,7 @@ impl std::fmt::Display for Outcome {
                 write!(f, "{kind}: {rows} rows read, {changed} added or changed")
             }
             Outcome::DemoFilled { summary } => f.write_str(summary),
+            Outcome::DeviceRegistered { id } => write!(f, "device {id} registered"),
             Outcome::AlertsRun { date, changes: None } => write!(f, "{date}: already processed, nothing to do"),
             Outcome::AlertsRun { date, changes: Some(c) } => write!(f, "{date}: {c}"),
             Outcome::Triaged { verb, changed, unchanged } => {
@@ -456,7 +483,9 @@ impl App {
             self.execute(&founder, Command::Bootstrap { login: os.login.clone(), name: os.full_name.clone() })?;
             bootstrapped = true;
         }
-        let person = store::users::get(self.store.conn(), &os.login)?.ok_or_else(|| {
+        // On a replica, the account that cloned it acts as the person the hub knows it as.
+        let login = replica::local_person(self.store.conn(), &os.login)?.unwrap_or_else(|| os.login.clone());
+        let person = store::users::get(self.store.conn(), &login)?.ok_or_else(|| {
             AppError::Denied(format!(
                 "your account '{}' is not a muster user of {}; an admin can add you with: \
                  muster user add {} --role ROLE --name \"Full Name\"",
@@ -559,6 +588,10 @@ impl App {
             Command::SubmitPayroll(form) => payroll::submit(&ctx, &form)?,
             Command::DecidePayroll { id, decision } => payroll::decide(&ctx, id, &decision)?,
             Command::SetTimeZone { name } => set_time_zone(&ctx, name.as_deref())?,
+            Command::RegisterDevice { name } => replica::register_device(&ctx, &name)?,
+            Command::AllowOnDevice { device, login } => replica::allow(&ctx, &device, &login)?,
+            Command::RevokeDevice { device } => replica::revoke(&ctx, &device)?,
+            Command::BecomeReplica(of) => replica::become_replica(&ctx, &of)?,
         };
         tx.commit()?;
         if sets_zone {

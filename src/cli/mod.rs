@@ -93,6 +93,9 @@ pub enum Command {
     Sync(sync::SyncCommand),
     /// Serve one sync connection on stdin/stdout (run by ssh on the hub)
     SyncServe,
+    /// The site laptops that keep a replica of this database (admins)
+    #[command(subcommand)]
+    Device(sync::DeviceCommand),
 }
 
 /// A clap parser offering exactly the words of a domain vocabulary.
@@ -197,6 +200,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Settings(cmd)) => settings::settings(&cli, cmd),
         Some(Command::Sync(cmd)) => sync::sync(&cli, cmd),
         Some(Command::SyncServe) => sync::serve(&cli),
+        Some(Command::Device(cmd)) => sync::device(&cli, cmd),
     }
 }
 

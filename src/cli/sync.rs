@@ -3,12 +3,49 @@
 use super::Cli;
 use crate::app::identity;
 use crate::sync::{Hub, HubAddress};
+use anyhow::Context;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
     /// Reach the hub and say who it sees at this end, and how long a round trip takes
     Ping(HubArgs),
+    /// Make a new muster file (--db) on this laptop a replica of your scope on the hub
+    Clone {
+        #[command(flatten)]
+        hub: HubArgs,
+        /// What the hub calls this laptop [default: this machine's host name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// The hub's devices (admins).
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Every device that keeps a replica, whose it is and who else may use it
+    List,
+    /// Let one more person use a device's replica (from its next sync)
+    Allow { device: String, login: String },
+    /// Stop serving a device: its syncs are refused from now on
+    Revoke { device: String },
+}
+
+pub fn device(cli: &Cli, command: &DeviceCommand) -> anyhow::Result<()> {
+    let mut session = super::open_session(cli, crate::store::OpenMode::Existing)?;
+    let change = match command {
+        DeviceCommand::List => {
+            let devices = session.app.devices(&session.actor)?;
+            let columns = ["id", "name", "ssh_login", "allowed", "created_at", "last_seen", "revoked_at"];
+            return super::output::emit(&mut std::io::stdout().lock(), cli.format, &columns, &devices);
+        }
+        DeviceCommand::Allow { device, login } => {
+            crate::app::Command::AllowOnDevice { device: device.clone(), login: login.clone() }
+        }
+        DeviceCommand::Revoke { device } => crate::app::Command::RevokeDevice { device: device.clone() },
+    };
+    println!("{}", session.app.execute(&session.actor, change)?);
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -27,6 +64,19 @@ fn parse_hub(text: &str) -> Result<HubAddress, String> {
 }
 
 impl HubArgs {
+    /// How the hub is named in the replica and in messages.
+    fn describe(&self) -> String {
+        match (&self.hub, &self.hub_command) {
+            (Some(HubAddress::Ssh { login, host, port, path }), _) => {
+                let login = login.as_deref().map(|l| format!("{l}@")).unwrap_or_default();
+                let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+                format!("ssh://{login}{host}{port}{path}")
+            }
+            (_, Some(command)) => format!("command: {command}"),
+            _ => String::new(),
+        }
+    }
+
     fn address(&self) -> HubAddress {
         match (&self.hub, &self.hub_command) {
             (Some(hub), _) => hub.clone(),
@@ -36,8 +86,24 @@ impl HubArgs {
     }
 }
 
-pub fn sync(_cli: &Cli, command: &SyncCommand) -> anyhow::Result<()> {
+pub fn sync(cli: &Cli, command: &SyncCommand) -> anyhow::Result<()> {
+    // A hub that goes away is an error to report, not a signal that ends this process unseen.
+    // SAFETY: ignoring a signal has no preconditions; no other thread is running yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     match command {
+        SyncCommand::Clone { hub: args, name } => {
+            let path = cli.db.clone().context("say where the replica goes with --db PATH (a new file)")?;
+            let os = identity::os_account()?;
+            let name = match name {
+                Some(name) => name.clone(),
+                None => hostname(),
+            };
+            let mut hub = Hub::connect(&args.address())?;
+            println!("{}", hub.clone_into(&path, &name, &args.describe(), &os)?);
+            Ok(())
+        }
         SyncCommand::Ping(args) => {
             let mut hub = Hub::connect(&args.address())?;
             let (login, role, trip) = hub.ping()?;
@@ -49,6 +115,18 @@ pub fn sync(_cli: &Cli, command: &SyncCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// This machine's name, for the hub's list of devices.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    match rc {
+        0 if end > 0 => String::from_utf8_lossy(&buf[..end]).into_owned(),
+        _ => "laptop".into(),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod days;
 pub mod engine;
 pub mod ids;
 pub mod partners;
+pub mod replica;
 pub mod roster;
 mod schema_edit;
 pub mod settings;
@@ -30,6 +31,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0004_scale.sql"),
     include_str!("../../migrations/0005_daily_job.sql"),
     include_str!("../../migrations/0006_drawn_mark.sql"),
+    include_str!("../../migrations/0007_devices.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -8,8 +8,8 @@ use std::io::{self, Read, Write};
 
 /// The protocol versions this muster speaks.
 pub const PROTOCOL: (u32, u32) = (1, 1);
-/// The largest frame either side accepts.
-const MAX_FRAME: u32 = 16 << 20;
+/// The largest frame either side accepts (a W-9 of 10 MB travels as 20 MB of hex).
+const MAX_FRAME: u32 = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -22,6 +22,12 @@ pub enum Message {
     Pong { login: String, role: String },
     /// The request could not be served; the connection ends after it.
     Error { message: String },
+    /// Registers this laptop as a device of the person and sends their scope.
+    Clone { name: String },
+    /// Rows of one table of the scope, in the order they can be inserted.
+    Rows { table: String, columns: Vec<String>, rows: Vec<Vec<crate::store::replica::Cell>> },
+    /// The scope is whole: the device's id on the hub and whose scope it is.
+    CloneDone { device: String, login: String },
 }
 
 /// What can go wrong reading a frame.
@@ -101,9 +107,19 @@ mod tests {
         let mut wire = Vec::new();
         write(&mut wire, &hello()).unwrap();
         write(&mut wire, &Message::Pong { login: "ws_01".into(), role: "worksite".into() }).unwrap();
+        let cells = vec![
+            crate::store::replica::Cell::Null,
+            crate::store::replica::Cell::Integer(7),
+            crate::store::replica::Cell::Real(7.0),
+            crate::store::replica::Cell::Text("7".into()),
+            crate::store::replica::Cell::Blob { blob: "00ff".into() },
+        ];
+        let rows = Message::Rows { table: "t".into(), columns: vec!["a".into()], rows: vec![cells] };
+        write(&mut wire, &rows).unwrap();
         let mut input = wire.as_slice();
         assert_eq!(read(&mut input).unwrap(), Some(hello()));
         assert_eq!(read(&mut input).unwrap(), Some(Message::Pong { login: "ws_01".into(), role: "worksite".into() }));
+        assert_eq!(read(&mut input).unwrap(), Some(rows), "each kind of value keeps its type");
         assert_eq!(read(&mut input).unwrap(), None, "a close between messages is the end");
     }
 

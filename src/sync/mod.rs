@@ -59,7 +59,8 @@ pub struct Hub {
     child: Child,
     /// Taken (closed) when the connection is let go.
     to: Option<BufWriter<ChildStdin>>,
-    from: BufReader<ChildStdout>,
+    /// Taken (closed) when the connection is let go, so a hub still writing stops.
+    from: Option<BufReader<ChildStdout>>,
     pub protocol: u32,
     /// The hub's muster version.
     pub hub_version: String,
@@ -95,10 +96,12 @@ impl Hub {
             .spawn()
             .with_context(|| format!("cannot start the connection to the hub ({address:?})"))?;
         let to = Some(BufWriter::new(child.stdin.take().context("the hub connection has no input")?));
-        let from = BufReader::new(child.stdout.take().context("the hub connection has no output")?);
+        let from = Some(BufReader::new(child.stdout.take().context("the hub connection has no output")?));
         let mut hub = Hub { child, to, from, protocol: 0, hub_version: String::new() };
-        hub.send(&frame::hello())?;
-        let theirs = match frame::read(&mut hub.from) {
+        // The hub's hello is read even when ours could not be sent: a hub that says why it
+        // will not talk (another protocol, no database) has usually closed its end already.
+        let sent = hub.send(&frame::hello());
+        let theirs = match hub.receive() {
             Ok(Some(message)) => message,
             Ok(None) => bail!("the hub closed the connection before saying hello (is muster installed there?)"),
             Err(e) => bail!("the hub did not say hello: {e}"),
@@ -107,10 +110,18 @@ impl Hub {
             bail!("the hub refused: {message}");
         }
         hub.protocol = frame::agree(&theirs, "this muster", "the hub").map_err(anyhow::Error::msg)?;
+        sent?;
         if let Message::Hello { muster, .. } = theirs {
             hub.hub_version = muster;
         }
         Ok(hub)
+    }
+
+    fn receive(&mut self) -> Result<Option<Message>, frame::FrameError> {
+        match self.from.as_mut() {
+            Some(from) => frame::read(from),
+            None => Ok(None),
+        }
     }
 
     fn send(&mut self, message: &Message) -> anyhow::Result<()> {
@@ -121,7 +132,7 @@ impl Hub {
     /// One request and its answer; the hub's refusal is an error with its reason.
     fn ask(&mut self, request: &Message) -> anyhow::Result<Message> {
         self.send(request)?;
-        match frame::read(&mut self.from) {
+        match self.receive() {
             Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
             Ok(Some(answer)) => Ok(answer),
             Ok(None) => bail!("the hub closed the connection"),
@@ -143,6 +154,7 @@ impl Drop for Hub {
     fn drop(&mut self) {
         // Closing its input ends the hub's loop; it is waited for so no process is left behind.
         drop(self.to.take());
+        drop(self.from.take());
         let _ = self.child.wait();
     }
 }
@@ -163,7 +175,7 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
     let origin = crate::app::identity::this_origin(os);
     let session = App::open(path, OpenMode::Existing, Box::new(SystemClock), origin)
         .and_then(|mut app| app.sign_in(os, None).map(|signed| (app, signed.actor)));
-    let (_app, actor) = match session {
+    let (mut app, actor) = match session {
         Ok(session) => session,
         Err(e) => {
             frame::write(&mut output, &Message::Error { message: e.to_string() })?;
@@ -176,6 +188,10 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
                 let user = actor.user();
                 Message::Pong { login: user.login.clone(), role: user.role.to_string() }
             }
+            Message::Clone { name } => match send_clone(&mut app, &actor, &name, &mut output) {
+                Ok(device) => Message::CloneDone { device, login: actor.user().login.clone() },
+                Err(e) => Message::Error { message: e.to_string() },
+            },
             other => Message::Error { message: format!("this hub does not serve {other:?}") },
         };
         let refused = matches!(answer, Message::Error { .. });
@@ -185,6 +201,84 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Registers the device and sends the person's scope, table by table.
+fn send_clone(
+    app: &mut App,
+    actor: &crate::app::Actor,
+    name: &str,
+    output: &mut impl std::io::Write,
+) -> anyhow::Result<String> {
+    let device = match app.execute(actor, crate::app::Command::RegisterDevice { name: name.to_string() })? {
+        crate::app::Outcome::DeviceRegistered { id } => id,
+        other => bail!("registering the device gave {other}"),
+    };
+    app.replica_snapshot(actor, &device, &mut |table, columns, rows| {
+        let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
+        Ok(frame::write(output, &message)?)
+    })?;
+    Ok(device)
+}
+
+impl Hub {
+    /// Makes `path`, a new file, a replica of the connecting person's scope on the hub: the
+    /// device is registered there, every row arrives in one transaction, and the file is then
+    /// recorded as this account's replica. Anything short of that leaves no file behind.
+    pub fn clone_into(&mut self, path: &Path, device_name: &str, hub: &str, os: &OsAccount) -> anyhow::Result<String> {
+        if path.exists() {
+            bail!("{} already exists: a replica is made in a new file", path.display());
+        }
+        let made = self.receive_clone(path, device_name, hub, os);
+        if made.is_err() {
+            for leftover in [
+                path.to_path_buf(),
+                crate::store::audit::key_path(path),
+                companion(path, "-wal"),
+                companion(path, "-shm"),
+            ] {
+                let _ = std::fs::remove_file(leftover);
+            }
+        }
+        made
+    }
+
+    fn receive_clone(&mut self, path: &Path, device_name: &str, hub: &str, os: &OsAccount) -> anyhow::Result<String> {
+        self.send(&Message::Clone { name: device_name.to_string() })?;
+        let mut store = crate::store::Store::open(path, OpenMode::CreateIfMissing)?;
+        let tx = store.conn_mut().transaction()?;
+        let (device, login) = loop {
+            match self.receive() {
+                Ok(Some(Message::Rows { table, columns, rows })) => {
+                    crate::store::replica::write_rows(&tx, &table, &columns, &rows)?
+                }
+                Ok(Some(Message::CloneDone { device, login })) => break (device, login),
+                Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
+                Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a clone"),
+                Ok(None) => bail!("the hub closed the connection in the middle of the clone; nothing was kept"),
+                Err(e) => bail!("the clone was cut: {e}; nothing was kept"),
+            }
+        };
+        tx.commit()?;
+        drop(store);
+        let mut app =
+            App::open(path, OpenMode::Existing, Box::new(SystemClock), crate::app::identity::this_origin(os))?;
+        let of = crate::app::replica::ReplicaOf {
+            hub: hub.to_string(),
+            device: device.clone(),
+            login: login.clone(),
+            os_account: os.login.clone(),
+        };
+        app.adopt_replica(of)?;
+        Ok(format!("{} is a replica of {hub} for {login} (device {device} there)", path.display()))
+    }
+}
+
+/// SQLite's companion file of `path`: `replica.db-wal`.
+fn companion(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
 }
 
 #[cfg(test)]

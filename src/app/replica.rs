@@ -1,0 +1,145 @@
+//! Replicas through the one door. On the hub: the devices that keep one (registered by the
+//! person whose account cloned it; further people allowed, or the device revoked, by admins) and
+//! the scoped snapshot a clone receives, read as the person. On a laptop: recording that a new
+//! file is a replica of whom, so the laptop's account acts as that person there.
+
+use super::{Actor, App, AppError, Ctx, Outcome, Result};
+use crate::store::replica::{self as rows, Device, Rows};
+use crate::store::settings;
+
+/// What a new replica is: the hub it came from, its device id there, whose scope it holds, and
+/// the account on this machine that acts as them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReplicaOf {
+    pub hub: String,
+    pub device: String,
+    pub login: String,
+    pub os_account: String,
+}
+
+const REPLICA_HUB: &str = "replica_hub";
+const REPLICA_DEVICE: &str = "replica_device";
+const REPLICA_LOGIN: &str = "replica_login";
+const REPLICA_OS_ACCOUNT: &str = "replica_os_account";
+
+pub(super) fn register_device(ctx: &Ctx, name: &str) -> Result<Outcome> {
+    let login = ctx.actor.user().login.clone();
+    let number: i64 = ctx.tx.query_row("SELECT count(*) + 1 FROM devices", [], |r| r.get(0))?;
+    let id = format!("dev-{number}");
+    rows::add_device(ctx.tx, &id, name, &login, &ctx.now_text())?;
+    let after = serde_json::json!({ "name": name, "ssh_login": login });
+    ctx.audit("device.register", "device", &id, serde_json::Value::Null, after)?;
+    Ok(Outcome::DeviceRegistered { id })
+}
+
+fn existing(ctx: &Ctx, id: &str) -> Result<Device> {
+    rows::device(ctx.tx, id)?.ok_or_else(|| AppError::NotFound(format!("device '{id}'")))
+}
+
+pub(super) fn allow(ctx: &Ctx, id: &str, login: &str) -> Result<Outcome> {
+    ctx.require_admin("allow people on a device")?;
+    let device = existing(ctx, id)?;
+    if crate::store::users::get(ctx.tx, login)?.is_none() {
+        return Err(AppError::NotFound(format!("user '{login}'")));
+    }
+    if device.ssh_login == login || device.allowed.iter().any(|a| a == login) {
+        return Ok(Outcome::Noted(format!("{login} may already use {id}")));
+    }
+    let mut allowed = device.allowed.clone();
+    allowed.push(login.to_string());
+    rows::set_allowed(ctx.tx, id, &allowed)?;
+    let before = serde_json::json!({ "allowed": device.allowed });
+    ctx.audit("device.allow", "device", id, before, serde_json::json!({ "allowed": allowed }))?;
+    Ok(Outcome::Noted(format!("{login} may use {id} from its next sync")))
+}
+
+pub(super) fn revoke(ctx: &Ctx, id: &str) -> Result<Outcome> {
+    ctx.require_admin("revoke a device")?;
+    let device = existing(ctx, id)?;
+    if device.revoked_at.is_some() {
+        return Ok(Outcome::Noted(format!("{id} was already revoked")));
+    }
+    rows::revoke(ctx.tx, id, &ctx.now_text())?;
+    ctx.audit(
+        "device.revoke",
+        "device",
+        id,
+        serde_json::Value::Null,
+        serde_json::json!({ "revoked_at": ctx.now_text() }),
+    )?;
+    Ok(Outcome::Noted(format!("{id} ({}) is revoked: the hub no longer serves it", device.name)))
+}
+
+pub(super) fn become_replica(ctx: &Ctx, of: &ReplicaOf) -> Result<Outcome> {
+    if settings::get(ctx.tx, REPLICA_HUB)?.is_some() {
+        return Err(AppError::Invalid("this file is already a replica".into()));
+    }
+    if ctx.actor.user().login != of.login {
+        return Err(AppError::Denied(format!("only {} may make this replica theirs", of.login)));
+    }
+    for (key, value) in [
+        (REPLICA_HUB, &of.hub),
+        (REPLICA_DEVICE, &of.device),
+        (REPLICA_LOGIN, &of.login),
+        (REPLICA_OS_ACCOUNT, &of.os_account),
+    ] {
+        settings::set(ctx.tx, key, Some(value))?;
+    }
+    let after = serde_json::json!({ "hub": of.hub, "login": of.login, "os_account": of.os_account });
+    ctx.audit("replica.clone", "device", &of.device, serde_json::Value::Null, after)?;
+    Ok(Outcome::Noted(format!("a replica of {} for {} (device {})", of.hub, of.login, of.device)))
+}
+
+/// On a replica: the person the laptop's account acts as (the one the hub knows it as).
+pub(super) fn local_person(conn: &rusqlite::Connection, os_login: &str) -> Result<Option<String>> {
+    if settings::get(conn, REPLICA_OS_ACCOUNT)?.as_deref() != Some(os_login) {
+        return Ok(None);
+    }
+    Ok(settings::get(conn, REPLICA_LOGIN)?)
+}
+
+/// Where a snapshot goes: each table's name, its columns, and a chunk of its rows.
+pub type TableSink<'a> = dyn FnMut(&str, &[String], Rows) -> anyhow::Result<()> + 'a;
+
+impl App {
+    /// Makes this new file the replica `of` describes, as the person whose scope it holds.
+    pub fn adopt_replica(&mut self, of: ReplicaOf) -> Result<Outcome> {
+        let person = crate::store::users::get(self.store.conn(), &of.login)?
+            .ok_or_else(|| AppError::Invalid(format!("the hub sent no user {} with the scope", of.login)))?;
+        self.execute(&Actor { person, acting_as: None }, super::Command::BecomeReplica(of))
+    }
+
+    /// Devices that keep a replica of this database (admins).
+    pub fn devices(&self, actor: &Actor) -> Result<Vec<Device>> {
+        self.require_admin(actor, "list devices")?;
+        Ok(rows::devices(self.store.conn())?)
+    }
+
+    /// Everything a replica of `device` holds, one table at a time in insert order, read in one
+    /// snapshot as its owner: the owner's and the device's allowed people's students and all
+    /// about them. A revoked device, or one that is not the actor's, gets nothing.
+    pub fn replica_snapshot(&self, actor: &Actor, device: &str, sink: &mut TableSink) -> anyhow::Result<()> {
+        let conn = self.store.conn();
+        let found = rows::device(conn, device)?.ok_or_else(|| AppError::NotFound(format!("device '{device}'")))?;
+        if found.ssh_login != actor.user().login {
+            return Err(AppError::Denied(format!("device {device} is not {}'s", actor.user().login)).into());
+        }
+        if found.revoked_at.is_some() {
+            return Err(AppError::Denied(format!("device {device} was revoked; ask an admin")).into());
+        }
+        let mut logins = vec![found.ssh_login.clone()];
+        logins.extend(found.allowed.iter().cloned());
+        // One read transaction: every table as of the same moment, while others keep writing.
+        conn.execute_batch("BEGIN DEFERRED")?;
+        let result = (|| {
+            rows::set_scope(conn, &logins)?;
+            for (table, filter) in rows::TABLES {
+                rows::read_table(conn, table, filter, &mut |columns, chunk| sink(table, columns, chunk))?;
+            }
+            conn.execute_batch("DROP TABLE temp.scope_logins; DROP TABLE temp.scope_students;")?;
+            Ok(())
+        })();
+        conn.execute_batch("COMMIT")?;
+        result
+    }
+}

@@ -1,0 +1,241 @@
+//! The hub's side of a replica in SQL: the devices that hold one, and the rows a replica of some
+//! people's scope holds — their students and everything about those students, the programs those
+//! students are enrolled in, their own onboarding and payroll, and the organisation's documents
+//! and settings. Nothing about a student outside the scope is ever read out.
+
+use super::Result;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// One value of a row, as it travels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob { blob: String },
+}
+
+impl Cell {
+    fn from_sql(value: ValueRef) -> Cell {
+        match value {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(i) => Cell::Integer(i),
+            ValueRef::Real(r) => Cell::Real(r),
+            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Cell::Blob { blob: b.iter().map(|byte| format!("{byte:02x}")).collect() },
+        }
+    }
+
+    /// About what the value takes on the wire.
+    fn size(&self) -> usize {
+        match self {
+            Cell::Null | Cell::Integer(_) | Cell::Real(_) => 8,
+            Cell::Text(t) => t.len(),
+            Cell::Blob { blob } => blob.len(),
+        }
+    }
+
+    pub fn to_sql(&self) -> rusqlite::types::Value {
+        use rusqlite::types::Value;
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Integer(i) => Value::Integer(*i),
+            Cell::Real(r) => Value::Real(*r),
+            Cell::Text(t) => Value::Text(t.clone()),
+            Cell::Blob { blob } => Value::Blob(
+                (0..blob.len() / 2).filter_map(|i| u8::from_str_radix(blob.get(2 * i..2 * i + 2)?, 16).ok()).collect(),
+            ),
+        }
+    }
+}
+
+/// Rows of one table, each a value per column.
+pub type Rows = Vec<Vec<Cell>>;
+
+/// The tables of a replica, in an order that inserts each row after the rows it refers to, and
+/// which of their rows are in scope. `scope_students` and `scope_logins` are temporary tables of
+/// the reading connection; `?1` is never used, so every filter is in these strings.
+pub const TABLES: &[(&str, &str)] = &[
+    (
+        "users",
+        "login IN (SELECT login FROM temp.scope_logins)
+         OR login IN (SELECT assigned_to FROM alerts WHERE student IN (SELECT id FROM temp.scope_students))",
+    ),
+    ("role_packages", "1"),
+    ("responsibility_items", "1"),
+    ("onboarding_documents", "1"),
+    ("onboarding_packets", "1"),
+    ("alert_thresholds", "1"),
+    ("payout_rate_configs", "1"),
+    ("programs", "id IN (SELECT program FROM enrollments WHERE student IN (SELECT id FROM temp.scope_students))"),
+    (
+        "program_closures",
+        "program IN (SELECT program FROM enrollments WHERE student IN (SELECT id FROM temp.scope_students))",
+    ),
+    ("students", "id IN (SELECT id FROM temp.scope_students)"),
+    ("enrollments", "student IN (SELECT id FROM temp.scope_students)"),
+    (
+        "student_assignments",
+        "student IN (SELECT id FROM temp.scope_students) AND login IN (SELECT login FROM temp.scope_logins)",
+    ),
+    ("attendance", "student IN (SELECT id FROM temp.scope_students)"),
+    ("login_events", "student IN (SELECT id FROM temp.scope_students)"),
+    (
+        "progress_events",
+        "enrollment IN (SELECT id FROM enrollments WHERE student IN (SELECT id FROM temp.scope_students))",
+    ),
+    ("alerts", "student IN (SELECT id FROM temp.scope_students)"),
+    ("alert_events", "alert IN (SELECT id FROM alerts WHERE student IN (SELECT id FROM temp.scope_students))"),
+    ("responsibility_acceptances", "login IN (SELECT login FROM temp.scope_logins)"),
+    ("partner_profiles", "login IN (SELECT login FROM temp.scope_logins)"),
+    ("esign_consents", "login IN (SELECT login FROM temp.scope_logins)"),
+    ("signatures", "login IN (SELECT login FROM temp.scope_logins)"),
+    ("acknowledgements", "login IN (SELECT login FROM temp.scope_logins)"),
+    ("payroll_profiles", "login IN (SELECT login FROM temp.scope_logins)"),
+    // What the rules need to agree with the hub: the organisation's zone and how far the alert
+    // job has run. The hub's audit chain stays the hub's.
+    ("job_state", "key IN ('time_zone', 'alerts_processed_through', 'alerts_first_processed')"),
+];
+
+/// Rows sent at a time, and the bytes of values after which a chunk goes sooner.
+pub const CHUNK: usize = 1_000;
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// Fills the reading connection's scope: the students the logins may see (every student when one
+/// of them is an admin) and the logins themselves.
+pub fn set_scope(conn: &Connection, logins: &[String]) -> Result<()> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.scope_logins; DROP TABLE IF EXISTS temp.scope_students;
+         CREATE TEMP TABLE scope_logins (login TEXT PRIMARY KEY);
+         CREATE TEMP TABLE scope_students (id INTEGER PRIMARY KEY);",
+    )?;
+    for login in logins {
+        conn.execute("INSERT OR IGNORE INTO temp.scope_logins (login) VALUES (?1)", [login])?;
+    }
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO temp.scope_students (id)
+             SELECT s.id FROM students s
+              WHERE EXISTS (SELECT 1 FROM users u JOIN temp.scope_logins l ON l.login = u.login WHERE u.role = 'admin')
+             UNION
+             SELECT x.student FROM student_assignments x JOIN temp.scope_logins l ON l.login = x.login;",
+    )?;
+    Ok(())
+}
+
+/// Reads one table's rows in scope, `CHUNK` at a time, to `sink` with the column names.
+pub fn read_table(
+    conn: &Connection,
+    table: &str,
+    filter: &str,
+    sink: &mut dyn FnMut(&[String], Rows) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    // Generated columns (the alerts' severity rank) are computed again where the row lands.
+    let columns = stored_columns(conn, table)?;
+    let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    let mut stmt = conn.prepare(&format!("SELECT {} FROM main.{table} WHERE {filter}", names.join(", ")))?;
+    let mut rows = stmt.query([])?;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut bytes = 0;
+    while let Some(row) = rows.next()? {
+        let cells: Vec<Cell> =
+            (0..columns.len()).map(|i| row.get_ref(i).map(Cell::from_sql)).collect::<rusqlite::Result<_>>()?;
+        bytes += cells.iter().map(Cell::size).sum::<usize>();
+        chunk.push(cells);
+        if chunk.len() == CHUNK || bytes >= CHUNK_BYTES {
+            sink(&columns, std::mem::take(&mut chunk))?;
+            bytes = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        sink(&columns, chunk)?;
+    }
+    Ok(())
+}
+
+/// The columns of `table` a row is written with: all but generated ones.
+fn stored_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
+        .query_map([table], |r| r.get(0))?
+        .collect()
+}
+
+/// Writes received rows into a replica being made.
+pub fn write_rows(conn: &Connection, table: &str, columns: &[String], rows: &[Vec<Cell>]) -> anyhow::Result<()> {
+    // Only the tables a replica holds, and only columns this schema has, are written.
+    let known = stored_columns(conn, table)?;
+    if !TABLES.iter().any(|(t, _)| *t == table) || columns.iter().any(|c| !known.contains(c)) {
+        anyhow::bail!("the hub sent rows for {table}({}), which this muster does not hold", columns.join(", "));
+    }
+    let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        // The schema comes with the organisation's defaults (thresholds, rates): the hub's win.
+        "INSERT OR REPLACE INTO main.{table} ({}) VALUES ({})",
+        names.join(", "),
+        marks.join(", ")
+    ))?;
+    for row in rows {
+        let values: Vec<rusqlite::types::Value> = row.iter().map(Cell::to_sql).collect();
+        stmt.execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    pub ssh_login: String,
+    pub allowed: Vec<String>,
+    pub created_at: String,
+    pub last_seen: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+fn device_from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
+    let allowed: String = r.get(3)?;
+    Ok(Device {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        ssh_login: r.get(2)?,
+        allowed: allowed.split_whitespace().map(str::to_string).collect(),
+        created_at: r.get(4)?,
+        last_seen: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+const DEVICE_COLUMNS: &str = "id, name, ssh_login, allowed, created_at, last_seen, revoked_at";
+
+pub fn devices(conn: &Connection) -> Result<Vec<Device>> {
+    let mut stmt = conn.prepare(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at, id"))?;
+    Ok(stmt.query_map([], device_from_row)?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn device(conn: &Connection, id: &str) -> Result<Option<Device>> {
+    Ok(conn
+        .query_row(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"), [id], device_from_row)
+        .optional()?)
+}
+
+pub fn add_device(conn: &Connection, id: &str, name: &str, ssh_login: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO devices (id, name, ssh_login, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![id, name, ssh_login, now],
+    )?;
+    Ok(())
+}
+
+pub fn set_allowed(conn: &Connection, id: &str, allowed: &[String]) -> Result<()> {
+    conn.execute("UPDATE devices SET allowed = ?2 WHERE id = ?1", params![id, allowed.join(" ")])?;
+    Ok(())
+}
+
+pub fn revoke(conn: &Connection, id: &str, now: &str) -> Result<()> {
+    conn.execute("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, now])?;
+    Ok(())
+}
