@@ -12,3 +12,17 @@ CREATE TABLE devices (
     revoked_at      TEXT,
     last_applied    INTEGER NOT NULL DEFAULT 0
 );
+
+-- On a replica: the changes made here, in order, until the hub has applied or rejected each.
+-- A sequence number is never reused (AUTOINCREMENT), so the hub's last applied number per device
+-- tells it what it has already seen.
+CREATE TABLE outbox (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    author      TEXT NOT NULL,
+    command     TEXT NOT NULL,      -- the Command as JSON
+    local_time  TEXT NOT NULL,      -- the laptop's clock when it was given, for people to read
+    state       TEXT NOT NULL DEFAULT 'waiting'
+        CHECK (state = 'waiting' OR state = 'applied' OR state = 'rejected'),
+    reason      TEXT,               -- why the hub rejected it
+    synced_at   TEXT
+);

@@ -136,6 +136,22 @@ pub enum Command {
     RevokeDevice {
         device: String,
     },
+    /// On a replica: what the hub said about the changes sent to it.
+    SettleOutbox {
+        verdicts: Vec<(i64, replica::Verdict)>,
+    },
+    /// On a replica: the hub's current rows of its scope replace the copy (a pull).
+    ReplaceScope {
+        tables: Vec<(String, Vec<String>, crate::store::replica::Rows)>,
+    },
+    /// On the hub: a change from a device was refused; recorded so it is not tried again and the
+    /// audit log names it.
+    RecordRejection {
+        device: String,
+        seq: i64,
+        author: String,
+        reason: String,
+    },
     /// On a new replica: records which hub and device it is, whose scope it holds, and which
     /// account on this machine acts as that person.
     BecomeReplica(replica::ReplicaOf),
@@ -203,6 +219,26 @@ impl Command {
         Ok(())
     }
 
+    /// Commands made on a replica that the hub applies again: what people do, not what the
+    /// program derives (the alert job, snoozes ending) or how the file came to be.
+    pub fn travels(&self) -> bool {
+        matches!(
+            self,
+            Command::Triage { .. }
+                | Command::LogAttendance { .. }
+                | Command::DecideAttendance { .. }
+                | Command::RetractAttendance { .. }
+                | Command::ReopenAttendance { .. }
+                | Command::SelectRole { .. }
+                | Command::AcceptResponsibilities { .. }
+                | Command::ConsentToEsign { .. }
+                | Command::SignDocument { .. }
+                | Command::AcknowledgeDocument { .. }
+                | Command::SubmitPayroll(_)
+                | Command::DecidePayroll { .. }
+        )
+    }
+
     /// Commands a partner may give before their onboarding is complete.
     fn allowed_during_onboarding(&self) -> bool {
         matches!(
@@ -216,6 +252,7 @@ impl Command {
                 | Command::SignDocument { .. }
                 | Command::AcknowledgeDocument { .. }
                 | Command::SubmitPayroll(_)
+                | Command::RecordRejection { .. }
         )
     }
 }
@@ -426,6 +463,11 @@ pub struct App {
     /// The live alert counts last read, for whom and as of which state of the file: the tab bar
     /// and Home both show them, and at a million alerts a count is felt.
     counts: std::cell::RefCell<Option<(CountsKey, LiveCounts)>>,
+    /// On a replica, its device id on the hub: the changes made here go to the outbox.
+    replica_device: Option<String>,
+    /// While a command from a device is applied on the hub: the device and the command's
+    /// sequence number there, recorded in the same transaction as the change.
+    from_device: Option<(String, i64)>,
 }
 
 /// A state of the database file as one connection sees it: changes by other connections move
@@ -445,7 +487,8 @@ impl App {
     pub fn open(path: &Path, mode: OpenMode, clock: Box<dyn Clock>, origin: Origin) -> Result<App> {
         let store = Store::open(path, mode)?;
         let zone = load_zone(&store)?;
-        let mut app = App { store, clock, origin, zone, counts: Default::default() };
+        let replica_device = store::settings::get(store.conn(), "replica_device")?;
+        let mut app = App { store, clock, origin, zone, counts: Default::default(), replica_device, from_device: None };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
         }
@@ -557,6 +600,14 @@ impl App {
             )
         });
         let sets_zone = matches!(command, Command::SetTimeZone { .. });
+        // On a replica a change people make is kept to be sent to the hub.
+        let outgoing = match &self.replica_device {
+            Some(_) if command.travels() => {
+                Some(serde_json::to_string(&command).map_err(|e| AppError::Invalid(e.to_string()))?)
+            }
+            _ => None,
+        };
+        let from_device = self.from_device.take();
         let now = self.clock.now();
         let today = self.zone.date_of(now);
         let audit_key = self.store.audit_key().clone();
@@ -592,7 +643,18 @@ impl App {
             Command::AllowOnDevice { device, login } => replica::allow(&ctx, &device, &login)?,
             Command::RevokeDevice { device } => replica::revoke(&ctx, &device)?,
             Command::BecomeReplica(of) => replica::become_replica(&ctx, &of)?,
+            Command::SettleOutbox { verdicts } => replica::settle(&ctx, &verdicts)?,
+            Command::ReplaceScope { tables } => replica::replace_scope(&ctx, &tables)?,
+            Command::RecordRejection { device, seq, author, reason } => {
+                replica::record_rejection(&ctx, &device, seq, &author, &reason)?
+            }
         };
+        if let Some(command) = outgoing {
+            store::replica::add_outgoing(&tx, &actor.user().login, &command, &ctx.now_text())?;
+        }
+        if let Some((device, seq)) = from_device {
+            store::replica::set_last_applied(&tx, &device, seq, &ctx.now_text())?;
+        }
         tx.commit()?;
         if sets_zone {
             // Days are counted in the zone just set from the next command on.

@@ -4,7 +4,7 @@
 //! file is a replica of whom, so the laptop's account acts as that person there.
 
 use super::{Actor, App, AppError, Ctx, Outcome, Result};
-use crate::store::replica::{self as rows, Device, Rows};
+use crate::store::replica::{self as rows, Device, Outgoing, Rows};
 use crate::store::settings;
 
 /// What a new replica is: the hub it came from, its device id there, whose scope it holds, and
@@ -21,6 +21,7 @@ const REPLICA_HUB: &str = "replica_hub";
 const REPLICA_DEVICE: &str = "replica_device";
 const REPLICA_LOGIN: &str = "replica_login";
 const REPLICA_OS_ACCOUNT: &str = "replica_os_account";
+const REPLICA_LAST_SYNC: &str = "replica_last_sync";
 
 pub(super) fn register_device(ctx: &Ctx, name: &str) -> Result<Outcome> {
     let login = ctx.actor.user().login.clone();
@@ -85,9 +86,72 @@ pub(super) fn become_replica(ctx: &Ctx, of: &ReplicaOf) -> Result<Outcome> {
     ] {
         settings::set(ctx.tx, key, Some(value))?;
     }
+    settings::set(ctx.tx, REPLICA_LAST_SYNC, Some(&ctx.now_text()))?;
     let after = serde_json::json!({ "hub": of.hub, "login": of.login, "os_account": of.os_account });
     ctx.audit("replica.clone", "device", &of.device, serde_json::Value::Null, after)?;
     Ok(Outcome::Noted(format!("a replica of {} for {} (device {})", of.hub, of.login, of.device)))
+}
+
+/// What the hub did with a change from a device.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Verdict {
+    /// Applied now; what it changed.
+    Applied(String),
+    /// Applied at an earlier push (the same sequence number came again).
+    AlreadyApplied,
+    Rejected(String),
+}
+
+pub(super) fn record_rejection(ctx: &Ctx, device: &str, seq: i64, author: &str, reason: &str) -> Result<Outcome> {
+    let after = serde_json::json!({ "seq": seq, "author": author, "reason": reason });
+    ctx.audit("sync.rejected", "device", device, serde_json::Value::Null, after)?;
+    Ok(Outcome::Noted(format!("change {seq} from {device} rejected: {reason}")))
+}
+
+pub(super) fn settle(ctx: &Ctx, verdicts: &[(i64, Verdict)]) -> Result<Outcome> {
+    let now = ctx.now_text();
+    let (mut applied, mut rejected) = (0, 0);
+    for (seq, verdict) in verdicts {
+        match verdict {
+            Verdict::Applied(_) | Verdict::AlreadyApplied => {
+                applied += 1;
+                rows::settle(ctx.tx, *seq, true, None, &now)?;
+            }
+            Verdict::Rejected(reason) => {
+                rejected += 1;
+                rows::settle(ctx.tx, *seq, false, Some(reason), &now)?;
+            }
+        }
+    }
+    if !verdicts.is_empty() {
+        let after = serde_json::json!({ "applied": applied, "rejected": rejected });
+        ctx.audit("replica.push", "outbox", "", serde_json::Value::Null, after)?;
+    }
+    Ok(Outcome::Noted(format!("{applied} changes applied on the hub, {rejected} rejected")))
+}
+
+pub(super) fn replace_scope(ctx: &Ctx, tables: &[(String, Vec<String>, Rows)]) -> Result<Outcome> {
+    if settings::get(ctx.tx, REPLICA_HUB)?.is_none() {
+        return Err(AppError::Invalid("this file is not a replica".into()));
+    }
+    // Rows that leave the scope leave the file too, not only its tables.
+    ctx.tx.pragma_update(None, "secure_delete", true)?;
+    rows::clear_scope(ctx.tx)?;
+    let mut count = 0;
+    for (table, columns, chunk) in tables {
+        rows::write_rows(ctx.tx, table, columns, chunk).map_err(|e| AppError::Invalid(e.to_string()))?;
+        count += chunk.len();
+    }
+    let students: i64 = ctx.tx.query_row("SELECT count(*) FROM students", [], |r| r.get(0))?;
+    settings::set(ctx.tx, REPLICA_LAST_SYNC, Some(&ctx.now_text()))?;
+    ctx.audit(
+        "replica.pull",
+        "device",
+        "",
+        serde_json::Value::Null,
+        serde_json::json!({ "rows": count, "students": students }),
+    )?;
+    Ok(Outcome::Noted(format!("{count} rows from the hub, {students} students")))
 }
 
 /// On a replica: the person the laptop's account acts as (the one the hub knows it as).
@@ -106,7 +170,83 @@ impl App {
     pub fn adopt_replica(&mut self, of: ReplicaOf) -> Result<Outcome> {
         let person = crate::store::users::get(self.store.conn(), &of.login)?
             .ok_or_else(|| AppError::Invalid(format!("the hub sent no user {} with the scope", of.login)))?;
-        self.execute(&Actor { person, acting_as: None }, super::Command::BecomeReplica(of))
+        let device = of.device.clone();
+        let outcome = self.execute(&Actor { person, acting_as: None }, super::Command::BecomeReplica(of))?;
+        self.replica_device = Some(device);
+        Ok(outcome)
+    }
+
+    /// On the hub: applies one change a device sent, as its author as the hub sees them now,
+    /// exactly once per (device, sequence). `connected` is the account the connection arrived
+    /// as; the device must be theirs and not revoked, or nothing from it is taken.
+    pub fn apply_from_device(&mut self, connected: &Actor, device: &str, entry: &Outgoing) -> Result<Verdict> {
+        let conn = self.store.conn();
+        let found = rows::device(conn, device)?.ok_or_else(|| AppError::NotFound(format!("device '{device}'")))?;
+        if found.ssh_login != connected.user().login {
+            return Err(AppError::Denied(format!("device {device} is not {}'s", connected.user().login)));
+        }
+        if found.revoked_at.is_some() {
+            return Err(AppError::Denied(format!("device {device} was revoked on the hub; ask an admin")));
+        }
+        if entry.seq <= rows::last_applied(conn, device)? {
+            return Ok(Verdict::AlreadyApplied);
+        }
+        let may_use = found.ssh_login == entry.author || found.allowed.contains(&entry.author);
+        let command: Option<super::Command> = serde_json::from_str(&entry.command).ok();
+        let author = crate::store::users::get(conn, &entry.author)?;
+        let refusal = match (&command, &author) {
+            _ if !may_use => Some(format!("{} may not use device {device}", entry.author)),
+            (None, _) => Some("not a change this hub understands".to_string()),
+            (Some(command), _) if !command.travels() => Some("not a change the hub takes from a device".to_string()),
+            (_, None) => Some(format!("the hub has no user {}", entry.author)),
+            _ => None,
+        };
+        if let Some(reason) = refusal {
+            return self.reject(device, entry, reason);
+        }
+        let (Some(command), Some(person)) = (command, author) else { unreachable!("refused above") };
+        let saved = self.origin.clone();
+        self.origin.client = format!("device {device}, given {}", entry.local_time);
+        self.from_device = Some((device.to_string(), entry.seq));
+        let applied = self.execute(&Actor { person, acting_as: None }, command);
+        self.origin = saved;
+        self.from_device = None;
+        match applied {
+            Ok(outcome) => Ok(Verdict::Applied(outcome.to_string())),
+            Err(
+                e @ (AppError::Denied(_) | AppError::Invalid(_) | AppError::NotFound(_) | AppError::InvalidRows(_)),
+            ) => self.reject(device, entry, e.to_string()),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn reject(&mut self, device: &str, entry: &Outgoing, reason: String) -> Result<Verdict> {
+        self.from_device = Some((device.to_string(), entry.seq));
+        let command = super::Command::RecordRejection {
+            device: device.to_string(),
+            seq: entry.seq,
+            author: entry.author.clone(),
+            reason: reason.clone(),
+        };
+        let recorded = self.execute(&Actor::system(), command);
+        self.from_device = None;
+        recorded?;
+        Ok(Verdict::Rejected(reason))
+    }
+
+    /// On a replica: the changes made here, those in `state` (or all), oldest first.
+    pub fn outbox(&self, _actor: &Actor, state: Option<&str>) -> Result<Vec<Outgoing>> {
+        Ok(rows::outbox(self.store.conn(), state)?)
+    }
+
+    /// On a replica: where its hub is, its device id there, and when it last synced.
+    pub fn replica_of(&self) -> Result<Option<(String, String, String)>> {
+        let conn = self.store.conn();
+        let get = |key| settings::get(conn, key);
+        Ok(match (get(REPLICA_HUB)?, get(REPLICA_DEVICE)?, get(REPLICA_LAST_SYNC)?) {
+            (Some(hub), Some(device), last) => Some((hub, device, last.unwrap_or_default())),
+            _ => None,
+        })
     }
 
     /// Devices that keep a replica of this database (admins).

@@ -88,9 +88,9 @@ pub enum Command {
     /// Organisation-wide settings: the time zone days are counted in
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
-    /// A site laptop's link to the organisation's database (the hub)
-    #[command(subcommand)]
-    Sync(sync::SyncCommand),
+    /// A site laptop's link to the organisation's database (the hub): with no subcommand, send
+    /// this replica's changes and bring the hub's back
+    Sync(sync::SyncArgs),
     /// Serve one sync connection on stdin/stdout (run by ssh on the hub)
     SyncServe,
     /// The site laptops that keep a replica of this database (admins)

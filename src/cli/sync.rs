@@ -6,8 +6,17 @@ use crate::sync::{Hub, HubAddress};
 use anyhow::Context;
 use clap::Subcommand;
 
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
+    /// When this replica last synced, what waits to be sent, and what the hub rejected and why
+    Status,
     /// Reach the hub and say who it sees at this end, and how long a round trip takes
     Ping(HubArgs),
     /// Make a new muster file (--db) on this laptop a replica of your scope on the hub
@@ -86,13 +95,43 @@ impl HubArgs {
     }
 }
 
-pub fn sync(cli: &Cli, command: &SyncCommand) -> anyhow::Result<()> {
+pub fn sync(cli: &Cli, args: &SyncArgs) -> anyhow::Result<()> {
     // A hub that goes away is an error to report, not a signal that ends this process unseen.
     // SAFETY: ignoring a signal has no preconditions; no other thread is running yet.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+    let Some(command) = &args.command else {
+        let mut session = super::open_session(cli, crate::store::OpenMode::Existing)?;
+        let (hub, ..) =
+            session.app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
+        let mut connection = Hub::connect(&crate::sync::stored_address(&hub)?)?;
+        println!("{}", connection.sync(&mut session.app, &session.actor)?);
+        return Ok(());
+    };
     match command {
+        SyncCommand::Status => {
+            let session = super::open_session(cli, crate::store::OpenMode::Existing)?;
+            let (hub, device, last) =
+                session.app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
+            let waiting = session.app.outbox(&session.actor, Some("waiting"))?;
+            let rejected = session.app.outbox(&session.actor, Some("rejected"))?;
+            println!("hub: {hub} (this laptop is {device} there)");
+            println!("last sync: {last}");
+            println!("waiting to be sent: {}", waiting.len());
+            println!("rejected by the hub: {}", rejected.len());
+            for change in &rejected {
+                println!(
+                    "  #{} by {} at {}: {}",
+                    change.seq,
+                    change.author,
+                    change.local_time,
+                    change.reason.as_deref().unwrap_or("")
+                );
+                println!("    {}", change.command);
+            }
+            Ok(())
+        }
         SyncCommand::Clone { hub: args, name } => {
             let path = cli.db.clone().context("say where the replica goes with --db PATH (a new file)")?;
             let os = identity::os_account()?;

@@ -239,3 +239,82 @@ pub fn revoke(conn: &Connection, id: &str, now: &str) -> Result<()> {
     conn.execute("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, now])?;
     Ok(())
 }
+
+/// On a replica: keeps a change to be sent to the hub.
+pub fn add_outgoing(conn: &Connection, author: &str, command: &str, local_time: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO outbox (author, command, local_time) VALUES (?1, ?2, ?3)",
+        params![author, command, local_time],
+    )?;
+    Ok(())
+}
+
+/// A change kept on a replica.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub seq: i64,
+    pub author: String,
+    /// The command as JSON.
+    pub command: String,
+    pub local_time: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub synced_at: Option<String>,
+}
+
+/// The replica's changes in `state` (all of them with `None`), oldest first.
+pub fn outbox(conn: &Connection, state: Option<&str>) -> Result<Vec<Outgoing>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, author, command, local_time, state, reason, synced_at FROM outbox
+          WHERE ?1 IS NULL OR state = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([state], |r| {
+        Ok(Outgoing {
+            seq: r.get(0)?,
+            author: r.get(1)?,
+            command: r.get(2)?,
+            local_time: r.get(3)?,
+            state: r.get(4)?,
+            reason: r.get(5)?,
+            synced_at: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The hub's verdict on a change, kept on the replica.
+pub fn settle(conn: &Connection, seq: i64, applied: bool, reason: Option<&str>, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = ?2, reason = ?3, synced_at = ?4 WHERE seq = ?1",
+        params![seq, if applied { "applied" } else { "rejected" }, reason, now],
+    )?;
+    Ok(())
+}
+
+/// On the hub: the last sequence number applied (or rejected) from a device, and when it was
+/// last heard from.
+pub fn set_last_applied(conn: &Connection, device: &str, seq: i64, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE devices SET last_applied = max(last_applied, ?2), last_seen = ?3 WHERE id = ?1",
+        params![device, seq, now],
+    )?;
+    Ok(())
+}
+
+pub fn last_applied(conn: &Connection, device: &str) -> Result<i64> {
+    Ok(conn.query_row("SELECT last_applied FROM devices WHERE id = ?1", [device], |r| r.get(0))?)
+}
+
+/// Empties a replica's copy of the hub's rows, before the hub's current scope replaces them.
+pub fn clear_scope(conn: &Connection) -> Result<()> {
+    for (table, _) in TABLES.iter().rev() {
+        match *table {
+            "job_state" => conn.execute(
+                "DELETE FROM job_state WHERE key IN ('time_zone', 'alerts_processed_through', 'alerts_first_processed')",
+                [],
+            )?,
+            _ => conn.execute(&format!("DELETE FROM main.{table}"), [])?,
+        };
+    }
+    Ok(())
+}

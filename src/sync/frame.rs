@@ -15,19 +15,51 @@ const MAX_FRAME: u32 = 64 << 20;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
     /// The first message each way: the protocol versions spoken and the program's version.
-    Hello { min: u32, max: u32, muster: String },
+    Hello {
+        min: u32,
+        max: u32,
+        muster: String,
+    },
     /// A round trip that reads nothing but who is asking.
     Ping,
     /// The hub's answer: who it sees at the other end (its own user, with their role).
-    Pong { login: String, role: String },
+    Pong {
+        login: String,
+        role: String,
+    },
     /// The request could not be served; the connection ends after it.
-    Error { message: String },
+    Error {
+        message: String,
+    },
     /// Registers this laptop as a device of the person and sends their scope.
-    Clone { name: String },
+    Clone {
+        name: String,
+    },
     /// Rows of one table of the scope, in the order they can be inserted.
-    Rows { table: String, columns: Vec<String>, rows: Vec<Vec<crate::store::replica::Cell>> },
+    Rows {
+        table: String,
+        columns: Vec<String>,
+        rows: Vec<Vec<crate::store::replica::Cell>>,
+    },
     /// The scope is whole: the device's id on the hub and whose scope it is.
-    CloneDone { device: String, login: String },
+    CloneDone {
+        device: String,
+        login: String,
+    },
+    /// The replica's changes not yet applied, in order.
+    Push {
+        device: String,
+        entries: Vec<crate::store::replica::Outgoing>,
+    },
+    /// What the hub did with each, by sequence number.
+    Pushed {
+        verdicts: Vec<(i64, crate::app::replica::Verdict)>,
+    },
+    /// The device's scope as it is now on the hub (sent as `Rows`, then `Pulled`).
+    Pull {
+        device: String,
+    },
+    Pulled,
 }
 
 /// What can go wrong reading a frame.

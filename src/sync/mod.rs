@@ -131,11 +131,15 @@ impl Hub {
 
     /// One request and its answer; the hub's refusal is an error with its reason.
     fn ask(&mut self, request: &Message) -> anyhow::Result<Message> {
-        self.send(request)?;
+        // A hub that already said why it stopped has closed its end: its word beats our EPIPE.
+        let sent = self.send(request);
         match self.receive() {
             Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
-            Ok(Some(answer)) => Ok(answer),
-            Ok(None) => bail!("the hub closed the connection"),
+            Ok(Some(answer)) => sent.map(|()| answer),
+            Ok(None) => {
+                sent?;
+                bail!("the hub closed the connection")
+            }
             Err(e) => bail!("the hub's answer could not be read: {e}"),
         }
     }
@@ -192,6 +196,26 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
                 Ok(device) => Message::CloneDone { device, login: actor.user().login.clone() },
                 Err(e) => Message::Error { message: e.to_string() },
             },
+            Message::Push { device, entries } => {
+                let verdicts: anyhow::Result<Vec<_>> = entries
+                    .iter()
+                    .map(|entry| Ok((entry.seq, app.apply_from_device(&actor, &device, entry)?)))
+                    .collect();
+                match verdicts {
+                    Ok(verdicts) => Message::Pushed { verdicts },
+                    Err(e) => Message::Error { message: e.to_string() },
+                }
+            }
+            Message::Pull { device } => {
+                let sent = app.replica_snapshot(&actor, &device, &mut |table, columns, rows| {
+                    let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
+                    Ok(frame::write(&mut output, &message)?)
+                });
+                match sent {
+                    Ok(()) => Message::Pulled,
+                    Err(e) => Message::Error { message: e.to_string() },
+                }
+            }
             other => Message::Error { message: format!("this hub does not serve {other:?}") },
         };
         let refused = matches!(answer, Message::Error { .. });
@@ -271,6 +295,50 @@ impl Hub {
         };
         app.adopt_replica(of)?;
         Ok(format!("{} is a replica of {hub} for {login} (device {device} there)", path.display()))
+    }
+}
+
+impl Hub {
+    /// A sync: the replica's waiting changes go to the hub, in order, and come back applied or
+    /// rejected; then the hub's current rows of the scope replace the replica's copy. Says what
+    /// happened.
+    pub fn sync(&mut self, app: &mut App, actor: &crate::app::Actor) -> anyhow::Result<String> {
+        let (_, device, _) =
+            app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
+        let entries = app.outbox(actor, Some("waiting"))?;
+        let mut said = Vec::new();
+        if !entries.is_empty() {
+            let verdicts = match self.ask(&Message::Push { device: device.clone(), entries })? {
+                Message::Pushed { verdicts } => verdicts,
+                other => bail!("the hub answered a push with {other:?}"),
+            };
+            said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
+        }
+        self.send(&Message::Pull { device })?;
+        let mut tables: Vec<(String, Vec<String>, crate::store::replica::Rows)> = Vec::new();
+        loop {
+            match self.receive() {
+                Ok(Some(Message::Rows { table, columns, rows })) => match tables.last_mut() {
+                    Some((last, _, kept)) if *last == table => kept.extend(rows),
+                    _ => tables.push((table, columns, rows)),
+                },
+                Ok(Some(Message::Pulled)) => break,
+                Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
+                Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a pull"),
+                Ok(None) => bail!("the hub closed the connection in the middle of the pull; the replica is as it was"),
+                Err(e) => bail!("the pull was cut: {e}; the replica is as it was"),
+            }
+        }
+        said.push(app.execute(actor, crate::app::Command::ReplaceScope { tables })?.to_string());
+        Ok(said.join("; "))
+    }
+}
+
+/// Where a replica's hub is, as `sync clone` wrote it down.
+pub fn stored_address(hub: &str) -> anyhow::Result<HubAddress> {
+    match hub.strip_prefix("command: ") {
+        Some(command) => Ok(HubAddress::Command(command.to_string())),
+        None => hub.parse().map_err(anyhow::Error::msg),
     }
 }
 

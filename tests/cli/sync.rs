@@ -56,7 +56,7 @@ fn the_hub_refuses_over_the_protocol_and_takes_no_other_identity() {
     let hub = Env::new();
     let laptop = Env::new();
     let refused = laptop.run(&["sync", "ping", "--hub-command", &hub_command(&hub)]);
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(refused.stderr.contains("the hub refused: no database at"), "{}", refused.stderr);
     let as_other = hub.run(&["--as", "someone", "sync-serve"]);
     assert_ne!(as_other.code, 0);
@@ -230,4 +230,189 @@ fn admins_allow_people_on_a_device_and_revoke_it() {
     let actions: Vec<String> =
         student_ids(&hub.sql(), "SELECT action FROM audit_log WHERE entity = 'device' ORDER BY seq");
     assert_eq!(actions, ["device.register", "device.allow", "device.revoke"]);
+}
+
+/// One of the replica's students, a program they are enrolled in, and a day with nothing logged.
+fn unlogged_day(replica: &rusqlite::Connection) -> (String, String, String) {
+    replica
+        .query_row(
+            "SELECT s.student_id, p.program_id, '2026-02-27' FROM enrollments e
+               JOIN students s ON s.id = e.student JOIN programs p ON p.id = e.program
+              WHERE e.status = 'active' AND e.start_date <= '2026-02-27'
+                AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student = e.student AND a.program = e.program
+                                   AND a.date = '2026-02-27')
+              ORDER BY s.student_id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+}
+
+fn logged(db: &rusqlite::Connection, student: &str, date: &str) -> Vec<(String, Option<f64>)> {
+    db.prepare(
+        "SELECT a.status, a.hours FROM attendance a JOIN students s ON s.id = a.student
+          WHERE s.student_id = ?1 AND a.date = ?2",
+    )
+    .unwrap()
+    .query_map([student, date], |r| Ok((r.get(0)?, r.get(1)?)))
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn offline_changes_reach_the_hub_exactly_once_and_the_hubs_come_back() {
+    let hub = hub_where_i_am_a_worksite();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    let log = [
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "present",
+        "--hours",
+        "4",
+    ];
+    laptop.ok(&log);
+    // Seen at once on the laptop, waiting to go; not on the hub yet.
+    assert_eq!(logged(&laptop.sql(), &student, &date), [("present".to_string(), Some(4.0))]);
+    assert!(laptop.ok(&["sync", "status"]).contains("waiting to be sent: 1"));
+    assert!(logged(&hub.sql(), &student, &date).is_empty());
+
+    // Meanwhile on the hub: a coordinator's work the laptop has not seen.
+    let other: String = hub
+        .sql()
+        .query_row(
+            "SELECT s.student_id FROM students s JOIN student_assignments x ON x.student = s.id
+          WHERE x.login = ?1 AND s.student_id <> ?2 ORDER BY 1 LIMIT 1",
+            [crate::harness::me(), student.clone()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    hub.sql().execute("UPDATE students SET phone = '555-0100' WHERE student_id = ?1", [&other]).unwrap();
+
+    let said = laptop.ok(&["sync"]);
+    assert!(said.contains("1 changes applied on the hub, 0 rejected"), "{said}");
+    assert_eq!(logged(&hub.sql(), &student, &date), [("present".to_string(), Some(4.0))]);
+    let phone: Option<String> =
+        laptop.sql().query_row("SELECT phone FROM students WHERE student_id = ?1", [&other], |r| r.get(0)).unwrap();
+    assert_eq!(phone.as_deref(), Some("555-0100"), "the pull brought the hub's change");
+    let status = laptop.ok(&["sync", "status"]);
+    assert!(status.contains("waiting to be sent: 0") && status.contains("rejected by the hub: 0"), "{status}");
+
+    // The hub's audit entry names the device and the time the change was given on the laptop.
+    let client: String = hub
+        .sql()
+        .query_row("SELECT client FROM audit_log WHERE action LIKE 'attendance.%' ORDER BY seq DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(client.starts_with("device dev-1, given 20"), "{client}");
+
+    // A push repeated (the laptop never heard the answer) applies nothing twice: the day was
+    // changed to absent since, and the first change sent again does not bring `present` back.
+    laptop.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "absent",
+    ]);
+    laptop.ok(&["sync"]);
+    assert_eq!(logged(&hub.sql(), &student, &date), [("absent".to_string(), None)]);
+    laptop.sql().execute("UPDATE outbox SET state = 'waiting' WHERE seq = 1", []).unwrap();
+    let records = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM attendance", [], |r| r.get(0)).unwrap()
+    };
+    let before = (records(&hub.sql()), hub.count("audit_log"));
+    laptop.ok(&["sync"]);
+    assert_eq!((records(&hub.sql()), hub.count("audit_log")), before, "nothing applied or audited again");
+    assert_eq!(logged(&hub.sql(), &student, &date), [("absent".to_string(), None)]);
+}
+
+#[test]
+fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
+    let hub = hub_where_i_am_a_worksite();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    let log = |status: &str| {
+        laptop.ok(&[
+            "attendance",
+            "log",
+            "--student",
+            &student,
+            "--program",
+            &program,
+            "--date",
+            &date,
+            "--status",
+            status,
+        ]);
+    };
+    log("absent");
+    log("excused");
+    // The first is made to look like another worksite's; the student of the second is taken off
+    // this worksite on the hub before the laptop syncs.
+    laptop.sql().execute("UPDATE outbox SET author = 'ws_02' WHERE seq = 1", []).unwrap();
+    hub.sql()
+        .execute(
+            "DELETE FROM student_assignments WHERE login = ?1 AND student = (SELECT id FROM students WHERE student_id = ?2)",
+            [crate::harness::me(), student.clone()],
+        )
+        .unwrap();
+    let said = laptop.ok(&["sync"]);
+    assert!(said.contains("0 changes applied on the hub, 2 rejected"), "{said}");
+    assert!(logged(&hub.sql(), &student, &date).is_empty(), "nothing of either reached the hub");
+
+    let status = laptop.ok(&["sync", "status"]);
+    assert!(status.contains("rejected by the hub: 2"), "{status}");
+    assert!(status.contains("ws_02 may not use device dev-1"), "{status}");
+    assert!(status.contains("permission denied"), "{status}");
+    assert!(status.contains("\"excused\""), "the original values are shown to redo it: {status}");
+    // The student left the scope: gone from the laptop at this pull.
+    let here: i64 = laptop
+        .sql()
+        .query_row("SELECT count(*) FROM students WHERE student_id = ?1", [&student], |r| r.get(0))
+        .unwrap();
+    assert_eq!(here, 0);
+    let rejections: i64 = hub
+        .sql()
+        .query_row("SELECT count(*) FROM audit_log WHERE action = 'sync.rejected' AND entity_id = 'dev-1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rejections, 2);
+
+    // A revoked device is told so and sends nothing.
+    hub.sql().execute("UPDATE devices SET revoked_at = '2026-03-02T00:00:00Z'", []).unwrap();
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    laptop.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "present",
+    ]);
+    let refused = laptop.run(&["sync"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("revoked"), "{}", refused.stderr);
+    assert!(laptop.ok(&["sync", "status"]).contains("waiting to be sent: 1"));
 }
