@@ -70,7 +70,11 @@ impl Hub {
     pub fn connect(address: &HubAddress) -> anyhow::Result<Hub> {
         let mut command = match address {
             HubAddress::Ssh { login, host, port, path } => {
-                let mut ssh = std::process::Command::new("ssh");
+                // MUSTER_SSH_COMMAND replaces `ssh` (with its options), as GIT_SSH_COMMAND does.
+                let configured = std::env::var("MUSTER_SSH_COMMAND").unwrap_or_default();
+                let mut words = configured.split_whitespace();
+                let mut ssh = std::process::Command::new(words.next().unwrap_or("ssh"));
+                ssh.args(words);
                 // Never a password prompt mixed into the protocol: keys and agents only.
                 ssh.args(["-o", "BatchMode=yes"]);
                 if let Some(port) = port {

@@ -416,3 +416,101 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
     assert!(refused.stderr.contains("revoked"), "{}", refused.stderr);
     assert!(laptop.ok(&["sync", "status"]).contains("waiting to be sent: 1"));
 }
+
+/// The real thing: an OpenSSH server on 127.0.0.1 with a throwaway host key, the hub's account
+/// pinned to `muster sync-serve` by its authorized_keys line, and the laptop going through the
+/// system `ssh`. Needs `sshd` (CI installs openssh-server and must run this).
+#[test]
+fn a_replica_is_cloned_and_synced_over_a_real_openssh_server() {
+    let sshd = std::path::Path::new("/usr/sbin/sshd");
+    if !sshd.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install openssh-server for this test");
+        eprintln!("skipped: no /usr/sbin/sshd here (install openssh-server to run it)");
+        return;
+    }
+    let hub = hub_where_i_am_a_worksite();
+    let keys = tempfile::tempdir().unwrap();
+    let at = |name: &str| keys.path().join(name);
+    for (key, comment) in [("host_key", "host"), ("laptop_key", "laptop")] {
+        let made = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+            .arg(at(key))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let public = std::fs::read_to_string(at("laptop_key.pub")).unwrap();
+    let forced = format!("{} --db {} sync-serve", env!("CARGO_BIN_EXE_muster"), hub.db.display());
+    std::fs::write(at("authorized_keys"), format!("command=\"{forced}\",restrict {public}")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\n\
+         PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+         PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n",
+        at("host_key").display(),
+        at("authorized_keys").display(),
+        at("sshd.pid").display()
+    );
+    std::fs::write(at("sshd_config"), config).unwrap();
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let mut server = std::process::Command::new(sshd)
+        .args(["-D", "-e", "-f"])
+        .arg(at("sshd_config"))
+        .stderr(std::fs::File::create(at("sshd.log")).unwrap())
+        .spawn()
+        .unwrap();
+    struct Stop<'a>(&'a mut std::process::Child);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _stop = Stop(&mut server);
+    let listening = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(listening, "sshd did not start: {}", std::fs::read_to_string(at("sshd.log")).unwrap_or_default());
+
+    let ssh = format!(
+        "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o IdentitiesOnly=yes -i {}",
+        at("laptop_key").display()
+    );
+    let vars = [("MUSTER_SSH_COMMAND", ssh.as_str())];
+    let me = crate::harness::me();
+    let url = format!("ssh://{me}@127.0.0.1:{port}{}", hub.db.display());
+    let laptop = Env::new();
+    let cloned = laptop.run_with(&["sync", "clone", &url, "--name", "over ssh"], &vars);
+    assert_eq!(
+        cloned.code,
+        0,
+        "{}{}\n{}",
+        cloned.stdout,
+        cloned.stderr,
+        std::fs::read_to_string(at("sshd.log")).unwrap()
+    );
+    assert!(cloned.stdout.contains(&format!("is a replica of ssh://{me}@127.0.0.1:{port}")), "{}", cloned.stdout);
+
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    laptop.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "present",
+        "--hours",
+        "3",
+    ]);
+    let synced = laptop.run_with(&["sync"], &vars);
+    assert_eq!(synced.code, 0, "{}", synced.stderr);
+    assert!(synced.stdout.contains("1 changes applied on the hub"), "{}", synced.stdout);
+    assert_eq!(logged(&hub.sql(), &student, &date), [("present".to_string(), Some(3.0))]);
+    let pinged = laptop.run_with(&["sync", "ping", &url], &vars);
+    assert!(pinged.stdout.contains(&format!("sees you as {me} (worksite)")), "{}{}", pinged.stdout, pinged.stderr);
+}
