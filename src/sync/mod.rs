@@ -4,6 +4,7 @@
 //! command). The identity on the hub is the account the connection arrives as, never a name the
 //! laptop sends. What travels so far: the hello and a round trip that says who the hub sees.
 
+pub mod background;
 pub mod frame;
 
 use crate::app::identity::OsAccount;
@@ -68,6 +69,16 @@ pub struct Hub {
 
 impl Hub {
     pub fn connect(address: &HubAddress) -> anyhow::Result<Hub> {
+        Hub::connect_with(address, Stdio::inherit())
+    }
+
+    /// `connect`, with what ssh or the hub say on stderr thrown away (under the console, whose
+    /// screen it would scribble on; the outcome is reported all the same).
+    pub fn connect_quietly(address: &HubAddress) -> anyhow::Result<Hub> {
+        Hub::connect_with(address, Stdio::null())
+    }
+
+    fn connect_with(address: &HubAddress, stderr: Stdio) -> anyhow::Result<Hub> {
         let mut command = match address {
             HubAddress::Ssh { login, host, port, path } => {
                 // MUSTER_SSH_COMMAND replaces `ssh` (with its options), as GIT_SSH_COMMAND does.
@@ -96,7 +107,7 @@ impl Hub {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .with_context(|| format!("cannot start the connection to the hub ({address:?})"))?;
         let to = Some(BufWriter::new(child.stdin.take().context("the hub connection has no input")?));

@@ -45,6 +45,8 @@ pub enum Action {
     MarkGroup,
     Undo,
     Sort,
+    SyncNow,
+    Redo,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -54,6 +56,8 @@ pub enum Scope {
     List,
     Alerts,
     Attendance,
+    /// A replica's Sync tab.
+    Sync,
 }
 
 pub struct ActionInfo {
@@ -279,6 +283,20 @@ pub const ACTIONS: &[ActionInfo] = &[
         keys: &["W"],
     },
     ActionInfo {
+        action: Action::SyncNow,
+        name: "sync-now",
+        description: "sync with the hub now",
+        scope: Scope::Sync,
+        keys: &["Y"],
+    },
+    ActionInfo {
+        action: Action::Redo,
+        name: "redo",
+        description: "make a change the hub rejected again",
+        scope: Scope::Sync,
+        keys: &["R"],
+    },
+    ActionInfo {
         action: Action::NextTab,
         name: "next-tab",
         description: "next tab (0-6 jump to one)",
@@ -439,6 +457,7 @@ pub fn scope_heading(scope: Scope) -> &'static str {
         Scope::List => "lists",
         Scope::Alerts => "alert inbox",
         Scope::Attendance => "attendance",
+        Scope::Sync => "sync (a site laptop's replica)",
         Scope::Everywhere => "everywhere",
     }
 }

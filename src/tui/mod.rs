@@ -15,6 +15,7 @@ pub mod overlay;
 pub mod pane;
 pub mod payroll;
 pub mod students;
+pub mod sync;
 pub mod theme;
 pub mod window;
 
@@ -47,7 +48,7 @@ impl Settings {
             no_color,
         )
         .map_err(anyhow::Error::msg)?;
-        Ok(Settings { keymap, theme })
+        Ok(Settings { keymap, theme, sync: None })
     }
 }
 
@@ -64,9 +65,19 @@ pub fn run(
     config: &Config,
     background: Option<(PathBuf, Box<dyn Clock>)>,
 ) -> anyhow::Result<()> {
-    let settings = Settings::from_config(config)?;
-    let mut console = Console::new(app, actor, settings)?;
+    let mut settings = Settings::from_config(config)?;
     let stop = Arc::new(AtomicBool::new(false));
+    // A site laptop's replica syncs with its hub in the background while the console is open.
+    let syncing = match app.replica_of()? {
+        Some(_) => {
+            let handle = crate::sync::background::Handle::default();
+            settings.sync = Some(handle.clone());
+            let os = crate::app::identity::os_account()?;
+            Some(crate::sync::background::spawn(app.path().to_path_buf(), os, handle, stop.clone()))
+        }
+        None => None,
+    };
+    let mut console = Console::new(app, actor, settings)?;
     let engine = background.map(|(path, clock)| spawn_engine(path, clock, config, stop.clone())).transpose()?;
 
     let previous_hook = std::panic::take_hook();
@@ -85,6 +96,9 @@ pub fn run(
     stop.store(true, Ordering::Relaxed);
     if let Some(engine) = engine {
         let _ = engine.join();
+    }
+    if let Some(syncing) = syncing {
+        let _ = syncing.join();
     }
     result
 }

@@ -32,6 +32,8 @@ use ratatui::widgets::Paragraph;
 pub struct Settings {
     pub keymap: Keymap,
     pub theme: Theme,
+    /// On a replica: the background sync the Sync tab shows and asks.
+    pub sync: Option<crate::sync::background::Handle>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +70,7 @@ pub struct Console {
 
 impl Console {
     pub fn new(app: App, actor: Actor, settings: Settings) -> anyhow::Result<Console> {
-        let panes = panes_for(&app, &actor)?;
+        let panes = panes_for(&app, &actor, settings.sync.as_ref())?;
         Console::with_panes(app, actor, settings, panes)
     }
 
@@ -122,7 +124,7 @@ impl Console {
     /// other tabs when they are next shown (an admin's partner list alone can take half a second).
     fn refresh(&mut self) -> anyhow::Result<()> {
         // A partner who just finished onboarding gets every tab of their role at once.
-        let panes = panes_for(&self.app, &self.actor)?;
+        let panes = panes_for(&self.app, &self.actor, self.settings.sync.as_ref())?;
         if panes.iter().map(|p| p.title()).ne(self.panes.iter().map(|p| p.title())) {
             self.stale = vec![true; panes.len()];
             self.panes = panes;
@@ -449,7 +451,11 @@ fn confirmation(command: &Command) -> Option<String> {
 
 /// The tabs a person sees: only Onboarding until a partner's onboarding is complete. A new
 /// tab is a `Pane` in its own file and one line here.
-fn panes_for(app: &App, actor: &Actor) -> anyhow::Result<Vec<Box<dyn Pane>>> {
+fn panes_for(
+    app: &App,
+    actor: &Actor,
+    sync: Option<&crate::sync::background::Handle>,
+) -> anyhow::Result<Vec<Box<dyn Pane>>> {
     let role = actor.user().role;
     if !app.is_onboarded(actor)? {
         return Ok(vec![Box::new(OnboardingPane::default())]);
@@ -464,6 +470,9 @@ fn panes_for(app: &App, actor: &Actor) -> anyhow::Result<Vec<Box<dyn Pane>>> {
     ];
     if role == Role::Admin {
         panes.push(Box::new(AuditPane::default()));
+    }
+    if let Some(handle) = sync {
+        panes.push(Box::new(super::sync::SyncPane::new(handle.clone())));
     }
     Ok(panes)
 }

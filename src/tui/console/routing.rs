@@ -78,7 +78,8 @@ fn console(dir: &tempfile::TempDir) -> (Console, Rc<RefCell<Seen>>, Rc<RefCell<S
         Box::new(Recorder { title: "First", seen: first.clone(), filter: None }),
         Box::new(Recorder { title: "Second", seen: second.clone(), filter: None }),
     ];
-    let settings = Settings { keymap: Keymap::new(&Default::default()).unwrap(), theme: Theme::monochrome() };
+    let settings =
+        Settings { keymap: Keymap::new(&Default::default()).unwrap(), theme: Theme::monochrome(), sync: None };
     (Console::with_panes(app, actor, settings, panes).unwrap(), first, second)
 }
 
