@@ -607,3 +607,63 @@ fn every_list_narrows_counts_and_opens_its_record() {
     let profile = screen(&mut console, 100, 30);
     assert!(profile.contains("'s payroll profile") && profile.contains("W-9"), "{profile}");
 }
+
+/// A replica's Sync tab: the tab bar says what waits and what was rejected; ⏎ shows a change in
+/// full; R asks, then makes a rejected change again, to wait for the next sync.
+#[test]
+fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, replica) = (dir.path().join("hub.db"), dir.path().join("replica.db"));
+    let muster = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(args)
+            .env("XDG_DATA_HOME", dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let hub_text = hub.to_str().unwrap();
+    muster(&["--db", hub_text, "demo", "--students", "30", "--days", "20", "--seed", "5", "--today", TODAY]);
+    let serve = format!("'{}' --db '{hub_text}' sync-serve", env!("CARGO_BIN_EXE_muster"));
+    muster(&["--db", replica.to_str().unwrap(), "sync", "clone", "--hub-command", &serve]);
+    let log = |date: &str| {
+        let args = ["--student", "S000001", "--program", "PRG-001", "--date", date, "--status", "absent"];
+        muster(&[&["--db", replica.to_str().unwrap(), "attendance", "log"][..], &args].concat());
+    };
+    log("2026-02-26");
+    log("2026-02-27");
+    let sql = rusqlite::Connection::open(&replica).unwrap();
+    sql.execute("UPDATE outbox SET state = 'rejected', reason = 'changed since you saw it' WHERE seq = 1", []).unwrap();
+
+    let os = identity::os_account().unwrap();
+    let mut app = App::open(
+        &replica,
+        OpenMode::Existing,
+        Box::new(FixedClock::on(TODAY.parse().unwrap())),
+        identity::this_origin(&os),
+    )
+    .unwrap();
+    let actor = app.sign_in(&os, None).unwrap().actor;
+    let mut settings = Settings::from_config(&Config::default()).unwrap();
+    settings.sync = Some(muster::sync::background::Handle::default());
+    let mut console = Console::new(app, actor, settings).unwrap();
+    console.after_first_frame().unwrap();
+    press(&mut console, KeyCode::Char('7'));
+    let shown = screen(&mut console, 100, 24);
+    assert!(shown.contains("7 Sync 1⧗ 1✗"), "{shown}");
+    assert!(
+        shown.contains("rejected  log attendance S000001 2026-02-26 absent")
+            && shown.contains("changed since you saw it"),
+        "{shown}"
+    );
+    press(&mut console, KeyCode::Enter);
+    assert!(screen(&mut console, 100, 24).contains("the hub said: changed since you saw it"));
+    press(&mut console, KeyCode::Esc);
+    press(&mut console, KeyCode::Char('R'));
+    let asked = screen(&mut console, 100, 24);
+    assert!(asked.contains("Make “log attendance S000001 2026-02-26 absent” again?"), "{asked}");
+    press(&mut console, KeyCode::Char('y'));
+    let waiting: i64 = sql.query_row("SELECT count(*) FROM outbox WHERE state = 'waiting'", [], |r| r.get(0)).unwrap();
+    assert_eq!(waiting, 2, "the change is made again and waits with the other");
+    assert!(screen(&mut console, 100, 24).contains("7 Sync 2⧗ 1✗"));
+}
