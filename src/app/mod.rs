@@ -142,7 +142,9 @@ pub enum Command {
     },
     /// On a replica: the hub's current rows of its scope replace the copy (a pull).
     ReplaceScope {
-        tables: Vec<(String, Vec<String>, crate::store::replica::Rows)>,
+        /// `None`: nothing changed on the hub since the last pull.
+        tables: Option<Vec<(String, Vec<String>, crate::store::replica::Rows)>>,
+        mark: i64,
     },
     /// On the hub: a change from a device was refused; recorded so it is not tried again and the
     /// audit log names it.
@@ -644,7 +646,7 @@ impl App {
             Command::RevokeDevice { device } => replica::revoke(&ctx, &device)?,
             Command::BecomeReplica(of) => replica::become_replica(&ctx, &of)?,
             Command::SettleOutbox { verdicts } => replica::settle(&ctx, &verdicts)?,
-            Command::ReplaceScope { tables } => replica::replace_scope(&ctx, &tables)?,
+            Command::ReplaceScope { tables, mark } => replica::replace_scope(&ctx, tables.as_deref(), mark)?,
             Command::RecordRejection { device, seq, author, reason } => {
                 replica::record_rejection(&ctx, &device, seq, &author, &reason)?
             }

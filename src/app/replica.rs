@@ -15,6 +15,8 @@ pub struct ReplicaOf {
     pub device: String,
     pub login: String,
     pub os_account: String,
+    /// The hub's change mark the replica's rows were read at.
+    pub mark: i64,
 }
 
 const REPLICA_HUB: &str = "replica_hub";
@@ -22,6 +24,7 @@ const REPLICA_DEVICE: &str = "replica_device";
 const REPLICA_LOGIN: &str = "replica_login";
 const REPLICA_OS_ACCOUNT: &str = "replica_os_account";
 const REPLICA_LAST_SYNC: &str = "replica_last_sync";
+const REPLICA_HUB_MARK: &str = "replica_hub_mark";
 
 pub(super) fn register_device(ctx: &Ctx, name: &str) -> Result<Outcome> {
     let login = ctx.actor.user().login.clone();
@@ -87,6 +90,7 @@ pub(super) fn become_replica(ctx: &Ctx, of: &ReplicaOf) -> Result<Outcome> {
         settings::set(ctx.tx, key, Some(value))?;
     }
     settings::set(ctx.tx, REPLICA_LAST_SYNC, Some(&ctx.now_text()))?;
+    settings::set(ctx.tx, REPLICA_HUB_MARK, Some(&of.mark.to_string()))?;
     let after = serde_json::json!({ "hub": of.hub, "login": of.login, "os_account": of.os_account });
     ctx.audit("replica.clone", "device", &of.device, serde_json::Value::Null, after)?;
     Ok(Outcome::Noted(format!("a replica of {} for {} (device {})", of.hub, of.login, of.device)))
@@ -130,10 +134,13 @@ pub(super) fn settle(ctx: &Ctx, verdicts: &[(i64, Verdict)]) -> Result<Outcome> 
     Ok(Outcome::Noted(format!("{applied} changes applied on the hub, {rejected} rejected")))
 }
 
-pub(super) fn replace_scope(ctx: &Ctx, tables: &[(String, Vec<String>, Rows)]) -> Result<Outcome> {
+pub(super) fn replace_scope(ctx: &Ctx, tables: Option<&[(String, Vec<String>, Rows)]>, mark: i64) -> Result<Outcome> {
     if settings::get(ctx.tx, REPLICA_HUB)?.is_none() {
         return Err(AppError::Invalid("this file is not a replica".into()));
     }
+    settings::set(ctx.tx, REPLICA_LAST_SYNC, Some(&ctx.now_text()))?;
+    let Some(tables) = tables else { return Ok(Outcome::Noted("nothing changed on the hub".into())) };
+    settings::set(ctx.tx, REPLICA_HUB_MARK, Some(&mark.to_string()))?;
     // Rows that leave the scope leave the file too, not only its tables.
     ctx.tx.pragma_update(None, "secure_delete", true)?;
     rows::clear_scope(ctx.tx)?;
@@ -143,7 +150,6 @@ pub(super) fn replace_scope(ctx: &Ctx, tables: &[(String, Vec<String>, Rows)]) -
         count += chunk.len();
     }
     let students: i64 = ctx.tx.query_row("SELECT count(*) FROM students", [], |r| r.get(0))?;
-    settings::set(ctx.tx, REPLICA_LAST_SYNC, Some(&ctx.now_text()))?;
     ctx.audit(
         "replica.pull",
         "device",
@@ -166,6 +172,24 @@ pub(super) fn local_person(conn: &rusqlite::Connection, os_login: &str) -> Resul
 pub type TableSink<'a> = dyn FnMut(&str, &[String], Rows) -> anyhow::Result<()> + 'a;
 
 impl App {
+    /// The hub's change mark: the last audit entry, which every change writes.
+    pub fn change_mark(&self, _actor: &Actor) -> Result<i64> {
+        Ok(self.store.conn().query_row("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?)
+    }
+
+    /// The device, if the hub serves it to `actor`: theirs, and not revoked.
+    pub fn serving(&self, actor: &Actor, device: &str) -> Result<Device> {
+        let found =
+            rows::device(self.store.conn(), device)?.ok_or_else(|| AppError::NotFound(format!("device '{device}'")))?;
+        if found.ssh_login != actor.user().login {
+            return Err(AppError::Denied(format!("device {device} is not {}'s", actor.user().login)));
+        }
+        if found.revoked_at.is_some() {
+            return Err(AppError::Denied(format!("device {device} was revoked on the hub; ask an admin")));
+        }
+        Ok(found)
+    }
+
     /// Makes this new file the replica `of` describes, as the person whose scope it holds.
     pub fn adopt_replica(&mut self, of: ReplicaOf) -> Result<Outcome> {
         let person = crate::store::users::get(self.store.conn(), &of.login)?
@@ -239,6 +263,11 @@ impl App {
         Ok(rows::outbox(self.store.conn(), state)?)
     }
 
+    /// On a replica: the hub's change mark its rows were last read at.
+    pub fn replica_mark(&self) -> Result<Option<i64>> {
+        Ok(settings::get(self.store.conn(), REPLICA_HUB_MARK)?.and_then(|m| m.parse().ok()))
+    }
+
     /// On a replica: where its hub is, its device id there, and when it last synced.
     pub fn replica_of(&self) -> Result<Option<(String, String, String)>> {
         let conn = self.store.conn();
@@ -258,26 +287,22 @@ impl App {
     /// Everything a replica of `device` holds, one table at a time in insert order, read in one
     /// snapshot as its owner: the owner's and the device's allowed people's students and all
     /// about them. A revoked device, or one that is not the actor's, gets nothing.
-    pub fn replica_snapshot(&self, actor: &Actor, device: &str, sink: &mut TableSink) -> anyhow::Result<()> {
+    pub fn replica_snapshot(&self, actor: &Actor, device: &str, sink: &mut TableSink) -> anyhow::Result<i64> {
         let conn = self.store.conn();
-        let found = rows::device(conn, device)?.ok_or_else(|| AppError::NotFound(format!("device '{device}'")))?;
-        if found.ssh_login != actor.user().login {
-            return Err(AppError::Denied(format!("device {device} is not {}'s", actor.user().login)).into());
-        }
-        if found.revoked_at.is_some() {
-            return Err(AppError::Denied(format!("device {device} was revoked; ask an admin")).into());
-        }
+        let found = self.serving(actor, device)?;
         let mut logins = vec![found.ssh_login.clone()];
         logins.extend(found.allowed.iter().cloned());
         // One read transaction: every table as of the same moment, while others keep writing.
         conn.execute_batch("BEGIN DEFERRED")?;
         let result = (|| {
+            // Every change on the hub is audited, so the last entry marks the state being read.
+            let mark: i64 = conn.query_row("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
             rows::set_scope(conn, &logins)?;
             for (table, filter) in rows::TABLES {
                 rows::read_table(conn, table, filter, &mut |columns, chunk| sink(table, columns, chunk))?;
             }
             conn.execute_batch("DROP TABLE temp.scope_logins; DROP TABLE temp.scope_students;")?;
-            Ok(())
+            Ok(mark)
         })();
         conn.execute_batch("COMMIT")?;
         result

@@ -41,10 +41,12 @@ pub enum Message {
         columns: Vec<String>,
         rows: Vec<Vec<crate::store::replica::Cell>>,
     },
-    /// The scope is whole: the device's id on the hub and whose scope it is.
+    /// The scope is whole: the device's id on the hub, whose scope it is, and the hub's change
+    /// mark it was read at.
     CloneDone {
         device: String,
         login: String,
+        mark: i64,
     },
     /// The replica's changes not yet applied, in order.
     Push {
@@ -55,11 +57,16 @@ pub enum Message {
     Pushed {
         verdicts: Vec<(i64, crate::app::replica::Verdict)>,
     },
-    /// The device's scope as it is now on the hub (sent as `Rows`, then `Pulled`).
+    /// The device's scope as it is now on the hub (sent as `Rows`, then `Pulled` with the hub's
+    /// change mark), or `Unchanged` when nothing changed on the hub since the mark `since`.
     Pull {
         device: String,
+        since: Option<i64>,
     },
-    Pulled,
+    Pulled {
+        mark: i64,
+    },
+    Unchanged,
 }
 
 /// What can go wrong reading a frame.

@@ -141,7 +141,9 @@ impl Hub {
 
     fn send(&mut self, message: &Message) -> anyhow::Result<()> {
         let to = self.to.as_mut().context("the connection to the hub is closed")?;
-        frame::write(to, message).context("cannot reach the hub")
+        // Said in words: a broken pipe to the hub is a failed sync, not a reader of our output
+        // who went away (which `main` ends quietly).
+        frame::write(to, message).map_err(|e| anyhow::anyhow!("cannot reach the hub: {e}"))
     }
 
     /// One request and its answer; the hub's refusal is an error with its reason.
@@ -208,7 +210,7 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
                 Message::Pong { login: user.login.clone(), role: user.role.to_string() }
             }
             Message::Clone { name } => match send_clone(&mut app, &actor, &name, &mut output) {
-                Ok(device) => Message::CloneDone { device, login: actor.user().login.clone() },
+                Ok((device, mark)) => Message::CloneDone { device, login: actor.user().login.clone(), mark },
                 Err(e) => Message::Error { message: e.to_string() },
             },
             Message::Push { device, entries } => {
@@ -221,16 +223,23 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
                     Err(e) => Message::Error { message: e.to_string() },
                 }
             }
-            Message::Pull { device } => {
-                let sent = app.replica_snapshot(&actor, &device, &mut |table, columns, rows| {
-                    let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
-                    Ok(frame::write(&mut output, &message)?)
-                });
-                match sent {
-                    Ok(()) => Message::Pulled,
+            Message::Pull { device, since } => match app.change_mark(&actor) {
+                // Nothing changed here since: a round trip, not a scan.
+                Ok(mark) if since == Some(mark) => match app.serving(&actor, &device) {
+                    Ok(_) => Message::Unchanged,
                     Err(e) => Message::Error { message: e.to_string() },
+                },
+                _ => {
+                    let sent = app.replica_snapshot(&actor, &device, &mut |table, columns, rows| {
+                        let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
+                        Ok(frame::write(&mut output, &message)?)
+                    });
+                    match sent {
+                        Ok(mark) => Message::Pulled { mark },
+                        Err(e) => Message::Error { message: e.to_string() },
+                    }
                 }
-            }
+            },
             other => Message::Error { message: format!("this hub does not serve {other:?}") },
         };
         let refused = matches!(answer, Message::Error { .. });
@@ -248,16 +257,16 @@ fn send_clone(
     actor: &crate::app::Actor,
     name: &str,
     output: &mut impl std::io::Write,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, i64)> {
     let device = match app.execute(actor, crate::app::Command::RegisterDevice { name: name.to_string() })? {
         crate::app::Outcome::DeviceRegistered { id } => id,
         other => bail!("registering the device gave {other}"),
     };
-    app.replica_snapshot(actor, &device, &mut |table, columns, rows| {
+    let mark = app.replica_snapshot(actor, &device, &mut |table, columns, rows| {
         let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
         Ok(frame::write(output, &message)?)
     })?;
-    Ok(device)
+    Ok((device, mark))
 }
 
 impl Hub {
@@ -283,15 +292,17 @@ impl Hub {
     }
 
     fn receive_clone(&mut self, path: &Path, device_name: &str, hub: &str, os: &OsAccount) -> anyhow::Result<String> {
-        self.send(&Message::Clone { name: device_name.to_string() })?;
+        // Whatever the hub manages to say is read even if the request could not be sent whole:
+        // its refusal, or the rows it had begun to send, tell more than the broken pipe.
+        let _ = self.send(&Message::Clone { name: device_name.to_string() });
         let mut store = crate::store::Store::open(path, OpenMode::CreateIfMissing)?;
         let tx = store.conn_mut().transaction()?;
-        let (device, login) = loop {
+        let (device, login, mark) = loop {
             match self.receive() {
                 Ok(Some(Message::Rows { table, columns, rows })) => {
                     crate::store::replica::write_rows(&tx, &table, &columns, &rows)?
                 }
-                Ok(Some(Message::CloneDone { device, login })) => break (device, login),
+                Ok(Some(Message::CloneDone { device, login, mark })) => break (device, login, mark),
                 Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
                 Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a clone"),
                 Ok(None) => bail!("the hub closed the connection in the middle of the clone; nothing was kept"),
@@ -307,6 +318,7 @@ impl Hub {
             device: device.clone(),
             login: login.clone(),
             os_account: os.login.clone(),
+            mark,
         };
         app.adopt_replica(of)?;
         Ok(format!("{} is a replica of {hub} for {login} (device {device} there)", path.display()))
@@ -321,6 +333,8 @@ impl Hub {
         let (_, device, _) =
             app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
         let entries = app.outbox(actor, Some("waiting"))?;
+        // What was pushed changed the hub (and the replica's own guesses): the pull is whole.
+        let entries_sent = !entries.is_empty();
         let mut said = Vec::new();
         if !entries.is_empty() {
             let verdicts = match self.ask(&Message::Push { device: device.clone(), entries })? {
@@ -329,22 +343,28 @@ impl Hub {
             };
             said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
         }
-        self.send(&Message::Pull { device })?;
+        let since = if entries_sent { None } else { app.replica_mark()? };
+        self.send(&Message::Pull { device, since })?;
         let mut tables: Vec<(String, Vec<String>, crate::store::replica::Rows)> = Vec::new();
-        loop {
+        let mark = loop {
             match self.receive() {
                 Ok(Some(Message::Rows { table, columns, rows })) => match tables.last_mut() {
                     Some((last, _, kept)) if *last == table => kept.extend(rows),
                     _ => tables.push((table, columns, rows)),
                 },
-                Ok(Some(Message::Pulled)) => break,
+                Ok(Some(Message::Pulled { mark })) => break Some(mark),
+                Ok(Some(Message::Unchanged)) => break None,
                 Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
                 Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a pull"),
                 Ok(None) => bail!("the hub closed the connection in the middle of the pull; the replica is as it was"),
                 Err(e) => bail!("the pull was cut: {e}; the replica is as it was"),
             }
-        }
-        said.push(app.execute(actor, crate::app::Command::ReplaceScope { tables })?.to_string());
+        };
+        let command = match mark {
+            Some(mark) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
+            None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
+        };
+        said.push(app.execute(actor, command)?.to_string());
         Ok(said.join("; "))
     }
 }

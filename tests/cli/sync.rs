@@ -195,7 +195,7 @@ fn a_clone_cut_short_or_into_an_existing_file_leaves_nothing_half_made() {
     std::fs::write(&recorded, &said.stdout[..3000]).unwrap();
     let cut = format!("cat '{}'", recorded.display());
     let ran = laptop.run(&["sync", "clone", "--hub-command", &cut]);
-    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(ran.stderr.contains("nothing was kept"), "{}", ran.stderr);
     assert!(!laptop.db.exists(), "no replica file is left");
     assert!(
@@ -219,7 +219,12 @@ fn admins_allow_people_on_a_device_and_revoke_it() {
     let listed = hub.json(&["device", "list"]);
     assert_eq!(listed[0]["id"], "dev-1");
     assert_eq!(listed[0]["name"], "office");
+    // Nothing changed on the hub: a sync is a round trip that reads nothing.
+    assert!(laptop.ok(&["sync"]).contains("nothing changed on the hub"));
     assert!(hub.ok(&["device", "allow", "dev-1", "ws_02"]).contains("ws_02 may use dev-1"));
+    // Something did (every change on the hub is audited): the scope is read again.
+    assert!(laptop.ok(&["sync"]).contains("rows from the hub"));
+    assert!(laptop.ok(&["sync"]).contains("nothing changed on the hub"));
     assert!(hub.ok(&["device", "allow", "dev-1", "ws_02"]).contains("already"));
     hub.fails(4, &["device", "allow", "dev-9", "ws_02"]);
     hub.fails(4, &["device", "allow", "dev-1", "nobody"]);
