@@ -49,7 +49,7 @@ fn main() {
     let me = muster::app::identity::os_account().expect("an OS account").login;
     let conn = rusqlite::Connection::open(&hub).expect("open the hub");
     conn.execute_batch("PRAGMA foreign_keys = OFF").expect("pragma");
-    let (worksite, scope): (String, i64) = conn
+    let (worksite, _): (String, i64) = conn
         .query_row(
             "SELECT x.login, count(*) FROM student_assignments x JOIN users u ON u.login = x.login
               WHERE u.role = 'worksite' GROUP BY x.login ORDER BY count(*) DESC LIMIT 1",
@@ -57,6 +57,17 @@ fn main() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("a worksite");
+    // A big site: the worksite takes on students until it has 500 (the demo spreads them thinner).
+    conn.execute(
+        "INSERT OR IGNORE INTO student_assignments (login, student)
+         SELECT ?1, id FROM students WHERE id NOT IN (SELECT student FROM student_assignments WHERE login = ?1)
+          ORDER BY id LIMIT max(0, 500 - (SELECT count(*) FROM student_assignments WHERE login = ?1))",
+        [&worksite],
+    )
+    .expect("assign");
+    let scope: i64 = conn
+        .query_row("SELECT count(*) FROM student_assignments WHERE login = ?1", [&worksite], |r| r.get(0))
+        .expect("count");
     conn.execute("UPDATE users SET login = 'boss' WHERE login = ?1", [&me]).expect("rename the admin");
     for (table, column) in [
         ("users", "login"),
