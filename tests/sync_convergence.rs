@@ -195,23 +195,18 @@ impl World {
 
     fn records(app: &App) -> BTreeMap<Day, Record> {
         let conn = rusqlite::Connection::open(app.path()).unwrap();
-        let rows = conn
-            .prepare(
-                "SELECT s.student_id, p.program_id, a.date, a.status, a.hours FROM attendance a
+        conn.prepare(
+            "SELECT s.student_id, p.program_id, a.date, a.status, a.hours FROM attendance a
                    JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program
                   WHERE a.date >= '2026-03-04'",
-            )
-            .unwrap()
-            .query_map([], |r| {
-                Ok((
-                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?),
-                    (r.get(3)?, r.get(4)?),
-                ))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        rows
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok(((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?), (r.get(3)?, r.get(4)?)))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
     }
 }
 
