@@ -32,7 +32,6 @@ use crate::store::audit::{self, Change, Origin};
 use crate::store::{self, OpenMode, Store, StoreError};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use identity::OsAccount;
-use rusqlite::{Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -470,6 +469,8 @@ pub struct App {
     /// While a command from a device is applied on the hub: the device and the command's
     /// sequence number there, recorded in the same transaction as the change.
     from_device: Option<(String, i64)>,
+    /// Commands run as savepoints of one open transaction (a device's push, applied in chunks).
+    batching: bool,
 }
 
 /// A state of the database file as one connection sees it: changes by other connections move
@@ -490,7 +491,16 @@ impl App {
         let store = Store::open(path, mode)?;
         let zone = load_zone(&store)?;
         let replica_device = store::settings::get(store.conn(), "replica_device")?;
-        let mut app = App { store, clock, origin, zone, counts: Default::default(), replica_device, from_device: None };
+        let mut app = App {
+            store,
+            clock,
+            origin,
+            zone,
+            counts: Default::default(),
+            replica_device,
+            from_device: None,
+            batching: false,
+        };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
         }
@@ -613,51 +623,77 @@ impl App {
         let now = self.clock.now();
         let today = self.zone.date_of(now);
         let audit_key = self.store.audit_key().clone();
-        let tx = self.store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ctx =
-            Ctx { tx: &tx, actor, origin: &self.origin, audit_key: &audit_key, zone: &self.zone, now, today, progress };
-        let outcome = match command {
-            Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
-            Command::AddUser { login, name, role, email } => add_user(&ctx, login, name, role, email)?,
-            Command::Import { source, batch } => import::execute(&ctx, &source, batch)?,
-            Command::Demo(spec) => demo::execute(&ctx, &spec)?,
-            Command::RunAlerts { date } => alerts::run_day(&ctx, date)?,
-            Command::Triage { ids, action, note } => triage::triage(&ctx, &ids, &action, note.as_deref())?,
-            Command::SetThresholds { kind, thresholds } => triage::set_thresholds(&ctx, kind, thresholds)?,
-            Command::EndSnoozes => triage::end_snoozes(&ctx)?,
-            Command::LogAttendance { entries } => attendance::log(&ctx, &entries)?,
-            Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
-            Command::RetractAttendance { days } => attendance::retract(&ctx, &days)?,
-            Command::ReopenAttendance { ids } => attendance::reopen(&ctx, &ids)?,
-            Command::SyncOnboarding => onboarding::sync_assets(&ctx)?,
-            Command::SelectRole { role } => onboarding::select_role(&ctx, role)?,
-            Command::AcceptResponsibilities { codes } => onboarding::accept(&ctx, &codes)?,
-            Command::ConsentToEsign { version } => onboarding::consent(&ctx, &version)?,
-            Command::SignDocument { code, typed_name, shown_sha256, mark } => {
-                onboarding::sign(&ctx, &code, &typed_name, &shown_sha256, mark.as_ref())?
+        // A command is one transaction; inside a batch (a device's push) one savepoint of it, so
+        // a rejected change undoes only itself.
+        let nested = self.batching;
+        let conn = self.store.conn();
+        conn.execute_batch(if nested { "SAVEPOINT command" } else { "BEGIN IMMEDIATE" })?;
+        let done = (|| -> Result<Outcome> {
+            let ctx = Ctx {
+                tx: conn,
+                actor,
+                origin: &self.origin,
+                audit_key: &audit_key,
+                zone: &self.zone,
+                now,
+                today,
+                progress,
+            };
+            let outcome = match command {
+                Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
+                Command::AddUser { login, name, role, email } => add_user(&ctx, login, name, role, email)?,
+                Command::Import { source, batch } => import::execute(&ctx, &source, batch)?,
+                Command::Demo(spec) => demo::execute(&ctx, &spec)?,
+                Command::RunAlerts { date } => alerts::run_day(&ctx, date)?,
+                Command::Triage { ids, action, note } => triage::triage(&ctx, &ids, &action, note.as_deref())?,
+                Command::SetThresholds { kind, thresholds } => triage::set_thresholds(&ctx, kind, thresholds)?,
+                Command::EndSnoozes => triage::end_snoozes(&ctx)?,
+                Command::LogAttendance { entries } => attendance::log(&ctx, &entries)?,
+                Command::DecideAttendance { ids, decision } => attendance::decide(&ctx, &ids, &decision)?,
+                Command::RetractAttendance { days } => attendance::retract(&ctx, &days)?,
+                Command::ReopenAttendance { ids } => attendance::reopen(&ctx, &ids)?,
+                Command::SyncOnboarding => onboarding::sync_assets(&ctx)?,
+                Command::SelectRole { role } => onboarding::select_role(&ctx, role)?,
+                Command::AcceptResponsibilities { codes } => onboarding::accept(&ctx, &codes)?,
+                Command::ConsentToEsign { version } => onboarding::consent(&ctx, &version)?,
+                Command::SignDocument { code, typed_name, shown_sha256, mark } => {
+                    onboarding::sign(&ctx, &code, &typed_name, &shown_sha256, mark.as_ref())?
+                }
+                Command::AcknowledgeDocument { code, shown_sha256 } => {
+                    onboarding::acknowledge(&ctx, &code, &shown_sha256)?
+                }
+                Command::WaiveOnboarding { login, reason } => onboarding::waive(&ctx, &login, &reason)?,
+                Command::SubmitPayroll(form) => payroll::submit(&ctx, &form)?,
+                Command::DecidePayroll { id, decision } => payroll::decide(&ctx, id, &decision)?,
+                Command::SetTimeZone { name } => set_time_zone(&ctx, name.as_deref())?,
+                Command::RegisterDevice { name } => replica::register_device(&ctx, &name)?,
+                Command::AllowOnDevice { device, login } => replica::allow(&ctx, &device, &login)?,
+                Command::RevokeDevice { device } => replica::revoke(&ctx, &device)?,
+                Command::BecomeReplica(of) => replica::become_replica(&ctx, &of)?,
+                Command::SettleOutbox { verdicts } => replica::settle(&ctx, &verdicts)?,
+                Command::ReplaceScope { tables, mark } => replica::replace_scope(&ctx, tables.as_deref(), mark)?,
+                Command::RecordRejection { device, seq, author, reason } => {
+                    replica::record_rejection(&ctx, &device, seq, &author, &reason)?
+                }
+            };
+            if let Some(command) = outgoing {
+                store::replica::add_outgoing(conn, &actor.user().login, &command, &ctx.now_text())?;
             }
-            Command::AcknowledgeDocument { code, shown_sha256 } => onboarding::acknowledge(&ctx, &code, &shown_sha256)?,
-            Command::WaiveOnboarding { login, reason } => onboarding::waive(&ctx, &login, &reason)?,
-            Command::SubmitPayroll(form) => payroll::submit(&ctx, &form)?,
-            Command::DecidePayroll { id, decision } => payroll::decide(&ctx, id, &decision)?,
-            Command::SetTimeZone { name } => set_time_zone(&ctx, name.as_deref())?,
-            Command::RegisterDevice { name } => replica::register_device(&ctx, &name)?,
-            Command::AllowOnDevice { device, login } => replica::allow(&ctx, &device, &login)?,
-            Command::RevokeDevice { device } => replica::revoke(&ctx, &device)?,
-            Command::BecomeReplica(of) => replica::become_replica(&ctx, &of)?,
-            Command::SettleOutbox { verdicts } => replica::settle(&ctx, &verdicts)?,
-            Command::ReplaceScope { tables, mark } => replica::replace_scope(&ctx, tables.as_deref(), mark)?,
-            Command::RecordRejection { device, seq, author, reason } => {
-                replica::record_rejection(&ctx, &device, seq, &author, &reason)?
+            if let Some((device, seq)) = from_device {
+                store::replica::set_last_applied(conn, &device, seq, &ctx.now_text())?;
+            }
+            Ok(outcome)
+        })();
+        let outcome = match done {
+            Ok(outcome) => {
+                conn.execute_batch(if nested { "RELEASE command" } else { "COMMIT" })?;
+                outcome
+            }
+            Err(e) => {
+                let _ = conn.execute_batch(if nested { "ROLLBACK TO command; RELEASE command" } else { "ROLLBACK" });
+                return Err(e);
             }
         };
-        if let Some(command) = outgoing {
-            store::replica::add_outgoing(&tx, &actor.user().login, &command, &ctx.now_text())?;
-        }
-        if let Some((device, seq)) = from_device {
-            store::replica::set_last_applied(&tx, &device, seq, &ctx.now_text())?;
-        }
-        tx.commit()?;
         if sets_zone {
             // Days are counted in the zone just set from the next command on.
             self.zone = load_zone(&self.store)?;
@@ -767,7 +803,8 @@ fn actor_name(actor: &Actor) -> String {
 
 /// Everything a command handler needs: the open transaction and who, when and where.
 pub(crate) struct Ctx<'a> {
-    pub tx: &'a Transaction<'a>,
+    /// The open transaction (or savepoint) the command's changes go into.
+    pub tx: &'a rusqlite::Connection,
     pub actor: &'a Actor,
     pub origin: &'a Origin,
     pub audit_key: &'a audit::KeyState,

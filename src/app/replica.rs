@@ -200,10 +200,37 @@ impl App {
         Ok(outcome)
     }
 
+    /// On the hub: a device's push, in order. The changes are applied a few hundred to a
+    /// transaction (each its own savepoint, so a rejection undoes only itself): one commit per
+    /// chunk rather than per change, and the write lock never held long.
+    pub fn apply_push(&mut self, connected: &Actor, device: &str, entries: &[Outgoing]) -> Result<Vec<(i64, Verdict)>> {
+        const CHUNK: usize = 250;
+        self.serving(connected, device)?;
+        let mut verdicts = Vec::with_capacity(entries.len());
+        for chunk in entries.chunks(CHUNK) {
+            self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
+            self.batching = true;
+            let applied: Result<Vec<_>> =
+                chunk.iter().map(|entry| Ok((entry.seq, self.apply_from_device(connected, device, entry)?))).collect();
+            self.batching = false;
+            match applied {
+                Ok(applied) => {
+                    self.store.conn().execute_batch("COMMIT")?;
+                    verdicts.extend(applied);
+                }
+                Err(e) => {
+                    let _ = self.store.conn().execute_batch("ROLLBACK");
+                    return Err(e);
+                }
+            }
+        }
+        Ok(verdicts)
+    }
+
     /// On the hub: applies one change a device sent, as its author as the hub sees them now,
     /// exactly once per (device, sequence). `connected` is the account the connection arrived
     /// as; the device must be theirs and not revoked, or nothing from it is taken.
-    pub fn apply_from_device(&mut self, connected: &Actor, device: &str, entry: &Outgoing) -> Result<Verdict> {
+    fn apply_from_device(&mut self, connected: &Actor, device: &str, entry: &Outgoing) -> Result<Verdict> {
         let conn = self.store.conn();
         let found = rows::device(conn, device)?.ok_or_else(|| AppError::NotFound(format!("device '{device}'")))?;
         if found.ssh_login != connected.user().login {

@@ -213,16 +213,10 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
                 Ok((device, mark)) => Message::CloneDone { device, login: actor.user().login.clone(), mark },
                 Err(e) => Message::Error { message: e.to_string() },
             },
-            Message::Push { device, entries } => {
-                let verdicts: anyhow::Result<Vec<_>> = entries
-                    .iter()
-                    .map(|entry| Ok((entry.seq, app.apply_from_device(&actor, &device, entry)?)))
-                    .collect();
-                match verdicts {
-                    Ok(verdicts) => Message::Pushed { verdicts },
-                    Err(e) => Message::Error { message: e.to_string() },
-                }
-            }
+            Message::Push { device, entries } => match app.apply_push(&actor, &device, &entries) {
+                Ok(verdicts) => Message::Pushed { verdicts },
+                Err(e) => Message::Error { message: e.to_string() },
+            },
             Message::Pull { device, since } => match app.change_mark(&actor) {
                 // Nothing changed here since: a round trip, not a scan.
                 Ok(mark) if since == Some(mark) => match app.serving(&actor, &device) {

@@ -369,6 +369,29 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
     };
     log("absent");
     log("excused");
+    // And one good change between and after them, for another student: applied all the same.
+    let (other, other_program): (String, String) = laptop
+        .sql()
+        .query_row(
+            "SELECT s.student_id, p.program_id FROM enrollments e JOIN students s ON s.id = e.student
+               JOIN programs p ON p.id = e.program WHERE s.student_id <> ?1 AND e.status = 'active'
+                AND e.start_date <= ?2 ORDER BY 1 LIMIT 1",
+            [&student, &date],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    laptop.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &other,
+        "--program",
+        &other_program,
+        "--date",
+        &date,
+        "--status",
+        "present",
+    ]);
     // The first is made to look like another worksite's; the student of the second is taken off
     // this worksite on the hub before the laptop syncs.
     laptop.sql().execute("UPDATE outbox SET author = 'ws_02' WHERE seq = 1", []).unwrap();
@@ -379,7 +402,8 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
         )
         .unwrap();
     let said = laptop.ok(&["sync"]);
-    assert!(said.contains("0 changes applied on the hub, 2 rejected"), "{said}");
+    assert!(said.contains("1 changes applied on the hub, 2 rejected"), "{said}");
+    assert_eq!(logged(&hub.sql(), &other, &date).len(), 1, "the good change landed beside the rejected ones");
     assert!(logged(&hub.sql(), &student, &date).is_empty(), "nothing of either reached the hub");
 
     let status = laptop.ok(&["sync", "status"]);
