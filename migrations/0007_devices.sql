@@ -23,6 +23,9 @@ CREATE TABLE outbox (
     local_time  TEXT NOT NULL,      -- the laptop's clock when it was given, for people to read
     state       TEXT NOT NULL DEFAULT 'waiting'
         CHECK (state = 'waiting' OR state = 'applied' OR state = 'rejected'),
+    -- For a decision: the version of each record decided on as the person saw it here, JSON
+    -- [[kind, id, version]]; the hub refuses the decision if the record changed since.
+    seen        TEXT,
     reason      TEXT,               -- why the hub rejected it
     synced_at   TEXT
 );

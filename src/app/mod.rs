@@ -619,6 +619,14 @@ impl App {
             }
             _ => None,
         };
+        // A decision made on a replica carries the version of what it decides on, as seen here.
+        let seen = match (&outgoing, &command) {
+            (Some(_), Command::DecideAttendance { ids, .. }) => {
+                Some(replica::seen(self.store.conn(), "attendance", ids)?)
+            }
+            (Some(_), Command::DecidePayroll { id, .. }) => Some(replica::seen(self.store.conn(), "payroll", &[*id])?),
+            _ => None,
+        };
         let from_device = self.from_device.take();
         let now = self.clock.now();
         let today = self.zone.date_of(now);
@@ -677,7 +685,7 @@ impl App {
                 }
             };
             if let Some(command) = outgoing {
-                store::replica::add_outgoing(conn, &actor.user().login, &command, &ctx.now_text())?;
+                store::replica::add_outgoing(conn, &actor.user().login, &command, seen.as_deref(), &ctx.now_text())?;
             }
             if let Some((device, seq)) = from_device {
                 store::replica::set_last_applied(conn, &device, seq, &ctx.now_text())?;

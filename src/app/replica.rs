@@ -96,6 +96,29 @@ pub(super) fn become_replica(ctx: &Ctx, of: &ReplicaOf) -> Result<Outcome> {
     Ok(Outcome::Noted(format!("a replica of {} for {} (device {})", of.hub, of.login, of.device)))
 }
 
+/// `[[kind, id, version]]` of the records `ids` of `kind` as they are in this file.
+pub(super) fn seen(conn: &rusqlite::Connection, kind: &str, ids: &[i64]) -> Result<String> {
+    let mut versions = Vec::new();
+    for id in ids {
+        versions.push(serde_json::json!([kind, id, rows::version(conn, kind, *id)?]));
+    }
+    Ok(serde_json::Value::Array(versions).to_string())
+}
+
+/// The first record a decision was made on that changed on the hub since it was seen.
+fn changed_since_seen(conn: &rusqlite::Connection, seen: &str) -> Result<Option<String>> {
+    let versions: Vec<(String, i64, Option<String>)> = serde_json::from_str(seen).unwrap_or_default();
+    for (kind, id, was) in versions {
+        let now = rows::version(conn, &kind, id)?;
+        if now != was {
+            let what = if kind == "payroll" { "payroll profile" } else { "attendance record" };
+            let when = now.map(|at| format!(" (it was changed at {at})")).unwrap_or_default();
+            return Ok(Some(format!("{what} {id} changed on the hub since you saw it{when}; look at it again")));
+        }
+    }
+    Ok(None)
+}
+
 /// What the hub did with a change from a device.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Verdict {
@@ -250,7 +273,10 @@ impl App {
             (None, _) => Some("not a change this hub understands".to_string()),
             (Some(command), _) if !command.travels() => Some("not a change the hub takes from a device".to_string()),
             (_, None) => Some(format!("the hub has no user {}", entry.author)),
-            _ => None,
+            _ => match &entry.seen {
+                Some(seen) => changed_since_seen(conn, seen)?,
+                None => None,
+            },
         };
         if let Some(reason) = refusal {
             return self.reject(device, entry, reason);

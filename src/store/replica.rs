@@ -241,12 +241,29 @@ pub fn revoke(conn: &Connection, id: &str, now: &str) -> Result<()> {
 }
 
 /// On a replica: keeps a change to be sent to the hub.
-pub fn add_outgoing(conn: &Connection, author: &str, command: &str, local_time: &str) -> Result<()> {
+pub fn add_outgoing(
+    conn: &Connection,
+    author: &str,
+    command: &str,
+    seen: Option<&str>,
+    local_time: &str,
+) -> Result<()> {
     conn.execute(
-        "INSERT INTO outbox (author, command, local_time) VALUES (?1, ?2, ?3)",
-        params![author, command, local_time],
+        "INSERT INTO outbox (author, command, seen, local_time) VALUES (?1, ?2, ?3, ?4)",
+        params![author, command, seen, local_time],
     )?;
     Ok(())
+}
+
+/// What a record decided on is, as a version: it changes whenever the record is logged or
+/// submitted again. `kind` is `attendance` or `payroll`.
+pub fn version(conn: &Connection, kind: &str, id: i64) -> Result<Option<String>> {
+    let sql = match kind {
+        "attendance" => "SELECT logged_at FROM attendance WHERE id = ?1",
+        "payroll" => "SELECT submitted_at FROM payroll_profiles WHERE id = ?1",
+        _ => return Ok(None),
+    };
+    Ok(conn.query_row(sql, [id], |r| r.get(0)).optional()?)
 }
 
 /// A change kept on a replica.
@@ -257,6 +274,9 @@ pub struct Outgoing {
     /// The command as JSON.
     pub command: String,
     pub local_time: String,
+    /// For a decision: `[[kind, id, version]]` of the records as they were seen.
+    #[serde(default)]
+    pub seen: Option<String>,
     pub state: String,
     pub reason: Option<String>,
     pub synced_at: Option<String>,
@@ -265,7 +285,7 @@ pub struct Outgoing {
 /// The replica's changes in `state` (all of them with `None`), oldest first.
 pub fn outbox(conn: &Connection, state: Option<&str>) -> Result<Vec<Outgoing>> {
     let mut stmt = conn.prepare(
-        "SELECT seq, author, command, local_time, state, reason, synced_at FROM outbox
+        "SELECT seq, author, command, local_time, state, reason, synced_at, seen FROM outbox
           WHERE ?1 IS NULL OR state = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([state], |r| {
@@ -277,6 +297,7 @@ pub fn outbox(conn: &Connection, state: Option<&str>) -> Result<Vec<Outgoing>> {
             state: r.get(4)?,
             reason: r.get(5)?,
             synced_at: r.get(6)?,
+            seen: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -543,3 +543,37 @@ fn a_replica_is_cloned_and_synced_over_a_real_openssh_server() {
     let pinged = laptop.run_with(&["sync", "ping", &url], &vars);
     assert!(pinged.stdout.contains(&format!("sees you as {me} (worksite)")), "{}{}", pinged.stdout, pinged.stderr);
 }
+
+/// A decision made offline on a record that was logged again on the hub meanwhile is refused
+/// as changed since it was seen; one on an unchanged record is applied.
+#[test]
+fn a_decision_on_a_record_changed_since_it_was_seen_is_refused() {
+    let hub = Env::new();
+    hub.ok(&["demo", "--students", "30", "--days", "20", "--seed", "4", "--today", "2026-03-02"]);
+    hub.as_if_partners_logged_from_their_own_accounts();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let pending = student_ids(
+        &laptop.sql(),
+        "SELECT CAST(id AS TEXT) FROM attendance WHERE verification = 'pending' ORDER BY id LIMIT 2",
+    );
+    assert_eq!(pending.len(), 2);
+    laptop.ok(&["attendance", "verify", &pending[0]]);
+    laptop.ok(&["attendance", "verify", &pending[1]]);
+    // On the hub the worksite logs the first day again, with other hours.
+    hub.sql()
+        .execute("UPDATE attendance SET logged_at = '2026-03-02T18:00:00Z', hours = 7 WHERE id = ?1", [&pending[0]])
+        .unwrap();
+    let said = laptop.ok(&["sync"]);
+    assert!(said.contains("1 changes applied on the hub, 1 rejected"), "{said}");
+    let status = laptop.ok(&["sync", "status"]);
+    assert!(
+        status.contains(&format!("attendance record {} changed on the hub since you saw it", pending[0])),
+        "{status}"
+    );
+    let verification = |id: &str| -> String {
+        hub.sql().query_row("SELECT verification FROM attendance WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(verification(&pending[0]), "pending");
+    assert_eq!(verification(&pending[1]), "verified");
+}
