@@ -253,6 +253,13 @@ fn daemon(cli: &Cli) -> anyhow::Result<()> {
     let config = crate::config::load()?;
     let run_at = config.alerts.run_at()?;
     let session = open_session(cli, OpenMode::Existing)?;
+    // On a site laptop the daemon keeps the replica in sync; alerts are the hub's to compute.
+    if let Some((hub, device, _)) = session.app.replica_of()? {
+        let path = session.app.path().to_path_buf();
+        eprintln!("muster daemon: {} is {device} of {hub}; syncing every three minutes", path.display());
+        drop(session);
+        return crate::sync::background::run_until_stopped(path, identity::os_account()?);
+    }
     if session.actor.user().role != crate::domain::Role::Admin {
         anyhow::bail!(AppError::Denied("the daemon changes alerts for everyone; run it as an admin's account".into()));
     }

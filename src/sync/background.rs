@@ -73,6 +73,41 @@ pub fn spawn(path: PathBuf, os: OsAccount, handle: Handle, stop: Arc<AtomicBool>
     })
 }
 
+/// `muster daemon` on a replica: syncs as the console would, saying each outcome on stderr,
+/// until SIGTERM or Ctrl-C.
+pub fn run_until_stopped(path: PathBuf, os: OsAccount) -> anyhow::Result<()> {
+    let handle = Handle::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let syncing = spawn(path, os, handle.clone(), stop.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut said: Option<(Option<DateTime<Utc>>, Option<String>)> = None;
+        loop {
+            let state = handle.snapshot();
+            let now = (state.last_ok, state.last_error.clone());
+            if !state.running && (state.last_ok.is_some() || state.last_error.is_some()) && said.as_ref() != Some(&now)
+            {
+                match &state.last_error {
+                    Some(error) => eprintln!("muster daemon: sync failed: {error}"),
+                    None => eprintln!("muster daemon: synced with the hub"),
+                }
+                said = Some(now);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = terminate.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    stop.store(true, Ordering::Relaxed);
+    let _ = syncing.join();
+    eprintln!("muster daemon: stopped");
+    Ok(())
+}
+
 fn sync_once(path: &std::path::Path, os: &OsAccount) -> anyhow::Result<String> {
     let origin = crate::app::identity::this_origin(os);
     let mut app = App::open(path, OpenMode::Existing, Box::new(SystemClock), origin)?;

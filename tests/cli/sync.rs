@@ -577,3 +577,44 @@ fn a_decision_on_a_record_changed_since_it_was_seen_is_refused() {
     assert_eq!(verification(&pending[0]), "pending");
     assert_eq!(verification(&pending[1]), "verified");
 }
+
+/// `muster daemon` on a replica syncs on its own (and runs no alert job there), and stops on
+/// SIGTERM.
+#[test]
+fn the_daemon_keeps_a_replica_in_sync() {
+    let hub = hub_where_i_am_a_worksite();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    laptop.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "excused",
+    ]);
+    let daemon = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["--db", laptop.db.to_str().unwrap(), "daemon"])
+        .env("XDG_DATA_HOME", laptop.dir.path().join("data"))
+        .env("HOME", laptop.dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let arrived = (0..150).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !logged(&hub.sql(), &student, &date).is_empty()
+    });
+    // SAFETY: sends SIGTERM to the child this test started.
+    unsafe { libc::kill(daemon.id() as libc::pid_t, libc::SIGTERM) };
+    let out = daemon.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(arrived, "the change never reached the hub: {said}");
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("syncing every three minutes") && said.contains("stopped"), "{said}");
+    assert_eq!(logged(&hub.sql(), &student, &date), [("excused".to_string(), None)]);
+}
