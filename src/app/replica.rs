@@ -331,6 +331,15 @@ impl App {
         })
     }
 
+    /// Whose a device is (admins, who receive bundles on its owner's behalf).
+    pub fn device_owner(&self, actor: &Actor, device: &str) -> Result<Option<crate::domain::User>> {
+        self.require_admin(actor, "receive a device's bundle")?;
+        match rows::device(self.store.conn(), device)? {
+            Some(found) => Ok(crate::store::users::get(self.store.conn(), &found.ssh_login)?),
+            None => Ok(None),
+        }
+    }
+
     /// Devices that keep a replica of this database (admins).
     pub fn devices(&self, actor: &Actor) -> Result<Vec<Device>> {
         self.require_admin(actor, "list devices")?;

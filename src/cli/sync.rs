@@ -17,6 +17,24 @@ pub struct SyncArgs {
 pub enum SyncCommand {
     /// When this replica last synced, what waits to be sent, and what the hub rejected and why
     Status,
+    /// For a site with no network: write what a sync would send (--out), or take the hub's
+    /// reply to it (--apply)
+    #[command(group(clap::ArgGroup::new("way").required(true).args(["out", "apply"])))]
+    Bundle {
+        /// A new file for the bundle, to carry to the hub
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// The reply `muster sync receive` wrote on the hub
+        #[arg(long, value_name = "FILE")]
+        apply: Option<std::path::PathBuf>,
+    },
+    /// On the hub: answer a laptop's bundle, writing the reply to carry back
+    Receive {
+        bundle: std::path::PathBuf,
+        /// A new file for the reply
+        #[arg(long, value_name = "FILE")]
+        reply: std::path::PathBuf,
+    },
     /// Reach the hub and say who it sees at this end, and how long a round trip takes
     Ping(HubArgs),
     /// Make a new muster file (--db) on this laptop a replica of your scope on the hub
@@ -110,6 +128,22 @@ pub fn sync(cli: &Cli, args: &SyncArgs) -> anyhow::Result<()> {
         return Ok(());
     };
     match command {
+        SyncCommand::Bundle { out, apply } => {
+            let mut session = super::open_session(cli, crate::store::OpenMode::Existing)?;
+            let said = match (out, apply) {
+                (Some(out), _) => crate::sync::write_bundle(&session.app, &session.actor, out)?,
+                (None, Some(reply)) => crate::sync::apply_reply(&mut session.app, &session.actor, reply)?,
+                (None, None) => unreachable!("clap requires one of them"),
+            };
+            println!("{said}");
+            Ok(())
+        }
+        SyncCommand::Receive { bundle, reply } => {
+            let path = super::database_path(cli)?;
+            crate::sync::receive(&path, &identity::os_account()?, bundle, reply)?;
+            println!("the reply is in {}: carry it back and `muster sync bundle --apply` it", reply.display());
+            Ok(())
+        }
         SyncCommand::Status => {
             let session = super::open_session(cli, crate::store::OpenMode::Existing)?;
             let (hub, device, last) =

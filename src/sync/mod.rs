@@ -187,6 +187,33 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let (mut input, mut output) = (BufReader::new(stdin.lock()), BufWriter::new(stdout.lock()));
+    serve_stream(path, os, false, &mut input, &mut output)
+}
+
+/// `muster sync receive`: a bundle's requests from `request`, the answers to `reply`, as a
+/// connection would have them. An admin may receive a bundle of anyone's device, answering as
+/// its owner would be answered (the changes are still applied as their authors).
+pub fn receive(path: &Path, os: &OsAccount, request: &Path, reply: &Path) -> anyhow::Result<()> {
+    let mut input = BufReader::new(
+        std::fs::File::open(request).with_context(|| format!("cannot read the bundle {}", request.display()))?,
+    );
+    let made = std::fs::File::create_new(reply)
+        .with_context(|| format!("cannot write the reply {} (it must be a new file)", reply.display()))?;
+    let mut output = BufWriter::new(made);
+    let served = serve_stream(path, os, true, &mut input, &mut output);
+    if served.is_err() {
+        let _ = std::fs::remove_file(reply);
+    }
+    served
+}
+
+fn serve_stream(
+    path: &Path,
+    os: &OsAccount,
+    admins_answer_for_owners: bool,
+    mut input: &mut impl std::io::Read,
+    mut output: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
     frame::write(&mut output, &frame::hello())?;
     let theirs = frame::read(&mut input)?.context("the laptop closed the connection before saying hello")?;
     if let Err(why) = frame::agree(&theirs, "the hub", "this laptop's muster") {
@@ -196,7 +223,7 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
     let origin = crate::app::identity::this_origin(os);
     let session = App::open(path, OpenMode::Existing, Box::new(SystemClock), origin)
         .and_then(|mut app| app.sign_in(os, None).map(|signed| (app, signed.actor)));
-    let (mut app, actor) = match session {
+    let (mut app, mut actor) = match session {
         Ok(session) => session,
         Err(e) => {
             frame::write(&mut output, &Message::Error { message: e.to_string() })?;
@@ -204,6 +231,13 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
         }
     };
     while let Some(request) = frame::read(&mut input)? {
+        if admins_answer_for_owners
+            && actor.user().role == crate::domain::Role::Admin
+            && let Message::Push { device, .. } | Message::Pull { device, .. } = &request
+            && let Some(owner) = app.device_owner(&actor, device)?
+        {
+            actor = crate::app::Actor { person: owner, acting_as: None };
+        }
         let answer = match request {
             Message::Ping => {
                 let user = actor.user();
@@ -339,28 +373,90 @@ impl Hub {
         }
         let since = if entries_sent { None } else { app.replica_mark()? };
         self.send(&Message::Pull { device, since })?;
-        let mut tables: Vec<(String, Vec<String>, crate::store::replica::Rows)> = Vec::new();
-        let mark = loop {
-            match self.receive() {
-                Ok(Some(Message::Rows { table, columns, rows })) => match tables.last_mut() {
-                    Some((last, _, kept)) if *last == table => kept.extend(rows),
-                    _ => tables.push((table, columns, rows)),
-                },
-                Ok(Some(Message::Pulled { mark })) => break Some(mark),
-                Ok(Some(Message::Unchanged)) => break None,
-                Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
-                Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a pull"),
-                Ok(None) => bail!("the hub closed the connection in the middle of the pull; the replica is as it was"),
-                Err(e) => bail!("the pull was cut: {e}; the replica is as it was"),
-            }
-        };
+        let from = self.from.as_mut().context("the connection to the hub is closed")?;
+        let mark = read_pull(from)?;
         let command = match mark {
-            Some(mark) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
+            Some((tables, mark)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
             None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
         };
         said.push(app.execute(actor, command)?.to_string());
         Ok(said.join("; "))
     }
+}
+
+/// The hub's rows of the scope and its mark, or `None` when nothing changed there.
+type Pulled = Option<(Vec<(String, Vec<String>, crate::store::replica::Rows)>, i64)>;
+
+/// Reads a pull's answer: rows table by table, then the mark; or that nothing changed.
+fn read_pull(from: &mut impl std::io::Read) -> anyhow::Result<Pulled> {
+    let mut tables: Vec<(String, Vec<String>, crate::store::replica::Rows)> = Vec::new();
+    loop {
+        match frame::read(from) {
+            Ok(Some(Message::Rows { table, columns, rows })) => match tables.last_mut() {
+                Some((last, _, kept)) if *last == table => kept.extend(rows),
+                _ => tables.push((table, columns, rows)),
+            },
+            Ok(Some(Message::Pulled { mark })) => return Ok(Some((tables, mark))),
+            Ok(Some(Message::Unchanged)) => return Ok(None),
+            Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
+            Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a pull"),
+            Ok(None) => bail!("the hub's answer ends in the middle of the pull; the replica is as it was"),
+            Err(e) => bail!("the pull was cut: {e}; the replica is as it was"),
+        }
+    }
+}
+
+/// `muster sync bundle --out FILE`: what a sync would send, written to a file for a site with no
+/// network at all (carried to the hub, answered there with `muster sync receive`).
+pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow::Result<String> {
+    let (_, device, _) = app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
+    let entries = app.outbox(actor, Some("waiting"))?;
+    let count = entries.len();
+    let since = if entries.is_empty() { app.replica_mark()? } else { None };
+    let file = std::fs::File::create_new(out)
+        .with_context(|| format!("cannot write the bundle {} (it must be a new file)", out.display()))?;
+    let mut file = BufWriter::new(file);
+    frame::write(&mut file, &frame::hello())?;
+    if !entries.is_empty() {
+        frame::write(&mut file, &Message::Push { device: device.clone(), entries })?;
+    }
+    frame::write(&mut file, &Message::Pull { device, since })?;
+    Ok(format!(
+        "{count} changes and a request for the hub's rows are in {}: on the hub, `muster sync receive` it",
+        out.display()
+    ))
+}
+
+/// `muster sync bundle --apply REPLY`: the hub's answer to a bundle, as a sync would take it.
+pub fn apply_reply(app: &mut App, actor: &crate::app::Actor, reply: &Path) -> anyhow::Result<String> {
+    let file = std::fs::File::open(reply).with_context(|| format!("cannot read the reply {}", reply.display()))?;
+    let mut from = BufReader::new(file);
+    let theirs = frame::read(&mut from)?.context("the reply is empty")?;
+    frame::agree(&theirs, "this muster", "the hub that wrote the reply").map_err(anyhow::Error::msg)?;
+    let mut said = Vec::new();
+    let first = frame::read(&mut from)?.context("the reply ends after the hub's hello")?;
+    let pulled = match first {
+        Message::Pushed { verdicts } => {
+            said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
+            read_pull(&mut from)?
+        }
+        Message::Error { message } => bail!("the hub refused: {message}"),
+        Message::Unchanged => None,
+        Message::Pulled { mark } => Some((Vec::new(), mark)),
+        rows @ Message::Rows { .. } => {
+            let mut chained = std::io::Cursor::new(Vec::new());
+            frame::write(&mut chained, &rows)?;
+            chained.set_position(0);
+            read_pull(&mut std::io::Read::chain(chained, from))?
+        }
+        other => bail!("the reply holds {other:?} where the hub's answer should be"),
+    };
+    let command = match pulled {
+        Some((tables, mark)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
+        None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
+    };
+    said.push(app.execute(actor, command)?.to_string());
+    Ok(said.join("; "))
 }
 
 /// Where a replica's hub is, as `sync clone` wrote it down.

@@ -618,3 +618,52 @@ fn the_daemon_keeps_a_replica_in_sync() {
     assert!(said.contains("syncing every three minutes") && said.contains("stopped"), "{said}");
     assert_eq!(logged(&hub.sql(), &student, &date), [("excused".to_string(), None)]);
 }
+
+/// A site with no network: the laptop writes a bundle, the hub answers it into a reply, the
+/// laptop applies the reply — the same protocol, carried as files. A reply applied twice, or a
+/// bundle received twice, changes nothing more.
+#[test]
+fn bundles_carry_a_sync_as_files() {
+    let hub = hub_where_i_am_a_worksite();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    laptop.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "present",
+        "--hours",
+        "5",
+    ]);
+    let bundle = laptop.dir.path().join("to-hub.bundle");
+    let reply = laptop.dir.path().join("from-hub.reply");
+    let written = laptop.ok(&["sync", "bundle", "--out", bundle.to_str().unwrap()]);
+    assert!(written.contains("1 changes"), "{written}");
+    hub.ok(&["sync", "receive", bundle.to_str().unwrap(), "--reply", reply.to_str().unwrap()]);
+    assert_eq!(logged(&hub.sql(), &student, &date), [("present".to_string(), Some(5.0))]);
+    // The same bundle again: applied once, whatever is carried twice.
+    let again = laptop.dir.path().join("again.reply");
+    hub.ok(&["sync", "receive", bundle.to_str().unwrap(), "--reply", again.to_str().unwrap()]);
+    let said = laptop.ok(&["sync", "bundle", "--apply", reply.to_str().unwrap()]);
+    assert!(said.contains("1 changes applied on the hub, 0 rejected") && said.contains("rows from the hub"), "{said}");
+    assert!(laptop.ok(&["sync", "status"]).contains("waiting to be sent: 0"));
+    let records: i64 = hub
+        .sql()
+        .query_row("SELECT count(*) FROM audit_log WHERE client LIKE 'device dev-1%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(records, 1, "the change was applied once");
+    // A reply that is not one is refused, and nothing changes.
+    let junk = laptop.file("junk.reply", "not a reply");
+    laptop.fails(1, &["sync", "bundle", "--apply", &junk]);
+    // The reply file must be new: nothing is overwritten.
+    let refused = hub.run(&["sync", "receive", bundle.to_str().unwrap(), "--reply", reply.to_str().unwrap()]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("must be a new file"), "{}", refused.stderr);
+}
