@@ -325,6 +325,9 @@ impl Hub {
         let _ = self.send(&Message::Clone { name: device_name.to_string() });
         let mut store = crate::store::Store::open(path, OpenMode::CreateIfMissing)?;
         let tx = store.conn_mut().transaction()?;
+        // The new schema comes with the organisation's defaults (thresholds, rates): the hub's
+        // replace them.
+        crate::store::replica::clear_scope(&tx)?;
         let (device, login, mark) = loop {
             match self.receive() {
                 Ok(Some(Message::Rows { table, columns, rows })) => {
