@@ -1,11 +1,18 @@
-//! Offline sync between a site laptop's muster file and the organisation's (the hub): the
-//! protocol's frames (`frame`), the hub's side of a connection (`serve`, behind `muster
-//! sync-serve` on stdin/stdout) and the laptop's (`Hub::connect`, through the system `ssh` or any
-//! command). The identity on the hub is the account the connection arrives as, never a name the
-//! laptop sends. What travels so far: the hello and a round trip that says who the hub sees.
+//! Offline sync between a site laptop's muster file (a replica) and the organisation's (the
+//! hub). This module is the laptop's side: `Hub::connect` (through the system `ssh` or any
+//! command), `clone_into` (a new replica of the person's scope), and `sync` (push the outbox,
+//! then pull the scope, or learn in one round trip that nothing changed). The protocol's frames
+//! are in `frame`, the hub's side in `serve`, files for sites with no network in `bundle`, the
+//! console's and daemon's periodic sync in `background`. The identity on the hub is always the
+//! account the connection arrives as, never a name the laptop sends.
 
 pub mod background;
+mod bundle;
 pub mod frame;
+mod serve;
+
+pub use bundle::{apply_reply, write_bundle};
+pub use serve::{receive, serve};
 
 use crate::app::identity::OsAccount;
 use crate::app::{App, SystemClock};
@@ -180,123 +187,6 @@ impl Drop for Hub {
     }
 }
 
-/// The hub's side of one connection, on stdin/stdout: hello, then requests until the other side
-/// closes. Everything the hub has to say about itself goes to stderr; a request it cannot serve
-/// is answered with an error message and ends the connection.
-pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    let (mut input, mut output) = (BufReader::new(stdin.lock()), BufWriter::new(stdout.lock()));
-    serve_stream(path, os, false, &mut input, &mut output)
-}
-
-/// `muster sync receive`: a bundle's requests from `request`, the answers to `reply`, as a
-/// connection would have them. An admin may receive a bundle of anyone's device, answering as
-/// its owner would be answered (the changes are still applied as their authors).
-pub fn receive(path: &Path, os: &OsAccount, request: &Path, reply: &Path) -> anyhow::Result<()> {
-    let mut input = BufReader::new(
-        std::fs::File::open(request).with_context(|| format!("cannot read the bundle {}", request.display()))?,
-    );
-    let made = std::fs::File::create_new(reply)
-        .with_context(|| format!("cannot write the reply {} (it must be a new file)", reply.display()))?;
-    let mut output = BufWriter::new(made);
-    let served = serve_stream(path, os, true, &mut input, &mut output);
-    if served.is_err() {
-        let _ = std::fs::remove_file(reply);
-    }
-    served
-}
-
-fn serve_stream(
-    path: &Path,
-    os: &OsAccount,
-    admins_answer_for_owners: bool,
-    mut input: &mut impl std::io::Read,
-    mut output: &mut impl std::io::Write,
-) -> anyhow::Result<()> {
-    frame::write(&mut output, &frame::hello())?;
-    let theirs = frame::read(&mut input)?.context("the laptop closed the connection before saying hello")?;
-    if let Err(why) = frame::agree(&theirs, "the hub", "this laptop's muster") {
-        frame::write(&mut output, &Message::Error { message: why.clone() })?;
-        bail!(why);
-    }
-    let origin = crate::app::identity::this_origin(os);
-    let session = App::open(path, OpenMode::Existing, Box::new(SystemClock), origin)
-        .and_then(|mut app| app.sign_in(os, None).map(|signed| (app, signed.actor)));
-    let (mut app, mut actor) = match session {
-        Ok(session) => session,
-        Err(e) => {
-            frame::write(&mut output, &Message::Error { message: e.to_string() })?;
-            return Err(e.into());
-        }
-    };
-    while let Some(request) = frame::read(&mut input)? {
-        if admins_answer_for_owners
-            && actor.user().role == crate::domain::Role::Admin
-            && let Message::Push { device, .. } | Message::Pull { device, .. } = &request
-            && let Some(owner) = app.device_owner(&actor, device)?
-        {
-            actor = crate::app::Actor { person: owner, acting_as: None };
-        }
-        let answer = match request {
-            Message::Ping => {
-                let user = actor.user();
-                Message::Pong { login: user.login.clone(), role: user.role.to_string() }
-            }
-            Message::Clone { name } => match send_clone(&mut app, &actor, &name, &mut output) {
-                Ok((device, mark)) => Message::CloneDone { device, login: actor.user().login.clone(), mark },
-                Err(e) => Message::Error { message: e.to_string() },
-            },
-            Message::Push { device, entries } => match app.apply_push(&actor, &device, &entries) {
-                Ok(verdicts) => Message::Pushed { verdicts },
-                Err(e) => Message::Error { message: e.to_string() },
-            },
-            Message::Pull { device, since } => match app.change_mark(&actor) {
-                // Nothing changed here since: a round trip, not a scan.
-                Ok(mark) if since == Some(mark) => match app.serving(&actor, &device) {
-                    Ok(_) => Message::Unchanged,
-                    Err(e) => Message::Error { message: e.to_string() },
-                },
-                _ => {
-                    let sent = app.replica_snapshot(&actor, &device, &mut |table, columns, rows| {
-                        let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
-                        Ok(frame::write(&mut output, &message)?)
-                    });
-                    match sent {
-                        Ok(mark) => Message::Pulled { mark },
-                        Err(e) => Message::Error { message: e.to_string() },
-                    }
-                }
-            },
-            other => Message::Error { message: format!("this hub does not serve {other:?}") },
-        };
-        let refused = matches!(answer, Message::Error { .. });
-        frame::write(&mut output, &answer)?;
-        if refused {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Registers the device and sends the person's scope, table by table.
-fn send_clone(
-    app: &mut App,
-    actor: &crate::app::Actor,
-    name: &str,
-    output: &mut impl std::io::Write,
-) -> anyhow::Result<(String, i64)> {
-    let device = match app.execute(actor, crate::app::Command::RegisterDevice { name: name.to_string() })? {
-        crate::app::Outcome::DeviceRegistered { id } => id,
-        other => bail!("registering the device gave {other}"),
-    };
-    let mark = app.replica_snapshot(actor, &device, &mut |table, columns, rows| {
-        let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
-        Ok(frame::write(output, &message)?)
-    })?;
-    Ok((device, mark))
-}
-
 impl Hub {
     /// Makes `path`, a new file, a replica of the connecting person's scope on the hub: the
     /// device is registered there, every row arrives in one transaction, and the file is then
@@ -391,7 +281,7 @@ impl Hub {
 type Pulled = Option<(Vec<(String, Vec<String>, crate::store::replica::Rows)>, i64)>;
 
 /// Reads a pull's answer: rows table by table, then the mark; or that nothing changed.
-fn read_pull(from: &mut impl std::io::Read) -> anyhow::Result<Pulled> {
+pub(super) fn read_pull(from: &mut impl std::io::Read) -> anyhow::Result<Pulled> {
     let mut tables: Vec<(String, Vec<String>, crate::store::replica::Rows)> = Vec::new();
     loop {
         match frame::read(from) {
@@ -407,59 +297,6 @@ fn read_pull(from: &mut impl std::io::Read) -> anyhow::Result<Pulled> {
             Err(e) => bail!("the pull was cut: {e}; the replica is as it was"),
         }
     }
-}
-
-/// `muster sync bundle --out FILE`: what a sync would send, written to a file for a site with no
-/// network at all (carried to the hub, answered there with `muster sync receive`).
-pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow::Result<String> {
-    let (_, device, _) = app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
-    let entries = app.outbox(actor, Some("waiting"))?;
-    let count = entries.len();
-    let since = if entries.is_empty() { app.replica_mark()? } else { None };
-    let file = std::fs::File::create_new(out)
-        .with_context(|| format!("cannot write the bundle {} (it must be a new file)", out.display()))?;
-    let mut file = BufWriter::new(file);
-    frame::write(&mut file, &frame::hello())?;
-    if !entries.is_empty() {
-        frame::write(&mut file, &Message::Push { device: device.clone(), entries })?;
-    }
-    frame::write(&mut file, &Message::Pull { device, since })?;
-    Ok(format!(
-        "{count} changes and a request for the hub's rows are in {}: on the hub, `muster sync receive` it",
-        out.display()
-    ))
-}
-
-/// `muster sync bundle --apply REPLY`: the hub's answer to a bundle, as a sync would take it.
-pub fn apply_reply(app: &mut App, actor: &crate::app::Actor, reply: &Path) -> anyhow::Result<String> {
-    let file = std::fs::File::open(reply).with_context(|| format!("cannot read the reply {}", reply.display()))?;
-    let mut from = BufReader::new(file);
-    let theirs = frame::read(&mut from)?.context("the reply is empty")?;
-    frame::agree(&theirs, "this muster", "the hub that wrote the reply").map_err(anyhow::Error::msg)?;
-    let mut said = Vec::new();
-    let first = frame::read(&mut from)?.context("the reply ends after the hub's hello")?;
-    let pulled = match first {
-        Message::Pushed { verdicts } => {
-            said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
-            read_pull(&mut from)?
-        }
-        Message::Error { message } => bail!("the hub refused: {message}"),
-        Message::Unchanged => None,
-        Message::Pulled { mark } => Some((Vec::new(), mark)),
-        rows @ Message::Rows { .. } => {
-            let mut chained = std::io::Cursor::new(Vec::new());
-            frame::write(&mut chained, &rows)?;
-            chained.set_position(0);
-            read_pull(&mut std::io::Read::chain(chained, from))?
-        }
-        other => bail!("the reply holds {other:?} where the hub's answer should be"),
-    };
-    let command = match pulled {
-        Some((tables, mark)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
-        None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
-    };
-    said.push(app.execute(actor, command)?.to_string());
-    Ok(said.join("; "))
 }
 
 /// Where a replica's hub is, as `sync clone` wrote it down.

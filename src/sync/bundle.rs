@@ -1,0 +1,63 @@
+//! Sync for a site with no network at all: what a sync would send, written to a file
+//! (`muster sync bundle --out`), and the hub's answer, read from one (`--apply`) — the same
+//! frames as over SSH, so the same rules hold.
+
+use super::frame::{self, Message};
+use super::read_pull;
+use crate::app::App;
+use anyhow::{Context, bail};
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+
+/// `muster sync bundle --out FILE`: what a sync would send, written to a file for a site with no
+/// network at all (carried to the hub, answered there with `muster sync receive`).
+pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow::Result<String> {
+    let (_, device, _) = app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
+    let entries = app.outbox(actor, Some("waiting"))?;
+    let count = entries.len();
+    let since = if entries.is_empty() { app.replica_mark()? } else { None };
+    let file = std::fs::File::create_new(out)
+        .with_context(|| format!("cannot write the bundle {} (it must be a new file)", out.display()))?;
+    let mut file = BufWriter::new(file);
+    frame::write(&mut file, &frame::hello())?;
+    if !entries.is_empty() {
+        frame::write(&mut file, &Message::Push { device: device.clone(), entries })?;
+    }
+    frame::write(&mut file, &Message::Pull { device, since })?;
+    Ok(format!(
+        "{count} changes and a request for the hub's rows are in {}: on the hub, `muster sync receive` it",
+        out.display()
+    ))
+}
+
+/// `muster sync bundle --apply REPLY`: the hub's answer to a bundle, as a sync would take it.
+pub fn apply_reply(app: &mut App, actor: &crate::app::Actor, reply: &Path) -> anyhow::Result<String> {
+    let file = std::fs::File::open(reply).with_context(|| format!("cannot read the reply {}", reply.display()))?;
+    let mut from = BufReader::new(file);
+    let theirs = frame::read(&mut from)?.context("the reply is empty")?;
+    frame::agree(&theirs, "this muster", "the hub that wrote the reply").map_err(anyhow::Error::msg)?;
+    let mut said = Vec::new();
+    let first = frame::read(&mut from)?.context("the reply ends after the hub's hello")?;
+    let pulled = match first {
+        Message::Pushed { verdicts } => {
+            said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
+            read_pull(&mut from)?
+        }
+        Message::Error { message } => bail!("the hub refused: {message}"),
+        Message::Unchanged => None,
+        Message::Pulled { mark } => Some((Vec::new(), mark)),
+        rows @ Message::Rows { .. } => {
+            let mut chained = std::io::Cursor::new(Vec::new());
+            frame::write(&mut chained, &rows)?;
+            chained.set_position(0);
+            read_pull(&mut std::io::Read::chain(chained, from))?
+        }
+        other => bail!("the reply holds {other:?} where the hub's answer should be"),
+    };
+    let command = match pulled {
+        Some((tables, mark)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
+        None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
+    };
+    said.push(app.execute(actor, command)?.to_string());
+    Ok(said.join("; "))
+}
