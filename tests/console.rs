@@ -645,7 +645,8 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     .unwrap();
     let actor = app.sign_in(&os, None).unwrap().actor;
     let mut settings = Settings::from_config(&Config::default()).unwrap();
-    settings.sync = Some(muster::sync::background::Handle::default());
+    let handle = muster::sync::background::Handle::default();
+    settings.sync = Some(handle.clone());
     let mut console = Console::new(app, actor, settings).unwrap();
     console.after_first_frame().unwrap();
     press(&mut console, KeyCode::Char('7'));
@@ -666,4 +667,15 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     let waiting: i64 = sql.query_row("SELECT count(*) FROM outbox WHERE state = 'waiting'", [], |r| r.get(0)).unwrap();
     assert_eq!(waiting, 2, "the change is made again and waits with the other");
     assert!(screen(&mut console, 100, 24).contains("7 Sync 2⧗ 1✗"));
+    // The background sync fails: the console says so at its next poll, no key pressed.
+    console.poll_changes().unwrap();
+    console.dirty = false;
+    console.poll_changes().unwrap();
+    assert!(!console.dirty, "nothing changed, nothing to draw");
+    handle.state.lock().unwrap().last_error = Some("ssh: connect to host hub: No route to host".into());
+    console.dirty = false;
+    console.poll_changes().unwrap();
+    assert!(console.dirty, "a failed sync is drawn without a key");
+    let offline = screen(&mut console, 100, 24);
+    assert!(offline.contains("7 Sync offline 2⧗ 1✗") && offline.contains("No route to host"), "{offline}");
 }

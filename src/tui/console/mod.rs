@@ -64,6 +64,8 @@ pub struct Console {
     picker_area: Rect,
     /// Where the signing dialog's drawing pad was drawn, for the mouse.
     signing_pad: Rect,
+    /// The background sync's state when last drawn (on a replica).
+    sync_seen: Option<(bool, Option<chrono::DateTime<chrono::Utc>>, Option<String>)>,
     /// Something changed since the last frame.
     pub dirty: bool,
 }
@@ -93,6 +95,7 @@ impl Console {
             tab_spans: Vec::new(),
             picker_area: Rect::default(),
             signing_pad: Rect::default(),
+            sync_seen: None,
             dirty: true,
         })
     }
@@ -116,6 +119,15 @@ impl Console {
         if version != self.data_version {
             self.data_version = version;
             self.refresh()?;
+        }
+        // A sync that starts, fails or succeeds in the background shows without a key pressed.
+        if let Some(sync) = &self.settings.sync {
+            let state = sync.snapshot();
+            let seen = (state.running, state.last_ok, state.last_error);
+            if self.sync_seen.as_ref() != Some(&seen) {
+                self.sync_seen = Some(seen);
+                self.dirty = true;
+            }
         }
         Ok(())
     }
