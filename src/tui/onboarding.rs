@@ -301,14 +301,6 @@ impl crate::tui::window::PagedList for OnboardingPane {
         OnboardingPane::move_by(self, delta);
         Ok(())
     }
-    fn first(&mut self, _app: &App, _actor: &Actor) -> anyhow::Result<()> {
-        OnboardingPane::move_by(self, isize::MIN / 2);
-        Ok(())
-    }
-    fn last(&mut self, _app: &App, _actor: &Actor) -> anyhow::Result<()> {
-        OnboardingPane::move_by(self, isize::MAX / 2);
-        Ok(())
-    }
     fn page(&self) -> isize {
         OnboardingPane::page(self)
     }

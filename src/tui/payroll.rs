@@ -163,14 +163,6 @@ impl crate::tui::window::PagedList for PayrollPane {
         PayrollPane::move_by(self, delta);
         Ok(())
     }
-    fn first(&mut self, _app: &App, _actor: &Actor) -> anyhow::Result<()> {
-        PayrollPane::move_by(self, isize::MIN / 2);
-        Ok(())
-    }
-    fn last(&mut self, _app: &App, _actor: &Actor) -> anyhow::Result<()> {
-        PayrollPane::move_by(self, isize::MAX / 2);
-        Ok(())
-    }
     fn page(&self) -> isize {
         10
     }

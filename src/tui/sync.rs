@@ -114,21 +114,12 @@ impl Pane for SyncPane {
         Ok(())
     }
 
-    fn act(&mut self, action: Action, _cx: &Context) -> anyhow::Result<Effect> {
+    fn act(&mut self, action: Action, cx: &Context) -> anyhow::Result<Effect> {
+        if super::window::PagedList::page_through(self, action, cx.app, cx.actor)? {
+            return Ok(Effect::Nothing);
+        }
         let selected = self.changes.get(self.selected);
         Ok(match action {
-            Action::Down | Action::Up | Action::Top | Action::Bottom | Action::PageDown | Action::PageUp => {
-                let delta = match action {
-                    Action::Down => 1,
-                    Action::Up => -1,
-                    Action::PageDown => 10,
-                    Action::PageUp => -10,
-                    Action::Top => isize::MIN / 2,
-                    _ => isize::MAX / 2,
-                };
-                self.selected = super::window::moved(self.selected, self.changes.len(), delta);
-                Effect::Nothing
-            }
             Action::SyncNow => {
                 self.handle.request();
                 Effect::say("syncing with the hub…")
@@ -168,6 +159,17 @@ impl Pane for SyncPane {
 
     fn help(&self) -> &'static [(Scope, &'static str)] {
         &[(Scope::Sync, "sync"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    }
+}
+
+/// The changes, held in memory, answer the same list keys as every list.
+impl super::window::PagedList for SyncPane {
+    fn move_by(&mut self, _app: &crate::app::App, _actor: &crate::app::Actor, delta: isize) -> anyhow::Result<()> {
+        self.selected = super::window::moved(self.selected, self.changes.len(), delta);
+        Ok(())
+    }
+    fn page(&self) -> isize {
+        10
     }
 }
 

@@ -6,8 +6,13 @@
 /// same way (`page_through`).
 pub trait PagedList {
     fn move_by(&mut self, app: &crate::app::App, actor: &crate::app::Actor, delta: isize) -> anyhow::Result<()>;
-    fn first(&mut self, app: &crate::app::App, actor: &crate::app::Actor) -> anyhow::Result<()>;
-    fn last(&mut self, app: &crate::app::App, actor: &crate::app::Actor) -> anyhow::Result<()>;
+    /// The first row; a list held whole in memory needs no more than moving there.
+    fn first(&mut self, app: &crate::app::App, actor: &crate::app::Actor) -> anyhow::Result<()> {
+        self.move_by(app, actor, isize::MIN / 2)
+    }
+    fn last(&mut self, app: &crate::app::App, actor: &crate::app::Actor) -> anyhow::Result<()> {
+        self.move_by(app, actor, isize::MAX / 2)
+    }
     /// Rows a page moves by: the rows the list last showed.
     fn page(&self) -> isize;
 
