@@ -14,7 +14,9 @@ use crate::store::engine::{self, ActiveEnrollment};
 use crate::store::ids::{IdMap, IdSet};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The actor the rules write timeline entries as.
 pub const SYSTEM: &str = "system";
@@ -379,39 +381,84 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
     resolve_unwatched(ctx, live, &still_enrolled, "auto: the student has no active enrollment", day, changes)
 }
 
-/// Re-evaluates a student's alerts right after their attendance or logins changed: as of the last
-/// day the job processed, and — for a `present` day or a login after it — resolving at once.
-pub(super) struct Reevaluation {
+/// What re-evaluation reads besides the student's own rows: the days the job processed, the
+/// thresholds and the programs' calendars. No change a device sends alters them, so a device's
+/// push shares one for all the changes applied in one transaction.
+pub(super) struct RuleBasis {
     /// The first and last day the job processed.
     processed: Option<(NaiveDate, NaiveDate)>,
-    calendars: HashMap<i64, ProgramCalendar>,
     attendance: Thresholds,
     logins: Thresholds,
+    /// The calendars of the programs looked at so far (a change touches one or two of them).
+    calendars: RefCell<HashMap<i64, Option<Arc<ProgramCalendar>>>>,
+}
+
+impl RuleBasis {
+    fn read(ctx: &Ctx) -> Result<RuleBasis> {
+        Ok(RuleBasis {
+            processed: store_alerts::processed_days(ctx.tx)?,
+            attendance: store_alerts::thresholds(ctx.tx, AlertType::MissingAttendance)?,
+            logins: store_alerts::thresholds(ctx.tx, AlertType::NoLogin)?,
+            calendars: RefCell::default(),
+        })
+    }
+
+    fn calendar(&self, ctx: &Ctx, program: i64) -> Result<Option<Arc<ProgramCalendar>>> {
+        if let Some(known) = self.calendars.borrow().get(&program) {
+            return Ok(known.clone());
+        }
+        let read = engine::program_calendar(ctx.tx, program)?.map(Arc::new);
+        self.calendars.borrow_mut().insert(program, read.clone());
+        Ok(read)
+    }
+}
+
+/// The basis a re-evaluation reads: its batch's, or its own.
+enum Basis<'a> {
+    Shared(&'a RuleBasis),
+    Own(RuleBasis),
+}
+
+impl std::ops::Deref for Basis<'_> {
+    type Target = RuleBasis;
+
+    fn deref(&self) -> &RuleBasis {
+        match self {
+            Basis::Shared(shared) => shared,
+            Basis::Own(own) => own,
+        }
+    }
+}
+
+/// Re-evaluates a student's alerts right after their attendance or logins changed: as of the last
+/// day the job processed, and — for a `present` day or a login after it — resolving at once.
+pub(super) struct Reevaluation<'a> {
+    basis: Basis<'a>,
     changes: Changes,
 }
 
-impl Reevaluation {
-    pub fn new(ctx: &Ctx) -> Result<Reevaluation> {
-        let processed = store_alerts::processed_days(ctx.tx)?;
-        // Before the job has ever run there are no alerts to bring up to date.
-        let calendars = if processed.is_some() { engine::program_calendars(ctx.tx)? } else { HashMap::new() };
-        Ok(Reevaluation {
-            processed,
-            calendars,
-            attendance: store_alerts::thresholds(ctx.tx, AlertType::MissingAttendance)?,
-            logins: store_alerts::thresholds(ctx.tx, AlertType::NoLogin)?,
-            changes: Changes::default(),
-        })
+impl<'a> Reevaluation<'a> {
+    pub fn new(ctx: &Ctx<'a>) -> Result<Reevaluation<'a>> {
+        let basis = match ctx.rule_basis {
+            Some(cell) => {
+                if cell.get().is_none() {
+                    let _ = cell.set(RuleBasis::read(ctx)?);
+                }
+                Basis::Shared(cell.get().expect("set just above"))
+            }
+            None => Basis::Own(RuleBasis::read(ctx)?),
+        };
+        Ok(Reevaluation { basis, changes: Changes::default() })
     }
 
     /// `only_present`: every record that changed is a `present` day, which can only shorten a
     /// streak.
     pub fn attendance(&mut self, ctx: &Ctx, student: i64, program: i64, only_present: bool) -> Result<()> {
-        let Some((first_processed, processed)) = self.processed else { return Ok(()) };
+        let Some((first_processed, processed)) = self.basis.processed else { return Ok(()) };
         let kind = AlertType::MissingAttendance;
+        let Some(calendar) = self.basis.calendar(ctx, program)? else { return Ok(()) };
         for e in engine::active_enrollments_of(ctx.tx, student)?.into_iter().filter(|e| e.program == program) {
-            let Some(calendar) = self.calendars.get(&e.program) else { continue };
-            let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
+            let days = EnrollmentDays { program: &calendar, start: e.start, end: e.end };
             let existing = store_alerts::live_one(ctx.tx, kind, student, Some(e.id))?;
             let subject = Subject {
                 kind,
@@ -436,7 +483,7 @@ impl Reevaluation {
                     ctx,
                     &subject,
                     &computed,
-                    &self.attendance,
+                    &self.basis.attendance,
                     existing,
                     "auto: attendance logged",
                     &mut self.changes,
@@ -454,7 +501,7 @@ impl Reevaluation {
                     ctx,
                     &subject,
                     &computed,
-                    &self.attendance,
+                    &self.basis.attendance,
                     Some(alert),
                     "auto: attendance logged",
                     &mut self.changes,
@@ -465,7 +512,7 @@ impl Reevaluation {
     }
 
     pub fn login(&mut self, ctx: &Ctx, student: i64) -> Result<()> {
-        let Some((first_processed, processed)) = self.processed else { return Ok(()) };
+        let Some((first_processed, processed)) = self.basis.processed else { return Ok(()) };
         let kind = AlertType::NoLogin;
         let enrollments = engine::active_enrollments_of(ctx.tx, student)?;
         // The last processed day the student was enrolled on: the last day the job spoke for
@@ -491,7 +538,15 @@ impl Reevaluation {
             streak_start: Some(no_login_since(last_login, earliest_start)),
             as_of,
         };
-        reconcile(ctx, &subject, &computed, &self.logins, existing, "auto: student logged in", &mut self.changes)?;
+        reconcile(
+            ctx,
+            &subject,
+            &computed,
+            &self.basis.logins,
+            existing,
+            "auto: student logged in",
+            &mut self.changes,
+        )?;
         let latest = last_login_on_or_before(ctx, student, ctx.today)?;
         if let Some(date) = latest.filter(|d| *d > processed)
             && let Some(alert) = store_alerts::live_one(ctx.tx, kind, student, None)?
@@ -501,7 +556,7 @@ impl Reevaluation {
                 ctx,
                 &subject,
                 &computed,
-                &self.logins,
+                &self.basis.logins,
                 Some(alert),
                 "auto: student logged in",
                 &mut self.changes,

@@ -28,6 +28,7 @@ use crate::domain::alerts::{AlertType, Thresholds};
 use crate::domain::demo::DemoSpec;
 use crate::domain::text::TextKind;
 use crate::domain::{Role, User};
+use crate::store::Cached;
 use crate::store::audit::{self, Change, Origin};
 use crate::store::{self, OpenMode, Store, StoreError};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -471,6 +472,8 @@ pub struct App {
     from_device: Option<(String, i64)>,
     /// Commands run as savepoints of one open transaction (a device's push, applied in chunks).
     batching: bool,
+    /// While batching: what the alert rules read, shared by the batch's commands.
+    rule_basis: std::cell::OnceCell<alerts::RuleBasis>,
 }
 
 /// A state of the database file as one connection sees it: changes by other connections move
@@ -500,6 +503,7 @@ impl App {
             replica_device,
             from_device: None,
             batching: false,
+            rule_basis: std::cell::OnceCell::new(),
         };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
@@ -635,7 +639,8 @@ impl App {
         // a rejected change undoes only itself.
         let nested = self.batching;
         let conn = self.store.conn();
-        conn.execute_batch(if nested { "SAVEPOINT command" } else { "BEGIN IMMEDIATE" })?;
+        // Prepared once: inside a push, a savepoint per change is worth not parsing each time.
+        conn.execute_cached(if nested { "SAVEPOINT command" } else { "BEGIN IMMEDIATE" }, [])?;
         let done = (|| -> Result<Outcome> {
             let ctx = Ctx {
                 tx: conn,
@@ -646,6 +651,8 @@ impl App {
                 now,
                 today,
                 progress,
+                rule_basis: nested.then_some(&self.rule_basis),
+                audit_head: std::cell::RefCell::new(None),
             };
             let outcome = match command {
                 Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
@@ -690,11 +697,14 @@ impl App {
             if let Some((device, seq)) = from_device {
                 store::replica::set_last_applied(conn, &device, seq, &ctx.now_text())?;
             }
+            if let Some(head) = ctx.audit_head.take() {
+                audit::write_head(conn, &audit_key, &head)?;
+            }
             Ok(outcome)
         })();
         let outcome = match done {
             Ok(outcome) => {
-                conn.execute_batch(if nested { "RELEASE command" } else { "COMMIT" })?;
+                conn.execute_cached(if nested { "RELEASE command" } else { "COMMIT" }, [])?;
                 outcome
             }
             Err(e) => {
@@ -820,6 +830,11 @@ pub(crate) struct Ctx<'a> {
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
     pub progress: &'a dyn Progress,
+    /// Inside a device's push: what the alert rules read besides the student's rows, read once
+    /// for the whole transaction.
+    rule_basis: Option<&'a std::cell::OnceCell<alerts::RuleBasis>>,
+    /// The audit log's head after the entries this command appended, keyed once at its end.
+    audit_head: std::cell::RefCell<Option<crate::domain::audit::Head>>,
 }
 
 impl Ctx<'_> {
@@ -854,7 +869,9 @@ impl Ctx<'_> {
             before,
             after,
         };
-        audit::append(self.tx, self.origin, self.audit_key, &self.now_text(), change)?;
+        let last = self.audit_head.take();
+        let head = audit::append(self.tx, self.origin, self.audit_key, &self.now_text(), change, last)?;
+        self.audit_head.replace(Some(head));
         Ok(())
     }
 }

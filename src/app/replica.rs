@@ -4,8 +4,10 @@
 //! file is a replica of whom, so the laptop's account acts as that person there.
 
 use super::{Actor, App, AppError, Ctx, Outcome, Result};
+use crate::store::Cached;
 use crate::store::replica::{self as rows, Device, Outgoing, Rows};
 use crate::store::settings;
+use std::collections::HashMap;
 
 /// What a new replica is: the hub it came from, its device id there, whose scope it holds, and
 /// the account on this machine that acts as them.
@@ -28,7 +30,7 @@ const REPLICA_HUB_MARK: &str = "replica_hub_mark";
 
 pub(super) fn register_device(ctx: &Ctx, name: &str) -> Result<Outcome> {
     let login = ctx.actor.user().login.clone();
-    let number: i64 = ctx.tx.query_row("SELECT count(*) + 1 FROM devices", [], |r| r.get(0))?;
+    let number: i64 = ctx.tx.query_row_cached("SELECT count(*) + 1 FROM devices", [], |r| r.get(0))?;
     let id = format!("dev-{number}");
     rows::add_device(ctx.tx, &id, name, &login, &ctx.now_text())?;
     let after = serde_json::json!({ "name": name, "ssh_login": login });
@@ -166,21 +168,28 @@ pub(super) fn replace_scope(ctx: &Ctx, tables: Option<&[(String, Vec<String>, Ro
     settings::set(ctx.tx, REPLICA_HUB_MARK, Some(&mark.to_string()))?;
     // Rows that leave the scope leave the file too, not only its tables.
     ctx.tx.pragma_update(None, "secure_delete", true)?;
-    rows::clear_scope(ctx.tx)?;
-    let mut count = 0;
-    for (table, columns, chunk) in tables {
-        rows::write_rows(ctx.tx, table, columns, chunk).map_err(|e| AppError::Invalid(e.to_string()))?;
-        count += chunk.len();
+    let mut received = HashMap::new();
+    for (table, columns, rows) in tables {
+        if !rows::TABLES.iter().any(|(t, _)| t == table) {
+            return Err(AppError::Invalid(format!("the hub sent rows for {table}, which a replica does not hold")));
+        }
+        received.insert(table.as_str(), (columns.as_slice(), rows));
     }
-    let students: i64 = ctx.tx.query_row("SELECT count(*) FROM students", [], |r| r.get(0))?;
+    let merged = crate::store::pull::merge_scope(ctx.tx, &received).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let count: usize = tables.iter().map(|(_, _, rows)| rows.len()).sum();
+    let students: i64 = ctx.tx.query_row_cached("SELECT count(*) FROM students", [], |r| r.get(0))?;
     ctx.audit(
         "replica.pull",
         "device",
         "",
         serde_json::Value::Null,
-        serde_json::json!({ "rows": count, "students": students }),
+        serde_json::json!({ "rows": count, "students": students, "inserted": merged.inserted,
+                            "updated": merged.updated, "deleted": merged.deleted }),
     )?;
-    Ok(Outcome::Noted(format!("{count} rows from the hub, {students} students")))
+    Ok(Outcome::Noted(format!(
+        "{count} rows from the hub, {students} students ({} new, {} changed, {} gone here)",
+        merged.inserted, merged.updated, merged.deleted
+    )))
 }
 
 /// On a replica: the person the laptop's account acts as (the one the hub knows it as).
@@ -227,14 +236,31 @@ impl App {
     /// transaction (each its own savepoint, so a rejection undoes only itself): one commit per
     /// chunk rather than per change, and the write lock never held long.
     pub fn apply_push(&mut self, connected: &Actor, device: &str, entries: &[Outgoing]) -> Result<Vec<(i64, Verdict)>> {
-        const CHUNK: usize = 250;
+        const CHUNK: usize = 1000;
         self.serving(connected, device)?;
+        // Each change's savepoint journals the pages it touches first; in memory, not a temp file.
+        self.store.conn().pragma_update(None, "temp_store", "MEMORY")?;
+        let verdicts = self.apply_push_in_chunks(connected, device, entries, CHUNK);
+        self.store.conn().pragma_update(None, "temp_store", "DEFAULT")?;
+        verdicts
+    }
+
+    fn apply_push_in_chunks(
+        &mut self,
+        connected: &Actor,
+        device: &str,
+        entries: &[Outgoing],
+        chunk_len: usize,
+    ) -> Result<Vec<(i64, Verdict)>> {
         let mut verdicts = Vec::with_capacity(entries.len());
-        for chunk in entries.chunks(CHUNK) {
+        for chunk in entries.chunks(chunk_len) {
             self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
             self.batching = true;
-            let applied: Result<Vec<_>> =
-                chunk.iter().map(|entry| Ok((entry.seq, self.apply_from_device(connected, device, entry)?))).collect();
+            self.rule_basis = std::cell::OnceCell::new();
+            // The device is read again under the write lock: a revocation since the last chunk counts.
+            let applied: Result<Vec<_>> = self.serving(connected, device).and_then(|found| {
+                chunk.iter().map(|entry| Ok((entry.seq, self.apply_from_device(&found, entry)?))).collect()
+            });
             self.batching = false;
             match applied {
                 Ok(applied) => {
@@ -251,17 +277,11 @@ impl App {
     }
 
     /// On the hub: applies one change a device sent, as its author as the hub sees them now,
-    /// exactly once per (device, sequence). `connected` is the account the connection arrived
-    /// as; the device must be theirs and not revoked, or nothing from it is taken.
-    fn apply_from_device(&mut self, connected: &Actor, device: &str, entry: &Outgoing) -> Result<Verdict> {
+    /// exactly once per (device, sequence). `found` is the device, read inside the transaction
+    /// that applies the change and checked to be the connected account's and not revoked.
+    fn apply_from_device(&mut self, found: &Device, entry: &Outgoing) -> Result<Verdict> {
         let conn = self.store.conn();
-        let found = rows::device(conn, device)?.ok_or_else(|| AppError::NotFound(format!("device '{device}'")))?;
-        if found.ssh_login != connected.user().login {
-            return Err(AppError::Denied(format!("device {device} is not {}'s", connected.user().login)));
-        }
-        if found.revoked_at.is_some() {
-            return Err(AppError::Denied(format!("device {device} was revoked on the hub; ask an admin")));
-        }
+        let device = found.id.as_str();
         if entry.seq <= rows::last_applied(conn, device)? {
             return Ok(Verdict::AlreadyApplied);
         }
@@ -358,7 +378,7 @@ impl App {
         conn.execute_batch("BEGIN DEFERRED")?;
         let result = (|| {
             // Every change on the hub is audited, so the last entry marks the state being read.
-            let mark: i64 = conn.query_row("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
+            let mark: i64 = conn.query_row_cached("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
             rows::set_scope(conn, &logins)?;
             for (table, filter) in rows::TABLES {
                 rows::read_table(conn, table, filter, &mut |columns, chunk| sink(table, columns, chunk))?;

@@ -1,5 +1,6 @@
 //! What students did: attendance records and login events.
 
+use super::Cached;
 use super::Result;
 use rusqlite::{Connection, params};
 
@@ -85,7 +86,7 @@ pub fn logged_record(
 ) -> Result<Option<LoggedRecord>> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT id, status, hours, logged_by, verification, verified_by FROM attendance
               WHERE student = ?1 AND program = ?2 AND date = ?3",
             params![student, program, date],
@@ -104,7 +105,7 @@ pub fn logged_record(
 }
 
 pub fn delete_attendance(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute("DELETE FROM attendance WHERE id = ?1", [id])?;
+    conn.execute_cached("DELETE FROM attendance WHERE id = ?1", [id])?;
     Ok(())
 }
 
@@ -116,7 +117,7 @@ pub fn attendance_on(
 ) -> Result<Option<(String, Option<f64>, String)>> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT status, hours, verification FROM attendance WHERE student = ?1 AND program = ?2 AND date = ?3",
             params![student, program, date],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -221,7 +222,7 @@ fn attendance_view(r: &rusqlite::Row) -> rusqlite::Result<AttendanceView> {
 pub fn attendance_record(conn: &Connection, viewer: &crate::domain::User, id: i64) -> Result<AttendanceView> {
     use rusqlite::OptionalExtension;
     let view = conn
-        .query_row(&format!("{ATTENDANCE_VIEW} WHERE a.id = ?1"), [id], attendance_view)
+        .query_row_cached(&format!("{ATTENDANCE_VIEW} WHERE a.id = ?1"), [id], attendance_view)
         .optional()?
         .ok_or_else(|| super::hidden(viewer, &format!("attendance record {id}")))?;
     match super::roster::visible_student(conn, viewer, &view.student_id) {
@@ -285,7 +286,7 @@ pub fn list_attendance(
 
 /// Takes a decision back: the record waits for verification again.
 pub fn reopen(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE attendance SET verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL WHERE id = ?1",
         [id],
     )?;
@@ -307,7 +308,7 @@ pub fn decisions(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> Result<Vec<(String, String, String)>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT verified_by, logged_at, verified_at FROM attendance
           WHERE date BETWEEN ?1 AND ?2 AND verification <> 'pending' AND verified_at IS NOT NULL",
     )?;

@@ -1,5 +1,6 @@
 //! Alerts, their timeline, thresholds, and how far the daily job has got.
 
+use super::Cached;
 use super::Result;
 use super::days::{self, bound, bound_opt};
 use super::ids::{IdMap, IdSet};
@@ -8,6 +9,7 @@ use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// An alert that is not resolved, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +48,7 @@ fn key_column(kind: AlertType) -> &'static str {
 pub fn live(conn: &Connection, kind: AlertType) -> Result<IdMap<i64, LiveAlert>> {
     let sql =
         format!("SELECT {}, {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND status <> 'resolved'", key_column(kind));
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, live_from_row(r, 1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -185,7 +187,7 @@ pub fn set_triage(
     snoozed_until: Option<&str>,
     now: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE alerts SET status = ?2, assigned_to = ?3, snoozed_until = ?4, updated_at = ?5 WHERE id = ?1",
         params![id, status.as_str(), assigned_to, snoozed_until, now],
     )?;
@@ -194,8 +196,9 @@ pub fn set_triage(
 
 /// Snoozed alerts whose time has come.
 pub fn snoozes_ending(conn: &Connection, now: &str) -> Result<Vec<i64>> {
-    let mut stmt =
-        conn.prepare("SELECT id FROM alerts WHERE status = 'snoozed' AND unixepoch(snoozed_until) <= unixepoch(?1)")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM alerts WHERE status = 'snoozed' AND unixepoch(snoozed_until) <= unixepoch(?1)",
+    )?;
     let ids = stmt.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(ids)
 }
@@ -234,23 +237,24 @@ impl TimelineBatch {
     /// Writes what was added, at `at` by `actor`, and empties the batch. An alert's entries keep
     /// the order they were added in.
     pub fn write(&mut self, conn: &Connection, at: &str, actor: &str) -> Result<()> {
+        // The statement inserting n rows, for every n up to a chunk, written once per process.
+        static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+            let row = |i: usize| format!("(?{}, ?1, ?2, ?{}, ?{}, ?{})", 4 * i + 3, 4 * i + 4, 4 * i + 5, 4 * i + 6);
+            (0..=TIMELINE_CHUNK)
+                .map(|rows| {
+                    let values: Vec<String> = (0..rows).map(row).collect();
+                    format!(
+                        "INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES {}",
+                        values.join(", ")
+                    )
+                })
+                .collect()
+        });
         self.entries.sort_by_key(|entry| entry.0);
-        let row = |i: usize| format!("(?{}, ?1, ?2, ?{}, ?{}, ?{})", 4 * i + 3, 4 * i + 4, 4 * i + 5, 4 * i + 6);
-        let sql = |rows: usize| {
-            let values: Vec<String> = (0..rows).map(row).collect();
-            format!("INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES {}", values.join(", "))
-        };
-        let mut chunks = self.entries.chunks_exact(TIMELINE_CHUNK);
-        let mut full = conn.prepare_cached(&sql(TIMELINE_CHUNK))?;
-        for chunk in chunks.by_ref() {
-            bind_timeline(&mut full, at, actor, chunk)?;
-            full.raw_execute()?;
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = conn.prepare(&sql(rest.len()))?;
-            bind_timeline(&mut last, at, actor, rest)?;
-            last.raw_execute()?;
+        for chunk in self.entries.chunks(TIMELINE_CHUNK) {
+            let mut insert = conn.prepare_cached(&INSERTS[chunk.len()])?;
+            bind_timeline(&mut insert, at, actor, chunk)?;
+            insert.raw_execute()?;
         }
         self.entries.clear();
         Ok(())
@@ -275,7 +279,7 @@ fn bind_timeline(
 }
 
 pub fn thresholds(conn: &Connection, kind: AlertType) -> Result<Thresholds> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT warn, escalate, critical FROM alert_thresholds WHERE type = ?1",
         [kind.as_str()],
         |r| Ok(Thresholds { warn: r.get(0)?, escalate: r.get(1)?, critical: r.get(2)? }),
@@ -283,7 +287,7 @@ pub fn thresholds(conn: &Connection, kind: AlertType) -> Result<Thresholds> {
 }
 
 pub fn set_thresholds(conn: &Connection, kind: AlertType, t: &Thresholds) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE alert_thresholds SET warn = ?2, escalate = ?3, critical = ?4 WHERE type = ?1",
         params![kind.as_str(), t.warn, t.escalate, t.critical],
     )?;
@@ -294,19 +298,20 @@ const PROCESSED_KEY: &str = "alerts_processed_through";
 
 /// The last day the daily job processed.
 pub fn processed_through(conn: &Connection) -> Result<Option<NaiveDate>> {
-    let value: Option<String> =
-        conn.query_row("SELECT value FROM job_state WHERE key = ?1", [PROCESSED_KEY], |r| r.get(0)).optional()?;
+    let value: Option<String> = conn
+        .query_row_cached("SELECT value FROM job_state WHERE key = ?1", [PROCESSED_KEY], |r| r.get(0))
+        .optional()?;
     Ok(value.and_then(|v| v.parse().ok()))
 }
 
 /// Records `day` as processed; the first day ever processed is kept too, because the rules may
 /// only speak for days the job actually processed.
 pub fn set_processed_through(conn: &Connection, day: NaiveDate) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![PROCESSED_KEY, day.to_string()],
     )?;
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
         params![FIRST_PROCESSED_KEY, day.to_string()],
     )?;
@@ -318,8 +323,9 @@ const FIRST_PROCESSED_KEY: &str = "alerts_first_processed";
 /// The days the daily job has processed: from the first to the last, without gaps.
 pub fn processed_days(conn: &Connection) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let Some(last) = processed_through(conn)? else { return Ok(None) };
-    let first: Option<String> =
-        conn.query_row("SELECT value FROM job_state WHERE key = ?1", [FIRST_PROCESSED_KEY], |r| r.get(0)).optional()?;
+    let first: Option<String> = conn
+        .query_row_cached("SELECT value FROM job_state WHERE key = ?1", [FIRST_PROCESSED_KEY], |r| r.get(0))
+        .optional()?;
     let first = first.and_then(|v| v.parse().ok()).unwrap_or(last);
     Ok(Some((first, last)))
 }
@@ -523,11 +529,11 @@ pub fn live_counts(conn: &Connection, viewer: &User) -> Result<(u64, u64, u64)> 
 /// One alert, if `viewer` may see it.
 pub fn get(conn: &Connection, viewer: &User, id: i64) -> Result<AlertView> {
     let view = conn
-        .query_row(&format!("{VIEW_COLUMNS} FROM alerts a {VIEW_JOINS} WHERE a.id = ?1"), [id], view_from_row)
+        .query_row_cached(&format!("{VIEW_COLUMNS} FROM alerts a {VIEW_JOINS} WHERE a.id = ?1"), [id], view_from_row)
         .optional()?
         .ok_or_else(|| super::hidden(viewer, &format!("alert {id}")))?;
     if viewer.role.is_partner() {
-        let assigned: bool = conn.query_row(
+        let assigned: bool = conn.query_row_cached(
             "SELECT EXISTS (SELECT 1 FROM student_assignments WHERE login = ?1 AND student = ?2)",
             params![viewer.login, view.student],
             |r| r.get(0),
@@ -550,7 +556,7 @@ pub struct AlertEvent {
 
 pub fn timeline(conn: &Connection, alert: i64) -> Result<Vec<AlertEvent>> {
     let mut stmt =
-        conn.prepare("SELECT at, actor, kind, run_date, note FROM alert_events WHERE alert = ?1 ORDER BY id")?;
+        conn.prepare_cached("SELECT at, actor, kind, run_date, note FROM alert_events WHERE alert = ?1 ORDER BY id")?;
     let events = stmt
         .query_map([alert], |r| {
             Ok(AlertEvent { at: r.get(0)?, actor: r.get(1)?, kind: r.get(2)?, run_date: r.get(3)?, note: r.get(4)? })
@@ -561,7 +567,7 @@ pub fn timeline(conn: &Connection, alert: i64) -> Result<Vec<AlertEvent>> {
 
 /// Changes only the status (keeping the assignee), clearing any snooze.
 pub fn set_triage_status(conn: &Connection, id: i64, status: AlertStatus, now: &str) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE alerts SET status = ?2, snoozed_until = NULL, updated_at = ?3 WHERE id = ?1",
         params![id, status.as_str(), now],
     )?;
@@ -578,9 +584,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
         let conn = store.conn();
-        conn.execute("INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B')", []).unwrap();
+        conn.execute_cached("INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B')", [])
+            .unwrap();
         for _ in 0..3 {
-            conn.execute(
+            conn.execute_cached(
                 "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at)
                  VALUES ('no_login', 'warn', 'resolved', 1, 3, 'then', 'then')",
                 [],
@@ -605,7 +612,7 @@ mod tests {
         assert_eq!((events[0].run_date, events[1].run_date), (Some(day), None));
         assert_eq!((events[0].at.as_str(), events[0].actor.as_str()), ("2026-11-19T06:00:00Z", "system"));
         batch.write(conn, "later", "system").unwrap();
-        let total: i64 = conn.query_row("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
+        let total: i64 = conn.query_row_cached("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
         assert_eq!(total, 250, "a written batch is empty");
     }
 }

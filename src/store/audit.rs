@@ -9,6 +9,7 @@
 //! account; see the README). The file also says from which entry on the chain is keyed, so a
 //! database written before muster kept a key still verifies its older, plain SHA-256 entries.
 
+use super::Cached;
 use super::{Result, StoreError};
 use crate::domain::audit::{AuditEntry, AuditKey, ChainBreak, ChainVerifier, GENESIS, Head};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -90,14 +91,14 @@ pub fn load_or_create_key(conn: &Connection, db: &Path, writable: bool) -> Resul
         return Ok(read_key(&path));
     }
     let had_key: bool =
-        conn.query_row("SELECT EXISTS (SELECT 1 FROM job_state WHERE key = ?1)", [KEYED_MARK], |r| r.get(0))?;
+        conn.query_row_cached("SELECT EXISTS (SELECT 1 FROM job_state WHERE key = ?1)", [KEYED_MARK], |r| r.get(0))?;
     if had_key {
         return Ok(KeyState::Unreadable {
             path: path.clone(),
             why: "it is missing; restore it from a backup of this database's files".into(),
         });
     }
-    let last: i64 = conn.query_row("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
+    let last: i64 = conn.query_row_cached("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
     let keyring = Keyring {
         key: AuditKey(random_bytes().map_err(|source| StoreError::Io { path: "/dev/urandom".into(), source })?),
         keyed_from: last + 1,
@@ -105,7 +106,7 @@ pub fn load_or_create_key(conn: &Connection, db: &Path, writable: bool) -> Resul
     let hex: String = keyring.key.0.iter().map(|b| format!("{b:02x}")).collect();
     write_new_private(&path, &format!("{KEY_HEADER}\nkey {hex}\nkeyed-from {}\n", keyring.keyed_from))
         .map_err(|source| StoreError::Io { path: path.clone(), source })?;
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO job_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
         params![KEYED_MARK, keyring.keyed_from.to_string()],
     )?;
@@ -148,13 +149,27 @@ pub struct Change<'a> {
     pub after: serde_json::Value,
 }
 
-/// Appends one entry. Call inside the transaction that makes the change it records, opened
-/// with `BEGIN IMMEDIATE` so that no other writer can take the same sequence number.
-pub fn append(conn: &Connection, origin: &Origin, key: &KeyState, at: &str, change: Change) -> Result<i64> {
+/// Appends one entry and returns the log's new head, which the caller keys with `write_head`
+/// before its transaction ends (once, however many entries it appended). Call inside the
+/// transaction that makes the change it records, opened with `BEGIN IMMEDIATE` so that no other
+/// writer can take the same sequence number. `last` is the head this transaction appended last.
+pub fn append(
+    conn: &Connection,
+    origin: &Origin,
+    key: &KeyState,
+    at: &str,
+    change: Change,
+    last: Option<Head>,
+) -> Result<Head> {
     let keyring = key.keyring()?;
-    let last: Option<(i64, String)> = conn
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let last = match last {
+        Some(head) => Some((head.seq, head.hash)),
+        None => conn
+            .query_row_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?,
+    };
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
     let entry = AuditEntry {
         seq: prev_seq + 1,
@@ -172,7 +187,7 @@ pub fn append(conn: &Connection, origin: &Origin, key: &KeyState, at: &str, chan
         hash: String::new(),
     };
     let entry = entry.clone().seal((entry.seq >= keyring.keyed_from).then_some(&keyring.key));
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO audit_log (seq, at, actor, acting_as, action, entity, entity_id, change, host, client,
                                 version, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -192,14 +207,18 @@ pub fn append(conn: &Connection, origin: &Origin, key: &KeyState, at: &str, chan
             entry.hash
         ],
     )?;
-    let head = Head { seq: entry.seq, hash: entry.hash.clone() };
-    let tag = keyring.key.head_tag(&head);
-    conn.execute(
+    Ok(Head { seq: entry.seq, hash: entry.hash })
+}
+
+/// Records the log's head with its key's tag, so that cutting entries off the end shows.
+pub fn write_head(conn: &Connection, key: &KeyState, head: &Head) -> Result<()> {
+    let tag = key.keyring()?.key.head_tag(head);
+    conn.execute_cached(
         "INSERT INTO job_state (key, value) VALUES ('audit_head', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [format!("{head}:{tag}")],
     )?;
-    Ok(entry.seq)
+    Ok(())
 }
 
 const ENTRY_COLUMNS: &str =
@@ -257,7 +276,7 @@ pub fn list_before(conn: &Connection, before: i64, limit: usize, text: Option<&s
 /// but was not written with this key.
 fn recorded_head(conn: &Connection, keyring: &Keyring) -> Result<std::result::Result<Option<Head>, ChainBreak>> {
     let value: Option<String> =
-        conn.query_row("SELECT value FROM job_state WHERE key = 'audit_head'", [], |r| r.get(0)).optional()?;
+        conn.query_row_cached("SELECT value FROM job_state WHERE key = 'audit_head'", [], |r| r.get(0)).optional()?;
     let Some(value) = value else { return Ok(Ok(None)) };
     let Some((head, tag)) = value.rsplit_once(':') else {
         // Written before the log had a key: only the sequence number.
@@ -273,7 +292,7 @@ fn recorded_head(conn: &Connection, keyring: &Keyring) -> Result<std::result::Re
 /// The last entry of the log, as `audit head` prints it for publishing.
 pub fn head(conn: &Connection) -> Result<Option<Head>> {
     Ok(conn
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+        .query_row_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
             Ok(Head { seq: r.get(0)?, hash: r.get(1)? })
         })
         .optional()?)
@@ -288,7 +307,7 @@ pub fn verify(conn: &Connection, key: &KeyState, since: Option<&Head>) -> Result
         Err(broken) => return Ok(Err(broken)),
     };
     let mut verifier = ChainVerifier::new(head, Some(&keyring.key), keyring.keyed_from);
-    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY seq"))?;
     let mut rows = stmt.query_map([], entry_from_row)?.peekable();
     let mut published_found = false;
     while let Some(entry) = rows.next() {

@@ -18,14 +18,24 @@ fn mark_from(row: &Row, first: usize) -> rusqlite::Result<DayMark> {
     Ok(DayMark::of(status, verification))
 }
 
+/// One program's calendar, if the program exists.
+pub fn program_calendar(conn: &Connection, program: i64) -> Result<Option<ProgramCalendar>> {
+    let mut stmt = conn.prepare_cached("SELECT date FROM program_closures WHERE program = ?1")?;
+    let closures = stmt.query_map([program], |r| r.get(0))?.collect::<rusqlite::Result<HashSet<NaiveDate>>>()?;
+    let mut stmt = conn.prepare_cached("SELECT schedule, start_date, end_date FROM programs WHERE id = ?1")?;
+    let mut rows = stmt.query([program])?;
+    let Some(r) = rows.next()? else { return Ok(None) };
+    Ok(Some(ProgramCalendar { schedule: super::word(r, 0)?, start: r.get(1)?, end: r.get(2)?, closures }))
+}
+
 pub fn program_calendars(conn: &Connection) -> Result<HashMap<i64, ProgramCalendar>> {
     let mut closures: HashMap<i64, HashSet<NaiveDate>> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT program, date FROM program_closures")?;
+    let mut stmt = conn.prepare_cached("SELECT program, date FROM program_closures")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         closures.entry(row.get(0)?).or_default().insert(row.get(1)?);
     }
-    let mut stmt = conn.prepare("SELECT id, schedule, start_date, end_date FROM programs")?;
+    let mut stmt = conn.prepare_cached("SELECT id, schedule, start_date, end_date FROM programs")?;
     let calendars = stmt
         .query_map([], |r| {
             let id: i64 = r.get(0)?;
@@ -73,7 +83,7 @@ fn enrollment_from(r: &Row) -> rusqlite::Result<ActiveEnrollment> {
 
 /// Every active enrollment, in student order.
 pub fn active_enrollments(conn: &Connection) -> Result<Vec<ActiveEnrollment>> {
-    let mut stmt = conn.prepare(&format!("{ENROLLMENT_SELECT} ORDER BY student, start_date"))?;
+    let mut stmt = conn.prepare_cached(&format!("{ENROLLMENT_SELECT} ORDER BY student, start_date"))?;
     Ok(stmt.query_map([], enrollment_from)?.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -11,6 +11,7 @@ pub mod days;
 pub mod engine;
 pub mod ids;
 pub mod partners;
+pub mod pull;
 pub mod replica;
 pub mod roster;
 mod schema_edit;
@@ -18,7 +19,7 @@ pub mod settings;
 pub mod staging;
 pub mod users;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Params, Row};
 use rusqlite_migration::{M, Migrations};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -46,6 +47,34 @@ static MIGRATIONS: LazyLock<Migrations<'static>> =
                 .collect(),
         )
     });
+
+/// Running SQL through the connection's cache of prepared statements: a small change (one
+/// attendance record from a device's push) runs a few dozen statements, and parsing them anew
+/// each time was a third of its cost.
+pub trait Cached {
+    fn query_row_cached<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        read: F,
+    ) -> rusqlite::Result<T>;
+    fn execute_cached<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn query_row_cached<T, P: Params, F: FnOnce(&Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        read: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, read)
+    }
+
+    fn execute_cached<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: usize = MIGRATION_FILES.len();
@@ -126,6 +155,7 @@ impl Store {
             return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
         }
         busy::install(&conn, path)?;
+        conn.set_prepared_statement_cache_capacity(128);
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // SQLite opens a file the OS will not let us write read-only: it can still be read.
         if conn.is_readonly(rusqlite::MAIN_DB)? {

@@ -1,11 +1,12 @@
 //! Partner profiles (the role a partner chose) and payroll profiles.
 
+use super::Cached;
 use super::Result;
 use crate::domain::Role;
 use rusqlite::{Connection, params};
 
 pub fn choose_role(conn: &Connection, login: &str, role: Role, at: &str) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO partner_profiles (login, role, selected_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (login) DO UPDATE SET role = excluded.role, selected_at = excluded.selected_at",
         params![login, role.as_str(), at],
@@ -30,7 +31,7 @@ pub struct PayrollSubmission<'a> {
 
 /// Stores a submitted profile as `pending`, replacing an earlier one of the same partner.
 pub fn submit_payroll(conn: &Connection, p: &PayrollSubmission) -> Result<i64> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO payroll_profiles (login, role, rate, method, stripe_account, routing_number, account_last4,
                                        w9_media_type, w9_sha256, w9, terms_accepted_at, status, submitted_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?11)
@@ -54,7 +55,7 @@ pub fn submit_payroll(conn: &Connection, p: &PayrollSubmission) -> Result<i64> {
             p.submitted_at
         ],
     )?;
-    Ok(conn.query_row("SELECT id FROM payroll_profiles WHERE login = ?1", [p.login], |r| r.get(0))?)
+    Ok(conn.query_row_cached("SELECT id FROM payroll_profiles WHERE login = ?1", [p.login], |r| r.get(0))?)
 }
 
 use rusqlite::OptionalExtension;
@@ -96,7 +97,7 @@ pub fn store_document(conn: &Connection, doc: &Document) -> Result<bool> {
     {
         return Ok(false);
     }
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO onboarding_documents (code, title, action, version, sha256, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (code, sha256) DO UPDATE SET title = excluded.title, action = excluded.action, version = excluded.version",
         params![doc.code, doc.title, doc.action, doc.version, doc.sha256, doc.body],
@@ -118,7 +119,7 @@ pub struct Package {
 
 pub fn store_package(conn: &Connection, p: &Package) -> Result<bool> {
     let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_default();
-    let changed = conn.execute(
+    let changed = conn.execute_cached(
         "INSERT INTO role_packages (role, title, summary, may, may_not, requirements, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (role) DO UPDATE SET title = excluded.title, summary = excluded.summary, may = excluded.may,
              may_not = excluded.may_not, requirements = excluded.requirements, version = excluded.version
@@ -132,7 +133,7 @@ pub fn store_package(conn: &Connection, p: &Package) -> Result<bool> {
 pub fn package(conn: &Connection, role: Role) -> Result<Option<Package>> {
     let parse = |text: String| serde_json::from_str::<Vec<String>>(&text).unwrap_or_default();
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT title, summary, may, may_not, requirements, version FROM role_packages WHERE role = ?1",
             [role.as_str()],
             |r| {
@@ -153,7 +154,7 @@ pub fn package(conn: &Connection, role: Role) -> Result<Option<Package>> {
 /// Stores a responsibility; a changed text must be accepted again, so it gets a new item.
 pub fn store_item(conn: &Connection, role: Role, code: &str, position: usize, text: &str) -> Result<bool> {
     let existing: Option<(i64, String)> = conn
-        .query_row(
+        .query_row_cached(
             "SELECT id, text FROM responsibility_items WHERE role = ?1 AND code = ?2",
             params![role.as_str(), code],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -161,22 +162,22 @@ pub fn store_item(conn: &Connection, role: Role, code: &str, position: usize, te
         .optional()?;
     match existing {
         Some((_, old)) if old == text => {
-            conn.execute(
+            conn.execute_cached(
                 "UPDATE responsibility_items SET position = ?3 WHERE role = ?1 AND code = ?2",
                 params![role.as_str(), code, position as i64],
             )?;
             Ok(false)
         }
         Some((id, _)) => {
-            conn.execute("DELETE FROM responsibility_acceptances WHERE item = ?1", [id])?;
-            conn.execute(
+            conn.execute_cached("DELETE FROM responsibility_acceptances WHERE item = ?1", [id])?;
+            conn.execute_cached(
                 "UPDATE responsibility_items SET text = ?2, position = ?3 WHERE id = ?1",
                 params![id, text, position as i64],
             )?;
             Ok(true)
         }
         None => {
-            conn.execute(
+            conn.execute_cached(
                 "INSERT INTO responsibility_items (role, code, position, text) VALUES (?1, ?2, ?3, ?4)",
                 params![role.as_str(), code, position as i64, text],
             )?;
@@ -196,15 +197,15 @@ pub fn items(conn: &Connection, role: Role) -> Result<Vec<(i64, String, String)>
 pub fn set_packet(conn: &Connection, role: Role, codes: &[String]) -> Result<bool> {
     let current: Vec<String> = {
         let mut stmt =
-            conn.prepare("SELECT document_code FROM onboarding_packets WHERE role = ?1 ORDER BY position")?;
+            conn.prepare_cached("SELECT document_code FROM onboarding_packets WHERE role = ?1 ORDER BY position")?;
         stmt.query_map([role.as_str()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
     };
     if current == codes {
         return Ok(false);
     }
-    conn.execute("DELETE FROM onboarding_packets WHERE role = ?1", [role.as_str()])?;
+    conn.execute_cached("DELETE FROM onboarding_packets WHERE role = ?1", [role.as_str()])?;
     for (i, code) in codes.iter().enumerate() {
-        conn.execute(
+        conn.execute_cached(
             "INSERT INTO onboarding_packets (role, document_code, position) VALUES (?1, ?2, ?3)",
             params![role.as_str(), code, i as i64],
         )?;
@@ -220,8 +221,9 @@ pub fn packet(conn: &Connection, role: Role) -> Result<Vec<String>> {
 }
 
 pub fn chosen_role(conn: &Connection, login: &str) -> Result<Option<Role>> {
-    let role: Option<String> =
-        conn.query_row("SELECT role FROM partner_profiles WHERE login = ?1", [login], |r| r.get(0)).optional()?;
+    let role: Option<String> = conn
+        .query_row_cached("SELECT role FROM partner_profiles WHERE login = ?1", [login], |r| r.get(0))
+        .optional()?;
     Ok(role.and_then(|r| r.parse().ok()))
 }
 
@@ -232,7 +234,7 @@ pub fn accepted_items(conn: &Connection, login: &str) -> Result<HashSet<i64>> {
 }
 
 pub fn accept_item(conn: &Connection, login: &str, item: i64, at: &str) -> Result<bool> {
-    let changed = conn.execute(
+    let changed = conn.execute_cached(
         "INSERT INTO responsibility_acceptances (login, item, accepted_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         params![login, item, at],
     )?;
@@ -249,7 +251,7 @@ pub struct Provenance<'a> {
 
 pub fn consent_version(conn: &Connection, login: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row(
+        .query_row_cached(
             "SELECT consent_version FROM esign_consents WHERE login = ?1 ORDER BY id DESC LIMIT 1",
             [login],
             |r| r.get(0),
@@ -258,7 +260,7 @@ pub fn consent_version(conn: &Connection, login: &str) -> Result<Option<String>>
 }
 
 pub fn record_consent(conn: &Connection, login: &str, version: &str, text: &str, p: &Provenance) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO esign_consents (login, consent_version, consent_sha256, consent_text, at, host, client, os_account)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![login, version, crate::domain::onboarding::sha256_hex(text.as_bytes()), text, p.at, p.host, p.client, p.os_account],
@@ -268,7 +270,7 @@ pub fn record_consent(conn: &Connection, login: &str, version: &str, text: &str,
 
 /// Whether the user signed or acknowledged exactly this text of the document.
 pub fn has_completed(conn: &Connection, login: &str, code: &str, sha256: &str) -> Result<bool> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT EXISTS (SELECT 1 FROM signatures WHERE login = ?1 AND document_code = ?2 AND document_sha256 = ?3)
              OR EXISTS (SELECT 1 FROM acknowledgements WHERE login = ?1 AND document_code = ?2 AND document_sha256 = ?3)",
         params![login, code, sha256],
@@ -284,7 +286,7 @@ pub fn record_signature(
     mark: Option<&str>,
     p: &Provenance,
 ) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO signatures (login, document_code, document_version, document_sha256, typed_name, signed_at, host, client, os_account, mark)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![login, doc.code, doc.version, doc.sha256, typed_name, p.at, p.host, p.client, p.os_account, mark],
@@ -293,7 +295,7 @@ pub fn record_signature(
 }
 
 pub fn record_acknowledgement(conn: &Connection, login: &str, doc: &Document, p: &Provenance) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO acknowledgements (login, document_code, document_version, document_sha256, at, host, client, os_account)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![login, doc.code, doc.version, doc.sha256, p.at, p.host, p.client, p.os_account],
@@ -317,7 +319,7 @@ pub struct SignatureRecord {
 }
 
 pub fn signatures(conn: &Connection, login: &str) -> Result<Vec<SignatureRecord>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT document_code, document_version, document_sha256, typed_name, signed_at, host, client, os_account, mark
            FROM signatures WHERE login = ?1 ORDER BY id",
     )?;
@@ -389,17 +391,17 @@ pub fn payroll_list(conn: &Connection, viewer: &crate::domain::User, status: Opt
     let sql = format!(
         "{PAYROLL_VIEW} WHERE (?1 IS NULL OR p.login = ?1) AND (?2 IS NULL OR p.status = ?2) ORDER BY p.submitted_at, p.id"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![scope, status], payroll_view)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn payroll_get(conn: &Connection, id: i64) -> Result<Option<PayrollView>> {
-    Ok(conn.query_row(&format!("{PAYROLL_VIEW} WHERE p.id = ?1"), [id], payroll_view).optional()?)
+    Ok(conn.query_row_cached(&format!("{PAYROLL_VIEW} WHERE p.id = ?1"), [id], payroll_view).optional()?)
 }
 
 pub fn payroll_of(conn: &Connection, login: &str) -> Result<Option<PayrollView>> {
-    Ok(conn.query_row(&format!("{PAYROLL_VIEW} WHERE p.login = ?1"), [login], payroll_view).optional()?)
+    Ok(conn.query_row_cached(&format!("{PAYROLL_VIEW} WHERE p.login = ?1"), [login], payroll_view).optional()?)
 }
 
 pub fn decide_payroll(
@@ -410,7 +412,7 @@ pub fn decide_payroll(
     at: &str,
     reason: Option<&str>,
 ) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE payroll_profiles SET status = ?2, decided_by = ?3, decided_at = ?4, reason = ?5 WHERE id = ?1",
         params![id, status, by, at, reason],
     )?;
@@ -419,7 +421,7 @@ pub fn decide_payroll(
 
 /// Rate range of a role: (pay model, min, max, default).
 pub fn rate_range(conn: &Connection, role: Role) -> Result<(String, f64, f64, f64)> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT pay_model, min_rate, max_rate, default_rate FROM payout_rate_configs WHERE role = ?1",
         [role.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),

@@ -3,6 +3,7 @@
 //! students are enrolled in, their own onboarding and payroll, and the organisation's documents
 //! and settings. Nothing about a student outside the scope is ever read out.
 
+use super::Cached;
 use super::Result;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -157,7 +158,7 @@ pub fn set_scope(conn: &Connection, logins: &[String]) -> Result<()> {
          CREATE TEMP TABLE scope_students (id INTEGER PRIMARY KEY);",
     )?;
     for login in logins {
-        conn.execute("INSERT OR IGNORE INTO temp.scope_logins (login) VALUES (?1)", [login])?;
+        conn.execute_cached("INSERT OR IGNORE INTO temp.scope_logins (login) VALUES (?1)", [login])?;
     }
     conn.execute_batch(
         "INSERT OR IGNORE INTO temp.scope_students (id)
@@ -179,7 +180,7 @@ pub fn read_table(
     // Generated columns (the alerts' severity rank) are computed again where the row lands.
     let columns = stored_columns(conn, table)?;
     let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let mut stmt = conn.prepare(&format!("SELECT {} FROM main.{table} WHERE {filter}", names.join(", ")))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {} FROM main.{table} WHERE {filter}", names.join(", ")))?;
     let mut rows = stmt.query([])?;
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut bytes = 0;
@@ -201,7 +202,7 @@ pub fn read_table(
 
 /// The columns of `table` a row is written with: all but generated ones.
 fn stored_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
+    conn.prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
         .query_map([table], |r| r.get(0))?
         .collect()
 }
@@ -256,18 +257,18 @@ fn device_from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
 const DEVICE_COLUMNS: &str = "id, name, ssh_login, allowed, created_at, last_seen, revoked_at";
 
 pub fn devices(conn: &Connection) -> Result<Vec<Device>> {
-    let mut stmt = conn.prepare(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at, id"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_at, id"))?;
     Ok(stmt.query_map([], device_from_row)?.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn device(conn: &Connection, id: &str) -> Result<Option<Device>> {
     Ok(conn
-        .query_row(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"), [id], device_from_row)
+        .query_row_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"), [id], device_from_row)
         .optional()?)
 }
 
 pub fn add_device(conn: &Connection, id: &str, name: &str, ssh_login: &str, now: &str) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO devices (id, name, ssh_login, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
         params![id, name, ssh_login, now],
     )?;
@@ -275,12 +276,12 @@ pub fn add_device(conn: &Connection, id: &str, name: &str, ssh_login: &str, now:
 }
 
 pub fn set_allowed(conn: &Connection, id: &str, allowed: &[String]) -> Result<()> {
-    conn.execute("UPDATE devices SET allowed = ?2 WHERE id = ?1", params![id, allowed.join(" ")])?;
+    conn.execute_cached("UPDATE devices SET allowed = ?2 WHERE id = ?1", params![id, allowed.join(" ")])?;
     Ok(())
 }
 
 pub fn revoke(conn: &Connection, id: &str, now: &str) -> Result<()> {
-    conn.execute("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, now])?;
+    conn.execute_cached("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, now])?;
     Ok(())
 }
 
@@ -292,7 +293,7 @@ pub fn add_outgoing(
     seen: Option<&str>,
     local_time: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO outbox (author, command, seen, local_time) VALUES (?1, ?2, ?3, ?4)",
         params![author, command, seen, local_time],
     )?;
@@ -307,7 +308,7 @@ pub fn version(conn: &Connection, kind: &str, id: i64) -> Result<Option<String>>
         "payroll" => "SELECT submitted_at FROM payroll_profiles WHERE id = ?1",
         _ => return Ok(None),
     };
-    Ok(conn.query_row(sql, [id], |r| r.get(0)).optional()?)
+    Ok(conn.query_row_cached(sql, [id], |r| r.get(0)).optional()?)
 }
 
 /// A change kept on a replica.
@@ -328,7 +329,7 @@ pub struct Outgoing {
 
 /// The replica's changes in `state` (all of them with `None`), oldest first.
 pub fn outbox(conn: &Connection, state: Option<&str>) -> Result<Vec<Outgoing>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT seq, author, command, local_time, state, reason, synced_at, seen FROM outbox
           WHERE ?1 IS NULL OR state = ?1 ORDER BY seq",
     )?;
@@ -349,7 +350,7 @@ pub fn outbox(conn: &Connection, state: Option<&str>) -> Result<Vec<Outgoing>> {
 
 /// The hub's verdict on a change, kept on the replica.
 pub fn settle(conn: &Connection, seq: i64, applied: bool, reason: Option<&str>, now: &str) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE outbox SET state = ?2, reason = ?3, synced_at = ?4 WHERE seq = ?1",
         params![seq, if applied { "applied" } else { "rejected" }, reason, now],
     )?;
@@ -359,7 +360,7 @@ pub fn settle(conn: &Connection, seq: i64, applied: bool, reason: Option<&str>, 
 /// On the hub: the last sequence number applied (or rejected) from a device, and when it was
 /// last heard from.
 pub fn set_last_applied(conn: &Connection, device: &str, seq: i64, now: &str) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE devices SET last_applied = max(last_applied, ?2), last_seen = ?3 WHERE id = ?1",
         params![device, seq, now],
     )?;
@@ -367,19 +368,13 @@ pub fn set_last_applied(conn: &Connection, device: &str, seq: i64, now: &str) ->
 }
 
 pub fn last_applied(conn: &Connection, device: &str) -> Result<i64> {
-    Ok(conn.query_row("SELECT last_applied FROM devices WHERE id = ?1", [device], |r| r.get(0))?)
+    Ok(conn.query_row_cached("SELECT last_applied FROM devices WHERE id = ?1", [device], |r| r.get(0))?)
 }
 
 /// Empties a replica's copy of the hub's rows, before the hub's current scope replaces them.
 pub fn clear_scope(conn: &Connection) -> Result<()> {
     for (table, _) in TABLES.iter().rev() {
-        match *table {
-            "job_state" => conn.execute(
-                "DELETE FROM job_state WHERE key IN ('time_zone', 'alerts_processed_through', 'alerts_first_processed')",
-                [],
-            )?,
-            _ => conn.execute(&format!("DELETE FROM main.{table}"), [])?,
-        };
+        conn.execute_cached(&format!("DELETE FROM main.{table} WHERE {}", super::pull::held(table)), [])?;
     }
     Ok(())
 }

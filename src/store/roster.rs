@@ -1,5 +1,6 @@
 //! Programs, closures, students, enrollments and who is assigned to whom.
 
+use super::Cached;
 use super::{Result, StoreError};
 use crate::domain::User;
 use chrono::NaiveDate;
@@ -81,7 +82,7 @@ pub fn list_students(conn: &Connection, viewer: &User, after: &str, limit: usize
         "FROM students s WHERE ?1 IS NOT NULL AND s.student_id > ?2"
     };
     let sql = format!("{SUMMARY_SELECT} {from} ORDER BY s.student_id LIMIT ?3");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(params![viewer.login, after, limit as i64], summary_from_row)?
         .collect::<rusqlite::Result<_>>()?;
@@ -91,12 +92,13 @@ pub fn list_students(conn: &Connection, viewer: &User, after: &str, limit: usize
 /// The internal key of a student `viewer` may see: `NotFound` if there is no such student,
 /// `Denied` if there is but it is not assigned to the viewer.
 pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Result<i64> {
-    let key: Option<i64> =
-        conn.query_row("SELECT id FROM students WHERE student_id = ?1", [student_id], |r| r.get(0)).optional()?;
+    let key: Option<i64> = conn
+        .query_row_cached("SELECT id FROM students WHERE student_id = ?1", [student_id], |r| r.get(0))
+        .optional()?;
     let hidden = || super::hidden(viewer, &format!("student '{}'", crate::domain::text::shown(student_id)));
     let key = key.ok_or_else(hidden)?;
     if viewer.role.is_partner() {
-        let assigned: bool = conn.query_row(
+        let assigned: bool = conn.query_row_cached(
             "SELECT EXISTS (SELECT 1 FROM student_assignments WHERE login = ?1 AND student = ?2)",
             params![viewer.login, key],
             |r| r.get(0),
@@ -111,8 +113,8 @@ pub fn visible_student(conn: &Connection, viewer: &User, student_id: &str) -> Re
 pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Result<StudentDetail> {
     let key = visible_student(conn, viewer, student_id)?;
     let summary =
-        conn.query_row(&format!("{SUMMARY_SELECT} FROM students s WHERE s.id = ?1"), [key], summary_from_row)?;
-    let mut stmt = conn.prepare(
+        conn.query_row_cached(&format!("{SUMMARY_SELECT} FROM students s WHERE s.id = ?1"), [key], summary_from_row)?;
+    let mut stmt = conn.prepare_cached(
         "SELECT e.enrollment_id, p.program_id, p.name, p.schedule, e.start_date, e.end_date, e.status,
                 (SELECT total(a.hours) FROM attendance a
                   WHERE a.student = e.student AND a.program = e.program AND a.date >= e.start_date
@@ -135,8 +137,9 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let last_login = conn.query_row("SELECT max(at) FROM login_events WHERE student = ?1", [key], |r| r.get(0))?;
-    let (last_present, days_present, days_absent, days_excused, hours_logged) = conn.query_row(
+    let last_login =
+        conn.query_row_cached("SELECT max(at) FROM login_events WHERE student = ?1", [key], |r| r.get(0))?;
+    let (last_present, days_present, days_absent, days_excused, hours_logged) = conn.query_row_cached(
         // A rejected record counts as missed (SPEC "Missed-day streak"), and its hours for nothing.
         "SELECT max(date) FILTER (WHERE status = 'present' AND verification <> 'rejected'),
                 count(*) FILTER (WHERE status = 'present' AND verification <> 'rejected'),
@@ -181,7 +184,7 @@ pub fn recent_attendance(conn: &Connection, student: i64, since: NaiveDate) -> R
 /// Program IDs of the students `viewer` may see.
 pub fn visible_program_ids(conn: &Connection, viewer: &User) -> Result<Vec<String>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT p.program_id FROM programs p WHERE ?1 IS NULL OR EXISTS (
              SELECT 1 FROM enrollments e JOIN student_assignments a ON a.student = e.student
               WHERE e.program = p.id AND a.login = ?1)
@@ -197,7 +200,7 @@ pub fn keys(conn: &Connection, table: KeyedTable) -> Result<HashMap<String, i64>
         KeyedTable::Programs => "SELECT program_id, id FROM programs",
         KeyedTable::Students => "SELECT student_id, id FROM students",
     };
-    let mut stmt = conn.prepare(sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let map = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(map)
 }
@@ -211,7 +214,7 @@ pub enum KeyedTable {
 /// Every (student, program) pair that has an enrollment, with the earliest start date.
 pub fn enrolled_pairs(conn: &Connection) -> Result<HashMap<(i64, i64), NaiveDate>> {
     let mut stmt =
-        conn.prepare("SELECT student, program, min(start_date) FROM enrollments GROUP BY student, program")?;
+        conn.prepare_cached("SELECT student, program, min(start_date) FROM enrollments GROUP BY student, program")?;
     let map = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(map)
 }
@@ -286,15 +289,17 @@ pub fn upsert_enrollment(conn: &Connection, e: &EnrollmentRecord) -> Result<bool
 }
 
 pub fn program_key(conn: &Connection, program_id: &str) -> Result<i64> {
-    conn.query_row("SELECT id FROM programs WHERE program_id = ?1", [program_id], |r| r.get(0))
+    conn.query_row_cached("SELECT id FROM programs WHERE program_id = ?1", [program_id], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("program '{program_id}'")))
 }
 
 /// When the student's first enrollment in the program starts, if they have one.
 pub fn enrollment_start(conn: &Connection, student: i64, program: i64) -> Result<Option<NaiveDate>> {
-    Ok(conn.query_row(
-        "SELECT min(start_date) FROM enrollments WHERE student = ?1 AND program = ?2",
+    // `+program`: without statistics SQLite would walk the program's index, every enrollment in
+    // the program (a few thousand), where the student's are one or two.
+    Ok(conn.query_row_cached(
+        "SELECT min(start_date) FROM enrollments WHERE student = ?1 AND +program = ?2",
         params![student, program],
         |r| r.get(0),
     )?)
@@ -303,7 +308,7 @@ pub fn enrollment_start(conn: &Connection, student: i64, program: i64) -> Result
 /// The enrollment an ID names, if any: (student key, program key).
 pub fn enrollment_owner(conn: &Connection, enrollment_id: &str) -> Result<Option<(i64, i64)>> {
     Ok(conn
-        .query_row("SELECT student, program FROM enrollments WHERE enrollment_id = ?1", [enrollment_id], |r| {
+        .query_row_cached("SELECT student, program FROM enrollments WHERE enrollment_id = ?1", [enrollment_id], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?)

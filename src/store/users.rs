@@ -1,5 +1,6 @@
 //! The `users` table and the onboarding state that gates what a partner may do.
 
+use super::Cached;
 use super::Result;
 use crate::domain::User;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -17,19 +18,19 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
 const USER_COLUMNS: &str = "login, name, role, email, onboarding_waived";
 
 pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+    Ok(conn.query_row_cached("SELECT count(*) FROM users", [], |r| r.get(0))?)
 }
 
 pub fn get(conn: &Connection, login: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE login = ?1");
-    Ok(conn.query_row(&sql, [login], user_from_row).optional()?)
+    Ok(conn.query_row_cached(&sql, [login], user_from_row).optional()?)
 }
 
 /// Admins see every user; a partner sees only themselves.
 pub fn list(conn: &Connection, viewer: &User) -> Result<Vec<User>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE ?1 IS NULL OR login = ?1 ORDER BY login");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let users = stmt.query_map([scope], user_from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(users)
 }
@@ -58,10 +59,11 @@ pub fn onboarding_complete(conn: &Connection, user: &User) -> Result<bool> {
     if !user.role.is_partner() || user.onboarding_waived {
         return Ok(true);
     }
-    let role: Option<String> =
-        conn.query_row("SELECT role FROM partner_profiles WHERE login = ?1", [&user.login], |r| r.get(0)).optional()?;
+    let role: Option<String> = conn
+        .query_row_cached("SELECT role FROM partner_profiles WHERE login = ?1", [&user.login], |r| r.get(0))
+        .optional()?;
     let Some(role) = role else { return Ok(false) };
-    let missing: i64 = conn.query_row(
+    let missing: i64 = conn.query_row_cached(
         "SELECT
             (SELECT count(*) FROM responsibility_items i WHERE i.role = ?2 AND NOT EXISTS
                 (SELECT 1 FROM responsibility_acceptances a WHERE a.login = ?1 AND a.item = i.id))
@@ -91,7 +93,7 @@ pub fn who_may_see(conn: &Connection, student: i64) -> Result<Vec<String>> {
 }
 
 pub fn waive_onboarding(conn: &Connection, login: &str, reason: &str) -> Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE users SET onboarding_waived = 1, waiver_reason = ?2 WHERE login = ?1",
         params![login, reason],
     )?;
