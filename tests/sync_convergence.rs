@@ -1,7 +1,8 @@
 //! Property test of offline sync: a hub and three replicas (clones of the same person's scope on
 //! three laptops), random attendance logged on each — the same student and day on several — in
-//! random sync orders, with connections cut in the middle of a push and answers lost on the way
-//! back (the laptop sends again what the hub already applied). The hub runs as the real
+//! random sync orders, with connections cut in the middle of a push, answers lost on the way
+//! back (the laptop sends again what the hub already applied), and the laptop's `muster sync` or
+//! the hub's `sync-serve` killed with SIGKILL at a random moment. The hub runs as the real
 //! `muster sync-serve` behind a command, as ssh would run it.
 //!
 //! Whatever happened, after everyone syncs: the hub's records are what the changes give when
@@ -46,6 +47,13 @@ enum Step {
     LoseAnswers {
         laptop: usize,
     },
+    /// A sync whose laptop (`muster sync` run as its own process) or hub (`sync-serve`) is
+    /// killed with SIGKILL `after_ms` into it: anywhere from before the push to the pull's end.
+    KilledSync {
+        laptop: usize,
+        hub_side: bool,
+        after_ms: u64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -55,6 +63,8 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (0..3usize).prop_map(|laptop| Step::Sync { laptop }),
         1 => (0..3usize, 20..3000usize).prop_map(|(laptop, bytes)| Step::CutSync { laptop, bytes }),
         1 => (0..3usize).prop_map(|laptop| Step::LoseAnswers { laptop }),
+        2 => (0..3usize, any::<bool>(), 0..60u64)
+            .prop_map(|(laptop, hub_side, after_ms)| Step::KilledSync { laptop, hub_side, after_ms }),
     ]
 }
 
@@ -82,13 +92,26 @@ struct World {
     model: BTreeMap<Day, Record>,
 }
 
-fn serve(hub: &Path, cut: Option<usize>) -> HubAddress {
+/// How a sync's connection to the hub fails, if it does.
+#[derive(Clone, Copy)]
+enum Failure {
+    /// The hub hears only the first bytes the laptop sends.
+    Cut(usize),
+    /// The hub is killed this many milliseconds after it starts.
+    KillHub(u64),
+}
+
+fn serve(hub: &Path, failure: Option<Failure>) -> HubAddress {
     let muster = env!("CARGO_BIN_EXE_muster");
-    HubAddress::Command(match cut {
-        Some(bytes) => {
-            format!("dd bs=1 count={bytes} 2>/dev/null | '{muster}' --db '{}' sync-serve 2>/dev/null", hub.display())
+    let hub = hub.display();
+    HubAddress::Command(match failure {
+        Some(Failure::Cut(bytes)) => {
+            format!("dd bs=1 count={bytes} 2>/dev/null | '{muster}' --db '{hub}' sync-serve 2>/dev/null")
         }
-        None => format!("'{muster}' --db '{}' sync-serve", hub.display()),
+        Some(Failure::KillHub(ms)) => {
+            format!("timeout -s KILL {}.{:03} '{muster}' --db '{hub}' sync-serve 2>/dev/null", ms / 1000, ms % 1000)
+        }
+        None => format!("'{muster}' --db '{hub}' sync-serve"),
     })
 }
 
@@ -164,7 +187,25 @@ impl World {
                 self.model.insert(self.slots[slot].clone(), record(STATUSES[status]));
             }
             Step::Sync { laptop } => self.sync(laptop, None),
-            Step::CutSync { laptop, bytes } => self.sync(laptop, Some(bytes)),
+            Step::CutSync { laptop, bytes } => self.sync(laptop, Some(Failure::Cut(bytes))),
+            Step::KilledSync { laptop, hub_side: true, after_ms } => {
+                self.sync(laptop, Some(Failure::KillHub(after_ms)))
+            }
+            Step::KilledSync { laptop: index, hub_side: false, after_ms } => {
+                let path = self.laptops[index].app.path().to_path_buf();
+                let mut sync = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+                    .arg("--db")
+                    .arg(&path)
+                    .arg("sync")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(after_ms));
+                let _ = sync.kill();
+                sync.wait().unwrap();
+                self.learn_applied(index);
+            }
             Step::LoseAnswers { laptop } => {
                 let laptop = &mut self.laptops[laptop];
                 let path = laptop.app.path().to_path_buf();
@@ -173,23 +214,34 @@ impl World {
         }
     }
 
-    /// A sync, cut or not; the changes the hub applied in it arrive in the model in order.
-    fn sync(&mut self, index: usize, cut: Option<usize>) {
+    /// A sync, failing or not.
+    fn sync(&mut self, index: usize, failure: Option<Failure>) {
         let hub_path = self.hub_path.clone();
         let laptop = &mut self.laptops[index];
-        let outcome = Hub::connect(&serve(&hub_path, cut)).and_then(|mut hub| hub.sync(&mut laptop.app, &laptop.actor));
-        if cut.is_none() {
+        let outcome =
+            Hub::connect(&serve(&hub_path, failure)).and_then(|mut hub| hub.sync(&mut laptop.app, &laptop.actor));
+        if failure.is_none() {
             outcome.unwrap();
         }
-        for change in laptop.app.outbox(&laptop.actor, None).unwrap() {
-            match change.state.as_str() {
-                "applied" if laptop.applied.insert(change.seq) => {
-                    let (day, record) = laptop.changes[&change.seq].clone();
-                    self.model.insert(day, record);
-                }
-                "rejected" => panic!("change {} was rejected: {:?}", change.seq, change.reason),
-                _ => {}
+        self.learn_applied(index);
+    }
+
+    /// The changes of laptop `index` the hub has applied so far arrive in the model, in order.
+    /// The hub is asked, not the laptop: a laptop killed or cut off before the answer came does
+    /// not know yet, and the order of arrival on the hub is what decides.
+    fn learn_applied(&mut self, index: usize) {
+        let laptop = &mut self.laptops[index];
+        let (_, device, _) = laptop.app.replica_of().unwrap().unwrap();
+        let hub = rusqlite::Connection::open(&self.hub_path).unwrap();
+        let last_applied: i64 =
+            hub.query_row("SELECT last_applied FROM devices WHERE id = ?1", [&device], |r| r.get(0)).unwrap();
+        for (&seq, (day, record)) in laptop.changes.range(..=last_applied) {
+            if laptop.applied.insert(seq) {
+                self.model.insert(day.clone(), record.clone());
             }
+        }
+        for change in laptop.app.outbox(&laptop.actor, None).unwrap() {
+            assert_ne!(change.state, "rejected", "change {} was rejected: {:?}", change.seq, change.reason);
         }
     }
 

@@ -237,6 +237,43 @@ fn admins_allow_people_on_a_device_and_revoke_it() {
     assert_eq!(actions, ["device.register", "device.allow", "device.revoke"]);
 }
 
+/// The counts in a pull's "(N new, M changed, K gone here)".
+fn pulled(said: &str) -> (u64, u64, u64) {
+    let counts = said.rsplit_once('(').map(|(_, tail)| tail).unwrap_or_else(|| panic!("no counts in {said}"));
+    let n: Vec<u64> = counts.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(n.len(), 3, "{said}");
+    (n[0], n[1], n[2])
+}
+
+#[test]
+fn a_pull_writes_what_changed_on_the_hub_and_leaves_the_rest_alone() {
+    let hub = hub_where_i_am_a_worksite();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let (student, program, date) = unlogged_day(&laptop.sql());
+    let pages_before: i64 = laptop.sql().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    hub.ok(&[
+        "attendance",
+        "log",
+        "--student",
+        &student,
+        "--program",
+        &program,
+        "--date",
+        &date,
+        "--status",
+        "present",
+    ]);
+    let said = laptop.ok(&["sync"]);
+    let (new, changed, gone) = pulled(&said);
+    // The record, and at most what the rules changed about the student's alerts.
+    assert!(new >= 1 && new + changed <= 6 && gone == 0, "{said}");
+    assert_eq!(logged(&laptop.sql(), &student, &date), [("present".to_string(), None)]);
+    let pages_after: i64 = laptop.sql().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    assert!(pages_after <= pages_before + 2, "the file did not grow by a scope's copy: {pages_before} → {pages_after}");
+    assert!(laptop.ok(&["sync"]).contains("nothing changed on the hub"));
+}
+
 /// One of the replica's students, a program they are enrolled in, and a day with nothing logged.
 fn unlogged_day(replica: &rusqlite::Connection) -> (String, String, String) {
     replica
@@ -403,6 +440,7 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
         .unwrap();
     let said = laptop.ok(&["sync"]);
     assert!(said.contains("1 changes applied on the hub, 2 rejected"), "{said}");
+    assert!(pulled(&said).2 > 0, "the student's rows are gone from the laptop: {said}");
     assert_eq!(logged(&hub.sql(), &other, &date).len(), 1, "the good change landed beside the rejected ones");
     assert!(logged(&hub.sql(), &student, &date).is_empty(), "nothing of either reached the hub");
 
