@@ -62,8 +62,14 @@ pub fn service_home() -> Option<std::path::PathBuf> {
 /// rights: under setuid, a caller must not read through muster what only the service account
 /// may read (the database, its audit key).
 pub fn open_as_caller(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    as_caller(|| std::fs::File::open(path))
+}
+
+/// Does `work` (opening, creating or removing a file the caller named) with the caller's own
+/// rights when muster runs setuid, and with the service account's again afterwards.
+pub fn as_caller<T>(work: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
     if !running_setuid() {
-        return std::fs::File::open(path);
+        return work();
     }
     // SAFETY: seteuid has no memory effects; the saved set-user-ID lets us take the service
     // account's rights back afterwards.
@@ -71,13 +77,13 @@ pub fn open_as_caller(path: &std::path::Path) -> std::io::Result<std::fs::File> 
     if unsafe { libc::seteuid(real) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    let opened = std::fs::File::open(path);
+    let done = work();
     if unsafe { libc::seteuid(service) } != 0 {
         // Going on with the wrong rights would be worse than stopping.
         eprintln!("muster: cannot take the service account's rights back; stopping");
         std::process::abort();
     }
-    opened
+    done
 }
 
 pub fn hostname() -> String {

@@ -5,8 +5,9 @@
 use super::frame::{self, Message};
 use super::read_pull;
 use crate::app::App;
+use crate::app::identity::{as_caller, open_as_caller};
 use anyhow::{Context, bail};
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 /// `muster sync bundle --out FILE`: what a sync would send, written to a file for a site with no
@@ -16,14 +17,23 @@ pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow:
     let entries = app.outbox(actor, Some("waiting"))?;
     let count = entries.len();
     let since = if entries.is_empty() { app.replica_mark()? } else { None };
-    let file = std::fs::File::create_new(out)
+    let file = as_caller(|| std::fs::File::create_new(out))
         .with_context(|| format!("cannot write the bundle {} (it must be a new file)", out.display()))?;
     let mut file = BufWriter::new(file);
-    frame::write(&mut file, &frame::hello())?;
-    if !entries.is_empty() {
-        frame::write(&mut file, &Message::Push { device: device.clone(), entries })?;
+    let written = (|| -> anyhow::Result<()> {
+        frame::write(&mut file, &frame::hello())?;
+        if !entries.is_empty() {
+            frame::write(&mut file, &Message::Push { device: device.clone(), entries })?;
+        }
+        frame::write(&mut file, &Message::Pull { device, since })?;
+        file.flush()?;
+        Ok(())
+    })();
+    // A bundle cut short (a full disk) is not left to be carried to the hub.
+    if let Err(e) = written {
+        let _ = as_caller(|| std::fs::remove_file(out));
+        return Err(e.context(format!("cannot write the bundle {}", out.display())));
     }
-    frame::write(&mut file, &Message::Pull { device, since })?;
     Ok(format!(
         "{count} changes and a request for the hub's rows are in {}: on the hub, `muster sync receive` it",
         out.display()
@@ -32,7 +42,7 @@ pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow:
 
 /// `muster sync bundle --apply REPLY`: the hub's answer to a bundle, as a sync would take it.
 pub fn apply_reply(app: &mut App, actor: &crate::app::Actor, reply: &Path) -> anyhow::Result<String> {
-    let file = std::fs::File::open(reply).with_context(|| format!("cannot read the reply {}", reply.display()))?;
+    let file = open_as_caller(reply).with_context(|| format!("cannot read the reply {}", reply.display()))?;
     let mut from = BufReader::new(file);
     let theirs = frame::read(&mut from)?.context("the reply is empty")?;
     frame::agree(&theirs, "this muster", "the hub that wrote the reply").map_err(anyhow::Error::msg)?;

@@ -6,7 +6,7 @@ use crate::app::identity::OsAccount;
 use crate::app::{App, SystemClock};
 use crate::store::OpenMode;
 use anyhow::{Context, bail};
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 /// The hub's side of one connection, on stdin/stdout: hello, then requests until the other side
@@ -23,15 +23,17 @@ pub fn serve(path: &Path, os: &OsAccount) -> anyhow::Result<()> {
 /// connection would have them. An admin may receive a bundle of anyone's device, answering as
 /// its owner would be answered (the changes are still applied as their authors).
 pub fn receive(path: &Path, os: &OsAccount, request: &Path, reply: &Path) -> anyhow::Result<()> {
+    // The files are the caller's: read and written with their rights, also under setuid.
+    use crate::app::identity::{as_caller, open_as_caller};
     let mut input = BufReader::new(
-        std::fs::File::open(request).with_context(|| format!("cannot read the bundle {}", request.display()))?,
+        open_as_caller(request).with_context(|| format!("cannot read the bundle {}", request.display()))?,
     );
-    let made = std::fs::File::create_new(reply)
+    let made = as_caller(|| std::fs::File::create_new(reply))
         .with_context(|| format!("cannot write the reply {} (it must be a new file)", reply.display()))?;
     let mut output = BufWriter::new(made);
-    let served = serve_stream(path, os, true, &mut input, &mut output);
+    let served = serve_stream(path, os, true, &mut input, &mut output).and_then(|()| Ok(output.flush()?));
     if served.is_err() {
-        let _ = std::fs::remove_file(reply);
+        let _ = as_caller(|| std::fs::remove_file(reply));
     }
     served
 }

@@ -41,7 +41,11 @@ struct Server {
     bin: PathBuf,
     data: PathBuf,
     _dir: tempfile::TempDir,
+    /// The accounts and the service's data directory are the machine's: one test at a time.
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Server {
     /// Runs the setuid binary as `login` (real and effective uid), with a hostile environment.
@@ -78,6 +82,7 @@ fn server() -> Option<Server> {
         eprintln!("skipped: the shared-server test creates OS accounts and a setuid binary, which needs root");
         return None;
     }
+    let alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let base = PathBuf::from("/home/muster-tests");
     std::fs::create_dir_all(&base).unwrap();
@@ -95,7 +100,7 @@ fn server() -> Option<Server> {
     let data = home_of(SERVICE).join(".local/share/muster");
     // Each run starts from no data.
     let _ = std::fs::remove_dir_all(&data);
-    Some(Server { bin, data, _dir: dir })
+    Some(Server { bin, data, _dir: dir, _alone: alone })
 }
 
 #[test]
@@ -176,4 +181,86 @@ fn a_service_account_owns_the_data_and_each_person_acts_as_themselves() {
     );
     assert!(err.contains("read-only"), "{err}");
     assert!(server.ok(ALICE, &["audit", "verify"]).contains("audit log is whole"));
+}
+
+/// A site with no network, on the shared server: the laptop's bundle is carried in and an admin
+/// answers it on the worksite's behalf. The change lands as the worksite's, and the files are
+/// read and written with the admin's own rights, not the service account's.
+#[test]
+fn an_admin_answers_a_site_laptops_bundle_on_the_server() {
+    let Some(server) = server() else { return };
+    server.ok(ALICE, &["init"]);
+    server.ok(ALICE, &["demo", "--students", "20", "--days", "20", "--seed", "5", "--today", "2026-03-02"]);
+    server.ok(ALICE, &["user", "add", BOB, "--role", "worksite", "--name", "Bob Site"]);
+    server.ok(ALICE, &["onboarding", "waive", BOB, "--reason", "signed on paper"]);
+    let db = server.data.join("muster.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "INSERT INTO student_assignments (login, student) SELECT ?1, id FROM students ORDER BY id LIMIT 5",
+            [BOB],
+        )
+        .unwrap();
+
+    // Bob's laptop, cloned once while it had a network, through the server's muster as Bob.
+    let site = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(site.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let laptop_db = site.path().join("laptop.db");
+    let laptop = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_muster"))
+            .arg("--db")
+            .arg(&laptop_db)
+            .args(args)
+            .env("XDG_DATA_HOME", site.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "laptop {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let serve = format!("setpriv --reuid {BOB} --regid {BOB} --init-groups -- '{}' sync-serve", server.bin.display());
+    laptop(&["sync", "clone", "--hub-command", &serve]);
+    let (student, program): (String, String) = rusqlite::Connection::open(&laptop_db)
+        .unwrap()
+        .query_row(
+            "SELECT s.student_id, p.program_id FROM enrollments e JOIN students s ON s.id = e.student
+               JOIN programs p ON p.id = e.program
+              WHERE e.status = 'active' AND e.start_date <= '2026-02-27'
+                AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.student = e.student AND a.program = e.program
+                                   AND a.date = '2026-02-27')
+              ORDER BY 1 LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let log = ["--student", &student, "--program", &program, "--date", "2026-02-27", "--status", "absent"];
+    laptop(&[&["attendance", "log"][..], &log].concat());
+    let bundle = site.path().join("to-hub.bundle");
+    laptop(&["sync", "bundle", "--out", bundle.to_str().unwrap()]);
+
+    let reply = site.path().join("from-hub.reply");
+    server.ok(ALICE, &["sync", "receive", bundle.to_str().unwrap(), "--reply", reply.to_str().unwrap()]);
+    let alice_uid = std::fs::metadata(home_of(ALICE)).unwrap().uid();
+    assert_eq!(std::fs::metadata(&reply).unwrap().uid(), alice_uid, "the reply is alice's file, not the service's");
+    // Nor can alice have the service write where only it may.
+    let inside = server.data.join("planted.reply");
+    let err = server.fails(
+        ALICE,
+        1,
+        &["sync", "receive", bundle.to_str().unwrap(), "--reply", inside.to_str().unwrap()],
+        &[],
+    );
+    assert!(err.contains("cannot write the reply"), "{err}");
+    assert!(!inside.exists());
+
+    let said = laptop(&["sync", "bundle", "--apply", reply.to_str().unwrap()]);
+    assert!(said.contains("1 changes applied on the hub, 0 rejected"), "{said}");
+    let hub = rusqlite::Connection::open(&db).unwrap();
+    let (actor, client): (String, String) = hub
+        .query_row(
+            "SELECT actor, client FROM audit_log WHERE action = 'attendance.log' AND client LIKE 'device dev-1%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(actor, BOB, "applied as the worksite, though an admin received it ({client})");
 }
