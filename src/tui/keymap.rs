@@ -299,7 +299,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     ActionInfo {
         action: Action::NextTab,
         name: "next-tab",
-        description: "next tab (0-6 jump to one)",
+        description: "next tab (or its number)",
         scope: Scope::Everywhere,
         keys: &["tab"],
     },
