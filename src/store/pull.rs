@@ -169,21 +169,25 @@ impl<'a> Plan<'a> {
             names.join(", "),
             marks.join(", ")
         ))?;
-        let sets: Vec<String> = (0..n).map(|i| format!("{} = ?{}", names[i], i + 1)).collect();
-        let mut update = conn.prepare_cached(&format!(
-            "UPDATE main.{} SET {} WHERE {}",
-            self.table,
-            sets.join(", "),
-            self.key_condition(n + 1)
-        ))?;
         let (mut inserted, mut updated) = (0, 0);
         for row in rows {
             let values: Vec<Value> = row.iter().map(Cell::to_sql).collect();
             match local.get(&key_text(self.key.iter().map(|&i| values[i].clone()))) {
                 Some(old) if *old == values => {}
-                Some(_) => {
+                Some(old) => {
+                    // Only the columns that differ: an index none of whose columns changed is
+                    // left as it is.
+                    let changed: Vec<usize> = (0..n).filter(|&i| old[i] != values[i]).collect();
+                    let sets: Vec<String> =
+                        changed.iter().enumerate().map(|(mark, &i)| format!("{} = ?{}", names[i], mark + 1)).collect();
+                    let mut update = conn.prepare_cached(&format!(
+                        "UPDATE main.{} SET {} WHERE {}",
+                        self.table,
+                        sets.join(", "),
+                        self.key_condition(changed.len() + 1)
+                    ))?;
                     let key = self.key.iter().map(|&i| &values[i]);
-                    update.execute(rusqlite::params_from_iter(values.iter().chain(key)))?;
+                    update.execute(rusqlite::params_from_iter(changed.iter().map(|&i| &values[i]).chain(key)))?;
                     updated += 1;
                 }
                 None => {
