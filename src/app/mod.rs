@@ -52,6 +52,12 @@ pub enum Command {
         role: Role,
         email: Option<String>,
     },
+    /// Assigns a student to a partner, or takes them off (`assigned: false`); admins.
+    SetAssignment {
+        student_id: String,
+        login: String,
+        assigned: bool,
+    },
     Import {
         source: String,
         batch: ImportBatch,
@@ -181,6 +187,10 @@ impl Command {
                     texts.push(("the program id", entry.program_id.as_str(), TextKind::Id));
                     texts.extend(entry.note.as_deref().map(|n| ("the note", n, TextKind::Note)));
                 }
+            }
+            Command::SetAssignment { student_id, login, .. } => {
+                texts.push(("the student id", student_id.as_str(), TextKind::Id));
+                texts.push(("the login", login.as_str(), TextKind::Id));
             }
             Command::RetractAttendance { days } => {
                 for day in days {
@@ -657,6 +667,9 @@ impl App {
             let outcome = match command {
                 Command::Bootstrap { login, name } => bootstrap(&ctx, login, name)?,
                 Command::AddUser { login, name, role, email } => add_user(&ctx, login, name, role, email)?,
+                Command::SetAssignment { student_id, login, assigned } => {
+                    set_assignment(&ctx, &student_id, &login, assigned)?
+                }
                 Command::Import { source, batch } => import::execute(&ctx, &source, batch)?,
                 Command::Demo(spec) => demo::execute(&ctx, &spec)?,
                 Command::RunAlerts { date } => alerts::run_day(&ctx, date)?,
@@ -915,6 +928,30 @@ fn set_time_zone(ctx: &Ctx, name: Option<&str>) -> Result<Outcome> {
     store::settings::set(ctx.tx, store::settings::TIME_ZONE, name)?;
     ctx.audit("settings.time_zone", "setting", store::settings::TIME_ZONE, before.into(), name.into())?;
     Ok(Outcome::Noted(format!("days are now counted in {}", zone.describe())))
+}
+
+fn set_assignment(ctx: &Ctx, student_id: &str, login: &str, assigned: bool) -> Result<Outcome> {
+    ctx.require_admin("assign students")?;
+    let user = store::users::get(ctx.tx, login)?.ok_or_else(|| AppError::NotFound(format!("user '{login}'")))?;
+    if !user.role.is_partner() {
+        return Err(AppError::Invalid(format!(
+            "'{login}' is an admin and already sees every student; assign partners only"
+        )));
+    }
+    let student = store::roster::visible_student(ctx.tx, ctx.actor.user(), student_id)?;
+    let changed = if assigned {
+        store::roster::insert_assignment(ctx.tx, login, student)?
+    } else {
+        store::roster::delete_assignment(ctx.tx, login, student)?
+    };
+    let (action, done) = if assigned { ("assignment.add", "assigned to") } else { ("assignment.remove", "taken off") };
+    if !changed {
+        let already = if assigned { "already assigned to" } else { "not assigned to" };
+        return Ok(Outcome::Noted(format!("{student_id} is {already} {login}: nothing changed")));
+    }
+    let what = serde_json::json!({ "student": student_id, "login": login });
+    ctx.audit(action, "assignment", &format!("{student_id}/{login}"), serde_json::Value::Null, what)?;
+    Ok(Outcome::Noted(format!("{student_id} {done} {login}")))
 }
 
 fn add_user(ctx: &Ctx, login: String, name: String, role: Role, email: Option<String>) -> Result<Outcome> {

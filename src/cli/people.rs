@@ -5,6 +5,7 @@ use super::{Cli, open_session, vocabulary};
 use crate::app::Command;
 use crate::domain::Role;
 use crate::store::OpenMode;
+use std::io::Write;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
@@ -33,6 +34,20 @@ pub enum StudentsCommand {
         /// The source system's student ID
         id: String,
     },
+    /// Assign a student to a partner, who then sees them (admins)
+    Assign {
+        /// The source system's student ID
+        id: String,
+        /// The partner's login
+        login: String,
+    },
+    /// Take a student off a partner, who no longer sees them (admins)
+    Unassign {
+        /// The source system's student ID
+        id: String,
+        /// The partner's login
+        login: String,
+    },
 }
 
 pub fn user(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<()> {
@@ -60,9 +75,14 @@ pub fn user(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<()> {
 const PAGE: usize = 1_000;
 
 pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
-    let session = open_session(cli, OpenMode::Existing)?;
+    let mut session = open_session(cli, OpenMode::Existing)?;
     let out = &mut std::io::stdout().lock();
     match cmd {
+        StudentsCommand::Assign { id, login } | StudentsCommand::Unassign { id, login } => {
+            let assigned = matches!(cmd, StudentsCommand::Assign { .. });
+            let command = Command::SetAssignment { student_id: id.clone(), login: login.clone(), assigned };
+            writeln!(out, "{}", session.app.execute(&session.actor, command)?)?;
+        }
         StudentsCommand::List => {
             let mut all = Vec::new();
             let mut after = String::new();

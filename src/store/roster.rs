@@ -320,6 +320,11 @@ pub fn insert_assignment(conn: &Connection, login: &str, student: i64) -> Result
     Ok(stmt.execute(params![login, student])? > 0)
 }
 
+pub fn delete_assignment(conn: &Connection, login: &str, student: i64) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("DELETE FROM student_assignments WHERE login = ?1 AND student = ?2")?;
+    Ok(stmt.execute(params![login, student])? > 0)
+}
+
 /// A student as the Students tab lists them.
 #[derive(Debug, Clone, Serialize)]
 pub struct StudentOverview {

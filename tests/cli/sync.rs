@@ -705,3 +705,44 @@ fn bundles_carry_a_sync_as_files() {
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("must be a new file"), "{}", refused.stderr);
 }
+
+/// Admins assign students to partners and take them off, audited; a partner sees exactly their
+/// assigned students, and taking one off is a change the laptops' next pull hears of.
+#[test]
+fn admins_assign_and_unassign_students() {
+    let hub = Env::new();
+    hub.ok(&["demo", "--students", "30", "--days", "20", "--seed", "3", "--today", "2026-03-02"]);
+    let visible = |login: &str| {
+        student_ids(
+            &hub.sql(),
+            &format!(
+                "SELECT s.student_id FROM student_assignments x JOIN students s ON s.id = x.student WHERE x.login = '{login}' ORDER BY 1"
+            ),
+        )
+    };
+    let before = visible("ws_01");
+    let other: String = hub
+        .sql()
+        .query_row(
+            "SELECT student_id FROM students WHERE id NOT IN (SELECT student FROM student_assignments WHERE login = 'ws_01')
+              ORDER BY 1 LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(hub.ok(&["students", "assign", &other, "ws_01"]).contains(&format!("{other} assigned to ws_01")));
+    assert!(hub.ok(&["students", "assign", &other, "ws_01"]).contains("nothing changed"));
+    let listed = hub.json(&["--as", "ws_01", "students", "list"]);
+    assert!(listed.as_array().unwrap().iter().any(|s| s["student_id"] == other.as_str()));
+    assert!(hub.ok(&["students", "unassign", &other, "ws_01"]).contains("taken off ws_01"));
+    assert_eq!(visible("ws_01"), before);
+    hub.fails(3, &["--as", "ws_01", "students", "show", &other]);
+    // Only admins, only partners, only students and people that exist.
+    hub.fails(3, &["--as", "ws_01", "students", "assign", &other, "ws_01"]);
+    hub.fails(4, &["students", "assign", &other, "nobody"]);
+    hub.fails(4, &["students", "assign", "S-NOPE", "ws_01"]);
+    let admin = crate::harness::me();
+    hub.fails(4, &["students", "assign", &other, &admin]);
+    let actions = student_ids(&hub.sql(), "SELECT action FROM audit_log WHERE entity = 'assignment' ORDER BY seq");
+    assert_eq!(actions, ["assignment.add", "assignment.remove"]);
+}
