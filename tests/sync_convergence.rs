@@ -1,16 +1,19 @@
-//! Property test of offline sync: a hub and three replicas (clones of the same person's scope on
-//! three laptops), random attendance logged on each — the same student and day on several — in
-//! random sync orders, with connections cut in the middle of a push, answers lost on the way
+//! Property test of offline sync: a hub and three replicas (clones of one worksite's scope on
+//! three laptops), random attendance logged on each — the same student and day on several — and
+//! alerts acknowledged there (the hub's, or ones the laptop opened itself); on the hub its admin logs, verifies, runs the daily job and takes
+//! students off the worksite and gives them back; all in random sync orders, with connections cut in the middle of a push, answers lost on the way
 //! back (the laptop sends again what the hub already applied), and the laptop's `muster sync` or
 //! the hub's `sync-serve` killed with SIGKILL at a random moment. The hub runs as the real
 //! `muster sync-serve` behind a command, as ssh would run it.
 //!
 //! Whatever happened, after everyone syncs: the hub's records are what the changes give when
-//! applied once each in the order they arrived (later arrival wins), every change was applied or
-//! rejected with a reason, and every replica holds exactly the hub's records.
+//! applied once each in the order they arrived (later arrival wins), a change about a student
+//! the worksite no longer had when it arrived rejected and every other applied; every replica
+//! holds exactly the hub's records and alerts of its scope; and no replica held a student
+//! outside its scope after any sync.
 
 use chrono::{Days, NaiveDate};
-use muster::app::{Actor, App, AttendanceEntry, Command, SystemClock, identity};
+use muster::app::{Actor, App, AttendanceEntry, Command, Decision, SystemClock, Triage, identity};
 use muster::domain::AttendanceStatus;
 use muster::store::OpenMode;
 use muster::sync::{Hub, HubAddress};
@@ -33,6 +36,22 @@ enum Step {
     HubLog {
         slot: usize,
         status: usize,
+    },
+    /// On the hub: the admin verifies the slot's record, if it is pending and not theirs.
+    HubVerify {
+        slot: usize,
+    },
+    /// On the hub: the slot's student is taken off the worksite, or given back.
+    HubAssign {
+        slot: usize,
+        assigned: bool,
+    },
+    /// On the hub: the daily job runs for the next day.
+    HubRun,
+    /// On replica `laptop`: the worksite acknowledges the `nth` open alert it holds, if any.
+    Ack {
+        laptop: usize,
+        nth: usize,
     },
     Sync {
         laptop: usize,
@@ -60,6 +79,10 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (0..3usize, 0..6usize, 0..3usize).prop_map(|(laptop, slot, status)| Step::Log { laptop, slot, status }),
         1 => (0..6usize, 0..3usize).prop_map(|(slot, status)| Step::HubLog { slot, status }),
+        1 => (0..6usize).prop_map(|slot| Step::HubVerify { slot }),
+        1 => (0..6usize, any::<bool>()).prop_map(|(slot, assigned)| Step::HubAssign { slot, assigned }),
+        2 => Just(Step::HubRun),
+        2 => (0..3usize, 0..8usize).prop_map(|(laptop, nth)| Step::Ack { laptop, nth }),
         3 => (0..3usize).prop_map(|laptop| Step::Sync { laptop }),
         1 => (0..3usize, 20..3000usize).prop_map(|(laptop, bytes)| Step::CutSync { laptop, bytes }),
         1 => (0..3usize).prop_map(|laptop| Step::LoseAnswers { laptop }),
@@ -72,13 +95,22 @@ type Day = (String, String, NaiveDate);
 /// A day's record as the tests compare it: status and hours.
 type Record = (String, Option<f64>);
 
+/// A change made on a laptop, as the model follows it.
+#[derive(Debug, Clone)]
+enum Change {
+    Log(Day, Record),
+    Ack,
+}
+
 struct Laptop {
     app: App,
     actor: Actor,
-    /// The replica's changes the hub has applied, as the model counts them.
-    applied: BTreeSet<i64>,
-    /// Each change's day and record, by sequence number.
-    changes: BTreeMap<i64, (Day, Record)>,
+    /// The replica's changes that have arrived on the hub, as the model counts them.
+    arrived: BTreeSet<i64>,
+    /// Those the model expects the hub to have rejected.
+    rejected: BTreeSet<i64>,
+    /// Each change, by sequence number.
+    changes: BTreeMap<i64, Change>,
 }
 
 struct World {
@@ -90,6 +122,10 @@ struct World {
     slots: Vec<Day>,
     /// The hub's records of the slots as the changes, applied once each in arrival order, give.
     model: BTreeMap<Day, Record>,
+    /// The worksite everything on the laptops is done as (the OS account).
+    worksite: String,
+    /// The slots' students the hub has assigned to the worksite now.
+    assigned: BTreeSet<String>,
 }
 
 /// How a sync's connection to the hub fails, if it does.
@@ -132,21 +168,43 @@ impl World {
         let spec =
             muster::domain::demo::DemoSpec { students: 12, days: 20, seed: 9, today, profile: Default::default() };
         hub.execute(&admin, Command::Demo(spec)).unwrap();
-        // Six days of students enrolled then, not yet logged: where the laptops and the hub meet.
+        // The OS account becomes the demo's first worksite, and the demo's admin is `boss`.
         let conn = rusqlite::Connection::open(&hub_path).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        conn.execute("UPDATE users SET login = 'boss' WHERE login = ?1", [&os.login]).unwrap();
+        for (table, column) in [
+            ("users", "login"),
+            ("student_assignments", "login"),
+            ("partner_profiles", "login"),
+            ("responsibility_acceptances", "login"),
+            ("esign_consents", "login"),
+            ("signatures", "login"),
+            ("acknowledgements", "login"),
+            ("payroll_profiles", "login"),
+            ("alerts", "assigned_to"),
+            ("attendance", "logged_by"),
+        ] {
+            conn.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {column} = 'ws_01'"), [&os.login]).unwrap();
+        }
+        let boss = muster::store::users::get(&conn, "boss").unwrap().unwrap();
+        let admin = Actor { person: boss, acting_as: None };
+        // Six days of the worksite's students enrolled then, not yet logged: where the laptops
+        // and the hub meet.
         let pairs: Vec<(String, String)> = conn
             .prepare(
                 "SELECT s.student_id, p.program_id FROM enrollments e JOIN students s ON s.id = e.student
                    JOIN programs p ON p.id = e.program
+                   JOIN student_assignments x ON x.student = e.student AND x.login = ?1
                   WHERE e.status = 'active' AND e.start_date <= '2026-03-04' AND ifnull(e.end_date, '9999') >= '2026-03-05'
                   ORDER BY 1, 2 LIMIT 3",
             )
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([&os.login], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         assert_eq!(pairs.len(), 3);
+        let assigned = pairs.iter().map(|(student, _)| student.clone()).collect();
         let first: NaiveDate = "2026-03-04".parse().unwrap();
         let slots: Vec<Day> =
             pairs.iter().flat_map(|(s, p)| (0..2).map(move |d| (s.clone(), p.clone(), first + Days::new(d)))).collect();
@@ -160,10 +218,11 @@ impl World {
                 let mut app =
                     App::open(&path, OpenMode::Existing, Box::new(SystemClock), identity::this_origin(&os)).unwrap();
                 let actor = app.sign_in(&os, None).unwrap().actor;
-                Laptop { app, actor, applied: BTreeSet::new(), changes: BTreeMap::new() }
+                Laptop { app, actor, arrived: BTreeSet::new(), rejected: BTreeSet::new(), changes: BTreeMap::new() }
             })
             .collect();
-        World { _dir: dir, hub_path, hub, admin, laptops, slots, model: BTreeMap::new() }
+        let worksite = os.login.clone();
+        World { _dir: dir, hub_path, hub, admin, laptops, slots, model: BTreeMap::new(), worksite, assigned }
     }
 
     fn entry(&self, slot: usize, status: usize) -> AttendanceEntry {
@@ -177,14 +236,76 @@ impl World {
             Step::Log { laptop, slot, status } => {
                 let entry = self.entry(slot, status);
                 let laptop = &mut self.laptops[laptop];
-                laptop.app.execute(&laptop.actor, Command::LogAttendance { entries: vec![entry] }).unwrap();
-                let seq: i64 = laptop.app.outbox(&laptop.actor, None).unwrap().last().unwrap().seq;
-                laptop.changes.insert(seq, (self.slots[slot].clone(), record(STATUSES[status])));
+                // Refused here only when the laptop has already heard the student is not its own.
+                let logged = laptop.app.execute(&laptop.actor, Command::LogAttendance { entries: vec![entry] });
+                if logged.is_ok() {
+                    let seq: i64 = laptop.app.outbox(&laptop.actor, None).unwrap().last().unwrap().seq;
+                    laptop.changes.insert(seq, Change::Log(self.slots[slot].clone(), record(STATUSES[status])));
+                } else {
+                    assert!(!self.assigned.contains(&self.slots[slot].0), "{logged:?}");
+                }
             }
             Step::HubLog { slot, status } => {
                 let entry = self.entry(slot, status);
                 self.hub.execute(&self.admin, Command::LogAttendance { entries: vec![entry] }).unwrap();
                 self.model.insert(self.slots[slot].clone(), record(STATUSES[status]));
+            }
+            Step::HubVerify { slot } => {
+                let (student, program, date) = &self.slots[slot];
+                let hub = rusqlite::Connection::open(&self.hub_path).unwrap();
+                let pending: Option<i64> = hub
+                    .query_row(
+                        "SELECT a.id FROM attendance a JOIN students s ON s.id = a.student
+                           JOIN programs p ON p.id = a.program
+                          WHERE s.student_id = ?1 AND p.program_id = ?2 AND a.date = ?3
+                            AND a.verification = 'pending' AND a.logged_by <> 'boss'",
+                        rusqlite::params![student, program, date],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                if let Some(id) = pending {
+                    let verify = Command::DecideAttendance { ids: vec![id], decision: Decision::Verify };
+                    self.hub.execute(&self.admin, verify).unwrap();
+                }
+            }
+            Step::HubAssign { slot, assigned } => {
+                let student_id = self.slots[slot].0.clone();
+                let login = self.worksite.clone();
+                self.hub
+                    .execute(&self.admin, Command::SetAssignment { student_id: student_id.clone(), login, assigned })
+                    .unwrap();
+                if assigned {
+                    self.assigned.insert(student_id);
+                } else {
+                    self.assigned.remove(&student_id);
+                }
+            }
+            Step::HubRun => {
+                let hub = rusqlite::Connection::open(&self.hub_path).unwrap();
+                let processed: Option<NaiveDate> = hub
+                    .query_row("SELECT value FROM job_state WHERE key = 'alerts_processed_through'", [], |r| r.get(0))
+                    .ok();
+                // The demo leaves the job unrun: it starts a week and a half before the slots.
+                let next = processed.map_or("2026-02-23".parse().unwrap(), |day| day + Days::new(1));
+                self.hub.execute(&self.admin, Command::RunAlerts { date: next }).unwrap();
+            }
+            Step::Ack { laptop, nth } => {
+                let laptop = &mut self.laptops[laptop];
+                let replica = rusqlite::Connection::open(laptop.app.path()).unwrap();
+                let live: Option<i64> = replica
+                    .query_row(
+                        "SELECT id FROM alerts WHERE status = 'open'
+                          ORDER BY id LIMIT 1 OFFSET ?1 % max(1, (SELECT count(*) FROM alerts WHERE status = 'open'))",
+                        [nth as i64],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                if let Some(id) = live {
+                    let ack = Command::Triage { ids: vec![id], action: Triage::Ack, note: None };
+                    laptop.app.execute(&laptop.actor, ack).unwrap();
+                    let seq: i64 = laptop.app.outbox(&laptop.actor, None).unwrap().last().unwrap().seq;
+                    laptop.changes.insert(seq, Change::Ack);
+                }
             }
             Step::Sync { laptop } => self.sync(laptop, None),
             Step::CutSync { laptop, bytes } => self.sync(laptop, Some(Failure::Cut(bytes))),
@@ -222,8 +343,24 @@ impl World {
             Hub::connect(&serve(&hub_path, failure)).and_then(|mut hub| hub.sync(&mut laptop.app, &laptop.actor));
         if failure.is_none() {
             outcome.unwrap();
+            // Right after a whole sync the laptop holds its scope as the hub has it now.
+            let held: BTreeSet<String> = student_ids(&rusqlite::Connection::open(laptop.app.path()).unwrap());
+            assert_eq!(held, self.scope(), "laptop {index} holds exactly the worksite's students");
         }
         self.learn_applied(index);
+    }
+
+    /// The students the hub has assigned to the worksite now.
+    fn scope(&self) -> BTreeSet<String> {
+        let hub = rusqlite::Connection::open(&self.hub_path).unwrap();
+        hub.prepare(
+            "SELECT s.student_id FROM students s JOIN student_assignments x ON x.student = s.id WHERE x.login = ?1",
+        )
+        .unwrap()
+        .query_map([&self.worksite], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
     }
 
     /// The changes of laptop `index` the hub has applied so far arrive in the model, in order.
@@ -235,35 +372,89 @@ impl World {
         let hub = rusqlite::Connection::open(&self.hub_path).unwrap();
         let last_applied: i64 =
             hub.query_row("SELECT last_applied FROM devices WHERE id = ?1", [&device], |r| r.get(0)).unwrap();
-        for (&seq, (day, record)) in laptop.changes.range(..=last_applied) {
-            if laptop.applied.insert(seq) {
-                self.model.insert(day.clone(), record.clone());
+        // The assignments stand still while a sync runs: what arrived, arrived under them.
+        for (&seq, change) in laptop.changes.range(..=last_applied) {
+            if !laptop.arrived.insert(seq) {
+                continue;
             }
-        }
-        for change in laptop.app.outbox(&laptop.actor, None).unwrap() {
-            assert_ne!(change.state, "rejected", "change {} was rejected: {:?}", change.seq, change.reason);
+            if let Change::Log(day, record) = change {
+                if self.assigned.contains(&day.0) {
+                    self.model.insert(day.clone(), record.clone());
+                } else {
+                    laptop.rejected.insert(seq);
+                }
+            }
         }
     }
 
+    /// The slots' records: status and hours.
     fn records(app: &App) -> BTreeMap<Day, Record> {
+        Self::rows(app, "SELECT s.student_id, p.program_id, a.date, a.status, a.hours")
+            .into_iter()
+            .map(|(day, row)| (day, (row[0].clone(), row[1].parse().ok())))
+            .collect()
+    }
+
+    /// Rows keyed by (student, program, date) of the slots' days, the rest as text.
+    fn rows(app: &App, select: &str) -> BTreeMap<Day, Vec<String>> {
         let conn = rusqlite::Connection::open(app.path()).unwrap();
-        conn.prepare(
-            "SELECT s.student_id, p.program_id, a.date, a.status, a.hours FROM attendance a
-                   JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program
-                  WHERE a.date >= '2026-03-04'",
-        )
-        .unwrap()
-        .query_map([], |r| {
-            Ok(((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?), (r.get(3)?, r.get(4)?)))
+        let sql = format!(
+            "{select} FROM attendance a JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program
+              WHERE a.date >= '2026-03-04'"
+        );
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let width = stmt.column_count();
+        stmt.query_map([], |r| {
+            let day = (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?);
+            let rest = (3..width)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => String::new(),
+                        rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                        rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                        other => other.as_str().unwrap_or_default().to_string(),
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok((day, rest))
         })
         .unwrap()
         .map(Result::unwrap)
         .collect()
     }
+
+    /// Every alert about `students`, as its row reads.
+    fn alerts(path: &Path, students: &BTreeSet<String>) -> Vec<(String, Vec<String>)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT s.student_id, a.id, a.type, a.severity, a.status, a.count, a.first_missed, a.escalated,
+                        a.assigned_to, a.opened_at, a.resolved_at
+                   FROM alerts a JOIN students s ON s.id = a.student ORDER BY a.id",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            let row = (1..11).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")));
+            Ok((r.get::<_, String>(0)?, row.collect::<rusqlite::Result<Vec<String>>>()?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|(student, _)| students.contains(student))
+        .collect()
+    }
+}
+
+fn student_ids(conn: &rusqlite::Connection) -> BTreeSet<String> {
+    conn.prepare("SELECT student_id FROM students")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     #[test]
     fn every_replica_converges_on_the_hub_and_every_change_lands_once(steps in proptest::collection::vec(step(), 1..24)) {
@@ -281,8 +472,30 @@ proptest! {
         }
         let hub = World::records(&world.hub);
         prop_assert_eq!(&hub, &world.model, "the hub's records are the changes applied once each, later arrival winning");
+        let scope = world.scope();
+        let in_scope = |rows: BTreeMap<Day, Vec<String>>| -> BTreeMap<Day, Vec<String>> {
+            rows.into_iter().filter(|(day, _)| scope.contains(&day.0)).collect()
+        };
+        let decided = "SELECT s.student_id, p.program_id, a.date, a.id, a.status, a.hours, a.verification, a.logged_by";
+        let hub_rows = in_scope(World::rows(&world.hub, decided));
+        let hub_alerts = World::alerts(&world.hub_path, &scope);
         for (i, laptop) in world.laptops.iter().enumerate() {
-            prop_assert_eq!(World::records(&laptop.app), hub.clone(), "laptop {} holds the hub's records", i);
+            prop_assert_eq!(in_scope(World::rows(&laptop.app, decided)), hub_rows.clone(), "laptop {} holds the hub's records", i);
+            prop_assert_eq!(World::alerts(laptop.app.path(), &scope), hub_alerts.clone(), "laptop {} holds the hub's alerts", i);
+            for change in laptop.app.outbox(&laptop.actor, None).unwrap() {
+                match &laptop.changes[&change.seq] {
+                    Change::Log(..) => {
+                        let expected = if laptop.rejected.contains(&change.seq) { "rejected" } else { "applied" };
+                        prop_assert_eq!(change.state.as_str(), expected, "laptop {} change {}: {:?}", i, change.seq, change.reason);
+                    }
+                    // An acknowledgement lands, or is refused with a reason its author reads
+                    // (resolved on the hub meanwhile, or an alert only the laptop had guessed).
+                    Change::Ack => prop_assert!(
+                        change.state == "applied" || (change.state == "rejected" && change.reason.as_ref().is_some_and(|r| !r.is_empty())),
+                        "laptop {} ack {}: {} {:?}", i, change.seq, change.state, change.reason
+                    ),
+                }
+            }
         }
     }
 }

@@ -639,6 +639,8 @@ impl App {
                 Some(replica::seen(self.store.conn(), "attendance", ids)?)
             }
             (Some(_), Command::DecidePayroll { id, .. }) => Some(replica::seen(self.store.conn(), "payroll", &[*id])?),
+            (Some(_), Command::ReopenAttendance { ids }) => Some(replica::seen(self.store.conn(), "attendance", ids)?),
+            (Some(_), Command::Triage { ids, .. }) => Some(replica::seen(self.store.conn(), "alert", ids)?),
             _ => None,
         };
         let from_device = self.from_device.take();

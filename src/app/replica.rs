@@ -113,6 +113,12 @@ fn changed_since_seen(conn: &rusqlite::Connection, seen: &str) -> Result<Option<
     for (kind, id, was) in versions {
         let now = rows::version(conn, &kind, id)?;
         if now != was {
+            if kind == "alert" {
+                return Ok(Some(format!(
+                    "alert {id} is not the alert you saw: that one was the laptop's own guess, and the hub's \
+                     alerts have come down since; look at them again"
+                )));
+            }
             let what = if kind == "payroll" { "payroll profile" } else { "attendance record" };
             let when = now.map(|at| format!(" (it was changed at {at})")).unwrap_or_default();
             return Ok(Some(format!("{what} {id} changed on the hub since you saw it{when}; look at it again")));
