@@ -95,6 +95,8 @@ impl Hub {
                 ssh.args(words);
                 // Never a password prompt mixed into the protocol: keys and agents only.
                 ssh.args(["-o", "BatchMode=yes"]);
+                // A pull is JSON that compresses about eightfold: a slow site link feels it.
+                ssh.args(["-o", "Compression=yes"]);
                 if let Some(port) = port {
                     ssh.arg("-p").arg(port.to_string());
                 }
