@@ -1,7 +1,8 @@
 //! Benchmark: offline sync through the real binary, the hub run as a local command (the SSH
 //! transport's stand-in, so the figures are muster's, not the network's). Targets on a 2-core
 //! machine: cloning a worksite's scope of about 500 students and a year of history < 5 s;
-//! pushing 10,000 queued changes and pulling the result < 2 s; a sync with nothing to do < 100 ms.
+//! pushing 10,000 queued changes and pulling the result < 2 s; a sync with nothing to do < 100 ms;
+//! and, for the record, a sync after one change on the hub.
 //! Peak memory is each process's maximum resident set size (the laptop's side).
 //! `cargo bench --bench sync` (`-- --students N` for another hub size).
 
@@ -129,9 +130,17 @@ fn main() {
     assert!(said.contains(&format!("{} changes applied", days.len())), "{said}");
     let mut idle: Vec<f64> = (0..5).map(|_| muster(&replica, &["sync"]).0).collect();
     idle.sort_by(f64::total_cmp);
+    // One day logged again on the hub by the worksite: the next pull carries that student only.
+    let (student, program, date) = &days[0];
+    muster(
+        &hub,
+        &["attendance", "log", "--student", student, "--program", program, "--date", date, "--status", "present"],
+    );
+    let (one, _, said_one) = muster(&replica, &["sync"]);
 
     println!("hub: {students} students; the worksite's scope: {scope} students, {attendance} attendance records");
     println!("clone:                       {clone:>7.2} s   peak {clone_rss} MB   (target < 5 s)");
     println!("push {} changes + pull:   {push:>7.2} s   peak {push_rss} MB   (target < 2 s)", days.len());
     println!("sync with nothing to do:     {:>7.3} s median of 5 (target < 0.1 s)", idle[2]);
+    println!("sync after one change there: {one:>7.3} s   ({})", said_one.trim());
 }

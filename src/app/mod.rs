@@ -151,6 +151,9 @@ pub enum Command {
         /// `None`: nothing changed on the hub since the last pull.
         tables: Option<Vec<(String, Vec<String>, crate::store::replica::Rows)>>,
         mark: i64,
+        /// When the pull compared digests: what the rows sent replace (else, the whole scope).
+        #[serde(default)]
+        changed: Option<crate::store::pull::Changed>,
     },
     /// On the hub: a change from a device was refused; recorded so it is not tried again and the
     /// audit log names it.
@@ -701,7 +704,9 @@ impl App {
                 Command::RevokeDevice { device } => replica::revoke(&ctx, &device)?,
                 Command::BecomeReplica(of) => replica::become_replica(&ctx, &of)?,
                 Command::SettleOutbox { verdicts } => replica::settle(&ctx, &verdicts)?,
-                Command::ReplaceScope { tables, mark } => replica::replace_scope(&ctx, tables.as_deref(), mark)?,
+                Command::ReplaceScope { tables, mark, changed } => {
+                    replica::replace_scope(&ctx, tables.as_deref(), mark, changed.as_ref())?
+                }
                 Command::RecordRejection { device, seq, author, reason } => {
                     replica::record_rejection(&ctx, &device, seq, &author, &reason)?
                 }

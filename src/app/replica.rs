@@ -5,6 +5,7 @@
 
 use super::{Actor, App, AppError, Ctx, Outcome, Result};
 use crate::store::Cached;
+use crate::store::pull::{Changed, Have};
 use crate::store::replica::{self as rows, Device, Outgoing, Rows};
 use crate::store::settings;
 use std::collections::HashMap;
@@ -138,6 +139,7 @@ pub enum Verdict {
 }
 
 pub(super) fn record_rejection(ctx: &Ctx, device: &str, seq: i64, author: &str, reason: &str) -> Result<Outcome> {
+    rows::add_rejection(ctx.tx, device, seq, reason)?;
     let after = serde_json::json!({ "seq": seq, "author": author, "reason": reason });
     ctx.audit("sync.rejected", "device", device, serde_json::Value::Null, after)?;
     Ok(Outcome::Noted(format!("change {seq} from {device} rejected: {reason}")))
@@ -165,7 +167,12 @@ pub(super) fn settle(ctx: &Ctx, verdicts: &[(i64, Verdict)]) -> Result<Outcome> 
     Ok(Outcome::Noted(format!("{applied} changes applied on the hub, {rejected} rejected")))
 }
 
-pub(super) fn replace_scope(ctx: &Ctx, tables: Option<&[(String, Vec<String>, Rows)]>, mark: i64) -> Result<Outcome> {
+pub(super) fn replace_scope(
+    ctx: &Ctx,
+    tables: Option<&[(String, Vec<String>, Rows)]>,
+    mark: i64,
+    changed: Option<&Changed>,
+) -> Result<Outcome> {
     if settings::get(ctx.tx, REPLICA_HUB)?.is_none() {
         return Err(AppError::Invalid("this file is not a replica".into()));
     }
@@ -181,7 +188,8 @@ pub(super) fn replace_scope(ctx: &Ctx, tables: Option<&[(String, Vec<String>, Ro
         }
         received.insert(table.as_str(), (columns.as_slice(), rows));
     }
-    let merged = crate::store::pull::merge_scope(ctx.tx, &received).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let merged =
+        crate::store::pull::merge_scope(ctx.tx, &received, changed).map_err(|e| AppError::Invalid(e.to_string()))?;
     let count: usize = tables.iter().map(|(_, _, rows)| rows.len()).sum();
     let students: i64 = ctx.tx.query_row_cached("SELECT count(*) FROM students", [], |r| r.get(0))?;
     ctx.audit(
@@ -288,8 +296,9 @@ impl App {
     fn apply_from_device(&mut self, found: &Device, entry: &Outgoing) -> Result<Verdict> {
         let conn = self.store.conn();
         let device = found.id.as_str();
+        // Seen before: the same answer as then (a refusal stays one when its verdict was lost).
         if entry.seq <= rows::last_applied(conn, device)? {
-            return Ok(Verdict::AlreadyApplied);
+            return Ok(rows::rejection(conn, device, entry.seq)?.map_or(Verdict::AlreadyApplied, Verdict::Rejected));
         }
         let may_use = found.ssh_login == entry.author || found.allowed.contains(&entry.author);
         let command: Option<super::Command> = serde_json::from_str(&entry.command).ok();
@@ -375,7 +384,18 @@ impl App {
     /// Everything a replica of `device` holds, one table at a time in insert order, read in one
     /// snapshot as its owner: the owner's and the device's allowed people's students and all
     /// about them. A revoked device, or one that is not the actor's, gets nothing.
-    pub fn replica_snapshot(&self, actor: &Actor, device: &str, sink: &mut TableSink) -> anyhow::Result<i64> {
+    ///
+    /// With `have` (the replica's digests), only what differs is sent: the rows of the students
+    /// whose digests differ or who are new to the scope, and the other tables that differ —
+    /// announced first to `announce`, so the replica knows what the rows replace.
+    pub fn replica_snapshot(
+        &self,
+        actor: &Actor,
+        device: &str,
+        have: Option<&Have>,
+        announce: &mut dyn FnMut(&Changed) -> anyhow::Result<()>,
+        sink: &mut TableSink,
+    ) -> anyhow::Result<i64> {
         let conn = self.store.conn();
         let found = self.serving(actor, device)?;
         let mut logins = vec![found.ssh_login.clone()];
@@ -386,13 +406,39 @@ impl App {
             // Every change on the hub is audited, so the last entry marks the state being read.
             let mark: i64 = conn.query_row_cached("SELECT ifnull(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
             rows::set_scope(conn, &logins)?;
+            let filter_of =
+                |table: &str| rows::TABLES.iter().find(|(t, _)| *t == table).map_or("0", |(_, f)| *f).to_string();
+            let changed = match have {
+                Some(have) => {
+                    let changed = Changed::between(have, &crate::store::pull::digests(conn, &filter_of)?);
+                    announce(&changed)?;
+                    rows::set_pull_students(conn, &changed.students)?;
+                    Some(changed)
+                }
+                None => None,
+            };
             for (table, filter) in rows::TABLES {
-                rows::read_table(conn, table, filter, &mut |columns, chunk| sink(table, columns, chunk))?;
+                let filter = match (&changed, rows::student_of(table)) {
+                    (None, _) => filter.to_string(),
+                    (Some(_), Some(student)) => {
+                        format!("({filter}) AND {student} IN (SELECT id FROM temp.pull_students)")
+                    }
+                    (Some(changed), None) if changed.tables.iter().any(|t| t == table) => filter.to_string(),
+                    (Some(_), None) => continue,
+                };
+                rows::read_table(conn, table, &filter, &mut |columns, chunk| sink(table, columns, chunk))?;
             }
-            conn.execute_batch("DROP TABLE temp.scope_logins; DROP TABLE temp.scope_students;")?;
+            conn.execute_batch(
+                "DROP TABLE temp.scope_logins; DROP TABLE temp.scope_students; DROP TABLE IF EXISTS temp.pull_students;",
+            )?;
             Ok(mark)
         })();
         conn.execute_batch("COMMIT")?;
         result
+    }
+
+    /// On a replica: the digests of what it holds, for a pull to send only what differs.
+    pub fn replica_digests(&self, _actor: &Actor) -> anyhow::Result<Have> {
+        crate::store::pull::digests(self.store.conn(), &|table| crate::store::pull::held(table).to_string())
     }
 }

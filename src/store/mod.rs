@@ -33,6 +33,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0005_daily_job.sql"),
     include_str!("../../migrations/0006_drawn_mark.sql"),
     include_str!("../../migrations/0007_devices.sql"),
+    include_str!("../../migrations/0008_device_rejections.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -5,8 +5,109 @@
 use super::Cached;
 use super::replica::{Cell, Rows, TABLES};
 use rusqlite::Connection;
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+
+/// What a replica holds, in brief: a digest of each student's rows across the tables about
+/// students, and of each other table. Equal digests, equal rows (a row's digest is a SHA-256 of
+/// its values; a group's, the sum of its rows', so the order rows are read in does not matter).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Have {
+    pub students: Vec<(i64, u64)>,
+    pub tables: Vec<(String, u64)>,
+}
+
+/// What a pull replaces, from comparing the replica's digests with the hub's: the students whose
+/// rows differ (or are new there), those gone from the scope, and the other tables that differ.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changed {
+    pub students: Vec<i64>,
+    pub gone: Vec<i64>,
+    pub tables: Vec<String>,
+}
+
+impl Changed {
+    /// What differs between the replica's digests and the hub's.
+    pub fn between(replica: &Have, hub: &Have) -> Changed {
+        let theirs: HashMap<i64, u64> = replica.students.iter().copied().collect();
+        let ours: HashMap<i64, u64> = hub.students.iter().copied().collect();
+        let tables: HashMap<&str, u64> = replica.tables.iter().map(|(t, d)| (t.as_str(), *d)).collect();
+        Changed {
+            students: hub.students.iter().filter(|(s, d)| theirs.get(s) != Some(d)).map(|(s, _)| *s).collect(),
+            gone: replica.students.iter().filter(|(s, _)| !ours.contains_key(s)).map(|(s, _)| *s).collect(),
+            tables: hub
+                .tables
+                .iter()
+                .filter(|(t, d)| tables.get(t.as_str()).copied().unwrap_or(0) != *d)
+                .map(|(t, _)| t.clone())
+                .chain(
+                    replica
+                        .tables
+                        .iter()
+                        .filter(|(t, _)| !hub.tables.iter().any(|(h, _)| h == t))
+                        .map(|(t, _)| t.clone()),
+                )
+                .collect(),
+        }
+    }
+}
+
+/// The digests of the rows each table's `filter` picks (the hub's scope filters, or what a
+/// replica holds).
+pub fn digests(conn: &Connection, filter: &dyn Fn(&str) -> String) -> anyhow::Result<Have> {
+    let mut students: HashMap<i64, u64> = HashMap::new();
+    let mut tables = Vec::new();
+    for (table, _) in TABLES {
+        let columns = super::replica::stored_columns(conn, table)?;
+        let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let student = super::replica::student_of(table).unwrap_or("NULL");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {student}, {} FROM main.{table} WHERE {}",
+            names.join(", "),
+            filter(table)
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut whole = 0u64;
+        while let Some(row) = rows.next()? {
+            let mut hash = Sha256::new();
+            hash.update(table.as_bytes());
+            for i in 1..=columns.len() {
+                match row.get_ref(i)? {
+                    ValueRef::Null => hash.update([0]),
+                    ValueRef::Integer(n) => {
+                        hash.update([1]);
+                        hash.update(n.to_le_bytes());
+                    }
+                    ValueRef::Real(f) => {
+                        hash.update([2]);
+                        hash.update(f.to_bits().to_le_bytes());
+                    }
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        hash.update([3]);
+                        hash.update((t.len() as u64).to_le_bytes());
+                        hash.update(t);
+                    }
+                }
+            }
+            let digest = u64::from_le_bytes(hash.finalize()[..8].try_into().expect("eight bytes"));
+            match row.get::<_, Option<i64>>(0)? {
+                Some(student) => {
+                    let sum = students.entry(student).or_default();
+                    *sum = sum.wrapping_add(digest);
+                }
+                None => whole = whole.wrapping_add(digest),
+            }
+        }
+        if super::replica::student_of(table).is_none() {
+            tables.push((table.to_string(), whole));
+        }
+    }
+    let mut students: Vec<(i64, u64)> = students.into_iter().collect();
+    students.sort_unstable();
+    Ok(Have { students, tables })
+}
 
 /// What a merge wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -23,17 +124,40 @@ pub type Received<'a> = (&'a [String], &'a Rows);
 /// emptied). Deletes go first, children before parents, so no row the hub dropped can stand in
 /// the way of one it sent; then inserts and updates, parents first. A table whose rows cannot be
 /// merged in place (two kept rows trading a unique key) is emptied and written whole.
-pub fn merge_scope(conn: &Connection, received: &HashMap<&str, Received>) -> anyhow::Result<Merged> {
+///
+/// With `changed` (a pull that compared digests) only what it names is made equal: the rows of
+/// those students in the tables about students, and the other tables it lists; the rest is
+/// already the hub's.
+pub fn merge_scope(
+    conn: &Connection,
+    received: &HashMap<&str, Received>,
+    changed: Option<&Changed>,
+) -> anyhow::Result<Merged> {
     // Parents may briefly lack a child's row between the deletes and the inserts.
     conn.pragma_update(None, "defer_foreign_keys", true)?;
+    if let Some(changed) = changed {
+        let students: Vec<i64> = changed.students.iter().chain(&changed.gone).copied().collect();
+        super::replica::set_pull_students(conn, &students)?;
+    }
+    // Which of a table's rows are made equal to what came, if any.
+    let rows_of = |table: &str| -> Option<String> {
+        match (changed, super::replica::student_of(table)) {
+            (None, _) => Some(held(table).to_string()),
+            (Some(_), Some(student)) => {
+                Some(format!("{} AND {student} IN (SELECT id FROM temp.pull_students)", held(table)))
+            }
+            (Some(changed), None) => changed.tables.iter().any(|t| t == table).then(|| held(table).to_string()),
+        }
+    };
     let mut merged = Merged::default();
     let mut plans = Vec::with_capacity(TABLES.len());
     for (table, _) in TABLES.iter().rev() {
+        let Some(filter) = rows_of(table) else { continue };
         let Some(&(columns, rows)) = received.get(table) else {
-            merged.deleted += conn.execute_cached(&format!("DELETE FROM main.{table} WHERE {}", held(table)), [])?;
+            merged.deleted += conn.execute_cached(&format!("DELETE FROM main.{table} WHERE {filter}"), [])?;
             continue;
         };
-        let plan = Plan::new(conn, table, columns)?;
+        let plan = Plan::new(conn, table, columns, filter)?;
         let local = plan.read_local(conn)?;
         let keep: std::collections::HashSet<String> =
             rows.iter().map(|row| key_text(plan.key.iter().map(|&i| row[i].to_sql()))).collect();
@@ -59,11 +183,14 @@ pub fn merge_scope(conn: &Connection, received: &HashMap<&str, Received>) -> any
             Err(e) => return Err(e.into()),
         }
     }
+    if changed.is_some() {
+        conn.execute_batch("DROP TABLE temp.pull_students")?;
+    }
     Ok(merged)
 }
 
 /// Which rows of a table a replica holds: all, but for the settings it shares with the hub.
-pub(super) fn held(table: &str) -> &'static str {
+pub fn held(table: &str) -> &'static str {
     if table == "job_state" {
         "key IN ('time_zone', 'alerts_processed_through', 'alerts_first_processed')"
     } else {
@@ -103,12 +230,12 @@ struct Plan<'a> {
     columns: &'a [String],
     /// Where the primary key's columns are among `columns`.
     key: Vec<usize>,
-    /// Which rows of the table a replica holds: all, but for the settings it shares.
-    filter: &'static str,
+    /// Which of the table's rows the merge makes equal to what came.
+    filter: String,
 }
 
 impl<'a> Plan<'a> {
-    fn new(conn: &Connection, table: &'a str, columns: &'a [String]) -> anyhow::Result<Plan<'a>> {
+    fn new(conn: &Connection, table: &'a str, columns: &'a [String], filter: String) -> anyhow::Result<Plan<'a>> {
         let known = stored_columns(conn, table)?;
         if columns.iter().any(|c| !known.contains(c)) {
             anyhow::bail!("the hub sent rows for {table}({}), which this muster does not hold", columns.join(", "));
@@ -123,7 +250,7 @@ impl<'a> Plan<'a> {
             .collect::<Option<Vec<usize>>>()
             .filter(|key| !key.is_empty())
             .ok_or_else(|| anyhow::anyhow!("the hub sent rows for {table} without its key"))?;
-        Ok(Plan { table, columns, key, filter: held(table) })
+        Ok(Plan { table, columns, key, filter })
     }
 
     fn quoted(&self, i: usize) -> String {

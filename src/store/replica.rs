@@ -170,6 +170,35 @@ pub fn set_scope(conn: &Connection, logins: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The student each row is about, in the tables that hold students' rows: a pull compares and
+/// sends those tables student by student, the others whole.
+pub const STUDENT_OF: &[(&str, &str)] = &[
+    ("students", "id"),
+    ("enrollments", "student"),
+    ("student_assignments", "student"),
+    ("attendance", "student"),
+    ("login_events", "student"),
+    ("progress_events", "(SELECT e.student FROM main.enrollments e WHERE e.id = progress_events.enrollment)"),
+    ("alerts", "student"),
+    ("alert_events", "(SELECT a.student FROM main.alerts a WHERE a.id = alert_events.alert)"),
+];
+
+pub fn student_of(table: &str) -> Option<&'static str> {
+    STUDENT_OF.iter().find(|(t, _)| *t == table).map(|(_, expr)| *expr)
+}
+
+/// The students a pull sends rows of, as a temporary table of the reading connection.
+pub fn set_pull_students(conn: &Connection, students: &[i64]) -> Result<()> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.pull_students; CREATE TEMP TABLE pull_students (id INTEGER PRIMARY KEY);",
+    )?;
+    let mut add = conn.prepare_cached("INSERT OR IGNORE INTO temp.pull_students (id) VALUES (?1)")?;
+    for student in students {
+        add.execute([student])?;
+    }
+    Ok(())
+}
+
 /// Reads one table's rows in scope, `CHUNK` at a time, to `sink` with the column names.
 pub fn read_table(
     conn: &Connection,
@@ -201,7 +230,7 @@ pub fn read_table(
 }
 
 /// The columns of `table` a row is written with: all but generated ones.
-fn stored_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+pub(super) fn stored_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     conn.prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
         .query_map([table], |r| r.get(0))?
         .collect()
@@ -283,6 +312,26 @@ pub fn set_allowed(conn: &Connection, id: &str, allowed: &[String]) -> Result<()
 pub fn revoke(conn: &Connection, id: &str, now: &str) -> Result<()> {
     conn.execute_cached("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, now])?;
     Ok(())
+}
+
+/// On the hub: a device's change refused, and why.
+pub fn add_rejection(conn: &Connection, device: &str, seq: i64, reason: &str) -> Result<()> {
+    conn.execute_cached(
+        "INSERT OR REPLACE INTO device_rejections (device, seq, reason) VALUES (?1, ?2, ?3)",
+        params![device, seq, reason],
+    )?;
+    Ok(())
+}
+
+/// On the hub: why a device's change was refused, if it was.
+pub fn rejection(conn: &Connection, device: &str, seq: i64) -> Result<Option<String>> {
+    Ok(conn
+        .query_row_cached(
+            "SELECT reason FROM device_rejections WHERE device = ?1 AND seq = ?2",
+            params![device, seq],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// On a replica: keeps a change to be sent to the hub.

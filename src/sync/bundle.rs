@@ -17,6 +17,8 @@ pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow:
     let entries = app.outbox(actor, Some("waiting"))?;
     let count = entries.len();
     let since = if entries.is_empty() { app.replica_mark()? } else { None };
+    // The reply then carries only what differs from what the laptop holds now.
+    let have = app.replica_digests(actor)?;
     let file = as_caller(|| std::fs::File::create_new(out))
         .with_context(|| format!("cannot write the bundle {} (it must be a new file)", out.display()))?;
     let mut file = BufWriter::new(file);
@@ -25,7 +27,7 @@ pub fn write_bundle(app: &App, actor: &crate::app::Actor, out: &Path) -> anyhow:
         if !entries.is_empty() {
             frame::write(&mut file, &Message::Push { device: device.clone(), entries })?;
         }
-        frame::write(&mut file, &Message::Pull { device, since })?;
+        frame::write(&mut file, &Message::Pull { device, since, have: Some(have), compare: false })?;
         file.flush()?;
         Ok(())
     })();
@@ -51,23 +53,14 @@ pub fn apply_reply(app: &mut App, actor: &crate::app::Actor, reply: &Path) -> an
     let pulled = match first {
         Message::Pushed { verdicts } => {
             said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
-            read_pull(&mut from)?
+            read_pull(None, &mut from)?
         }
         Message::Error { message } => bail!("the hub refused: {message}"),
-        Message::Unchanged => None,
-        Message::Pulled { mark } => Some((Vec::new(), mark)),
-        rows @ Message::Rows { .. } => {
-            let mut chained = std::io::Cursor::new(Vec::new());
-            frame::write(&mut chained, &rows)?;
-            chained.set_position(0);
-            read_pull(&mut std::io::Read::chain(chained, from))?
+        answer @ (Message::Unchanged | Message::Pulled { .. } | Message::Rows { .. } | Message::Changed(_)) => {
+            read_pull(Some(answer), &mut from)?
         }
         other => bail!("the reply holds {other:?} where the hub's answer should be"),
     };
-    let command = match pulled {
-        Some((tables, mark)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
-        None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
-    };
-    said.push(app.execute(actor, command)?.to_string());
+    said.push(app.execute(actor, super::replace_scope(pulled))?.to_string());
     Ok(said.join("; "))
 }

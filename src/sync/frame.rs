@@ -62,7 +62,19 @@ pub enum Message {
     Pull {
         device: String,
         since: Option<i64>,
+        /// The replica's digests: only what differs comes back (a bundle carries them).
+        #[serde(default)]
+        have: Option<crate::store::pull::Have>,
+        /// The laptop can send its digests when asked (`Compare`) if anything changed.
+        #[serde(default)]
+        compare: bool,
     },
+    /// The hub asks for the replica's digests before it sends anything.
+    Compare,
+    /// The replica's digests, answering `Compare`.
+    Have(crate::store::pull::Have),
+    /// Sent before the rows of a pull that compared digests: what they replace.
+    Changed(crate::store::pull::Changed),
     Pulled {
         mark: i64,
     },

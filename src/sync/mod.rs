@@ -267,31 +267,52 @@ impl Hub {
             said.push(app.execute(actor, crate::app::Command::SettleOutbox { verdicts })?.to_string());
         }
         let since = if entries_sent { None } else { app.replica_mark()? };
-        self.send(&Message::Pull { device, since })?;
-        let from = self.from.as_mut().context("the connection to the hub is closed")?;
-        let mark = read_pull(from)?;
-        let command = match mark {
-            Some((tables, mark)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark },
-            None => crate::app::Command::ReplaceScope { tables: None, mark: 0 },
+        self.send(&Message::Pull { device, since, have: None, compare: true })?;
+        // When something changed the hub asks what the replica holds, and sends only what
+        // differs; a hub that does not compare answers with the whole scope at once.
+        let first = match self.receive() {
+            Ok(Some(Message::Compare)) => {
+                self.send(&Message::Have(app.replica_digests(actor)?))?;
+                None
+            }
+            Ok(Some(answer)) => Some(answer),
+            Ok(None) => bail!("the hub's answer ends in the middle of the pull; the replica is as it was"),
+            Err(e) => bail!("the pull was cut: {e}; the replica is as it was"),
         };
-        said.push(app.execute(actor, command)?.to_string());
+        let from = self.from.as_mut().context("the connection to the hub is closed")?;
+        let pulled = read_pull(first, from)?;
+        said.push(app.execute(actor, replace_scope(pulled))?.to_string());
         Ok(said.join("; "))
     }
 }
 
-/// The hub's rows of the scope and its mark, or `None` when nothing changed there.
-type Pulled = Option<(Vec<(String, Vec<String>, crate::store::replica::Rows)>, i64)>;
+/// The hub's rows of the scope, its mark, and what the rows replace when the pull compared
+/// digests; or `None` when nothing changed there.
+type Pulled =
+    Option<(Vec<(String, Vec<String>, crate::store::replica::Rows)>, i64, Option<crate::store::pull::Changed>)>;
 
-/// Reads a pull's answer: rows table by table, then the mark; or that nothing changed.
-pub(super) fn read_pull(from: &mut impl std::io::Read) -> anyhow::Result<Pulled> {
+/// The command that takes a pull's answer into the replica.
+pub(super) fn replace_scope(pulled: Pulled) -> crate::app::Command {
+    match pulled {
+        Some((tables, mark, changed)) => crate::app::Command::ReplaceScope { tables: Some(tables), mark, changed },
+        None => crate::app::Command::ReplaceScope { tables: None, mark: 0, changed: None },
+    }
+}
+
+/// Reads a pull's answer, from `first` if it was read already: what the rows replace, the rows
+/// table by table, then the mark; or that nothing changed.
+pub(super) fn read_pull(first: Option<Message>, from: &mut impl std::io::Read) -> anyhow::Result<Pulled> {
     let mut tables: Vec<(String, Vec<String>, crate::store::replica::Rows)> = Vec::new();
+    let mut changed = None;
+    let mut first = first.map(|m| Ok(Some(m)));
     loop {
-        match frame::read(from) {
+        match first.take().unwrap_or_else(|| frame::read(from)) {
+            Ok(Some(Message::Changed(what))) if changed.is_none() && tables.is_empty() => changed = Some(what),
             Ok(Some(Message::Rows { table, columns, rows })) => match tables.last_mut() {
                 Some((last, _, kept)) if *last == table => kept.extend(rows),
                 _ => tables.push((table, columns, rows)),
             },
-            Ok(Some(Message::Pulled { mark })) => return Ok(Some((tables, mark))),
+            Ok(Some(Message::Pulled { mark })) => return Ok(Some((tables, mark, changed))),
             Ok(Some(Message::Unchanged)) => return Ok(None),
             Ok(Some(Message::Error { message })) => bail!("the hub refused: {message}"),
             Ok(Some(other)) => bail!("the hub sent {other:?} in the middle of a pull"),

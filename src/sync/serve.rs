@@ -82,17 +82,36 @@ fn serve_stream(
                 Ok(verdicts) => Message::Pushed { verdicts },
                 Err(e) => Message::Error { message: e.to_string() },
             },
-            Message::Pull { device, since } => match app.change_mark(&actor) {
+            Message::Pull { device, since, have, compare } => match app.change_mark(&actor) {
                 // Nothing changed here since: a round trip, not a scan.
                 Ok(mark) if since == Some(mark) => match app.serving(&actor, &device) {
                     Ok(_) => Message::Unchanged,
                     Err(e) => Message::Error { message: e.to_string() },
                 },
                 _ => {
-                    let sent = app.replica_snapshot(&actor, &device, &mut |table, columns, rows| {
-                        let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
-                        Ok(frame::write(&mut output, &message)?)
-                    });
+                    let have = match (have, compare) {
+                        (None, true) => {
+                            frame::write(&mut output, &Message::Compare)?;
+                            match frame::read(&mut input)? {
+                                Some(Message::Have(have)) => Some(have),
+                                other => bail!("the laptop answered a request for its digests with {other:?}"),
+                            }
+                        }
+                        (have, _) => have,
+                    };
+                    let output = std::cell::RefCell::new(&mut output);
+                    let sent = app.replica_snapshot(
+                        &actor,
+                        &device,
+                        have.as_ref(),
+                        &mut |changed| {
+                            Ok(frame::write(&mut **output.borrow_mut(), &Message::Changed(changed.clone()))?)
+                        },
+                        &mut |table, columns, rows| {
+                            let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
+                            Ok(frame::write(&mut **output.borrow_mut(), &message)?)
+                        },
+                    );
                     match sent {
                         Ok(mark) => Message::Pulled { mark },
                         Err(e) => Message::Error { message: e.to_string() },
@@ -121,7 +140,7 @@ fn send_clone(
         crate::app::Outcome::DeviceRegistered { id } => id,
         other => bail!("registering the device gave {other}"),
     };
-    let mark = app.replica_snapshot(actor, &device, &mut |table, columns, rows| {
+    let mark = app.replica_snapshot(actor, &device, None, &mut |_| Ok(()), &mut |table, columns, rows| {
         let message = Message::Rows { table: table.to_string(), columns: columns.to_vec(), rows };
         Ok(frame::write(output, &message)?)
     })?;

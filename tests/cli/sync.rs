@@ -268,6 +268,26 @@ fn a_pull_writes_what_changed_on_the_hub_and_leaves_the_rest_alone() {
     let (new, changed, gone) = pulled(&said);
     // The record, and at most what the rules changed about the student's alerts.
     assert!(new >= 1 && new + changed <= 6 && gone == 0, "{said}");
+    // Only that student's rows came: digests told the hub what the laptop already held.
+    let sent: i64 =
+        said.split(" rows from the hub").next().and_then(|s| s.rsplit(' ').next()).unwrap().parse().unwrap();
+    let theirs: i64 = laptop
+        .sql()
+        .query_row(
+            "WITH me AS (SELECT id FROM students WHERE student_id = ?1)
+             SELECT (SELECT count(*) FROM me)
+                  + (SELECT count(*) FROM enrollments WHERE student IN me)
+                  + (SELECT count(*) FROM student_assignments WHERE student IN me)
+                  + (SELECT count(*) FROM attendance WHERE student IN me)
+                  + (SELECT count(*) FROM login_events WHERE student IN me)
+                  + (SELECT count(*) FROM progress_events WHERE enrollment IN (SELECT id FROM enrollments WHERE student IN me))
+                  + (SELECT count(*) FROM alerts WHERE student IN me)
+                  + (SELECT count(*) FROM alert_events WHERE alert IN (SELECT id FROM alerts WHERE student IN me))",
+            [&student],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sent, theirs, "exactly that student's rows came: {said}");
     assert_eq!(logged(&laptop.sql(), &student, &date), [("present".to_string(), None)]);
     let pages_after: i64 = laptop.sql().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
     assert!(pages_after <= pages_before + 2, "the file did not grow by a scope's copy: {pages_before} → {pages_after}");
