@@ -242,7 +242,8 @@ impl World {
                     let seq: i64 = laptop.app.outbox(&laptop.actor, None).unwrap().last().unwrap().seq;
                     laptop.changes.insert(seq, Change::Log(self.slots[slot].clone(), record(STATUSES[status])));
                 } else {
-                    assert!(!self.assigned.contains(&self.slots[slot].0), "{logged:?}");
+                    let held = student_ids(&rusqlite::Connection::open(laptop.app.path()).unwrap());
+                    assert!(!held.contains(&self.slots[slot].0), "refused, though the laptop holds them: {logged:?}");
                 }
             }
             Step::HubLog { slot, status } => {

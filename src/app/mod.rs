@@ -480,9 +480,6 @@ pub struct App {
     counts: std::cell::RefCell<Option<(CountsKey, LiveCounts)>>,
     /// On a replica, its device id on the hub: the changes made here go to the outbox.
     replica_device: Option<String>,
-    /// While a command from a device is applied on the hub: the device and the command's
-    /// sequence number there, recorded in the same transaction as the change.
-    from_device: Option<(String, i64)>,
     /// Commands run as savepoints of one open transaction (a device's push, applied in chunks).
     batching: bool,
     /// While batching: what the alert rules read, shared by the batch's commands.
@@ -514,7 +511,6 @@ impl App {
             zone,
             counts: Default::default(),
             replica_device,
-            from_device: None,
             batching: false,
             rule_basis: std::cell::OnceCell::new(),
         };
@@ -646,7 +642,6 @@ impl App {
             (Some(_), Command::Triage { ids, .. }) => Some(replica::seen(self.store.conn(), "alert", ids)?),
             _ => None,
         };
-        let from_device = self.from_device.take();
         let now = self.clock.now();
         let today = self.zone.date_of(now);
         let audit_key = self.store.audit_key().clone();
@@ -713,9 +708,6 @@ impl App {
             };
             if let Some(command) = outgoing {
                 store::replica::add_outgoing(conn, &actor.user().login, &command, seen.as_deref(), &ctx.now_text())?;
-            }
-            if let Some((device, seq)) = from_device {
-                store::replica::set_last_applied(conn, &device, seq, &ctx.now_text())?;
             }
             if let Some(head) = ctx.audit_head.take() {
                 audit::write_head(conn, &audit_key, &head)?;

@@ -256,9 +256,18 @@ impl App {
         for chunk in entries.chunks(CHUNK) {
             self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
             self.batching = true;
-            // The device is read again under the write lock: a revocation since the last chunk counts.
+            // The device is read again under the write lock: a revocation since the last chunk
+            // counts. The last sequence applied is written with the chunk's changes, in the same
+            // transaction: they land together or not at all.
             let applied: Result<Vec<_>> = self.serving(connected, device).and_then(|found| {
-                chunk.iter().map(|entry| Ok((entry.seq, self.apply_from_device(&found, entry)?))).collect()
+                let mut last = rows::last_applied(self.store.conn(), device)?;
+                let verdicts = chunk
+                    .iter()
+                    .map(|entry| Ok((entry.seq, self.apply_from_device(&found, entry, &mut last)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let now = self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                rows::set_last_applied(self.store.conn(), device, last, &now)?;
+                Ok(verdicts)
             });
             self.batching = false;
             // What the rules read is read again by the next transaction: others write between.
@@ -280,13 +289,15 @@ impl App {
     /// On the hub: applies one change a device sent, as its author as the hub sees them now,
     /// exactly once per (device, sequence). `found` is the device, read inside the transaction
     /// that applies the change and checked to be the connected account's and not revoked.
-    fn apply_from_device(&mut self, found: &Device, entry: &Outgoing) -> Result<Verdict> {
+    /// `last` is the last sequence number taken from the device so far.
+    fn apply_from_device(&mut self, found: &Device, entry: &Outgoing, last: &mut i64) -> Result<Verdict> {
         let conn = self.store.conn();
         let device = found.id.as_str();
         // Seen before: the same answer as then (a refusal stays one when its verdict was lost).
-        if entry.seq <= rows::last_applied(conn, device)? {
+        if entry.seq <= *last {
             return Ok(rows::rejection(conn, device, entry.seq)?.map_or(Verdict::AlreadyApplied, Verdict::Rejected));
         }
+        *last = entry.seq;
         let may_use = found.ssh_login == entry.author || found.allowed.contains(&entry.author);
         let command: Option<super::Command> = serde_json::from_str(&entry.command).ok();
         let author = crate::store::users::get(conn, &entry.author)?;
@@ -306,10 +317,8 @@ impl App {
         let (Some(command), Some(person)) = (command, author) else { unreachable!("refused above") };
         let saved = self.origin.clone();
         self.origin.client = format!("device {device}, given {}", entry.local_time);
-        self.from_device = Some((device.to_string(), entry.seq));
         let applied = self.execute(&Actor { person, acting_as: None }, command);
         self.origin = saved;
-        self.from_device = None;
         match applied {
             Ok(outcome) => Ok(Verdict::Applied(outcome.to_string())),
             Err(
@@ -320,16 +329,13 @@ impl App {
     }
 
     fn reject(&mut self, device: &str, entry: &Outgoing, reason: String) -> Result<Verdict> {
-        self.from_device = Some((device.to_string(), entry.seq));
         let command = super::Command::RecordRejection {
             device: device.to_string(),
             seq: entry.seq,
             author: entry.author.clone(),
             reason: reason.clone(),
         };
-        let recorded = self.execute(&Actor::system(), command);
-        self.from_device = None;
-        recorded?;
+        self.execute(&Actor::system(), command)?;
         Ok(Verdict::Rejected(reason))
     }
 
