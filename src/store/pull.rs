@@ -1,6 +1,7 @@
-//! A replica's rows brought to the hub's after a pull: rows the hub no longer sends are deleted,
-//! new ones inserted, changed ones updated, and rows that are the same are left alone — so a
-//! pull after a few changes writes a few rows, not the whole scope again.
+//! A pull, on both sides. What a replica holds is summed up in digests (per student, per other
+//! table); the hub compares them with its own and sends only what differs; the replica then
+//! deletes the rows the hub no longer has, inserts new ones, updates changed ones and leaves the
+//! rest alone — so a pull after a few changes sends and writes a few rows, not the whole scope.
 
 use super::Cached;
 use super::replica::{Cell, Rows, TABLES};
@@ -324,5 +325,29 @@ impl<'a> Plan<'a> {
             }
         }
         Ok((inserted, updated))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_differs_is_the_students_changed_or_new_those_gone_and_the_tables_changed() {
+        let replica = Have {
+            students: vec![(1, 10), (2, 20), (3, 30)],
+            tables: vec![("users".into(), 5), ("programs".into(), 6), ("old".into(), 1)],
+        };
+        let hub = Have {
+            students: vec![(1, 10), (2, 21), (4, 40)],
+            tables: vec![("users".into(), 5), ("programs".into(), 7), ("new".into(), 0)],
+        };
+        let changed = Changed::between(&replica, &hub);
+        assert_eq!(changed.students, [2, 4]);
+        assert_eq!(changed.gone, [3]);
+        // A table the hub has empty and the replica lacks is the same; one only the replica
+        // has is replaced (emptied).
+        assert_eq!(changed.tables, ["programs", "old"]);
+        assert_eq!(Changed::between(&hub, &hub), Changed::default());
     }
 }
