@@ -584,10 +584,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
         let conn = store.conn();
-        conn.execute_cached("INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B')", [])
-            .unwrap();
+        conn.execute("INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B')", []).unwrap();
         for _ in 0..3 {
-            conn.execute_cached(
+            conn.execute(
                 "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at)
                  VALUES ('no_login', 'warn', 'resolved', 1, 3, 'then', 'then')",
                 [],
@@ -612,7 +611,7 @@ mod tests {
         assert_eq!((events[0].run_date, events[1].run_date), (Some(day), None));
         assert_eq!((events[0].at.as_str(), events[0].actor.as_str()), ("2026-11-19T06:00:00Z", "system"));
         batch.write(conn, "later", "system").unwrap();
-        let total: i64 = conn.query_row_cached("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
+        let total: i64 = conn.query_row("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
         assert_eq!(total, 250, "a written batch is empty");
     }
 }
