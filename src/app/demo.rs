@@ -52,7 +52,8 @@ pub(super) fn execute(ctx: &Ctx, spec: &DemoSpec) -> Result<Outcome> {
         program_keys.push(key);
     }
 
-    let (records, logins) = activity::bulk_load(ctx.tx, || write_students(ctx, &world, &program_keys))?;
+    let (records, logins) =
+        activity::bulk_load(ctx.tx, activity::Bulk::BOTH, || write_students(ctx, &world, &program_keys))?;
 
     let summary = format!(
         "demo data for {} students in {} programs over {} days up to {}: {} users, {} attendance records, {} logins",

@@ -561,7 +561,9 @@ fn copy_staged_attendance(ctx: &Ctx, rows: usize) -> Result<usize> {
     let person = ctx.actor.acting_as.as_ref().map(|_| ctx.actor.person.login.as_str());
     ctx.progress.start(&format!("writing {rows} rows"), 0);
     let copy = || staging::copy_attendance(ctx.tx, logged_by, person, &logged_at);
-    let changed = if rows >= BULK_FROM { activity::bulk_load(ctx.tx, copy)? } else { copy()? };
+    let bulk = activity::Bulk::ATTENDANCE;
+    let pays = rows >= BULK_FROM && activity::Bulk::pays(rows, activity::rows_in(ctx.tx, bulk)?);
+    let changed = if pays { activity::bulk_load(ctx.tx, bulk, copy)? } else { copy()? };
     ctx.progress.finish();
     if changed > 0 {
         let mut reevaluation = Reevaluation::new(ctx)?;
@@ -577,7 +579,9 @@ fn copy_staged_attendance(ctx: &Ctx, rows: usize) -> Result<usize> {
 fn copy_staged_logins(ctx: &Ctx, rows: usize) -> Result<usize> {
     ctx.progress.start(&format!("writing {rows} rows"), 0);
     let copy = || staging::copy_logins(ctx.tx);
-    let changed = if rows >= BULK_FROM { activity::bulk_load(ctx.tx, copy)? } else { copy()? };
+    let bulk = activity::Bulk::LOGINS;
+    let pays = rows >= BULK_FROM && activity::Bulk::pays(rows, activity::rows_in(ctx.tx, bulk)?);
+    let changed = if pays { activity::bulk_load(ctx.tx, bulk, copy)? } else { copy()? };
     ctx.progress.finish();
     if changed > 0 {
         let mut reevaluation = Reevaluation::new(ctx)?;

@@ -9,19 +9,58 @@ const BULK_CACHE_KIB: i64 = -65_536;
 /// SQLite's default page cache.
 const DEFAULT_CACHE_KIB: i64 = -2_000;
 
-/// Runs `load`, which writes many attendance rows and logins, with the by-date indexes set aside
-/// and rebuilt once afterwards (a sort is several times cheaper than millions of scattered index
-/// inserts) and a larger page cache. Call inside the transaction that does the writing.
-pub fn bulk_load<T, E: From<rusqlite::Error>>(conn: &Connection, load: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+/// The by-date indexes a bulk load sets aside: which tables it writes many rows into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bulk {
+    pub attendance: bool,
+    pub logins: bool,
+}
+
+impl Bulk {
+    pub const ATTENDANCE: Bulk = Bulk { attendance: true, logins: false };
+    pub const LOGINS: Bulk = Bulk { attendance: false, logins: true };
+    pub const BOTH: Bulk = Bulk { attendance: true, logins: true };
+
+    /// Whether setting the index aside pays for `rows` more in a table of `existing`: the
+    /// rebuild sorts every row of the table, the new rows' entries would be scattered inserts.
+    /// Rebuilding for a quarter or more of the table's size errs on the side of inserting.
+    pub fn pays(rows: usize, existing: i64) -> bool {
+        (rows as i64).saturating_mul(4) >= existing
+    }
+}
+
+/// Runs `load`, which writes many attendance rows or logins, with the by-date index of each
+/// table in `bulk` set aside and rebuilt once afterwards (a sort is several times cheaper than
+/// millions of scattered index inserts) and a larger page cache. Call inside the transaction
+/// that does the writing.
+pub fn bulk_load<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    bulk: Bulk,
+    load: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
     conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
-    conn.execute_batch("DROP INDEX attendance_day; DROP INDEX login_events_at;")?;
+    if bulk.attendance {
+        conn.execute_batch("DROP INDEX attendance_day")?;
+    }
+    if bulk.logins {
+        conn.execute_batch("DROP INDEX login_events_at")?;
+    }
     let loaded = load()?;
-    conn.execute_batch(
-        "CREATE INDEX attendance_day ON attendance(date, student, program, status, verification);
-         CREATE INDEX login_events_at ON login_events(at);",
-    )?;
+    if bulk.attendance {
+        conn.execute_batch("CREATE INDEX attendance_day ON attendance(date, student, program, status, verification)")?;
+    }
+    if bulk.logins {
+        conn.execute_batch("CREATE INDEX login_events_at ON login_events(at)")?;
+    }
     conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
     Ok(loaded)
+}
+
+/// How many rows a table holds, for deciding whether a load is a bulk one.
+pub fn rows_in(conn: &Connection, bulk: Bulk) -> Result<i64> {
+    let sql =
+        if bulk.attendance { "SELECT ifnull(max(id), 0) FROM attendance" } else { "SELECT count(*) FROM login_events" };
+    Ok(conn.query_row(sql, [], |r| r.get(0))?)
 }
 
 pub struct AttendanceRecord<'a> {

@@ -207,10 +207,23 @@ pub fn copy_attendance(
 
 /// The (student, program) pairs staged, each with whether all its staged days are `present`.
 pub fn staged_attendance_pairs(conn: &Connection) -> Result<Vec<(i64, i64, bool)>> {
+    // Read in key order from the covering index and grouped here: SQLite would sort every row
+    // again to group by an expression of the key.
     let mut stmt = conn.prepare(
-        "SELECT k >> 32, (k >> 16) & 65535, min(status = 'present') FROM temp.stage_attendance GROUP BY k >> 16",
+        "SELECT k >> 16, status = 'present' FROM temp.stage_attendance INDEXED BY stage_attendance_k
+          WHERE true ORDER BY k",
     )?;
-    let pairs = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let mut rows = stmt.query([])?;
+    let mut pairs: Vec<(i64, i64, bool)> = Vec::new();
+    let mut last = None;
+    while let Some(row) = rows.next()? {
+        let (pair, present): (i64, bool) = (row.get(0)?, row.get(1)?);
+        match pairs.last_mut() {
+            Some(current) if last == Some(pair) => current.2 &= present,
+            _ => pairs.push((pair >> 16, pair & 0xFFFF, present)),
+        }
+        last = Some(pair);
+    }
     Ok(pairs)
 }
 
