@@ -65,7 +65,7 @@ pub enum Command {
     User(people::UserCommand),
     /// Import a CSV file from the source system (all or nothing)
     Import(data::ImportArgs),
-    /// List and show students
+    /// List and show students; assign them to partners (admins)
     #[command(subcommand)]
     Students(people::StudentsCommand),
     /// The alert inbox: run the daily job, list, show, triage, thresholds
