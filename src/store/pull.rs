@@ -169,16 +169,15 @@ pub fn merge_scope(
         }
         plans.push((plan, local, rows));
     }
-    for (plan, mut local, rows) in plans.into_iter().rev() {
-        match plan.write(conn, &mut local, rows) {
+    for (plan, local, rows) in plans.into_iter().rev() {
+        match plan.write(conn, &local, rows) {
             Ok((inserted, updated)) => {
                 merged.inserted += inserted;
                 merged.updated += updated;
             }
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                 conn.execute_cached(&format!("DELETE FROM main.{} WHERE {}", plan.table, plan.filter), [])?;
-                local.clear();
-                let (inserted, _) = plan.write(conn, &mut local, rows)?;
+                let (inserted, _) = plan.write(conn, &Local::new(), rows)?;
                 merged.inserted += inserted;
             }
             Err(e) => return Err(e.into()),
@@ -197,12 +196,6 @@ pub fn held(table: &str) -> &'static str {
     } else {
         "1"
     }
-}
-
-fn stored_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare_cached("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid")?
-        .query_map([table], |r| r.get(0))?
-        .collect()
 }
 
 /// A replica table's rows by their key's text.
@@ -237,7 +230,7 @@ struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     fn new(conn: &Connection, table: &'a str, columns: &'a [String], filter: String) -> anyhow::Result<Plan<'a>> {
-        let known = stored_columns(conn, table)?;
+        let known = super::replica::stored_columns(conn, table)?;
         if columns.iter().any(|c| !known.contains(c)) {
             anyhow::bail!("the hub sent rows for {table}({}), which this muster does not hold", columns.join(", "));
         }
@@ -287,7 +280,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Inserts the rows the replica lacks and updates those that differ from `local`.
-    fn write(&self, conn: &Connection, local: &mut Local, rows: &Rows) -> rusqlite::Result<(usize, usize)> {
+    fn write(&self, conn: &Connection, local: &Local, rows: &Rows) -> rusqlite::Result<(usize, usize)> {
         let n = self.columns.len();
         let names: Vec<String> = (0..n).map(|i| self.quoted(i)).collect();
         let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
@@ -297,6 +290,8 @@ impl<'a> Plan<'a> {
             names.join(", "),
             marks.join(", ")
         ))?;
+        // The UPDATE for each set of changed columns, written once.
+        let mut updates: HashMap<Vec<usize>, String> = HashMap::new();
         let (mut inserted, mut updated) = (0, 0);
         for row in rows {
             let values: Vec<Value> = row.iter().map(Cell::to_sql).collect();
@@ -306,14 +301,16 @@ impl<'a> Plan<'a> {
                     // Only the columns that differ: an index none of whose columns changed is
                     // left as it is.
                     let changed: Vec<usize> = (0..n).filter(|&i| old[i] != values[i]).collect();
-                    let sets: Vec<String> =
-                        changed.iter().enumerate().map(|(mark, &i)| format!("{} = ?{}", names[i], mark + 1)).collect();
-                    let mut update = conn.prepare_cached(&format!(
-                        "UPDATE main.{} SET {} WHERE {}",
-                        self.table,
-                        sets.join(", "),
-                        self.key_condition(changed.len() + 1)
-                    ))?;
+                    let sql = updates.entry(changed.clone()).or_insert_with(|| {
+                        let sets: Vec<String> = changed
+                            .iter()
+                            .enumerate()
+                            .map(|(mark, &i)| format!("{} = ?{}", names[i], mark + 1))
+                            .collect();
+                        let condition = self.key_condition(changed.len() + 1);
+                        format!("UPDATE main.{} SET {} WHERE {condition}", self.table, sets.join(", "))
+                    });
+                    let mut update = conn.prepare_cached(sql)?;
                     let key = self.key.iter().map(|&i| &values[i]);
                     update.execute(rusqlite::params_from_iter(changed.iter().map(|&i| &values[i]).chain(key)))?;
                     updated += 1;

@@ -256,7 +256,8 @@ impl Hub {
         let (_, device, _) =
             app.replica_of()?.context("this file is not a replica; make one with `muster sync clone`")?;
         let entries = app.outbox(actor, Some("waiting"))?;
-        // What was pushed changed the hub (and the replica's own guesses): the pull is whole.
+        // What was pushed changed the hub (and the replica's own guesses): the pull compares
+        // whatever the mark says.
         let entries_sent = !entries.is_empty();
         let mut said = Vec::new();
         if !entries.is_empty() {
