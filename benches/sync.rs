@@ -10,6 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "../tests/support/worksite.rs"]
+mod worksite;
+
 #[allow(clippy::zombie_processes, reason = "wait4 reaps the child; Child::wait would not report its rusage")]
 fn muster(db: &Path, args: &[&str]) -> (f64, u64, String) {
     let started = Instant::now();
@@ -49,7 +52,6 @@ fn main() {
     // The account running the bench becomes the worksite with the most students.
     let me = muster::app::identity::os_account().expect("an OS account").login;
     let conn = rusqlite::Connection::open(&hub).expect("open the hub");
-    conn.execute_batch("PRAGMA foreign_keys = OFF").expect("pragma");
     let (worksite, _): (String, i64) = conn
         .query_row(
             "SELECT x.login, count(*) FROM student_assignments x JOIN users u ON u.login = x.login
@@ -69,22 +71,7 @@ fn main() {
     let scope: i64 = conn
         .query_row("SELECT count(*) FROM student_assignments WHERE login = ?1", [&worksite], |r| r.get(0))
         .expect("count");
-    conn.execute("UPDATE users SET login = 'boss' WHERE login = ?1", [&me]).expect("rename the admin");
-    for (table, column) in [
-        ("users", "login"),
-        ("student_assignments", "login"),
-        ("partner_profiles", "login"),
-        ("responsibility_acceptances", "login"),
-        ("esign_consents", "login"),
-        ("signatures", "login"),
-        ("acknowledgements", "login"),
-        ("payroll_profiles", "login"),
-        ("alerts", "assigned_to"),
-        ("attendance", "logged_by"),
-    ] {
-        conn.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {column} = ?2"), [&me, &worksite])
-            .expect("rename the worksite");
-    }
+    worksite::become_worksite(&conn, &me, &worksite);
     let attendance: i64 = conn
         .query_row(
             "SELECT count(*) FROM attendance a JOIN student_assignments x ON x.student = a.student WHERE x.login = ?1",

@@ -21,6 +21,9 @@ use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+#[path = "support/worksite.rs"]
+mod worksite;
+
 const STATUSES: [AttendanceStatus; 3] =
     [AttendanceStatus::Present, AttendanceStatus::Absent, AttendanceStatus::Excused];
 
@@ -170,22 +173,7 @@ impl World {
         hub.execute(&admin, Command::Demo(spec)).unwrap();
         // The OS account becomes the demo's first worksite, and the demo's admin is `boss`.
         let conn = rusqlite::Connection::open(&hub_path).unwrap();
-        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
-        conn.execute("UPDATE users SET login = 'boss' WHERE login = ?1", [&os.login]).unwrap();
-        for (table, column) in [
-            ("users", "login"),
-            ("student_assignments", "login"),
-            ("partner_profiles", "login"),
-            ("responsibility_acceptances", "login"),
-            ("esign_consents", "login"),
-            ("signatures", "login"),
-            ("acknowledgements", "login"),
-            ("payroll_profiles", "login"),
-            ("alerts", "assigned_to"),
-            ("attendance", "logged_by"),
-        ] {
-            conn.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {column} = 'ws_01'"), [&os.login]).unwrap();
-        }
+        worksite::become_worksite(&conn, &os.login, "ws_01");
         let boss = muster::store::users::get(&conn, "boss").unwrap().unwrap();
         let admin = Actor { person: boss, acting_as: None };
         // Six days of the worksite's students enrolled then, not yet logged: where the laptops

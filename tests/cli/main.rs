@@ -16,3 +16,5 @@ mod schema;
 mod shared_server;
 mod sync;
 mod trust;
+#[path = "../support/worksite.rs"]
+mod worksite;

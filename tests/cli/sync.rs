@@ -68,24 +68,7 @@ fn the_hub_refuses_over_the_protocol_and_takes_no_other_identity() {
 fn hub_where_i_am_a_worksite() -> Env {
     let hub = Env::new();
     hub.ok(&["demo", "--students", "60", "--days", "30", "--seed", "7", "--today", "2026-03-02"]);
-    let me = crate::harness::me();
-    let sql = hub.sql();
-    sql.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
-    sql.execute("UPDATE users SET login = 'boss' WHERE login = ?1", [&me]).unwrap();
-    for (table, column) in [
-        ("users", "login"),
-        ("student_assignments", "login"),
-        ("partner_profiles", "login"),
-        ("responsibility_acceptances", "login"),
-        ("esign_consents", "login"),
-        ("signatures", "login"),
-        ("acknowledgements", "login"),
-        ("payroll_profiles", "login"),
-        ("alerts", "assigned_to"),
-        ("attendance", "logged_by"),
-    ] {
-        sql.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {column} = 'ws_01'"), [&me]).unwrap();
-    }
+    crate::worksite::become_worksite(&hub.sql(), &crate::harness::me(), "ws_01");
     hub
 }
 
