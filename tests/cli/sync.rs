@@ -235,18 +235,7 @@ fn a_pull_writes_what_changed_on_the_hub_and_leaves_the_rest_alone() {
     laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
     let (student, program, date) = unlogged_day(&laptop.sql());
     let pages_before: i64 = laptop.sql().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
-    hub.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "present",
-    ]);
+    log_day(&hub, (&student, &program, &date), "present", None);
     let said = laptop.ok(&["sync"]);
     let (new, changed, gone) = pulled(&said);
     // The record, and at most what the rules changed about the student's alerts.
@@ -275,6 +264,14 @@ fn a_pull_writes_what_changed_on_the_hub_and_leaves_the_rest_alone() {
     let pages_after: i64 = laptop.sql().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
     assert!(pages_after <= pages_before + 2, "the file did not grow by a scope's copy: {pages_before} → {pages_after}");
     assert!(laptop.ok(&["sync"]).contains("nothing changed on the hub"));
+}
+
+/// `muster attendance log` of one day on `env`, which must take it.
+fn log_day(env: &Env, (student, program, date): (&str, &str, &str), status: &str, hours: Option<&str>) -> String {
+    let mut args = vec!["attendance", "log", "--student", student, "--program", program, "--date", date];
+    args.extend(["--status", status]);
+    args.extend(hours.iter().flat_map(|h| ["--hours", *h]));
+    env.ok(&args)
 }
 
 /// One of the replica's students, a program they are enrolled in, and a day with nothing logged.
@@ -311,21 +308,7 @@ fn offline_changes_reach_the_hub_exactly_once_and_the_hubs_come_back() {
     let laptop = Env::new();
     laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
     let (student, program, date) = unlogged_day(&laptop.sql());
-    let log = [
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "present",
-        "--hours",
-        "4",
-    ];
-    laptop.ok(&log);
+    log_day(&laptop, (&student, &program, &date), "present", Some("4"));
     // Seen at once on the laptop, waiting to go; not on the hub yet.
     assert_eq!(logged(&laptop.sql(), &student, &date), [("present".to_string(), Some(4.0))]);
     assert!(laptop.ok(&["sync", "status"]).contains("waiting to be sent: 1"));
@@ -363,18 +346,7 @@ fn offline_changes_reach_the_hub_exactly_once_and_the_hubs_come_back() {
 
     // A push repeated (the laptop never heard the answer) applies nothing twice: the day was
     // changed to absent since, and the first change sent again does not bring `present` back.
-    laptop.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "absent",
-    ]);
+    log_day(&laptop, (&student, &program, &date), "absent", None);
     laptop.ok(&["sync"]);
     assert_eq!(logged(&hub.sql(), &student, &date), [("absent".to_string(), None)]);
     laptop.sql().execute("UPDATE outbox SET state = 'waiting' WHERE seq = 1", []).unwrap();
@@ -394,18 +366,7 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
     laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
     let (student, program, date) = unlogged_day(&laptop.sql());
     let log = |status: &str| {
-        laptop.ok(&[
-            "attendance",
-            "log",
-            "--student",
-            &student,
-            "--program",
-            &program,
-            "--date",
-            &date,
-            "--status",
-            status,
-        ]);
+        log_day(&laptop, (&student, &program, &date), status, None);
     };
     log("absent");
     log("excused");
@@ -420,18 +381,7 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    laptop.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &other,
-        "--program",
-        &other_program,
-        "--date",
-        &date,
-        "--status",
-        "present",
-    ]);
+    log_day(&laptop, (&other, &other_program, &date), "present", None);
     // The first is made to look like another worksite's; the student of the second is taken off
     // this worksite on the hub before the laptop syncs.
     laptop.sql().execute("UPDATE outbox SET author = 'ws_02' WHERE seq = 1", []).unwrap();
@@ -469,18 +419,7 @@ fn forged_or_unassigned_changes_are_rejected_shown_and_audited() {
     // A revoked device is told so and sends nothing.
     hub.sql().execute("UPDATE devices SET revoked_at = '2026-03-02T00:00:00Z'", []).unwrap();
     let (student, program, date) = unlogged_day(&laptop.sql());
-    laptop.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "present",
-    ]);
+    log_day(&laptop, (&student, &program, &date), "present", None);
     let refused = laptop.run(&["sync"]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("revoked"), "{}", refused.stderr);
@@ -563,20 +502,7 @@ fn a_replica_is_cloned_and_synced_over_a_real_openssh_server() {
     assert!(cloned.stdout.contains(&format!("is a replica of ssh://{me}@127.0.0.1:{port}")), "{}", cloned.stdout);
 
     let (student, program, date) = unlogged_day(&laptop.sql());
-    laptop.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "present",
-        "--hours",
-        "3",
-    ]);
+    log_day(&laptop, (&student, &program, &date), "present", Some("3"));
     let synced = laptop.run_with(&["sync"], &vars);
     assert_eq!(synced.code, 0, "{}", synced.stderr);
     assert!(synced.stdout.contains("1 changes applied on the hub"), "{}", synced.stdout);
@@ -653,18 +579,7 @@ fn the_daemon_keeps_a_replica_in_sync() {
     let laptop = Env::new();
     laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
     let (student, program, date) = unlogged_day(&laptop.sql());
-    laptop.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "excused",
-    ]);
+    log_day(&laptop, (&student, &program, &date), "excused", None);
     let daemon = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
         .args(["--db", laptop.db.to_str().unwrap(), "daemon"])
         .env("XDG_DATA_HOME", laptop.dir.path().join("data"))
@@ -695,20 +610,7 @@ fn bundles_carry_a_sync_as_files() {
     let laptop = Env::new();
     laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
     let (student, program, date) = unlogged_day(&laptop.sql());
-    laptop.ok(&[
-        "attendance",
-        "log",
-        "--student",
-        &student,
-        "--program",
-        &program,
-        "--date",
-        &date,
-        "--status",
-        "present",
-        "--hours",
-        "5",
-    ]);
+    log_day(&laptop, (&student, &program, &date), "present", Some("5"));
     let bundle = laptop.dir.path().join("to-hub.bundle");
     let reply = laptop.dir.path().join("from-hub.reply");
     let written = laptop.ok(&["sync", "bundle", "--out", bundle.to_str().unwrap()]);
