@@ -14,6 +14,8 @@ pub struct Config {
     /// Console keys to change: action name → key, e.g. `ack = "A"`.
     pub keys: HashMap<String, String>,
     pub theme: ThemeConfig,
+    /// The SMTP server messages go out through; without it they wait as `queued`.
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// `name = "monochrome"`, and single colours such as `critical = "light-red"`.
@@ -61,6 +63,9 @@ pub fn load() -> anyhow::Result<Config> {
     .with_context(|| format!("cannot read {}", path.display()))?;
     let config: Config = toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
     config.alerts.run_at()?;
+    if let Some(mail) = &config.mail {
+        mail.check().with_context(|| format!("[mail] in {}", path.display()))?;
+    }
     Ok(config)
 }
 

@@ -8,6 +8,7 @@ pub mod clock;
 mod demo;
 pub mod identity;
 pub mod import;
+pub mod messages;
 pub mod onboarding;
 pub mod payroll;
 mod reads;
@@ -166,6 +167,59 @@ pub enum Command {
     /// On a new replica: records which hub and device it is, whose scope it holds, and which
     /// account on this machine acts as that person.
     BecomeReplica(replica::ReplicaOf),
+    /// Keeps a message template: the organisation's (admins) or the actor's own.
+    SaveTemplate {
+        name: String,
+        subject: String,
+        body: String,
+        organisation: bool,
+    },
+    DeleteTemplate {
+        name: String,
+        organisation: bool,
+    },
+    /// One message to one student, from a template or typed fresh, maybe about one of their alerts.
+    SendMessage {
+        student_id: String,
+        template: Option<String>,
+        subject: Option<String>,
+        body: Option<String>,
+        alert: Option<i64>,
+    },
+    /// A template to a set of students, now or at `send_at`.
+    CreateCampaign {
+        template: String,
+        audience: crate::domain::message::Audience,
+        send_at: Option<DateTime<Utc>>,
+    },
+    /// Cancels a sending's unsent messages.
+    StopCampaign {
+        id: i64,
+    },
+    /// The sender: checks and renders one recipient's message and marks it `sending`.
+    ClaimRecipient {
+        id: i64,
+    },
+    /// The sender: what the SMTP server said about one recipient's message.
+    RecordDelivery {
+        id: i64,
+        delivery: messages::Delivery,
+    },
+    /// The sender, starting: messages a stopped process left `sending` become `unknown`.
+    SettleInterruptedMail,
+    /// Switches the actor's own daily digest on or off.
+    SetDigest {
+        on: bool,
+    },
+    /// After the job processed `day`: the daily digests, once per person and day.
+    MakeDigests {
+        day: NaiveDate,
+    },
+    /// A student asked not to be messaged (or asks again to be).
+    SetOptOut {
+        student_id: String,
+        opted_out: bool,
+    },
 }
 
 impl Command {
@@ -221,6 +275,28 @@ impl Command {
                 texts.push(("the login", login.as_str(), TextKind::Id));
             }
             Command::RevokeDevice { device } => texts.push(("the device", device.as_str(), TextKind::Id)),
+            Command::SaveTemplate { name, subject, body, .. } => {
+                texts.push(("the template name", name.as_str(), TextKind::Name));
+                texts.push(("the subject", subject.as_str(), TextKind::Name));
+                texts.push(("the body", body.as_str(), TextKind::Note));
+            }
+            Command::DeleteTemplate { name, .. } => texts.push(("the template name", name.as_str(), TextKind::Name)),
+            Command::SetOptOut { student_id, .. } => texts.push(("the student id", student_id.as_str(), TextKind::Id)),
+            Command::SendMessage { student_id, template, subject, body, .. } => {
+                texts.push(("the student id", student_id.as_str(), TextKind::Id));
+                texts.extend(template.as_deref().map(|t| ("the template name", t, TextKind::Name)));
+                texts.extend(subject.as_deref().map(|t| ("the subject", t, TextKind::Name)));
+                texts.extend(body.as_deref().map(|t| ("the body", t, TextKind::Note)));
+            }
+            Command::CreateCampaign { template, audience, .. } => {
+                texts.push(("the template name", template.as_str(), TextKind::Name));
+                if let crate::domain::message::Audience::Students { student_ids } = audience {
+                    texts.extend(student_ids.iter().map(|id| ("the student id", id.as_str(), TextKind::Id)));
+                }
+                if let crate::domain::message::Audience::Program { program_id } = audience {
+                    texts.push(("the program id", program_id.as_str(), TextKind::Id));
+                }
+            }
             _ => {}
         }
         texts
@@ -251,6 +327,12 @@ impl Command {
                 | Command::AcknowledgeDocument { .. }
                 | Command::SubmitPayroll(_)
                 | Command::DecidePayroll { .. }
+                | Command::SaveTemplate { .. }
+                | Command::DeleteTemplate { .. }
+                | Command::SendMessage { .. }
+                | Command::CreateCampaign { .. }
+                | Command::SetDigest { .. }
+                | Command::SetOptOut { .. }
         )
     }
 
@@ -321,6 +403,13 @@ pub enum Outcome {
     DeviceRegistered {
         id: String,
     },
+    /// The sender's claim on one recipient: the message to send, or `None` when there is
+    /// nothing to send (sent or stopped meanwhile, or skipped, with why, just now).
+    Claimed(Option<Box<messages::Outgoing>>),
+    /// Messages a stopped sender left `sending`, now `unknown`.
+    MailSettled {
+        unknown: usize,
+    },
 }
 
 fn id_list(ids: &[i64]) -> String {
@@ -342,6 +431,9 @@ impl std::fmt::Display for Outcome {
             }
             Outcome::DemoFilled { summary } => f.write_str(summary),
             Outcome::DeviceRegistered { id } => write!(f, "device {id} registered"),
+            Outcome::Claimed(Some(message)) => write!(f, "sending to {}", message.to_address),
+            Outcome::Claimed(None) => f.write_str("nothing to send"),
+            Outcome::MailSettled { unknown } => write!(f, "{unknown} messages interrupted mid-sending are now unknown"),
             Outcome::AlertsRun { date, changes: None } => write!(f, "{date}: already processed, nothing to do"),
             Outcome::AlertsRun { date, changes: Some(c) } => write!(f, "{date}: {c}"),
             Outcome::Triaged { verb, changed, unchanged } => {
@@ -705,6 +797,23 @@ impl App {
                 Command::RecordRejection { device, seq, author, reason } => {
                     replica::record_rejection(&ctx, &device, seq, &author, &reason)?
                 }
+                Command::SaveTemplate { name, subject, body, organisation } => {
+                    messages::save_template(&ctx, &name, &subject, &body, organisation)?
+                }
+                Command::DeleteTemplate { name, organisation } => messages::delete_template(&ctx, &name, organisation)?,
+                Command::SendMessage { student_id, template, subject, body, alert } => {
+                    messages::send(&ctx, &student_id, template.as_deref(), subject.as_deref(), body.as_deref(), alert)?
+                }
+                Command::CreateCampaign { template, audience, send_at } => {
+                    messages::create_campaign(&ctx, &template, &audience, send_at)?
+                }
+                Command::StopCampaign { id } => messages::stop_campaign(&ctx, id)?,
+                Command::ClaimRecipient { id } => messages::claim(&ctx, id)?,
+                Command::RecordDelivery { id, delivery } => messages::record(&ctx, id, &delivery)?,
+                Command::SettleInterruptedMail => messages::settle_interrupted(&ctx)?,
+                Command::SetDigest { on } => messages::set_digest(&ctx, on)?,
+                Command::MakeDigests { day } => messages::make_digests(&ctx, day)?,
+                Command::SetOptOut { student_id, opted_out } => messages::set_opt_out(&ctx, &student_id, opted_out)?,
             };
             if let Some(command) = outgoing {
                 store::replica::add_outgoing(conn, &actor.user().login, &command, seen.as_deref(), &ctx.now_text())?;
@@ -788,6 +897,10 @@ impl App {
         store::set_cache_kib(self.store.conn(), cache_before)?;
         if deferring {
             store::defer_checkpoints(self.store.conn(), false)?;
+        }
+        // One digest per person for the last day processed, not one per day of a catch-up.
+        if self.replica_device.is_none() {
+            self.execute(actor, Command::MakeDigests { day: through })?;
         }
         progress.finish();
         Ok(outcomes)

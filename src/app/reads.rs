@@ -405,3 +405,64 @@ impl App {
         Ok(store::partners::signatures(self.store.conn(), login)?)
     }
 }
+
+/// Messaging: templates, sendings and their recipients, and what the sender reads.
+impl App {
+    pub fn templates(&self, actor: &Actor) -> Result<Vec<store::messages::Template>> {
+        self.require_onboarded(actor)?;
+        Ok(store::messages::templates(self.store.conn(), actor.user())?)
+    }
+
+    /// A template rendered for one student the actor may see, as it would be sent now.
+    pub fn preview(&self, actor: &Actor, template: &str, student_id: &str) -> Result<(String, String)> {
+        self.require_onboarded(actor)?;
+        let conn = self.store.conn();
+        let user = actor.user();
+        let found = store::messages::template(conn, user, template)?
+            .ok_or_else(|| super::AppError::NotFound(format!("template '{template}'")))?;
+        let student = roster::visible_student(conn, user, student_id)?;
+        let (mut values, _, _) = store::messages::student_values(conn, student, self.today())?
+            .ok_or_else(|| super::AppError::NotFound(format!("student '{student_id}'")))?;
+        values.insert("partner_name", user.name.clone());
+        values.insert("partner_email", user.email.clone().unwrap_or_default());
+        let render = |text: &str| crate::domain::message::render(text, &values).map_err(super::AppError::Invalid);
+        Ok((render(&found.subject)?, render(&found.body)?))
+    }
+
+    /// The newest sendings the actor may see: an admin every one, others their own.
+    pub fn campaigns(&self, actor: &Actor, limit: usize) -> Result<Vec<store::messages::CampaignView>> {
+        self.require_onboarded(actor)?;
+        Ok(store::messages::campaigns(self.store.conn(), actor.user(), &self.now_text(), limit)?)
+    }
+
+    pub fn campaign(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(store::messages::CampaignView, Vec<store::messages::RecipientView>)> {
+        self.require_onboarded(actor)?;
+        let view = store::messages::campaign(self.store.conn(), actor.user(), id, &self.now_text())?;
+        let recipients = store::messages::recipients(self.store.conn(), id)?;
+        Ok((view, recipients))
+    }
+
+    /// Recipients the sender may try now (admins and the sender itself).
+    pub fn due_messages(&self, actor: &Actor, limit: usize) -> Result<Vec<i64>> {
+        self.require_admin(actor, "send messages")?;
+        Ok(store::messages::due(self.store.conn(), &self.now_text(), limit)?)
+    }
+
+    /// How many messages wait, and when the first of them may go.
+    pub fn messages_waiting(&self) -> Result<(i64, Option<String>)> {
+        Ok(store::messages::waiting(self.store.conn())?)
+    }
+
+    /// Whether this file is a site laptop's replica (its messages are sent by the hub).
+    pub fn is_replica(&self) -> bool {
+        self.replica_device.is_some()
+    }
+
+    fn now_text(&self) -> String {
+        self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+}

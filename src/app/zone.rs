@@ -90,6 +90,13 @@ impl OrgZone {
         if self.date_of(at) < day { at + chrono::Duration::hours(1) } else { at }
     }
 
+    /// The instant a wall-clock time in the organisation's zone names.
+    pub fn at_local(&self, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+        let wall = local.and_utc().timestamp();
+        let guess = wall - self.offset_at(wall);
+        DateTime::from_timestamp(wall - self.offset_at(guess), 0).unwrap_or_default()
+    }
+
     /// The first instant after `day`.
     pub fn day_end(&self, day: NaiveDate) -> DateTime<Utc> {
         match day.checked_add_days(Days::new(1)) {

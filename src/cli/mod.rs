@@ -5,6 +5,7 @@ mod alerts;
 mod attendance;
 mod audit;
 mod data;
+mod messages;
 mod onboarding;
 pub mod output;
 mod people;
@@ -80,7 +81,10 @@ pub enum Command {
     /// Payout profiles and their approval
     #[command(subcommand)]
     Payroll(onboarding::PayrollCommand),
-    /// Run the background jobs (the daily alert run) without the console
+    /// Reach students: templates, one message, campaigns; send what is due
+    #[command(subcommand)]
+    Message(messages::MessageCommand),
+    /// Run the background jobs (the daily alert run, sending messages) without the console
     Daemon,
     /// Read and verify the tamper-evident audit log (admins)
     #[command(subcommand)]
@@ -189,6 +193,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Init) => data::init(&cli),
         Some(Command::Demo(args)) => data::demo(&cli, args),
         Some(Command::User(cmd)) => people::user(&cli, cmd),
+        Some(Command::Message(cmd)) => messages::message(&cli, cmd),
         Some(Command::Import(args)) => data::import(&cli, args),
         Some(Command::Students(cmd)) => people::students(&cli, cmd),
         Some(Command::Alerts(cmd)) => alerts::alerts(&cli, cmd),
@@ -268,7 +273,7 @@ fn daemon(cli: &Cli) -> anyhow::Result<()> {
         session.app.path().display(),
         run_at.format("%H:%M")
     );
-    crate::engine::run_until_stopped(session.app, run_at)
+    crate::engine::run_until_stopped(session.app, run_at, config.mail)
 }
 
 /// `muster` with no subcommand: the console. An admin's console also runs the daily alert job.

@@ -23,6 +23,11 @@ pub enum UserCommand {
     },
     /// List the people you may see
     List,
+    /// Switch your daily digest e-mail of alerts on or off
+    Digest {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -48,6 +53,14 @@ pub enum StudentsCommand {
         /// The partner's login
         login: String,
     },
+    /// The student asked not to be messaged: their messages are skipped from now on
+    OptOut {
+        /// The source system's student ID
+        id: String,
+        /// They may be messaged again
+        #[arg(long)]
+        undo: bool,
+    },
 }
 
 pub fn user(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<()> {
@@ -56,6 +69,10 @@ pub fn user(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<()> {
         UserCommand::Add { login, role, name, email } => {
             let command =
                 Command::AddUser { login: login.clone(), name: name.clone(), role: *role, email: email.clone() };
+            println!("{}", session.app.execute(&session.actor, command)?);
+        }
+        UserCommand::Digest { state } => {
+            let command = Command::SetDigest { on: state == "on" };
             println!("{}", session.app.execute(&session.actor, command)?);
         }
         UserCommand::List => {
@@ -81,6 +98,10 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
         StudentsCommand::Assign { id, login } | StudentsCommand::Unassign { id, login } => {
             let assigned = matches!(cmd, StudentsCommand::Assign { .. });
             let command = Command::SetAssignment { student_id: id.clone(), login: login.clone(), assigned };
+            writeln!(out, "{}", session.app.execute(&session.actor, command)?)?;
+        }
+        StudentsCommand::OptOut { id, undo } => {
+            let command = Command::SetOptOut { student_id: id.clone(), opted_out: !*undo };
             writeln!(out, "{}", session.app.execute(&session.actor, command)?)?;
         }
         StudentsCommand::List => {

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod audit;
 pub mod calendar;
 pub mod demo;
+pub mod message;
 pub mod onboarding;
 pub mod records;
 pub mod schedule;

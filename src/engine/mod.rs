@@ -1,6 +1,6 @@
 //! Background work: the daily alert job at the configured time, catching up on days missed
-//! while the machine was off, and ending snoozes when their time comes. Changes data only
-//! through `app`, as the `system` actor.
+//! while the machine was off, ending snoozes when their time comes, and sending the messages
+//! that are due. Changes data only through `app`, as the `system` actor.
 
 use crate::app::{Actor, App, AppError, Command, Quiet};
 use chrono::{DateTime, Days, Local, NaiveDate, NaiveTime, TimeZone};
@@ -39,10 +39,37 @@ pub fn catch_up(app: &mut App, actor: &Actor, run_at: NaiveTime) -> Result<Vec<S
     Ok(done)
 }
 
+/// How often the sender looks for due messages while some wait (a retry, a scheduled campaign).
+pub const MAIL_TICK: Duration = Duration::from_secs(2);
+
+/// One pass of the sender: whether to come back soon (messages are due or waiting), and what
+/// it did, for the log (`None`: nothing).
+pub fn send_mail(
+    app: &mut App,
+    actor: &Actor,
+    sender: &mut Option<crate::mail::Sender>,
+    stop: &dyn Fn() -> bool,
+) -> (bool, Option<String>) {
+    let Some(sender) = sender else { return (false, None) };
+    match sender.pass(app, actor, stop) {
+        Ok(Some((report, more))) => {
+            let busy = more || app.messages_waiting().is_ok_and(|(n, _)| n > 0);
+            (busy, (report != crate::mail::Report::default()).then(|| format!("mail: {report}")))
+        }
+        Ok(None) => (false, None),
+        Err(e) => (true, Some(format!("mail: {e:#}"))),
+    }
+}
+
 /// Runs until SIGTERM or Ctrl-C: catches up at once, then wakes every minute for snoozes and at
-/// `run_at` for the daily job.
-pub fn run_until_stopped(mut app: App, run_at: NaiveTime) -> anyhow::Result<()> {
+/// `run_at` for the daily job, and sends due messages through `mail` (every few seconds while
+/// some wait).
+pub fn run_until_stopped(mut app: App, run_at: NaiveTime, mail: Option<crate::mail::MailConfig>) -> anyhow::Result<()> {
     let actor = Actor::system();
+    let mut sender = mail.as_ref().map(crate::mail::Sender::new).transpose()?;
+    if sender.is_none() && app.messages_waiting()?.0 > 0 {
+        eprintln!("muster daemon: messages wait as queued: no [mail] settings");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -51,9 +78,15 @@ pub fn run_until_stopped(mut app: App, run_at: NaiveTime) -> anyhow::Result<()> 
                 tracing::info!("alert job: {line}");
                 eprintln!("muster daemon: {line}");
             }
-            let until_run = (next_run(Local::now(), run_at) - Local::now()).to_std().unwrap_or(TICK);
+            let (busy, said) = send_mail(&mut app, &actor, &mut sender, &|| false);
+            if let Some(line) = said {
+                tracing::info!("{line}");
+                eprintln!("muster daemon: {line}");
+            }
+            let tick = if busy { MAIL_TICK } else { TICK };
+            let until_run = (next_run(Local::now(), run_at) - Local::now()).to_std().unwrap_or(tick);
             tokio::select! {
-                _ = tokio::time::sleep(until_run.min(TICK)) => {}
+                _ = tokio::time::sleep(until_run.min(tick)) => {}
                 _ = terminate.recv() => break,
                 _ = tokio::signal::ctrl_c() => break,
             }

@@ -10,6 +10,7 @@ pub mod busy;
 pub mod days;
 pub mod engine;
 pub mod ids;
+pub mod messages;
 pub mod partners;
 pub mod pull;
 pub mod replica;
@@ -34,6 +35,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0006_drawn_mark.sql"),
     include_str!("../../migrations/0007_devices.sql"),
     include_str!("../../migrations/0008_device_rejections.sql"),
+    include_str!("../../migrations/0009_messaging.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -154,13 +154,20 @@ fn spawn_engine(
     let os = crate::app::identity::os_account()?;
     let mut app = App::open(&path, crate::store::OpenMode::Existing, clock, crate::app::identity::this_origin(&os))?;
     let actor = crate::app::Actor::system();
+    let mut sender = config.mail.as_ref().map(crate::mail::Sender::new).transpose()?;
     Ok(std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             match crate::engine::catch_up(&mut app, &actor, run_at) {
                 Ok(done) => done.iter().for_each(|line| tracing::info!("alert job: {line}")),
                 Err(e) => tracing::error!("alert job: {e}"),
             }
-            for _ in 0..300 {
+            let (busy, said) =
+                crate::engine::send_mail(&mut app, &actor, &mut sender, &|| stop.load(Ordering::Relaxed));
+            if let Some(line) = said {
+                tracing::info!("{line}");
+            }
+            // Every minute, or every couple of seconds while messages wait.
+            for _ in 0..if busy { 10 } else { 300 } {
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }

@@ -10,6 +10,7 @@ mod harness;
 mod hostile;
 mod identity;
 mod imports;
+mod messages;
 mod onboarding;
 mod scale;
 mod schema;
