@@ -92,7 +92,7 @@ pub(super) fn delete_template(ctx: &Ctx, name: &str, organisation: bool) -> Resu
 /// A template the actor may use, or why not.
 fn usable_template(ctx: &Ctx, name: &str) -> Result<store::Template> {
     store::template(ctx.tx, ctx.actor.user(), name)?.ok_or_else(|| {
-        AppError::NotFound(format!("template '{name}' (see the ones you may use with: muster message templates)"))
+        AppError::Invalid(format!("no template '{name}' you may use; the list: muster message templates"))
     })
 }
 
@@ -128,8 +128,7 @@ pub(super) fn send(
         }
     }
     let now = ctx.now_text();
-    let audience = serde_json::to_string(&Audience::Students { student_ids: vec![student_id.to_string()] })
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let audience = Audience::Students { student_ids: vec![student_id.to_string()] }.to_string();
     let campaign = store::insert_campaign(
         ctx.tx,
         &NewCampaign {
@@ -196,7 +195,7 @@ pub(super) fn create_campaign(
     }
     let now = ctx.now_text();
     let send_at = send_at.map_or_else(|| now.clone(), text_of);
-    let audience_text = serde_json::to_string(audience).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let audience_text = audience.to_string();
     let campaign = store::insert_campaign(
         ctx.tx,
         &NewCampaign {
@@ -413,7 +412,7 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
                 template: None,
                 subject: &subject,
                 body: &body,
-                audience: &json!({ "digest": reader.login, "day": day }).to_string(),
+                audience: &format!("daily digest for {}", reader.login),
                 alert: None,
                 created_by: &reader.login,
                 send_at: &now,

@@ -179,7 +179,7 @@ pub struct CampaignView {
     pub created_by: String,
     pub created_at: String,
     pub send_at: String,
-    /// `scheduled`, `sending`, `done` or `stopped`.
+    /// `scheduled` (its time is to come), `due` (messages wait to go), `done` or `stopped`.
     pub state: String,
     pub recipients: i64,
     pub sent: i64,
@@ -208,7 +208,7 @@ fn campaign_from_row(row: &rusqlite::Row, now: &str) -> rusqlite::Result<Campaig
         _ if stopped => "stopped",
         _ if waiting == 0 => "done",
         _ if send_at.as_str() > now => "scheduled",
-        _ => "sending",
+        _ => "due",
     };
     Ok(CampaignView {
         id: row.get(0)?,
