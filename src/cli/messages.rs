@@ -340,7 +340,7 @@ fn deliver(cli: &Cli) -> anyhow::Result<()> {
             crate::config::path().map_or_else(|| "the settings file".into(), |p| p.display().to_string())
         )));
     };
-    let mailer = crate::mail::Mailer::new(mail)?;
+    let mut mailer = crate::mail::Mailer::new(mail)?;
     let Some(_lock) = crate::mail::SenderLock::try_take(session.app.path())? else {
         anyhow::bail!(AppError::Invalid(
             "another muster (the daemon or an admin's console) is sending; it sends these".into()
@@ -351,7 +351,7 @@ fn deliver(cli: &Cli) -> anyhow::Result<()> {
     let report = crate::mail::deliver_due(
         &mut session.app,
         &session.actor,
-        &mailer,
+        &mut mailer,
         true,
         &|| stop.load(std::sync::atomic::Ordering::Relaxed),
         &bar,

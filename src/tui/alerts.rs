@@ -74,6 +74,7 @@ impl Pane for Inbox {
                 self.first(app, actor)?;
             }
             Action::Ack | Action::Resolve => return self.note(action),
+            Action::Message => return self.message(cx),
             Action::Snooze => return self.snooze(cx),
             Action::Assign => return self.assign(cx),
             _ => {}
@@ -131,7 +132,15 @@ impl Pane for Inbox {
             (Action::Assign, "assign"),
             (Action::Resolve, "resolve"),
         ];
-        (first, vec![(Action::Mark, "mark"), (Action::Filter, "filter"), (Action::Down, "move")])
+        (
+            first,
+            vec![
+                (Action::Message, "message"),
+                (Action::Mark, "mark"),
+                (Action::Filter, "filter"),
+                (Action::Down, "move"),
+            ],
+        )
     }
 
     fn help(&self) -> &'static [(Scope, &'static str)] {
@@ -222,7 +231,27 @@ impl Pane for Inbox {
     }
 }
 
+/// What an outreach message starts as when the organisation keeps no `missed` template.
+const OUTREACH: &str = "Subject: We missed you, {first_name}\n\nHi {first_name},\n\nWe missed you at {program}. Is everything all right? Reply to this message or call me.\n\n{partner_name}";
+
 impl Inbox {
+    /// A message to the selected alert's student, to edit before it is queued; the
+    /// organisation's `missed` template, if there is one, is where it starts.
+    fn message(&mut self, cx: &Context) -> anyhow::Result<Effect> {
+        let ids = self.targets();
+        let [id] = ids.as_slice() else {
+            return Ok(Effect::warn("a message goes to one student: select one alert (Esc clears marks)"));
+        };
+        let (alert, _) = cx.app.alert(cx.actor, *id)?;
+        let start = match cx.app.templates(cx.actor)?.into_iter().find(|t| t.name == "missed") {
+            Some(t) => format!("Subject: {}\n\n{}", t.subject, t.body),
+            None => OUTREACH.to_string(),
+        };
+        let title = format!("message to {} ({})", alert.student_name, alert.student_id);
+        let purpose = NoteFor::Message { student_id: alert.student_id.clone(), alert: Some(*id) };
+        Ok(Effect::Open(Overlay::note_with(title, purpose, &start)))
+    }
+
     fn note(&mut self, action: Action) -> anyhow::Result<Effect> {
         let ids = self.targets();
         if ids.is_empty() {

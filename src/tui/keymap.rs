@@ -47,6 +47,7 @@ pub enum Action {
     Sort,
     SyncNow,
     Redo,
+    Message,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -169,6 +170,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "resolve with a note",
         scope: Scope::Alerts,
         keys: &["r"],
+    },
+    ActionInfo {
+        action: Action::Message,
+        name: "message",
+        description: "message the student",
+        scope: Scope::Alerts,
+        keys: &["M"],
     },
     ActionInfo {
         action: Action::Mine,

@@ -166,12 +166,17 @@ fn spawn_engine(
             if let Some(line) = said {
                 tracing::info!("{line}");
             }
-            // Every minute, or every couple of seconds while messages wait.
+            // Every minute, every couple of seconds while messages wait, and at once when the
+            // file changed (a message queued on the screen's connection goes within a second).
+            let seen = app.data_version().ok();
             for _ in 0..if busy { 10 } else { 300 } {
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(200));
+                if sender.is_some() && app.data_version().ok() != seen {
+                    break;
+                }
             }
         }
     }))

@@ -29,6 +29,11 @@ pub enum NoteFor {
     },
     /// Why a payroll profile is rejected (required).
     RejectPayroll(i64),
+    /// A message to a student: "Subject: …", a blank line, the body.
+    Message {
+        student_id: String,
+        alert: Option<i64>,
+    },
 }
 
 /// What reading a document leads to.
@@ -120,12 +125,27 @@ impl Overlay {
             NoteFor::Hours(_) => "hours, in quarter hours: 6, 7.5, 8.25",
             NoteFor::Signature { .. } => "your full name, exactly as registered",
             NoteFor::RejectPayroll(_) => "required: what the partner should change",
+            NoteFor::Message { .. } => "Subject: …, a blank line, then the message",
         });
         if let NoteFor::Hours(entry) = &purpose {
             editor.insert_str(entry.hours.map(|h| h.to_string()).unwrap_or_default());
         }
         editor.set_block(Block::bordered().border_type(BorderType::Rounded));
         Overlay::Note { title, editor: Box::new(editor), purpose }
+    }
+
+    /// A note dialog holding `text` to edit.
+    pub fn note_with(title: String, purpose: NoteFor, text: &str) -> Overlay {
+        let mut overlay = Overlay::note(title, purpose);
+        if let Overlay::Note { editor, .. } = &mut overlay {
+            for (i, line) in text.lines().enumerate() {
+                if i > 0 {
+                    editor.insert_newline();
+                }
+                editor.insert_str(line);
+            }
+        }
+        overlay
     }
 }
 
@@ -261,7 +281,12 @@ pub fn draw_picker(
 }
 
 pub fn draw_note(frame: &mut Frame, theme: &Theme, title: &str, editor: &TextArea<'static>) {
-    let outer = centred(frame.area(), frame.area().width.saturating_sub(6).min(70), 8);
+    // A message is several lines long: the dialog grows to show it whole where the screen allows.
+    let lines = editor.lines();
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
+    let width = longest.saturating_add(6).clamp(70, 100).min(frame.area().width.saturating_sub(6));
+    let height = (lines.len() as u16).saturating_add(5).clamp(8, frame.area().height.saturating_sub(2));
+    let outer = centred(frame.area(), width, height);
     let inner = popup(frame, outer, title, theme);
     let [edit, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(editor, edit);

@@ -166,6 +166,24 @@ pub fn note_command(purpose: NoteFor, text: String) -> Result<Command, String> {
         NoteFor::RejectPayroll(id) => {
             Ok(Command::DecidePayroll { id, decision: crate::app::PayrollDecision::Reject { reason: text } })
         }
+        NoteFor::Message { student_id, alert } => {
+            let (first, rest) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+            let subject = first.strip_prefix("Subject:").map(str::trim).filter(|s| !s.is_empty());
+            let Some(subject) = subject else {
+                return Err("the first line is the subject: \"Subject: …\"".into());
+            };
+            let body = rest.trim();
+            if body.is_empty() {
+                return Err("the message is empty: write it below the subject (Alt+⏎ starts a line)".into());
+            }
+            Ok(Command::SendMessage {
+                student_id,
+                template: None,
+                subject: Some(subject.to_string()),
+                body: Some(body.to_string()),
+                alert,
+            })
+        }
         NoteFor::Hours(mut entry) => {
             let hours: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of hours"))?;
             entry.hours = Some(hours);

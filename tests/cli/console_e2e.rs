@@ -5,7 +5,7 @@ use crate::harness::Env;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -18,11 +18,11 @@ impl Tmux {
             .expect("tmux is installed (.ci/run installs it)")
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "console"]).stdout).into_owned()
     }
 
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let started = Instant::now();
         loop {
             let screen = self.screen();
@@ -34,7 +34,7 @@ impl Tmux {
         }
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "console"];
         args.extend(keys);
         assert!(self.run(&args).status.success());
@@ -53,7 +53,7 @@ impl Drop for Tmux {
 
 impl Tmux {
     /// Starts the console on `env`'s database (with `args`, e.g. `--as ws_01`) in a 100×30 terminal.
-    fn console(env: &Env, name: &str, args: &str) -> Tmux {
+    pub(crate) fn console(env: &Env, name: &str, args: &str) -> Tmux {
         let dir = env.dir.path().display().to_string();
         let command = format!(
             "env HOME={dir} XDG_DATA_HOME={dir}/data XDG_CONFIG_HOME={dir}/config TERM=xterm-256color {} --db {} {args}",
@@ -65,7 +65,7 @@ impl Tmux {
         tmux
     }
 
-    fn quit(&self) {
+    pub(crate) fn quit(&self) {
         self.keys(&["q"]);
         let started = Instant::now();
         while self.is_running() {

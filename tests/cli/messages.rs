@@ -478,3 +478,62 @@ fn one_digest_per_person_per_day_however_often_the_job_runs() {
     assert!(body.contains("S1 Ann Lee: 1 missed session days (new)"), "{body}");
     assert!(!body.contains("S4"), "only his students: {body}");
 }
+
+#[test]
+fn outreach_from_an_alert_in_the_console_is_edited_queued_and_sent_by_the_admins_console() {
+    let env = organisation();
+    let smtp = Smtp::start(env.dir.path(), &[]);
+    configure(&env, smtp.port, 30);
+    ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
+    let tmux = crate::console_e2e::Tmux::console(&env, "outreach", "");
+    tmux.wait_for("Home");
+    tmux.keys(&["1"]);
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "Ann"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Ann Lee");
+    tmux.keys(&["M"]);
+    tmux.wait_for("message to Ann Lee (S1)");
+    let screen = tmux.wait_for("Subject: We missed you, {first_name}");
+    assert!(screen.contains("Call {partner_name}"), "the organisation's template is where it starts:\n{screen}");
+    // Edited before it goes: a line added at the end.
+    tmux.keys(&["M-Enter"]);
+    tmux.keys(&["-l", "See you Monday."]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("to S1 queued");
+    let started = Instant::now();
+    let mail = loop {
+        if let Some(mail) = smtp.received().into_iter().find(|m| m["to"][0] == "ann@example.org") {
+            break mail;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the admin's console did not send it:\n{}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    tmux.quit();
+    assert_eq!(mail["subject"], "We missed you, Ann");
+    let body = mail["body"].as_str().unwrap();
+    assert!(body.contains("Hi Ann Lee,") && body.trim_end().ends_with("See you Monday."), "{body}");
+    // The alert it was written from (whichever of Ann's was first in the inbox) keeps it.
+    let mut notes = Vec::new();
+    for alert in json(&env, &["alerts", "list", "--status", "all"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["student_id"] == "S1")
+    {
+        let shown = json(&env, &["alerts", "show", &alert["id"].to_string()]);
+        notes.extend(
+            shown["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "message")
+                .map(|e| e["note"].as_str().unwrap().to_string()),
+        );
+    }
+    let kinds: Vec<&str> = notes.iter().map(String::as_str).collect();
+    assert!(
+        kinds.iter().any(|n| n.starts_with("queued: We missed you")) && kinds.iter().any(|n| n.starts_with("sent: ")),
+        "{kinds:?}"
+    );
+}
