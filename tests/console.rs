@@ -28,6 +28,16 @@ fn console_as(dir: &tempfile::TempDir, login: Option<&str>) -> Console {
 }
 
 fn console_themed(dir: &tempfile::TempDir, login: Option<&str>, theme: &str) -> Console {
+    console_with(dir, login, theme, |_, _| {})
+}
+
+/// The demo console, with `more` done to the data (as the admin, under the data's clock) first.
+fn console_with(
+    dir: &tempfile::TempDir,
+    login: Option<&str>,
+    theme: &str,
+    more: impl FnOnce(&mut App, &muster::app::Actor),
+) -> Console {
     let db = dir.path().join("console.db");
     let os = test_account();
     let today: NaiveDate = TODAY.parse().unwrap();
@@ -41,6 +51,7 @@ fn console_themed(dir: &tempfile::TempDir, login: Option<&str>, theme: &str) -> 
         )
         .unwrap();
         app.run_alerts(&actor, today.pred_opt().unwrap(), &Quiet).unwrap();
+        more(&mut app, &actor);
     }
     let later = Box::new(FixedClock::on(today.succ_opt().unwrap().succ_opt().unwrap()));
     let mut app = App::open(&db, OpenMode::Existing, later, identity::this_origin(&os)).unwrap();
@@ -550,7 +561,7 @@ fn every_tab_at_each_size_with_and_without_colour() {
         let who = login.unwrap_or("admin");
         let mut plain = console_as(&tempfile::tempdir().unwrap(), login);
         let mut colour = console_themed(&tempfile::tempdir().unwrap(), login, "colour");
-        for tab in 0..=6 {
+        for tab in 0..=7 {
             let digit = KeyCode::Char(char::from(b'0' + tab));
             press(&mut plain, digit);
             press(&mut colour, digit);
@@ -559,7 +570,8 @@ fn every_tab_at_each_size_with_and_without_colour() {
                 .map(|(w, h)| format!("── {w}×{h}\n{}", screen(&mut plain, w, h)))
                 .collect();
             let bar = screen(&mut plain, 200, 2);
-            if tab == 6 && !bar.contains("6 Audit") {
+            // A worksite has no Audit tab: its Messages tab is 6, and there is no 7.
+            if !bar.contains(&format!(" {tab} ")) {
                 continue;
             }
             let shown = without_hashes(&sizes.join("\n"));
@@ -649,9 +661,9 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     settings.sync = Some(handle.clone());
     let mut console = Console::new(app, actor, settings).unwrap();
     console.after_first_frame().unwrap();
-    press(&mut console, KeyCode::Char('7'));
+    press(&mut console, KeyCode::Char('8'));
     let shown = screen(&mut console, 100, 24);
-    assert!(shown.contains("7 Sync 1⧗ 1✗"), "{shown}");
+    assert!(shown.contains("8 Sync 1⧗ 1✗"), "{shown}");
     assert!(
         shown.contains("rejected  log attendance S000001 2026-02-26 absent")
             && shown.contains("changed since you saw it"),
@@ -666,7 +678,7 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     press(&mut console, KeyCode::Char('y'));
     let waiting: i64 = sql.query_row("SELECT count(*) FROM outbox WHERE state = 'waiting'", [], |r| r.get(0)).unwrap();
     assert_eq!(waiting, 2, "the change is made again and waits with the other");
-    assert!(screen(&mut console, 100, 24).contains("7 Sync 2⧗ 1✗"));
+    assert!(screen(&mut console, 100, 24).contains("8 Sync 2⧗ 1✗"));
     // The background sync fails: the console says so at its next poll, no key pressed.
     console.poll_changes().unwrap();
     console.dirty = false;
@@ -677,5 +689,102 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     console.poll_changes().unwrap();
     assert!(console.dirty, "a failed sync is drawn without a key");
     let offline = screen(&mut console, 100, 24);
-    assert!(offline.contains("7 Sync offline 2⧗ 1✗") && offline.contains("No route to host"), "{offline}");
+    assert!(offline.contains("8 Sync offline 2⧗ 1✗") && offline.contains("No route to host"), "{offline}");
+}
+
+/// A campaign to four students whose messages met four fates: sent, refused by the server,
+/// waiting to be tried again, not tried yet.
+fn campaign_of_four(app: &mut App, actor: &muster::app::Actor) {
+    use muster::app::messages::Delivery;
+    use muster::domain::message::Audience;
+    app.execute(
+        actor,
+        Command::SaveTemplate {
+            name: "missed".into(),
+            subject: "We missed you, {first_name}".into(),
+            body: "Hi {first_name},\n{streak} missed days at {program}. Call {partner_name}.".into(),
+            organisation: true,
+        },
+    )
+    .unwrap();
+    let ids = ["S000001", "S000002", "S000003", "S000004"].map(String::from).to_vec();
+    let audience = Audience::Students { student_ids: ids };
+    app.execute(actor, Command::CreateCampaign { template: "missed".into(), audience, send_at: None }).unwrap();
+    let campaign = app.campaigns(actor, 1).unwrap()[0].id;
+    let recipients = app.campaign(actor, campaign).unwrap().1;
+    let fates = [
+        Delivery::Sent,
+        Delivery::Permanent { reason: "550 5.1.1 mailbox unavailable".into() },
+        Delivery::Transient { reason: "451 4.3.0 try again later".into(), retry_after_secs: 60 },
+    ];
+    for (recipient, delivery) in recipients.iter().zip(fates) {
+        app.execute(actor, Command::ClaimRecipient { id: recipient.id }).unwrap();
+        app.execute(actor, Command::RecordDelivery { id: recipient.id, delivery }).unwrap();
+    }
+}
+
+#[test]
+fn messages_tab_a_campaign_and_where_each_recipient_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_with(&dir, None, "monochrome", campaign_of_four);
+    press(&mut console, KeyCode::Char('7'));
+    insta::assert_snapshot!("messages_80x24", screen(&mut console, 80, 24));
+    press(&mut console, KeyCode::Enter);
+    let shown = screen(&mut console, 120, 40);
+    for state in ["sent", "failed", "queued", "mailbox unavailable", "will try again"] {
+        assert!(shown.contains(state), "{state}: {shown}");
+    }
+    insta::assert_snapshot!("messages_recipients_120x40", shown);
+    insta::assert_snapshot!("messages_recipients_40x12", screen(&mut console, 40, 12));
+}
+
+#[test]
+fn template_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_with(&dir, None, "monochrome", campaign_of_four);
+    press(&mut console, KeyCode::Char('7'));
+    press(&mut console, KeyCode::Char('T'));
+    insta::assert_snapshot!("templates_80x24", screen(&mut console, 80, 24));
+    press(&mut console, KeyCode::Char('j'));
+    press(&mut console, KeyCode::Enter);
+    insta::assert_snapshot!("template_editor_80x24", screen(&mut console, 80, 24));
+    // An unknown placeholder typed in is refused, naming it, and the editor stays open.
+    for c in " {frist_name}".chars() {
+        press(&mut console, KeyCode::Char(c));
+    }
+    press(&mut console, KeyCode::Enter);
+    let refused = screen(&mut console, 120, 40);
+    assert!(refused.contains("{frist_name}") && refused.contains("template missed"), "{refused}");
+}
+
+#[test]
+fn a_notification_arrives_from_another_process_and_is_listed_and_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("ws_01"));
+    assert!(!screen(&mut console, 80, 24).contains('⚑'), "nothing new yet");
+    // Another process (its own connection) runs the next two days of the alert job.
+    let os = test_account();
+    let later: NaiveDate = "2026-03-04".parse().unwrap();
+    let mut other = App::open(
+        &dir.path().join("console.db"),
+        OpenMode::Existing,
+        Box::new(FixedClock::on(later)),
+        identity::this_origin(&os),
+    )
+    .unwrap();
+    let admin = other.sign_in(&os, None).unwrap().actor;
+    other.run_alerts(&admin, "2026-03-03".parse().unwrap(), &Quiet).unwrap();
+    console.poll_changes().unwrap();
+    let arrived = screen(&mut console, 80, 24);
+    assert!(arrived.contains("⚑"), "{arrived}");
+    insta::assert_snapshot!("notification_80x24", arrived);
+    press(&mut console, KeyCode::Char('N'));
+    let listed = screen(&mut console, 100, 30);
+    assert!(listed.contains("about") && listed.contains("clear them"), "{listed}");
+    insta::assert_snapshot!("notifications_100x30", listed);
+    press(&mut console, KeyCode::Enter);
+    let cleared = screen(&mut console, 80, 24);
+    assert!(cleared.contains("notifications cleared") && !cleared.contains('⚑'), "{cleared}");
+    press(&mut console, KeyCode::Char('N'));
+    assert!(screen(&mut console, 100, 30).contains("None yet"));
 }

@@ -466,3 +466,20 @@ impl App {
         self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 }
+
+/// Notices: alerts about the actor's students that opened or rose since the console last looked.
+impl App {
+    pub fn last_alert_event(&self) -> Result<i64> {
+        Ok(store::alerts::last_event(self.store.conn())?)
+    }
+
+    pub fn alert_notices(
+        &self,
+        actor: &Actor,
+        after: i64,
+        limit: usize,
+    ) -> Result<(Vec<store::alerts::Notice>, usize)> {
+        self.require_onboarded(actor)?;
+        Ok(store::alerts::notices_since(self.store.conn(), actor.user(), after, limit)?)
+    }
+}

@@ -615,3 +615,61 @@ mod tests {
         assert_eq!(total, 250, "a written batch is empty");
     }
 }
+
+/// An alert about one of the viewer's students that opened or rose, for the console to say so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub event: i64,
+    pub alert: i64,
+    /// `opened` or `raised`.
+    pub what: String,
+    pub severity: String,
+    pub kind: String,
+    pub student_id: String,
+    pub name: String,
+    pub at: String,
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.kind == "no_login" { "no-login" } else { "attendance" };
+        let what = if self.what == "raised" { "rose to" } else { "opened at" };
+        write!(f, "{kind} alert {} about {} ({}) {what} {}", self.alert, self.name, self.student_id, self.severity)
+    }
+}
+
+/// The newest alert event there is, where notices start from.
+pub fn last_event(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row_cached("SELECT ifnull(max(id), 0) FROM alert_events", [], |r| r.get(0))?)
+}
+
+/// Alerts about the viewer's students that opened or rose after event `after`, newest first, at
+/// most `limit`; and how many there were in all.
+pub fn notices_since(conn: &Connection, viewer: &User, after: i64, limit: usize) -> Result<(Vec<Notice>, usize)> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, a.id, e.kind, a.severity, a.type, s.student_id, s.first_name || ' ' || s.last_name, e.at
+           FROM alert_events e JOIN alerts a ON a.id = e.alert JOIN students s ON s.id = a.student
+          WHERE e.id > ?2 AND e.kind IN ('opened', 'raised')
+            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
+          ORDER BY e.id DESC",
+    )?;
+    let mut rows = stmt.query(params![scope, after])?;
+    let (mut notices, mut count) = (Vec::new(), 0);
+    while let Some(r) = rows.next()? {
+        count += 1;
+        if notices.len() < limit {
+            notices.push(Notice {
+                event: r.get(0)?,
+                alert: r.get(1)?,
+                what: r.get(2)?,
+                severity: r.get(3)?,
+                kind: r.get(4)?,
+                student_id: r.get(5)?,
+                name: r.get(6)?,
+                at: r.get(7)?,
+            });
+        }
+    }
+    Ok((notices, count))
+}

@@ -48,6 +48,9 @@ pub enum Action {
     SyncNow,
     Redo,
     Message,
+    StopCampaign,
+    SwitchTemplates,
+    Notifications,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -59,6 +62,7 @@ pub enum Scope {
     Attendance,
     /// A replica's Sync tab.
     Sync,
+    Messages,
 }
 
 pub struct ActionInfo {
@@ -177,6 +181,20 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "message the student",
         scope: Scope::Alerts,
         keys: &["M"],
+    },
+    ActionInfo {
+        action: Action::SwitchTemplates,
+        name: "templates",
+        description: "templates / sendings",
+        scope: Scope::Messages,
+        keys: &["T"],
+    },
+    ActionInfo {
+        action: Action::StopCampaign,
+        name: "stop-campaign",
+        description: "stop it: cancel the unsent",
+        scope: Scope::Messages,
+        keys: &["X"],
     },
     ActionInfo {
         action: Action::Mine,
@@ -327,6 +345,13 @@ pub const ACTIONS: &[ActionInfo] = &[
     },
     ActionInfo { action: Action::Help, name: "help", description: "this help", scope: Scope::Everywhere, keys: &["?"] },
     ActionInfo {
+        action: Action::Notifications,
+        name: "notifications",
+        description: "notifications (⏎ clears)",
+        scope: Scope::Everywhere,
+        keys: &["N"],
+    },
+    ActionInfo {
         action: Action::Back,
         name: "back",
         description: "close, cancel, go back",
@@ -466,6 +491,7 @@ pub fn scope_heading(scope: Scope) -> &'static str {
         Scope::Alerts => "alert inbox",
         Scope::Attendance => "attendance",
         Scope::Sync => "sync (a site laptop's replica)",
+        Scope::Messages => "messages",
         Scope::Everywhere => "everywhere",
     }
 }

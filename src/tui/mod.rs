@@ -10,6 +10,7 @@ pub mod console;
 pub mod home;
 pub mod inbox;
 pub mod keymap;
+pub mod messages;
 pub mod onboarding;
 pub mod overlay;
 pub mod pane;
@@ -48,7 +49,8 @@ impl Settings {
             no_color,
         )
         .map_err(anyhow::Error::msg)?;
-        Ok(Settings { keymap, theme, sync: None })
+        let mail = config.mail.as_ref().map(|m| m.host.clone());
+        Ok(Settings { keymap, theme, sync: None, mail })
     }
 }
 

@@ -377,7 +377,11 @@ fn full_popup(frame: &mut Frame, theme: &Theme, title: &str, hint: &str) -> Rect
 
 /// A document in a scrollable pane, with what can be done with it.
 pub fn draw_document(frame: &mut Frame, theme: &Theme, doc: &Document, scroll: u16, hint: &str) {
-    let inner = full_popup(frame, theme, &format!("{} · version {}", doc.title, doc.version), hint);
+    let title = match doc.version.as_str() {
+        "" => doc.title.clone(),
+        version => format!("{} · version {version}", doc.title),
+    };
+    let inner = full_popup(frame, theme, &title, hint);
     frame.render_widget(
         Paragraph::new(render_markdown(&doc.body, theme)).wrap(Wrap { trim: false }).scroll((scroll, 0)),
         inner,

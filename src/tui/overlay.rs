@@ -29,6 +29,10 @@ pub enum NoteFor {
     },
     /// Why a payroll profile is rejected (required).
     RejectPayroll(i64),
+    /// A template: "Name: …", "Subject: …", a blank line, the body; the organisation's or one's own.
+    Template {
+        organisation: bool,
+    },
     /// A message to a student: "Subject: …", a blank line, the body.
     Message {
         student_id: String,
@@ -44,6 +48,8 @@ pub enum ReadFor {
     Consent,
     Sign,
     Acknowledge,
+    /// The notifications list; Enter clears it.
+    Notices,
 }
 
 /// One line of the command palette.
@@ -126,6 +132,7 @@ impl Overlay {
             NoteFor::Signature { .. } => "your full name, exactly as registered",
             NoteFor::RejectPayroll(_) => "required: what the partner should change",
             NoteFor::Message { .. } => "Subject: …, a blank line, then the message",
+            NoteFor::Template { .. } => "Name: …, Subject: …, a blank line, then the text",
         });
         if let NoteFor::Hours(entry) = &purpose {
             editor.insert_str(entry.hours.map(|h| h.to_string()).unwrap_or_default());

@@ -184,6 +184,25 @@ pub fn note_command(purpose: NoteFor, text: String) -> Result<Command, String> {
                 alert,
             })
         }
+        NoteFor::Template { organisation } => {
+            let mut lines = text.lines();
+            let mut field = |label: &str| {
+                lines
+                    .next()
+                    .and_then(|l| l.strip_prefix(label))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+            };
+            let (Some(name), Some(subject)) = (field("Name:"), field("Subject:")) else {
+                return Err("the first lines are \"Name: …\" and \"Subject: …\"".into());
+            };
+            let body = lines.collect::<Vec<_>>().join("\n").trim().to_string();
+            if body.is_empty() {
+                return Err("the template has no text: write it below the subject (Alt+⏎ starts a line)".into());
+            }
+            Ok(Command::SaveTemplate { name, subject, body, organisation })
+        }
         NoteFor::Hours(mut entry) => {
             let hours: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of hours"))?;
             entry.hours = Some(hours);

@@ -110,6 +110,10 @@ impl Console {
                 KeyCode::Esc => {}
                 KeyCode::Enter => match purpose {
                     ReadFor::Read => {}
+                    ReadFor::Notices => {
+                        self.notices.clear();
+                        self.message = Some(("notifications cleared".into(), false));
+                    }
                     ReadFor::Consent => self.run(Command::ConsentToEsign { version: doc.version.clone() })?,
                     ReadFor::Acknowledge => {
                         self.run(Command::AcknowledgeDocument { code: doc.code, shown_sha256: doc.sha256 })?;

@@ -37,6 +37,7 @@ impl Console {
             Some(Overlay::Document { doc, scroll, purpose }) => {
                 let hint = match purpose {
                     ReadFor::Read => "j/k scroll · Esc back",
+                    ReadFor::Notices => "j/k scroll · ⏎ clear them · Esc keep them",
                     ReadFor::Consent => "j/k scroll · ⏎ I consent · Esc back",
                     ReadFor::Sign => "j/k scroll · ⏎ sign with your full name · Esc back",
                     ReadFor::Acknowledge => "j/k scroll · ⏎ acknowledge · Esc back",
@@ -104,8 +105,11 @@ impl Console {
             Some(_) => format!(" {} as {} ", self.actor.person.login, user.login),
             None => format!(" {} ", user.login),
         };
+        // Unread notifications stand before the name, and stay when the name does not fit.
+        let unread = if self.unread > 0 { format!(" ⚑{}", self.unread) } else { String::new() };
+        let (full, short, bare) = (format!("{unread}{full}"), format!("{unread}{short}"), format!("{unread} "));
         let room = usize::from(area.right().saturating_sub(x));
-        if let Some(who) = [full, short].into_iter().find(|who| who.chars().count() <= room) {
+        if let Some(who) = [full, short, bare].into_iter().find(|who| who.chars().count() <= room && who.trim() != "") {
             let right =
                 Rect { x: area.right() - who.chars().count() as u16, width: who.chars().count() as u16, ..area };
             frame.render_widget(Paragraph::new(Span::styled(who, theme.dim)), right);

@@ -34,6 +34,8 @@ pub struct Settings {
     pub theme: Theme,
     /// On a replica: the background sync the Sync tab shows and asks.
     pub sync: Option<crate::sync::background::Handle>,
+    /// The SMTP server messages go through, if `[mail]` names one.
+    pub mail: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,17 +70,27 @@ pub struct Console {
     sync_seen: Option<(bool, Option<chrono::DateTime<chrono::Utc>>, Option<String>)>,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// Alerts about one's students that opened or rose while the console was open, newest first.
+    notices: Vec<crate::store::alerts::Notice>,
+    /// How many of them came since the list was last looked at.
+    unread: usize,
+    /// The last alert event looked at for notices.
+    notice_mark: i64,
 }
+
+/// Notices kept for the list.
+const NOTICES_KEPT: usize = 50;
 
 impl Console {
     pub fn new(app: App, actor: Actor, settings: Settings) -> anyhow::Result<Console> {
-        let panes = panes_for(&app, &actor, settings.sync.as_ref())?;
+        let panes = panes_for(&app, &actor, &settings)?;
         Console::with_panes(app, actor, settings, panes)
     }
 
     /// A console over the given tabs; `new` gives a person the tabs of their role.
     fn with_panes(app: App, actor: Actor, settings: Settings, panes: Vec<Box<dyn Pane>>) -> anyhow::Result<Console> {
         let data_version = app.data_version()?;
+        let notice_mark = app.last_alert_event()?;
         Ok(Console {
             app,
             actor,
@@ -96,6 +108,9 @@ impl Console {
             picker_area: Rect::default(),
             signing_pad: Rect::default(),
             sync_seen: None,
+            notices: Vec::new(),
+            unread: 0,
+            notice_mark,
             dirty: true,
         })
     }
@@ -119,6 +134,7 @@ impl Console {
         if version != self.data_version {
             self.data_version = version;
             self.refresh()?;
+            self.look_for_notices()?;
         }
         // A sync that starts, fails or succeeds in the background shows without a key pressed.
         if let Some(sync) = &self.settings.sync {
@@ -132,11 +148,52 @@ impl Console {
         Ok(())
     }
 
+    /// Alerts about one's students that another process opened or raised: a line in the status
+    /// bar now, a count in the tab bar until the list is looked at (`N`).
+    fn look_for_notices(&mut self) -> anyhow::Result<()> {
+        let Ok((new, count)) = self.app.alert_notices(&self.actor, self.notice_mark, NOTICES_KEPT) else {
+            return Ok(());
+        };
+        let Some(newest) = new.first() else { return Ok(()) };
+        self.notice_mark = newest.event;
+        self.unread += count;
+        let line = match count {
+            1 => format!("⚑ {newest}"),
+            n => format!("⚑ {n} alerts about your students opened or rose; the newest: {newest} (N lists them)"),
+        };
+        self.message = Some((line, false));
+        self.notices.splice(0..0, new);
+        self.notices.truncate(NOTICES_KEPT);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// The notices as a page to read; looking at it counts them read.
+    fn notices_page(&mut self) -> Overlay {
+        self.unread = 0;
+        let mut body = String::from("# Alerts that opened or rose while the console was open\n\n");
+        if self.notices.is_empty() {
+            body.push_str("None yet. They show here as the alert job or a colleague's change opens them.\n");
+        }
+        for notice in &self.notices {
+            body.push_str(&format!("- {} · {notice}\n", notice.at.replace('T', " ").trim_end_matches('Z')));
+        }
+        let doc = crate::store::partners::Document {
+            code: "notices".into(),
+            title: "notifications".into(),
+            action: "read".into(),
+            version: String::new(),
+            sha256: String::new(),
+            body,
+        };
+        Overlay::Document { doc, scroll: 0, purpose: overlay::ReadFor::Notices }
+    }
+
     /// After a change: what the tab bar shows and the tab in view are read again at once; the
     /// other tabs when they are next shown (an admin's partner list alone can take half a second).
     fn refresh(&mut self) -> anyhow::Result<()> {
         // A partner who just finished onboarding gets every tab of their role at once.
-        let panes = panes_for(&self.app, &self.actor, self.settings.sync.as_ref())?;
+        let panes = panes_for(&self.app, &self.actor, &self.settings)?;
         if panes.iter().map(|p| p.title()).ne(self.panes.iter().map(|p| p.title())) {
             self.stale = vec![true; panes.len()];
             self.panes = panes;
@@ -219,6 +276,7 @@ impl Console {
         match action {
             Action::Quit => return Ok(Flow::Quit),
             Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Notifications => self.overlay = Some(self.notices_page()),
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette { input: String::new(), selected: 0, entries: self.palette()? })
             }
@@ -463,11 +521,7 @@ fn confirmation(command: &Command) -> Option<String> {
 
 /// The tabs a person sees: only Onboarding until a partner's onboarding is complete. A new
 /// tab is a `Pane` in its own file and one line here.
-fn panes_for(
-    app: &App,
-    actor: &Actor,
-    sync: Option<&crate::sync::background::Handle>,
-) -> anyhow::Result<Vec<Box<dyn Pane>>> {
+fn panes_for(app: &App, actor: &Actor, settings: &Settings) -> anyhow::Result<Vec<Box<dyn Pane>>> {
     let role = actor.user().role;
     if !app.is_onboarded(actor)? {
         return Ok(vec![Box::new(OnboardingPane::default())]);
@@ -483,7 +537,9 @@ fn panes_for(
     if role == Role::Admin {
         panes.push(Box::new(AuditPane::default()));
     }
-    if let Some(handle) = sync {
+    let mail = if app.is_replica() { Some("the hub".to_string()) } else { settings.mail.clone() };
+    panes.push(Box::new(super::messages::MessagesPane::new(mail)));
+    if let Some(handle) = &settings.sync {
         panes.push(Box::new(super::sync::SyncPane::new(handle.clone())));
     }
     Ok(panes)

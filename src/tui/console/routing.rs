@@ -78,8 +78,12 @@ fn console(dir: &tempfile::TempDir) -> (Console, Rc<RefCell<Seen>>, Rc<RefCell<S
         Box::new(Recorder { title: "First", seen: first.clone(), filter: None }),
         Box::new(Recorder { title: "Second", seen: second.clone(), filter: None }),
     ];
-    let settings =
-        Settings { keymap: Keymap::new(&Default::default()).unwrap(), theme: Theme::monochrome(), sync: None };
+    let settings = Settings {
+        keymap: Keymap::new(&Default::default()).unwrap(),
+        theme: Theme::monochrome(),
+        sync: None,
+        mail: None,
+    };
     (Console::with_panes(app, actor, settings, panes).unwrap(), first, second)
 }
 
