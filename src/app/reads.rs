@@ -446,6 +446,12 @@ impl App {
         Ok((view, recipients))
     }
 
+    /// Messages of the actor's sendings (an admin's: all) waiting to go, for the tab bar.
+    pub fn messages_waiting_for(&self, actor: &Actor) -> Result<i64> {
+        self.require_onboarded(actor)?;
+        Ok(store::messages::waiting_for(self.store.conn(), actor.user())?)
+    }
+
     /// Recipients the sender may try now (admins and the sender itself).
     pub fn due_messages(&self, actor: &Actor, limit: usize) -> Result<Vec<i64>> {
         self.require_admin(actor, "send messages")?;

@@ -336,6 +336,17 @@ pub fn waiting(conn: &Connection) -> Result<(i64, Option<String>)> {
     )?)
 }
 
+/// How many messages of the sendings `viewer` may see wait to go (queued or being sent).
+pub fn waiting_for(conn: &Connection, viewer: &User) -> Result<i64> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    Ok(conn.query_row_cached(
+        "SELECT count(*) FROM message_recipients r JOIN message_campaigns c ON c.id = r.campaign
+          WHERE r.status IN ('queued', 'sending') AND (?1 IS NULL OR c.created_by = ?1)",
+        [scope],
+        |r| r.get(0),
+    )?)
+}
+
 /// What sending one recipient's message needs, read as it is claimed.
 #[derive(Debug, Clone)]
 pub struct Claim {

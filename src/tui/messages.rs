@@ -247,8 +247,10 @@ impl Pane for MessagesPane {
         }
     }
 
+    /// Only the count the tab bar shows: the sendings themselves are read when the tab is.
     fn summary(&mut self, cx: &Context) -> anyhow::Result<()> {
-        self.read(cx.app, cx.actor)
+        self.waiting = cx.app.messages_waiting_for(cx.actor)?;
+        Ok(())
     }
 
     fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
