@@ -127,6 +127,11 @@ pub(super) fn send(
             return Err(AppError::Invalid(format!("alert {id} is not about {student_id}")));
         }
     }
+    if on_replica(ctx)? {
+        return Ok(Outcome::Noted(format!(
+            "message to {student_id} kept for the hub, which sends it after the next sync"
+        )));
+    }
     let now = ctx.now_text();
     let audience = Audience::Students { student_ids: vec![student_id.to_string()] }.to_string();
     let campaign = store::insert_campaign(
@@ -158,6 +163,13 @@ pub(super) fn send(
     let after = json!({ "campaign": campaign, "student": student_id, "template": template, "subject": subject, "alert": alert });
     ctx.audit("message.send", "message_campaign", &campaign.to_string(), serde_json::Value::Null, after)?;
     Ok(Outcome::Noted(format!("message {campaign} to {student_id} queued")))
+}
+
+/// On a site laptop's replica a message is checked here and made on the hub, which sends it: the
+/// command travels in the outbox, and nothing is queued on the laptop that the laptop could send
+/// or that a pull would never settle.
+fn on_replica(ctx: &Ctx) -> Result<bool> {
+    Ok(crate::store::settings::get(ctx.tx, "replica_device")?.is_some())
 }
 
 /// Roles that send to many students at once (SPEC "Onboarding": program holders and
@@ -192,6 +204,12 @@ pub(super) fn create_campaign(
     let students = store::audience(ctx.tx, user, audience)?;
     if students.is_empty() {
         return Err(AppError::Invalid(format!("{audience}: no students you may reach; nothing was queued")));
+    }
+    if on_replica(ctx)? {
+        return Ok(Outcome::Noted(format!(
+            "campaign to {} students ({audience}) kept for the hub, which makes and sends it after the next sync",
+            students.len()
+        )));
     }
     let now = ctx.now_text();
     let send_at = send_at.map_or_else(|| now.clone(), text_of);

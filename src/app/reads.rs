@@ -452,6 +452,11 @@ impl App {
         Ok(store::messages::waiting_for(self.store.conn(), actor.user())?)
     }
 
+    /// Whether the actor's daily digest is on.
+    pub fn digest_on(&self, actor: &Actor) -> Result<bool> {
+        Ok(store::messages::digest_on(self.store.conn(), &actor.user().login)?)
+    }
+
     /// Recipients the sender may try now (admins and the sender itself).
     pub fn due_messages(&self, actor: &Actor, limit: usize) -> Result<Vec<i64>> {
         self.require_admin(actor, "send messages")?;

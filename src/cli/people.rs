@@ -137,6 +137,11 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
                 ];
                 emit(out, cli.format, &columns, &detail.enrollments)?;
             }
+            if cli.format != super::Format::Json && !detail.messages.is_empty() {
+                println!();
+                let columns = ["campaign", "kind", "subject", "from", "status", "updated_at"];
+                emit(out, cli.format, &columns, &detail.messages)?;
+            }
         }
     }
     Ok(())

@@ -83,7 +83,8 @@ pub fn run_until_stopped(mut app: App, run_at: NaiveTime, mail: Option<crate::ma
                 tracing::info!("{line}");
                 eprintln!("muster daemon: {line}");
             }
-            let tick = if busy { MAIL_TICK } else { TICK };
+            // With a sender, every couple of seconds: a message queued by anyone goes promptly.
+            let tick = if busy || sender.is_some() { MAIL_TICK } else { TICK };
             let until_run = (next_run(Local::now(), run_at) - Local::now()).to_std().unwrap_or(tick);
             tokio::select! {
                 _ = tokio::time::sleep(until_run.min(tick)) => {}

@@ -290,14 +290,35 @@ pub fn recipients(conn: &Connection, campaign: i64) -> Result<Vec<RecipientView>
     Ok(rows)
 }
 
-/// The messages a student was sent or will be, newest first, for their history.
-pub fn student_messages(conn: &Connection, student: i64) -> Result<Vec<(i64, String, RecipientStatus, String)>> {
+/// One message in a student's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudentMessage {
+    pub campaign: i64,
+    pub kind: String,
+    /// As written, placeholders and all.
+    pub subject: String,
+    pub from: String,
+    pub status: RecipientStatus,
+    pub updated_at: String,
+}
+
+/// The messages a student was sent or will be, newest first (the last fifty), for their history.
+pub fn student_messages(conn: &Connection, student: i64) -> Result<Vec<StudentMessage>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.subject, r.status, r.updated_at FROM message_recipients r
+        "SELECT c.id, c.kind, c.subject, c.created_by, r.status, r.updated_at FROM message_recipients r
            JOIN message_campaigns c ON c.id = r.campaign WHERE r.student = ?1 ORDER BY r.id DESC LIMIT 50",
     )?;
     let rows = stmt
-        .query_map([student], |r| Ok((r.get(0)?, r.get(1)?, super::word(r, 2)?, r.get(3)?)))?
+        .query_map([student], |r| {
+            Ok(StudentMessage {
+                campaign: r.get(0)?,
+                kind: r.get(1)?,
+                subject: r.get(2)?,
+                from: r.get(3)?,
+                status: super::word(r, 4)?,
+                updated_at: r.get(5)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }

@@ -48,6 +48,8 @@ pub struct StudentDetail {
     pub days_absent: i64,
     pub days_excused: i64,
     pub hours_logged: f64,
+    /// The messages sent or to be sent to them, newest first.
+    pub messages: Vec<super::messages::StudentMessage>,
 }
 
 const SUMMARY_SELECT: &str = "
@@ -149,7 +151,9 @@ pub fn student_detail(conn: &Connection, viewer: &User, student_id: &str) -> Res
         [key],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
+    let messages = super::messages::student_messages(conn, key)?;
     Ok(StudentDetail {
+        messages,
         summary,
         enrollments,
         last_login,

@@ -234,22 +234,27 @@ impl Pane for Inbox {
 /// What an outreach message starts as when the organisation keeps no `missed` template.
 const OUTREACH: &str = "Subject: We missed you, {first_name}\n\nHi {first_name},\n\nWe missed you at {program}. Is everything all right? Reply to this message or call me.\n\n{partner_name}";
 
+/// The dialog for a message to a student (about an alert, or not), to edit before it is queued;
+/// the organisation's `missed` template, if there is one, is where it starts.
+pub fn message_dialog(cx: &Context, student_id: &str, name: &str, alert: Option<i64>) -> anyhow::Result<Effect> {
+    let start = match cx.app.templates(cx.actor)?.into_iter().find(|t| t.name == "missed") {
+        Some(t) => format!("Subject: {}\n\n{}", t.subject, t.body),
+        None => OUTREACH.to_string(),
+    };
+    let title = format!("message to {name} ({student_id})");
+    let purpose = NoteFor::Message { student_id: student_id.to_string(), alert };
+    Ok(Effect::Open(Overlay::note_with(title, purpose, &start)))
+}
+
 impl Inbox {
-    /// A message to the selected alert's student, to edit before it is queued; the
-    /// organisation's `missed` template, if there is one, is where it starts.
+    /// A message to the selected alert's student, to edit before it is queued.
     fn message(&mut self, cx: &Context) -> anyhow::Result<Effect> {
         let ids = self.targets();
         let [id] = ids.as_slice() else {
             return Ok(Effect::warn("a message goes to one student: select one alert (Esc clears marks)"));
         };
         let (alert, _) = cx.app.alert(cx.actor, *id)?;
-        let start = match cx.app.templates(cx.actor)?.into_iter().find(|t| t.name == "missed") {
-            Some(t) => format!("Subject: {}\n\n{}", t.subject, t.body),
-            None => OUTREACH.to_string(),
-        };
-        let title = format!("message to {} ({})", alert.student_name, alert.student_id);
-        let purpose = NoteFor::Message { student_id: alert.student_id.clone(), alert: Some(*id) };
-        Ok(Effect::Open(Overlay::note_with(title, purpose, &start)))
+        message_dialog(cx, &alert.student_id, &alert.student_name, Some(*id))
     }
 
     fn note(&mut self, action: Action) -> anyhow::Result<Effect> {

@@ -51,6 +51,7 @@ pub enum Action {
     StopCampaign,
     SwitchTemplates,
     Notifications,
+    Digest,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -188,6 +189,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "templates / sendings",
         scope: Scope::Messages,
         keys: &["T"],
+    },
+    ActionInfo {
+        action: Action::Digest,
+        name: "digest",
+        description: "your daily digest on/off",
+        scope: Scope::Messages,
+        keys: &["D"],
     },
     ActionInfo {
         action: Action::StopCampaign,

@@ -34,6 +34,8 @@ pub struct MessagesPane {
     admin: bool,
     /// Messages waiting across the organisation, for the line at the top.
     waiting: i64,
+    /// Whether one's own daily digest is on.
+    digest: bool,
 }
 
 impl MessagesPane {
@@ -48,6 +50,7 @@ impl MessagesPane {
         self.templates = app.templates(actor)?;
         self.template_selected = self.template_selected.min(self.templates.len());
         self.waiting = self.campaigns.iter().map(|c| c.waiting).sum();
+        self.digest = app.digest_on(actor)?;
         if self.recipients.is_some() {
             self.recipients = self.selected_campaign().map(|c| app.campaign(actor, c.id)).transpose()?.map(|(_, r)| r);
         }
@@ -59,6 +62,11 @@ impl MessagesPane {
     }
 
     fn status_line(&self) -> (String, bool) {
+        let (line, problem) = self.mail_line();
+        (format!("{line} · your daily digest is {}", if self.digest { "on" } else { "off" }), problem)
+    }
+
+    fn mail_line(&self) -> (String, bool) {
         match &self.mail {
             Some(host) if host == "the hub" => {
                 ("this laptop's messages are sent by the hub after a sync".into(), false)
@@ -274,6 +282,15 @@ impl Pane for MessagesPane {
                 }
             }
             Action::Back => self.recipients = None,
+            Action::Digest => {
+                let on = !self.digest;
+                let change = Change {
+                    done: Some(format!("your daily digest is {}", if on { "on" } else { "off" })),
+                    undo: Some(("the digest switch".into(), Command::SetDigest { on: !on })),
+                    ..Change::new(Command::SetDigest { on })
+                };
+                return Ok(Effect::Change(change));
+            }
             Action::StopCampaign if !self.templates_view => {
                 let Some(c) = self.selected_campaign() else { return Ok(Effect::Nothing) };
                 if c.waiting == 0 {
@@ -313,7 +330,7 @@ impl Pane for MessagesPane {
         let open = if self.recipients.is_some() { "list" } else { "recipients" };
         (
             vec![(Action::Open, open), (Action::StopCampaign, "stop"), (Action::SwitchTemplates, "templates")],
-            vec![(Action::Down, "move")],
+            vec![(Action::Digest, "digest"), (Action::Down, "move")],
         )
     }
 

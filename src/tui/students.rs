@@ -219,6 +219,15 @@ impl StudentsPane {
         }
         right.push(Line::styled("logins", theme.dim));
         right.extend(history.logins.iter().map(|l| Line::raw(l.clone())));
+        let messages = &history.context.detail.messages;
+        if !messages.is_empty() {
+            right.push(Line::styled("messages", theme.dim));
+            right.extend(
+                messages.iter().take(5).map(|m| {
+                    Line::raw(format!("{} · {} · {}", m.status, crate::domain::text::shown(&m.subject), m.from))
+                }),
+            );
+        }
         let [head, body] =
             Layout::vertical([Constraint::Length(top.len() as u16 + 1), Constraint::Fill(1)]).areas(inner);
         frame.render_widget(Paragraph::new(top), head);
@@ -280,6 +289,11 @@ impl Pane for StudentsPane {
             _ if self.history.is_some() => {}
             _ if self.page_through(action, cx.app, cx.actor)? => {}
             Action::Open => self.open(cx.app, cx.actor)?,
+            Action::Message => {
+                if let Some(row) = self.window.selected() {
+                    return super::alerts::message_dialog(cx, &row.student_id, &row.name, None);
+                }
+            }
             _ => {}
         }
         Ok(Effect::Nothing)
@@ -292,7 +306,7 @@ impl Pane for StudentsPane {
     fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
         match self.history {
             Some(_) => (vec![(Action::Back, "back")], vec![(Action::Filter, "filter")]),
-            None => (vec![(Action::Open, "history")], vec![(Action::Filter, "filter")]),
+            None => (vec![(Action::Open, "history"), (Action::Message, "message")], vec![(Action::Filter, "filter")]),
         }
     }
 

@@ -201,6 +201,13 @@ fn outreach_from_an_alert_arrives_rendered_and_is_on_the_alert_timeline() {
     assert_eq!(timeline, ["queued: We missed you, {first_name}", "sent: We missed you, {first_name}"]);
     let audit = ok(&env, &["audit", "list"]);
     assert!(audit.contains("message.send") && audit.contains("message.delivery"), "{audit}");
+    // And the student's history.
+    let history = json(&env, &["--as", "sc_01", "students", "show", "S1"]);
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{history}");
+    assert_eq!((messages[0]["status"].as_str(), messages[0]["from"].as_str()), (Some("sent"), Some("sc_01")));
+    let table = ok(&env, &["students", "show", "S1"]);
+    assert!(table.contains("We missed you, {first_name}"), "{table}");
 }
 
 #[test]
@@ -536,4 +543,67 @@ fn outreach_from_an_alert_in_the_console_is_edited_queued_and_sent_by_the_admins
         kinds.iter().any(|n| n.starts_with("queued: We missed you")) && kinds.iter().any(|n| n.starts_with("sent: ")),
         "{kinds:?}"
     );
+}
+
+#[test]
+fn starttls_that_the_server_does_not_offer_is_never_replaced_by_plaintext() {
+    let env = organisation();
+    let smtp = Smtp::start(env.dir.path(), &[]);
+    let dir = env.dir.path().join("config/muster");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[mail]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"starttls\"\nfrom = \"office@org.example\"\nretry_after_secs = 60\n",
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let campaign = campaign_id(&ok(&env, &["message", "send", "S1", "--template", "missed"]));
+    ok(&env, &["message", "deliver"]);
+    assert!(smtp.received().is_empty(), "nothing went out in plaintext");
+    let shown = json(&env, &["message", "campaign", "show", &campaign.to_string()]);
+    let ann = &shown["recipients"][0];
+    assert_eq!(ann["status"], "queued", "{ann}");
+    assert!(ann["reason"].as_str().unwrap().contains("STARTTLS"), "{ann}");
+}
+
+#[test]
+fn the_daemon_sends_what_is_queued_and_what_is_queued_while_it_runs() {
+    let env = organisation();
+    let smtp = Smtp::start(env.dir.path(), &[]);
+    configure(&env, smtp.port, 30);
+    ok(&env, &["message", "send", "S1", "--template", "missed"]);
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(&env.db)
+        .arg("daemon")
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
+        .env("HOME", env.dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let arrived = |address: &str| {
+        let started = Instant::now();
+        while !smtp.received().iter().any(|m| m["to"][0] == address) {
+            if started.elapsed() > Duration::from_secs(30) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        true
+    };
+    let first = arrived("ann@example.org");
+    // While it runs, a coordinator queues another: the daemon looks again within seconds.
+    ok(&env, &["--as", "sc_01", "message", "send", "S2", "--template", "missed"]);
+    let second = arrived("bo@example.org");
+    // SAFETY: kill on our own child's pid.
+    unsafe { libc::kill(daemon.id() as libc::pid_t, libc::SIGTERM) };
+    let status = daemon.wait().unwrap();
+    assert!(first && second, "the daemon sent both");
+    assert!(status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(daemon.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("mail: 1 sent"), "{err}");
 }

@@ -677,3 +677,29 @@ fn admins_assign_and_unassign_students() {
     let actions = student_ids(&hub.sql(), "SELECT action FROM audit_log WHERE entity = 'assignment' ORDER BY seq");
     assert_eq!(actions, ["assignment.add", "assignment.remove"]);
 }
+
+#[test]
+fn a_message_written_on_a_laptop_is_made_and_sent_by_the_hub() {
+    let hub = hub_where_i_am_a_worksite();
+    let laptop = Env::new();
+    laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
+    let (student, _, _) = unlogged_day(&laptop.sql());
+    let said = laptop.ok(&["message", "send", &student, "--subject", "Checking in", "--body", "Hi {first_name}"]);
+    assert!(said.contains("kept for the hub"), "{said}");
+    assert_eq!(laptop.count("message_campaigns"), 0, "nothing for the laptop to send");
+    laptop.ok(&["sync"]);
+    let made: (String, String, String) = hub
+        .sql()
+        .query_row(
+            "SELECT c.kind, c.subject, s.student_id FROM message_campaigns c
+               JOIN message_recipients r ON r.campaign = c.id JOIN students s ON s.id = r.student
+              WHERE c.created_by = ?1 AND c.kind = 'outreach'",
+            [crate::harness::me()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the hub made it, as the laptop's person");
+    assert_eq!(made, ("outreach".to_string(), "Checking in".to_string(), student));
+    assert_eq!(laptop.count("message_campaigns"), 0);
+    let deliver = laptop.run(&["message", "deliver"]);
+    assert_eq!(deliver.code, 4, "a laptop never sends: {}", deliver.stderr);
+}
