@@ -737,12 +737,12 @@ fn messages_tab_a_campaign_and_where_each_recipient_stands() {
     insta::assert_snapshot!("messages_recipients_120x40", shown);
     insta::assert_snapshot!("messages_recipients_40x12", screen(&mut console, 40, 12));
     // The digest switch, with its own undo.
-    assert!(screen(&mut console, 120, 40).contains("your daily digest is on"));
+    assert!(screen(&mut console, 120, 40).contains("your digest: on"));
     press(&mut console, KeyCode::Char('D'));
     let off = screen(&mut console, 120, 40);
     assert!(off.contains("daily digest is off"), "{off}");
     press(&mut console, KeyCode::Char('u'));
-    assert!(screen(&mut console, 120, 40).contains("your daily digest is on"));
+    assert!(screen(&mut console, 120, 40).contains("your digest: on"));
 }
 
 #[test]

@@ -63,7 +63,7 @@ impl MessagesPane {
 
     fn status_line(&self) -> (String, bool) {
         let (line, problem) = self.mail_line();
-        (format!("{line} · your daily digest is {}", if self.digest { "on" } else { "off" }), problem)
+        (format!("{line} · your digest: {}", if self.digest { "on" } else { "off" }), problem)
     }
 
     fn mail_line(&self) -> (String, bool) {
@@ -73,12 +73,8 @@ impl MessagesPane {
             }
             Some(host) if self.waiting > 0 => (format!("mail through {host} · {} waiting", self.waiting), false),
             Some(host) => (format!("mail through {host}"), false),
-            None if self.waiting == 1 => {
-                ("1 message waits as queued: no [mail] settings in the config file".into(), true)
-            }
-            None if self.waiting > 0 => {
-                (format!("{} messages wait as queued: no [mail] settings in the config file", self.waiting), true)
-            }
+            None if self.waiting == 1 => ("no [mail] settings: 1 message waits as queued".into(), true),
+            None if self.waiting > 0 => (format!("no [mail] settings: {} messages wait as queued", self.waiting), true),
             None => ("no [mail] settings: messages will wait as queued".into(), true),
         }
     }
