@@ -438,3 +438,39 @@ impl Sender {
         Ok(Some((report, more)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> MailConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn plaintext_is_only_for_this_machine() {
+        let local = "host = \"127.0.0.1\"\nsecurity = \"none\"\nfrom = \"a@b.example\"";
+        assert!(config(local).check().is_ok());
+        let remote = "host = \"smtp.example.org\"\nsecurity = \"none\"\nfrom = \"a@b.example\"";
+        assert!(config(remote).check().unwrap_err().to_string().contains("plaintext"));
+        let bad_from = "host = \"localhost\"\nfrom = \"not an address\"";
+        assert!(config(bad_from).check().unwrap_err().to_string().contains("from"));
+    }
+
+    #[test]
+    fn a_password_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("smtp-password");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let text = format!(
+            "host = \"localhost\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\nuser = \"a@b.example\"\npassword_file = \"{}\"",
+            file.display()
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = config(&text).password().unwrap_err().to_string();
+        assert!(refused.contains("chmod 600") && !refused.contains("s3cret"), "{refused}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(config(&text).password().unwrap().as_deref(), Some("s3cret"));
+    }
+}

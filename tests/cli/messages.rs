@@ -607,3 +607,35 @@ fn the_daemon_sends_what_is_queued_and_what_is_queued_while_it_runs() {
     std::io::Read::read_to_string(daemon.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(err.contains("mail: 1 sent"), "{err}");
 }
+
+#[test]
+fn a_message_is_edited_in_the_editor_and_a_scheduled_campaign_waits_for_its_time() {
+    let env = organisation();
+    let smtp = Smtp::start(env.dir.path(), &[]);
+    configure(&env, smtp.port, 30);
+    let config = env.dir.path().join("config");
+    let edited = env.run_with(
+        &["message", "send", "S1", "--template", "missed", "--edit"],
+        &[("XDG_CONFIG_HOME", config.to_str().unwrap()), ("VISUAL", "sed -i 's/^Hi /Dear /'")],
+    );
+    assert_eq!(edited.code, 0, "{}", edited.stderr);
+    let emptied = env.run_with(
+        &["message", "send", "S2", "--template", "missed", "--edit"],
+        &[("XDG_CONFIG_HOME", config.to_str().unwrap()), ("VISUAL", "sed -i '3,$d'")],
+    );
+    assert_eq!(emptied.code, 4, "an emptied body queues nothing: {}", emptied.stderr);
+    let tomorrow = (chrono::Local::now() + chrono::Duration::days(1)).format("%Y-%m-%d 09:00").to_string();
+    let scheduled =
+        campaign_id(&ok(&env, &["message", "campaign", "create", "--template", "missed", "--all", "--at", &tomorrow]));
+    ok(&env, &["message", "deliver"]);
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "only the message due now went: {got:?}");
+    assert!(got[0]["body"].as_str().unwrap().starts_with("Dear Ann Lee,"), "{}", got[0]["body"]);
+    let list = json(&env, &["message", "campaign", "list"]);
+    let row = list.as_array().unwrap().iter().find(|c| c["id"] == scheduled).unwrap();
+    assert_eq!((row["state"].as_str(), row["waiting"].as_i64()), (Some("scheduled"), Some(4)));
+    let past =
+        muster(&env, &["message", "campaign", "create", "--template", "missed", "--all", "--at", "2020-01-01 09:00"]);
+    assert_eq!(past.code, 4, "{}", past.stderr);
+    assert!(past.stderr.contains("has passed"), "{}", past.stderr);
+}
