@@ -15,6 +15,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/support/smtp.rs"]
+mod smtp;
+
 fn arg(name: &str, default: u32) -> u32 {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -66,23 +69,8 @@ fn main() {
     );
     muster(dir.path(), &db, &["message", "campaign", "create", "--template", "hello", "--all"]);
 
-    let port_file = dir.path().join("smtp-port");
-    let mut server = Command::new("/usr/bin/python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_server.py"))
-        .arg("--port-file")
-        .arg(&port_file)
-        .arg("--log")
-        .arg(dir.path().join("received.jsonl"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 with aiosmtpd");
-    let port = loop {
-        if let Ok(text) = std::fs::read_to_string(&port_file) {
-            break text.trim().to_string();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let smtp = smtp::Smtp::start(dir.path(), &[]);
+    let port = smtp.port;
     std::fs::create_dir_all(dir.path().join("config/muster")).unwrap();
     std::fs::write(
         dir.path().join("config/muster/config.toml"),
@@ -150,10 +138,9 @@ fn main() {
         }
     }
     let took = started.elapsed();
-    let _ = server.kill();
-    let _ = server.wait();
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "deliver failed");
-    let received = std::fs::read_to_string(dir.path().join("received.jsonl")).unwrap_or_default().lines().count();
+    let received = smtp.received().len();
+    drop(smtp);
     assert_eq!(received, recipients as usize, "every message arrived once");
     frames.sort();
     looks.sort();

@@ -15,6 +15,8 @@ mod onboarding;
 mod scale;
 mod schema;
 mod shared_server;
+#[path = "../support/smtp.rs"]
+mod smtp;
 mod sync;
 mod trust;
 #[path = "../support/worksite.rs"]

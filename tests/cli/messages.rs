@@ -2,9 +2,9 @@
 //! outreach, campaigns, refusals, retries, a kill -9 mid-campaign, digests.
 
 use crate::harness::{Env, Ran};
+use crate::smtp::Smtp;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,69 +17,6 @@ const USERS: &str = "login,name,role,email,onboarded\nws_01,Wanda Site,worksite,
 sc_01,Sam Coord,site_coordinator,sam@coord.example,true\nadmin2,Ada Min,admin,ada@org.example,true\n";
 const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\nsc_01,S3\n";
 
-/// A real SMTP server, stopped when dropped.
-struct Smtp {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Smtp {
-    fn start(dir: &std::path::Path, options: &[&str]) -> Smtp {
-        Smtp::start_on(dir, 0, options)
-    }
-
-    fn start_on(dir: &std::path::Path, port: u16, options: &[&str]) -> Smtp {
-        let port_file = dir.join(format!("smtp-port-{}", rand_suffix()));
-        let log = dir.join("smtp-received.jsonl");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_server.py");
-        let child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(&log)
-            .arg("--port")
-            .arg(port.to_string())
-            .args(options)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the SMTP server (needs python3-aiosmtpd; .ci/run installs it)");
-        // Made before waiting, so that a server that never starts is still stopped when dropped.
-        let mut server = Smtp { child, port: 0, log };
-        let started = Instant::now();
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&port_file) {
-                server.port = text.trim().parse().expect("a port");
-                return server;
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "the SMTP server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Every message it accepted, in order.
-    fn received(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("a JSON line"))
-            .collect()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-}
-
 /// Writes the `[mail]` settings pointing at `port` on loopback.
 fn configure(env: &Env, port: u16, retry_after_secs: u64) {
     let dir = env.dir.path().join("config/muster");
@@ -91,6 +28,21 @@ fn configure(env: &Env, port: u16, retry_after_secs: u64) {
         ),
     )
     .unwrap();
+}
+
+/// muster in the background with the test's settings, e.g. a sender to kill or a daemon to stop.
+fn spawn(env: &Env, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(&env.db)
+        .args(args)
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
+        .env("HOME", env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start muster")
 }
 
 fn muster(env: &Env, args: &[&str]) -> Ran {
@@ -410,16 +362,7 @@ fn kill_9_mid_campaign_then_a_restart_ends_every_recipient_once_and_sends_nobody
     configure(&env, smtp.port, 0);
     let campaign = campaign_id(&ok(&env, &["message", "campaign", "create", "--template", "hello", "--all"]));
 
-    let config = env.dir.path().join("config");
-    let mut sender = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .args(["--db", env.db.to_str().unwrap(), "message", "deliver"])
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("HOME", env.dir.path())
-        .env("XDG_CONFIG_HOME", &config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut sender = spawn(&env, &["message", "deliver"]);
     let started = Instant::now();
     while smtp.received().len() < 150 {
         assert!(started.elapsed() < Duration::from_secs(60), "sending did not start");
@@ -574,16 +517,7 @@ fn the_daemon_sends_what_is_queued_and_what_is_queued_while_it_runs() {
     let smtp = Smtp::start(env.dir.path(), &[]);
     configure(&env, smtp.port, 30);
     ok(&env, &["message", "send", "S1", "--template", "missed"]);
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .arg("daemon")
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
-        .env("HOME", env.dir.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the daemon");
+    let mut daemon = spawn(&env, &["daemon"]);
     let arrived = |address: &str| {
         let started = Instant::now();
         while !smtp.received().iter().any(|m| m["to"][0] == address) {
