@@ -144,7 +144,7 @@ fn main() {
     assert_eq!(received, recipients as usize, "every message arrived once");
     frames.sort();
     looks.sort();
-    println!("{recipients} recipients to aiosmtpd on 127.0.0.1, one SMTP connection per message");
+    println!("{recipients} recipients to aiosmtpd on 127.0.0.1, one SMTP connection per sending pass");
     println!(
         "sending: {:.1} s, {:.0} messages/s, sender peak RSS {} MB",
         took.as_secs_f64(),
