@@ -215,6 +215,13 @@ pub enum Command {
     MakeDigests {
         day: NaiveDate,
     },
+    /// Records that the actor exported data: what, which rows, how many, where to.
+    RecordExport {
+        kind: String,
+        filter: String,
+        rows: u64,
+        to: String,
+    },
     /// A student asked not to be messaged (or asks again to be).
     SetOptOut {
         student_id: String,
@@ -814,6 +821,11 @@ impl App {
                 Command::SetDigest { on } => messages::set_digest(&ctx, on)?,
                 Command::MakeDigests { day } => messages::make_digests(&ctx, day)?,
                 Command::SetOptOut { student_id, opted_out } => messages::set_opt_out(&ctx, &student_id, opted_out)?,
+                Command::RecordExport { kind, filter, rows, to } => {
+                    let after = serde_json::json!({ "filter": filter, "rows": rows, "to": to });
+                    ctx.audit(&format!("export.{kind}"), "export", &kind, serde_json::Value::Null, after)?;
+                    Outcome::Noted(format!("{kind}: {rows} rows exported to {to}"))
+                }
             };
             if let Some(command) = outgoing {
                 store::replica::add_outgoing(conn, &actor.user().login, &command, seen.as_deref(), &ctx.now_text())?;

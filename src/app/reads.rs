@@ -494,3 +494,45 @@ impl App {
         Ok(store::alerts::notices_since(self.store.conn(), actor.user(), after, limit)?)
     }
 }
+
+/// Exports: rows streamed to the caller, scoped like every read.
+impl App {
+    /// Streams `table`'s rows the actor may see through `each`; the audit log is for admins, and a
+    /// program filter names a program the actor may see.
+    pub fn export(
+        &self,
+        actor: &Actor,
+        table: store::exports::Table,
+        filter: &store::exports::Filter,
+        each: &mut dyn FnMut(&[rusqlite::types::Value]) -> bool,
+    ) -> Result<u64> {
+        self.may_export(actor, table, filter)?;
+        Ok(store::exports::stream(self.store.conn(), actor.user(), table, filter, each)?)
+    }
+
+    /// Whether the actor may export these rows, asked before anything is written.
+    pub fn may_export(
+        &self,
+        actor: &Actor,
+        table: store::exports::Table,
+        filter: &store::exports::Filter,
+    ) -> Result<()> {
+        self.require_onboarded(actor)?;
+        if table == store::exports::Table::Audit {
+            self.require_admin(actor, "export the audit log")?;
+            if filter.program_id.is_some() {
+                return Err(super::AppError::Invalid(
+                    "the audit log is not kept by program; leave --program out".into(),
+                ));
+            }
+        }
+        if let Some(program) = &filter.program_id
+            && !roster::visible_program_ids(self.store.conn(), actor.user())?.contains(program)
+        {
+            return Err(
+                store::hidden(actor.user(), &format!("program '{}'", crate::domain::text::shown(program))).into()
+            );
+        }
+        Ok(())
+    }
+}

@@ -5,6 +5,7 @@ mod alerts;
 mod attendance;
 mod audit;
 mod data;
+mod export;
 mod messages;
 mod onboarding;
 pub mod output;
@@ -66,6 +67,8 @@ pub enum Command {
     User(people::UserCommand),
     /// Import a CSV file from the source system (all or nothing)
     Import(data::ImportArgs),
+    /// Export the rows you may see as CSV or JSON (--format json): attendance, alerts, audit
+    Export(export::ExportArgs),
     /// List and show students; assign them to partners (admins)
     #[command(subcommand)]
     Students(people::StudentsCommand),
@@ -194,6 +197,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Demo(args)) => data::demo(&cli, args),
         Some(Command::User(cmd)) => people::user(&cli, cmd),
         Some(Command::Message(cmd)) => messages::message(&cli, cmd),
+        Some(Command::Export(args)) => export::export(&cli, args),
         Some(Command::Import(args)) => data::import(&cli, args),
         Some(Command::Students(cmd)) => people::students(&cli, cmd),
         Some(Command::Alerts(cmd)) => alerts::alerts(&cli, cmd),

@@ -1,4 +1,5 @@
-//! Data in and out of muster: CSV imports (checked for form here, for references in `app`) and,
-//! later, the exports funders ask for.
+//! Data in and out of muster: CSV imports (checked for form here, for references in `app`) and
+//! exports, streamed into a file that appears only when whole.
 
+pub mod export;
 pub mod import;

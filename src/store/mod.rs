@@ -9,6 +9,7 @@ pub mod audit;
 pub mod busy;
 pub mod days;
 pub mod engine;
+pub mod exports;
 pub mod ids;
 pub mod messages;
 pub mod partners;

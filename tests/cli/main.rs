@@ -6,6 +6,7 @@ mod audit;
 mod console_e2e;
 mod daemon;
 mod demo;
+mod exports;
 mod harness;
 mod hostile;
 mod identity;
