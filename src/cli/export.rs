@@ -105,7 +105,7 @@ fn write_rows<W: Write>(
             return false;
         }
         written += 1;
-        if written % PROGRESS_EVERY == 0 {
+        if written.is_multiple_of(PROGRESS_EVERY) {
             let rate = written as f64 / started.elapsed().as_secs_f64().max(1e-3);
             progress.status(&format!("exporting {}: {written} rows, {rate:.0} rows/s", table.name()));
         }
