@@ -536,3 +536,20 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Every enrollment the actor may see that meets `filter`'s days, with its program's calendar,
+    /// for funders' participant files.
+    pub fn export_participations(
+        &self,
+        actor: &Actor,
+        filter: &store::exports::Filter,
+        each: &mut dyn FnMut(&store::exports::Participation, Option<&crate::domain::calendar::ProgramCalendar>) -> bool,
+    ) -> Result<u64> {
+        self.may_export(actor, store::exports::Table::Attendance, filter)?;
+        let calendars = store::engine::program_calendars(self.store.conn())?;
+        Ok(store::exports::participations(self.store.conn(), actor.user(), filter, &mut |p| {
+            each(&p, calendars.get(&p.program))
+        })?)
+    }
+}

@@ -56,6 +56,12 @@ impl EnrollmentDays<'_> {
         None
     }
 
+    /// How many session days fall from the enrollment's start through `through`.
+    pub fn session_days_through(&self, through: NaiveDate) -> u32 {
+        let last = self.end.map_or(through, |end| end.min(through));
+        self.first_day().iter_days().take_while(|d| *d <= last).filter(|d| self.is_session_day(*d)).count() as u32
+    }
+
     /// The latest session day strictly before `day`.
     pub fn session_day_before(&self, day: NaiveDate) -> Option<NaiveDate> {
         self.session_day_on_or_before(day.pred_opt()?)

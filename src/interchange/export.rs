@@ -128,7 +128,7 @@ impl<'c, W: Write> RowWriter<'c, W> {
                     if i > 0 {
                         line.push(',');
                     }
-                    line.push_str(c);
+                    csv_cell(&mut line, &Value::Text(c.to_string()));
                 }
                 line.push('\n');
                 out.write_all(line.as_bytes())?;

@@ -2,4 +2,5 @@
 //! exports, streamed into a file that appears only when whole.
 
 pub mod export;
+pub mod funder;
 pub mod import;

@@ -140,3 +140,87 @@ pub fn stream(
     }
     Ok(count)
 }
+
+/// What muster knows about one period of participation (an enrollment), for funders' files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participation {
+    pub student_id: String,
+    pub enrollment_id: String,
+    pub program: i64,
+    pub program_id: String,
+    pub program_name: String,
+    pub start: chrono::NaiveDate,
+    pub end: Option<chrono::NaiveDate>,
+    /// `active`, `completed` or `withdrawn`.
+    pub status: String,
+    /// The first day present within the enrollment's dates.
+    pub first_present: Option<chrono::NaiveDate>,
+    /// Days present (a rejected record counts as missed, SPEC "Missed-day streak").
+    pub days_present: u32,
+    /// Days excused: they count neither for nor against (SPEC "Missed-day streak").
+    pub days_excused: u32,
+    /// Hours of present days a verifier verified.
+    pub hours_verified: f64,
+    /// The latest progress event of kind `milestone`, and of kind `credential` with its detail.
+    pub milestone: Option<chrono::NaiveDate>,
+    pub credential: Option<(chrono::NaiveDate, String)>,
+}
+
+/// Every enrollment of the students `viewer` may see whose dates meet `filter`'s days, by
+/// student and start.
+pub fn participations(
+    conn: &Connection,
+    viewer: &User,
+    filter: &Filter,
+    each: &mut dyn FnMut(Participation) -> bool,
+) -> Result<u64> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let within = "a.student = e.student AND a.program = e.program AND a.date >= e.start_date
+                  AND (e.end_date IS NULL OR a.date <= e.end_date)";
+    let sql = format!(
+        "SELECT s.student_id, e.enrollment_id, p.id, p.program_id, p.name, e.start_date, e.end_date, e.status,
+                (SELECT min(a.date) FROM attendance a WHERE {within} AND a.status = 'present' AND a.verification <> 'rejected'),
+                (SELECT count(*) FROM attendance a WHERE {within} AND a.status = 'present' AND a.verification <> 'rejected'),
+                (SELECT total(a.hours) FROM attendance a WHERE {within} AND a.status = 'present' AND a.verification = 'verified'),
+                (SELECT count(*) FROM attendance a WHERE {within} AND a.status = 'excused'),
+                (SELECT max(substr(g.at, 1, 10)) FROM progress_events g WHERE g.enrollment = e.id AND g.kind = 'milestone'),
+                (SELECT substr(g.at, 1, 10) || ' ' || ifnull(g.detail, '') FROM progress_events g
+                  WHERE g.enrollment = e.id AND g.kind = 'credential' ORDER BY g.at DESC LIMIT 1)
+           FROM enrollments e JOIN students s ON s.id = e.student JOIN programs p ON p.id = e.program
+          WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?1))
+            AND (?2 IS NULL OR e.end_date IS NULL OR e.end_date >= ?2) AND (?3 IS NULL OR e.start_date <= ?3)
+            AND (?4 IS NULL OR p.program_id = ?4)
+          ORDER BY s.student_id, e.start_date, e.enrollment_id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params![scope, filter.from, filter.to, filter.program_id])?;
+    let mut count = 0;
+    while let Some(r) = rows.next()? {
+        let credential: Option<String> = r.get(13)?;
+        let credential = credential.and_then(|text| {
+            let (day, detail) = text.split_once(' ')?;
+            Some((day.parse().ok()?, detail.to_string()))
+        });
+        let participation = Participation {
+            student_id: r.get(0)?,
+            enrollment_id: r.get(1)?,
+            program: r.get(2)?,
+            program_id: r.get(3)?,
+            program_name: r.get(4)?,
+            start: r.get(5)?,
+            end: r.get(6)?,
+            status: r.get(7)?,
+            first_present: r.get(8)?,
+            days_present: r.get(9)?,
+            hours_verified: r.get(10)?,
+            days_excused: r.get(11)?,
+            milestone: r.get::<_, Option<String>>(12)?.and_then(|d| d.parse().ok()),
+            credential,
+        };
+        count += 1;
+        if !each(participation) {
+            break;
+        }
+    }
+    Ok(count)
+}

@@ -170,3 +170,129 @@ fn an_export_killed_midway_leaves_no_file_behind() {
     assert!(!out.exists(), "no half-written file under the name");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "and nothing beside it");
 }
+
+/// The `logged` data with S2's day present on the 5th verified, S2's enrollment completed on the
+/// 9th with a credential (PIRL code 2) that day and a milestone on the 8th — recorded straight
+/// into the file, as muster has no command for progress events yet.
+fn with_outcomes() -> Env {
+    let env = logged();
+    let id: i64 = env
+        .sql()
+        .query_row("SELECT a.id FROM attendance a JOIN students s ON s.id = a.student WHERE s.student_id = 'S2' AND a.date = '2026-01-05'", [], |r| r.get(0))
+        .unwrap();
+    // As if a worksite had logged it, so that four eyes let the coordinator verify it.
+    env.sql().execute("UPDATE attendance SET logged_by = 'ws_01', logged_by_person = NULL WHERE id = ?1", [id]).unwrap();
+    env.ok(&["--as", "sc_01", "attendance", "verify", &id.to_string()]);
+    env.import(
+        "enrollments",
+        "enrollment_id,student_id,program_id,start_date,end_date,status\nE2,S2,P1,2026-01-05,2026-01-09,completed\n",
+    );
+    let sql = env.sql();
+    for (kind, at, detail) in
+        [("milestone", "2026-01-08T15:00:00Z", "welding basics"), ("credential", "2026-01-09T10:00:00Z", "2")]
+    {
+        sql.execute(
+            "INSERT INTO progress_events (enrollment, kind, at, detail, recorded_by)
+             SELECT id, ?1, ?2, ?3, 'registrar' FROM enrollments WHERE enrollment_id = 'E2'",
+            [kind, at, detail],
+        )
+        .unwrap();
+    }
+    env
+}
+
+fn table(csv: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
+    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn wioa_is_one_pirl_row_per_period_of_participation() {
+    let env = with_outcomes();
+    let rows = table(&env.ok(&["export", "wioa", "--to", "2026-01-09"]));
+    assert_eq!(rows[0][0], "100 Unique Individual Identifier");
+    assert_eq!(
+        rows[0][7], "1308 Date Completed, or Withdrew from, Training #1",
+        "a header with commas stays one column"
+    );
+    // 100, 900, 901, 1300, 1302, 1303, 1307, 1308, 1800, 1801, 1809.
+    assert_eq!(rows[1], ["S1", "20260105", "", "1", "20260105", "06", "", "", "", "", ""]);
+    assert_eq!(
+        rows[2],
+        ["S2", "20260105", "20260109", "1", "20260105", "06", "1", "20260109", "2", "20260109", "20260108"]
+    );
+    assert_eq!(rows.len(), 3);
+    // A partner's file holds their students only.
+    let theirs = table(&env.ok(&["--as", "ws_01", "export", "wioa"]));
+    assert_eq!(theirs.iter().skip(1).map(|r| r[0].as_str()).collect::<Vec<_>>(), ["S1"]);
+    // A state's own map: another order, another code for the program.
+    let map = env.file(
+        "state.toml",
+        "name = \"State X\"\ndate_format = \"%m/%d/%Y\"\nyes = \"Y\"\nno = \"N\"\n[training_type]\nP1 = \"09\"\n\
+         [[column]]\nheader = \"PIRL 1303\"\nsource = \"training_type\"\n[[column]]\nheader = \"PIRL 100\"\nsource = \"student_id\"\n\
+         [[column]]\nheader = \"PIRL 1307\"\nsource = \"training_completed\"\n[[column]]\nheader = \"PIRL 900\"\nsource = \"entry_date\"\n",
+    );
+    let state = table(&env.ok(&["export", "wioa", "--map", &map]));
+    assert_eq!(state[2], ["09", "S2", "Y", "01/05/2026"]);
+}
+
+#[test]
+fn wrg_and_jri_count_verified_hours_and_attendance_with_excused_days_set_aside() {
+    let env = with_outcomes();
+    let rows = table(&env.ok(&["export", "wrg", "--to", "2026-01-09"]));
+    assert_eq!(
+        rows[0],
+        [
+            "student_id",
+            "enrollment_id",
+            "program_id",
+            "program",
+            "start_date",
+            "end_date",
+            "status",
+            "contact_hours_verified",
+            "attendance_rate",
+            "completed",
+            "credential",
+            "credential_date"
+        ]
+    );
+    // S1: present 1 of the 5 session days of 5–9 January, 6 hours not yet verified.
+    assert_eq!(rows[1], ["S1", "E1", "P1", "Welding", "2026-01-05", "", "active", "0.00", "0.20", "", "", ""]);
+    // S2: present 1, excused 1 of 5 days: 1 of 4; 8 verified hours; completed with a credential.
+    assert_eq!(
+        rows[2],
+        [
+            "S2",
+            "E2",
+            "P1",
+            "Welding",
+            "2026-01-05",
+            "2026-01-09",
+            "completed",
+            "8.00",
+            "0.25",
+            "yes",
+            "2",
+            "2026-01-09"
+        ]
+    );
+    let jri = table(&env.ok(&["export", "jri", "--to", "2026-01-09", "--format", "csv"]));
+    assert_eq!(jri[1..], rows[1..], "the same facts under the JRI map");
+}
+
+#[test]
+fn an_id_a_funder_may_not_receive_stops_the_file() {
+    let env = logged();
+    env.import("students", "student_id,first_name,last_name\n123-45-6789,Cy,Ng\n");
+    env.import(
+        "enrollments",
+        "enrollment_id,student_id,program_id,start_date,status\nE3,123-45-6789,P1,2026-01-05,active\n",
+    );
+    let out = env.dir.path().join("wioa.csv");
+    let ran = env.run(&["export", "wioa", "--out", out.to_str().unwrap()]);
+    assert_eq!(ran.code, 4, "{}", ran.stderr);
+    assert!(ran.stderr.contains("Social Security") && !ran.stderr.contains("6789"), "{}", ran.stderr);
+    assert!(!out.exists(), "no file");
+    assert_eq!(table(&env.ok(&["export", "wrg"])).len(), 4, "WRG's map sets no such rule");
+}
