@@ -181,7 +181,9 @@ fn with_outcomes() -> Env {
         .query_row("SELECT a.id FROM attendance a JOIN students s ON s.id = a.student WHERE s.student_id = 'S2' AND a.date = '2026-01-05'", [], |r| r.get(0))
         .unwrap();
     // As if a worksite had logged it, so that four eyes let the coordinator verify it.
-    env.sql().execute("UPDATE attendance SET logged_by = 'ws_01', logged_by_person = NULL WHERE id = ?1", [id]).unwrap();
+    env.sql()
+        .execute("UPDATE attendance SET logged_by = 'ws_01', logged_by_person = NULL WHERE id = ?1", [id])
+        .unwrap();
     env.ok(&["--as", "sc_01", "attendance", "verify", &id.to_string()]);
     env.import(
         "enrollments",
