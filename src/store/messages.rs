@@ -341,6 +341,7 @@ pub fn due(conn: &Connection, now: &str, limit: usize) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.id FROM message_recipients r JOIN message_campaigns c ON c.id = r.campaign
           WHERE r.status = 'queued' AND c.send_at <= ?1 AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= ?1)
+            AND c.stopped_at IS NULL
           ORDER BY r.campaign, r.id LIMIT ?2",
     )?;
     let ids = stmt.query_map(params![now, limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
