@@ -553,3 +553,31 @@ impl App {
         })?)
     }
 }
+
+impl App {
+    /// Alert response per partner for alerts opened from `from` to `to`: admins see every
+    /// partner, a partner their own figures.
+    pub fn alert_response(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<crate::domain::turnaround::Response>> {
+        self.require_onboarded(actor)?;
+        let hours = |from: &str, to: &Option<String>| -> Option<f64> {
+            let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+            Some((parse(to.as_deref()?)? - parse(from)?).num_minutes().max(0) as f64 / 60.0)
+        };
+        let rows = store::alerts::response_times(self.store.conn(), actor.user(), from, to)?;
+        Ok(rows
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|own| {
+                let times: Vec<(Option<f64>, Option<f64>)> = own
+                    .iter()
+                    .map(|(_, _, opened, ack, resolved)| (hours(opened, ack), hours(opened, resolved)))
+                    .collect();
+                crate::domain::turnaround::response(&own[0].0, &own[0].1, &times)
+            })
+            .collect())
+    }
+}

@@ -11,6 +11,7 @@ mod onboarding;
 pub mod output;
 mod people;
 mod progress;
+mod report;
 mod settings;
 mod sync;
 
@@ -67,7 +68,7 @@ pub enum Command {
     User(people::UserCommand),
     /// Import a CSV file from the source system (all or nothing)
     Import(data::ImportArgs),
-    /// Export the rows you may see as CSV or JSON (--format json): attendance, alerts, audit
+    /// Export the rows you may see as CSV or JSON: attendance, alerts, audit; funders' files (wioa, wrg, jri)
     Export(export::ExportArgs),
     /// List and show students; assign them to partners (admins)
     #[command(subcommand)]
@@ -84,6 +85,8 @@ pub enum Command {
     /// Payout profiles and their approval
     #[command(subcommand)]
     Payroll(onboarding::PayrollCommand),
+    /// Figures people are held to: alert response per partner, verification turnaround
+    Report(report::ReportArgs),
     /// Reach students: templates, one message, campaigns; send what is due
     #[command(subcommand)]
     Message(messages::MessageCommand),
@@ -198,6 +201,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::User(cmd)) => people::user(&cli, cmd),
         Some(Command::Message(cmd)) => messages::message(&cli, cmd),
         Some(Command::Export(args)) => export::export(&cli, args),
+        Some(Command::Report(args)) => report::report(&cli, args),
         Some(Command::Import(args)) => data::import(&cli, args),
         Some(Command::Students(cmd)) => people::students(&cli, cmd),
         Some(Command::Alerts(cmd)) => alerts::alerts(&cli, cmd),

@@ -62,3 +62,41 @@ mod tests {
         assert!(parse_week("2026-W54").is_err());
     }
 }
+
+/// The alert response a partner is held to: how soon the alerts about their students were
+/// acknowledged and resolved, in hours.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Response {
+    pub partner: String,
+    pub name: String,
+    pub alerts: usize,
+    pub acknowledged: usize,
+    pub median_hours_to_ack: Option<f64>,
+    pub p95_hours_to_ack: Option<f64>,
+    /// Of all the partner's alerts, the share acknowledged within 24 hours of opening.
+    pub acked_within_24h: f64,
+    pub resolved: usize,
+    pub median_hours_to_resolve: Option<f64>,
+    pub p95_hours_to_resolve: Option<f64>,
+}
+
+/// One partner's figures from each alert's hours to acknowledgement and to resolution (`None`:
+/// not yet).
+pub fn response(partner: &str, name: &str, alerts: &[(Option<f64>, Option<f64>)]) -> Response {
+    let acks: Vec<f64> = alerts.iter().filter_map(|(ack, _)| *ack).collect();
+    let resolves: Vec<f64> = alerts.iter().filter_map(|(_, resolved)| *resolved).collect();
+    let (ack, resolve) = (summarise(partner, acks.clone()), summarise(partner, resolves.clone()));
+    let within = acks.iter().filter(|h| **h <= 24.0).count();
+    Response {
+        partner: partner.to_string(),
+        name: name.to_string(),
+        alerts: alerts.len(),
+        acknowledged: acks.len(),
+        median_hours_to_ack: ack.as_ref().map(|t| t.median_hours),
+        p95_hours_to_ack: ack.as_ref().map(|t| t.p95_hours),
+        acked_within_24h: if alerts.is_empty() { 0.0 } else { within as f64 / alerts.len() as f64 },
+        resolved: resolves.len(),
+        median_hours_to_resolve: resolve.as_ref().map(|t| t.median_hours),
+        p95_hours_to_resolve: resolve.as_ref().map(|t| t.p95_hours),
+    }
+}

@@ -673,3 +673,29 @@ pub fn notices_since(conn: &Connection, viewer: &User, after: i64, limit: usize)
     }
     Ok((notices, count))
 }
+
+/// For each partner (their own row only, for a partner) and each alert about one of their
+/// students opened from `from` to `to`: when it opened, was first acknowledged, and was resolved.
+pub fn response_times(
+    conn: &Connection,
+    viewer: &User,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, String, String, Option<String>, Option<String>)>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.login, u.name, a.opened_at,
+                (SELECT min(e.at) FROM alert_events e WHERE e.alert = a.id AND e.kind = 'acknowledged'),
+                CASE WHEN a.status = 'resolved' THEN a.resolved_at END
+           FROM users u JOIN student_assignments x ON x.login = u.login JOIN alerts a ON a.student = x.student
+          WHERE u.role <> 'admin' AND (?1 IS NULL OR u.login = ?1)
+            AND substr(a.opened_at, 1, 10) >= ?2 AND substr(a.opened_at, 1, 10) <= ?3
+          ORDER BY u.login",
+    )?;
+    let rows = stmt
+        .query_map(params![scope, bound(from), bound(to)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

@@ -13,6 +13,7 @@ mod identity;
 mod imports;
 mod messages;
 mod onboarding;
+mod reports;
 mod scale;
 mod schema;
 mod shared_server;

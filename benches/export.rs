@@ -1,0 +1,53 @@
+//! Benchmark: exports of a whole year, streamed: `export attendance` and `export wioa` of
+//! `demo --students N --days 365` (N = 100,000 by default) into a file, with rows per second and
+//! the exporting process's peak memory, which should not grow with the number of rows.
+//! `cargo bench --bench export` (`-- --students 20000`, `-- --profile churn`).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// Runs muster; returns its wall time and its own peak resident memory in MB.
+#[allow(clippy::zombie_processes, reason = "wait4 reaps the child; Child::wait would not report its rusage")]
+fn muster(db: &Path, args: &[&str]) -> (f64, u64) {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("XDG_DATA_HOME", db.parent().expect("db in a directory"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run muster");
+    let mut status = 0;
+    // SAFETY: wait4 writes only into the status and rusage we hand it, for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert!(waited > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "muster {args:?} failed");
+    (started.elapsed().as_secs_f64(), usage.ru_maxrss as u64 / 1024)
+}
+
+fn lines(path: &Path) -> u64 {
+    use std::io::BufRead;
+    std::io::BufReader::new(std::fs::File::open(path).expect("the export")).lines().count() as u64 - 1
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let students = option("--students").unwrap_or_else(|| "100000".into());
+    let profile = option("--profile").unwrap_or_else(|| "classic".into());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("export.db");
+    let (demo, _) = muster(&db, &["demo", "--students", &students, "--days", "365", "--profile", &profile]);
+    println!("demo --students {students} --days 365 --profile {profile}: made in {demo:.1} s");
+    println!("{:>12}  {:>11}  {:>9}  {:>11}  {:>13}", "export", "rows", "seconds", "rows/s", "peak RSS (MB)");
+    for kind in ["attendance", "wioa", "alerts"] {
+        let out = dir.path().join(format!("{kind}.csv"));
+        let (seconds, rss) = muster(&db, &["export", kind, "--out", out.to_str().unwrap()]);
+        let rows = lines(&out);
+        println!("{kind:>12}  {rows:>11}  {seconds:>9.2}  {:>11.0}  {rss:>13}", rows as f64 / seconds);
+        std::fs::remove_file(&out).expect("remove the export");
+    }
+}

@@ -1,0 +1,59 @@
+//! `report NAME`: the figures people are held to, scoped to the viewer, as a table, CSV or JSON.
+
+use super::output::emit;
+use super::{Cli, open_session};
+use crate::app::AppError;
+use crate::store::OpenMode;
+use chrono::{Days, NaiveDate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportName {
+    /// Per partner: how soon alerts about their students were acknowledged and resolved
+    AlertResponse,
+    /// Per verifier: how long attendance waited for a decision
+    Verification,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[arg(value_enum)]
+    pub name: ReportName,
+    /// The first day [default: 30 days before --to]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::domain::parse_date)]
+    pub from: Option<NaiveDate>,
+    /// The last day, included [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::domain::parse_date)]
+    pub to: Option<NaiveDate>,
+}
+
+pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
+    let session = open_session(cli, OpenMode::Existing)?;
+    let to = args.to.unwrap_or_else(|| session.app.today());
+    let from = args.from.unwrap_or(to - Days::new(30));
+    if from > to {
+        anyhow::bail!(AppError::Invalid(format!("--from {from} is after --to {to}")));
+    }
+    let out = &mut std::io::stdout().lock();
+    match args.name {
+        ReportName::AlertResponse => {
+            let columns = [
+                "partner",
+                "name",
+                "alerts",
+                "acknowledged",
+                "median_hours_to_ack",
+                "p95_hours_to_ack",
+                "acked_within_24h",
+                "resolved",
+                "median_hours_to_resolve",
+                "p95_hours_to_resolve",
+            ];
+            emit(out, cli.format, &columns, &session.app.alert_response(&session.actor, from, to)?)?;
+        }
+        ReportName::Verification => {
+            let columns = ["verifier", "decisions", "median_hours", "p95_hours", "within_24h"];
+            emit(out, cli.format, &columns, &session.app.turnaround(&session.actor, from, to)?)?;
+        }
+    }
+    Ok(())
+}

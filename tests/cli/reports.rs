@@ -1,0 +1,87 @@
+//! `muster report`: figures computed by hand from a few alerts with known times.
+
+use crate::harness::Env;
+
+const PROGRAMS: &str = "program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,2026-01-05\n";
+const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\n";
+const ENROLLMENTS: &str = "enrollment_id,student_id,program_id,start_date,status\n\
+E1,S1,P1,2026-01-05,active\nE2,S2,P1,2026-01-05,active\n";
+const USERS: &str =
+    "login,name,role,onboarded\nws_01,Wanda Site,worksite,true\nsc_01,Sam Coord,site_coordinator,true\n";
+const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\n";
+
+/// One missed-day alert each for S1 and S2, both opened 2026-01-06 08:00 UTC. S1's was
+/// acknowledged at 20:00 the same day (12 h) and resolved on the 8th at 08:00 (48 h); S2's was
+/// acknowledged on the 8th at 08:00 (48 h) and is still open. The job's times are set to these,
+/// as the source system would have them.
+fn alerts_with_known_times() -> Env {
+    let env = Env::initialised();
+    for (kind, contents) in [
+        ("programs", PROGRAMS),
+        ("students", STUDENTS),
+        ("enrollments", ENROLLMENTS),
+        ("users", USERS),
+        ("assignments", ASSIGNMENTS),
+    ] {
+        env.import(kind, contents);
+    }
+    env.ok(&["alerts", "run", "--date", "2026-01-05"]);
+    let alert = |student: &str| -> String {
+        env.sql()
+            .query_row(
+                "SELECT a.id FROM alerts a JOIN students s ON s.id = a.student WHERE s.student_id = ?1 AND a.type = 'missing_attendance'",
+                [student],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            .to_string()
+    };
+    let (a1, a2) = (alert("S1"), alert("S2"));
+    env.ok(&["--as", "sc_01", "alerts", "ack", &a1]);
+    env.ok(&["--as", "sc_01", "alerts", "ack", &a2]);
+    env.ok(&["--as", "sc_01", "alerts", "resolve", &a1]);
+    let sql = env.sql();
+    sql.execute("UPDATE alerts SET opened_at = '2026-01-06T08:00:00Z' WHERE id IN (?1, ?2)", [&a1, &a2]).unwrap();
+    sql.execute("UPDATE alerts SET resolved_at = '2026-01-08T08:00:00Z' WHERE id = ?1", [&a1]).unwrap();
+    sql.execute(
+        "UPDATE alert_events SET at = '2026-01-06T20:00:00Z' WHERE alert = ?1 AND kind = 'acknowledged'",
+        [&a1],
+    )
+    .unwrap();
+    sql.execute(
+        "UPDATE alert_events SET at = '2026-01-08T08:00:00Z' WHERE alert = ?1 AND kind = 'acknowledged'",
+        [&a2],
+    )
+    .unwrap();
+    env
+}
+
+#[test]
+fn alert_response_per_partner_by_hand() {
+    let env = alerts_with_known_times();
+    let report = env.json(&["report", "alert-response", "--from", "2026-01-01", "--to", "2026-01-31"]);
+    let rows = report.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    // Sam (S1 and S2): acknowledged after 12 h and 48 h — median (nearest rank) 12, p95 48, one
+    // of two within a day; one resolved, after 48 h.
+    let sam = &rows[0];
+    assert_eq!(sam["partner"], "sc_01");
+    assert_eq!((sam["alerts"].as_u64(), sam["acknowledged"].as_u64()), (Some(2), Some(2)));
+    assert_eq!((sam["median_hours_to_ack"].as_f64(), sam["p95_hours_to_ack"].as_f64()), (Some(12.0), Some(48.0)));
+    assert_eq!(sam["acked_within_24h"].as_f64(), Some(0.5));
+    assert_eq!((sam["resolved"].as_u64(), sam["median_hours_to_resolve"].as_f64()), (Some(1), Some(48.0)));
+    // Wanda (S1 only).
+    let wanda = &rows[1];
+    assert_eq!(wanda["partner"], "ws_01");
+    assert_eq!((wanda["alerts"].as_u64(), wanda["p95_hours_to_ack"].as_f64()), (Some(1), Some(12.0)));
+    assert_eq!(wanda["acked_within_24h"].as_f64(), Some(1.0));
+    // A partner sees their own figures only; alerts opened outside the days are left out.
+    let own = env.json(&["--as", "ws_01", "report", "alert-response", "--from", "2026-01-01", "--to", "2026-01-31"]);
+    assert_eq!(own.as_array().unwrap().len(), 1);
+    assert_eq!(own[0]["partner"], "ws_01");
+    let later = env.json(&["report", "alert-response", "--from", "2026-01-07", "--to", "2026-01-31"]);
+    assert_eq!(later.as_array().unwrap().len(), 0);
+    let table = env.ok(&["report", "alert-response", "--from", "2026-01-01", "--to", "2026-01-31"]);
+    assert!(table.lines().next().unwrap().starts_with("partner"), "{table}");
+    assert_eq!(env.run(&["report", "alert-response", "--from", "2026-02-01", "--to", "2026-01-01"]).code, 4);
+}
