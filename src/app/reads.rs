@@ -570,13 +570,13 @@ impl App {
         };
         let rows = store::alerts::response_times(self.store.conn(), actor.user(), from, to)?;
         Ok(rows
-            .chunk_by(|a, b| a.0 == b.0)
+            .chunk_by(|a, b| a.partner == b.partner)
             .map(|own| {
                 let times: Vec<(Option<f64>, Option<f64>)> = own
                     .iter()
-                    .map(|(_, _, opened, ack, resolved)| (hours(opened, ack), hours(opened, resolved)))
+                    .map(|t| (hours(&t.opened_at, &t.acknowledged_at), hours(&t.opened_at, &t.resolved_at)))
                     .collect();
-                crate::domain::turnaround::response(&own[0].0, &own[0].1, &times)
+                crate::domain::turnaround::response(&own[0].partner, &own[0].name, &times)
             })
             .collect())
     }

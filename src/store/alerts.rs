@@ -674,14 +674,20 @@ pub fn notices_since(conn: &Connection, viewer: &User, after: i64, limit: usize)
     Ok((notices, count))
 }
 
+/// One alert about one of a partner's students: when it opened, was first acknowledged, and was
+/// resolved (RFC 3339).
+#[derive(Debug, Clone)]
+pub struct ResponseTimes {
+    pub partner: String,
+    pub name: String,
+    pub opened_at: String,
+    pub acknowledged_at: Option<String>,
+    pub resolved_at: Option<String>,
+}
+
 /// For each partner (their own row only, for a partner) and each alert about one of their
-/// students opened from `from` to `to`: when it opened, was first acknowledged, and was resolved.
-pub fn response_times(
-    conn: &Connection,
-    viewer: &User,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<(String, String, String, Option<String>, Option<String>)>> {
+/// students opened from `from` to `to`, by partner.
+pub fn response_times(conn: &Connection, viewer: &User, from: NaiveDate, to: NaiveDate) -> Result<Vec<ResponseTimes>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let mut stmt = conn.prepare_cached(
         "SELECT u.login, u.name, a.opened_at,
@@ -694,7 +700,13 @@ pub fn response_times(
     )?;
     let rows = stmt
         .query_map(params![scope, bound(from), bound(to)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(ResponseTimes {
+                partner: r.get(0)?,
+                name: r.get(1)?,
+                opened_at: r.get(2)?,
+                acknowledged_at: r.get(3)?,
+                resolved_at: r.get(4)?,
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)

@@ -175,21 +175,24 @@ pub fn participations(
     each: &mut dyn FnMut(Participation) -> bool,
 ) -> Result<u64> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let within = "a.student = e.student AND a.program = e.program AND a.date >= e.start_date
-                  AND (e.end_date IS NULL OR a.date <= e.end_date)";
+    // One pass over each enrollment's attendance (the unique key's index, in its date range)
+    // gathers every count at once.
+    let present = "a.status = 'present' AND a.verification <> 'rejected'";
     let sql = format!(
         "SELECT s.student_id, e.enrollment_id, p.id, p.program_id, p.name, e.start_date, e.end_date, e.status,
-                (SELECT min(a.date) FROM attendance a WHERE {within} AND a.status = 'present' AND a.verification <> 'rejected'),
-                (SELECT count(*) FROM attendance a WHERE {within} AND a.status = 'present' AND a.verification <> 'rejected'),
-                (SELECT total(a.hours) FROM attendance a WHERE {within} AND a.status = 'present' AND a.verification = 'verified'),
-                (SELECT count(*) FROM attendance a WHERE {within} AND a.status = 'excused'),
+                min(a.date) FILTER (WHERE {present}), count(a.date) FILTER (WHERE {present}),
+                total(a.hours) FILTER (WHERE a.status = 'present' AND a.verification = 'verified'),
+                count(a.date) FILTER (WHERE a.status = 'excused'),
                 (SELECT max(substr(g.at, 1, 10)) FROM progress_events g WHERE g.enrollment = e.id AND g.kind = 'milestone'),
                 (SELECT substr(g.at, 1, 10) || ' ' || ifnull(g.detail, '') FROM progress_events g
                   WHERE g.enrollment = e.id AND g.kind = 'credential' ORDER BY g.at DESC LIMIT 1)
            FROM enrollments e JOIN students s ON s.id = e.student JOIN programs p ON p.id = e.program
+           LEFT JOIN attendance a ON a.student = e.student AND a.program = e.program AND a.date >= e.start_date
+                AND (e.end_date IS NULL OR a.date <= e.end_date)
           WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?1))
             AND (?2 IS NULL OR e.end_date IS NULL OR e.end_date >= ?2) AND (?3 IS NULL OR e.start_date <= ?3)
             AND (?4 IS NULL OR p.program_id = ?4)
+          GROUP BY e.id
           ORDER BY s.student_id, e.start_date, e.enrollment_id"
     );
     let mut stmt = conn.prepare(&sql)?;
