@@ -13,6 +13,7 @@ pub mod onboarding;
 pub mod payroll;
 mod reads;
 pub mod replica;
+mod reports;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub mod triage;
 pub mod zone;

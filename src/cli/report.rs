@@ -12,6 +12,9 @@ pub enum ReportName {
     AlertResponse,
     /// Per verifier: how long attendance waited for a decision
     Verification,
+    /// Per program, the month against the one before: enrolled, started, active, completed,
+    /// withdrawn, attendance, verified contact hours, credentials (the program holder's report)
+    Outcomes,
 }
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +27,12 @@ pub struct ReportArgs {
     /// The last day, included [default: today]
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::domain::parse_date)]
     pub to: Option<NaiveDate>,
+    /// outcomes: the month, YYYY-MM [default: this month]
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+    /// outcomes: only this program
+    #[arg(long, value_name = "PROGRAM_ID")]
+    pub program: Option<String>,
 }
 
 pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
@@ -49,6 +58,23 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
                 "p95_hours_to_resolve",
             ];
             emit(out, cli.format, &columns, &session.app.alert_response(&session.actor, from, to)?)?;
+        }
+        ReportName::Outcomes => {
+            let month = args.month.clone().unwrap_or_else(|| session.app.today().format("%Y-%m").to_string());
+            let rows = session.app.month_outcomes(&session.actor, &month, args.program.as_deref())?;
+            let columns = [
+                "program_id",
+                "month",
+                "enrolled",
+                "started",
+                "active",
+                "completed",
+                "withdrawn",
+                "attendance_rate",
+                "contact_hours_verified",
+                "credentials",
+            ];
+            emit(out, cli.format, &columns, &rows)?;
         }
         ReportName::Verification => {
             let columns = ["verifier", "decisions", "median_hours", "p95_hours", "within_24h"];

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod demo;
 pub mod message;
 pub mod onboarding;
+pub mod outcomes;
 pub mod records;
 pub mod schedule;
 pub mod text;

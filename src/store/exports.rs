@@ -227,3 +227,61 @@ pub fn participations(
     }
     Ok(count)
 }
+
+/// One enrollment's figures within a window of days, for the monthly outcome report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowFigures {
+    pub program: i64,
+    pub program_id: String,
+    pub start: chrono::NaiveDate,
+    pub end: Option<chrono::NaiveDate>,
+    pub status: String,
+    pub days_present: u32,
+    pub days_excused: u32,
+    pub hours_verified: f64,
+    pub credentials: u32,
+}
+
+/// The enrollments of the students `viewer` may see whose dates meet `[from, to]`, with what
+/// happened in those days.
+pub fn window_figures(
+    conn: &Connection,
+    viewer: &User,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    program_id: Option<&str>,
+) -> Result<Vec<WindowFigures>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let present = "a.status = 'present' AND a.verification <> 'rejected'";
+    let sql = format!(
+        "SELECT p.id, p.program_id, e.start_date, e.end_date, e.status,
+                count(a.date) FILTER (WHERE {present}), count(a.date) FILTER (WHERE a.status = 'excused'),
+                total(a.hours) FILTER (WHERE a.status = 'present' AND a.verification = 'verified'),
+                (SELECT count(*) FROM progress_events g WHERE g.enrollment = e.id AND g.kind = 'credential'
+                    AND substr(g.at, 1, 10) >= ?2 AND substr(g.at, 1, 10) <= ?3)
+           FROM enrollments e JOIN students s ON s.id = e.student JOIN programs p ON p.id = e.program
+           LEFT JOIN attendance a ON a.student = e.student AND a.program = e.program
+                AND a.date >= max(e.start_date, ?2) AND a.date <= ?3 AND (e.end_date IS NULL OR a.date <= e.end_date)
+          WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?1))
+            AND e.start_date <= ?3 AND (e.end_date IS NULL OR e.end_date >= ?2) AND (?4 IS NULL OR p.program_id = ?4)
+          GROUP BY e.id
+          ORDER BY p.program_id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt
+        .query_map(params![scope, from, to, program_id], |r| {
+            Ok(WindowFigures {
+                program: r.get(0)?,
+                program_id: r.get(1)?,
+                start: r.get(2)?,
+                end: r.get(3)?,
+                status: r.get(4)?,
+                days_present: r.get(5)?,
+                days_excused: r.get(6)?,
+                hours_verified: r.get(7)?,
+                credentials: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

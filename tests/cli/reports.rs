@@ -85,3 +85,60 @@ fn alert_response_per_partner_by_hand() {
     assert!(table.lines().next().unwrap().starts_with("partner"), "{table}");
     assert_eq!(env.run(&["report", "alert-response", "--from", "2026-02-01", "--to", "2026-01-01"]).code, 4);
 }
+
+#[test]
+fn monthly_outcomes_by_hand() {
+    let env = Env::initialised();
+    env.import("programs", PROGRAMS);
+    env.import("students", "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\nS3,Cy,Ng\n");
+    env.import(
+        "enrollments",
+        "enrollment_id,student_id,program_id,start_date,end_date,status\nE1,S1,P1,2026-01-05,,active\n\
+         E2,S2,P1,2026-01-05,2026-02-06,completed\nE3,S3,P1,2026-02-02,2026-02-13,withdrawn\n",
+    );
+    for (student, date, status, hours) in [
+        ("S1", "2026-02-02", "present", Some("6")),
+        ("S1", "2026-02-03", "absent", None),
+        ("S1", "2026-02-04", "excused", None),
+        ("S2", "2026-02-02", "present", Some("8")),
+    ] {
+        let mut args =
+            vec!["attendance", "log", "--student", student, "--program", "P1", "--date", date, "--status", status];
+        args.extend(hours.iter().flat_map(|h| ["--hours", *h]));
+        env.ok(&args);
+    }
+    let sql = env.sql();
+    // Verified in the source system; a credential recorded there when E2 completed.
+    sql.execute("UPDATE attendance SET verification = 'verified' WHERE status = 'present'", []).unwrap();
+    sql.execute(
+        "INSERT INTO progress_events (enrollment, kind, at, detail, recorded_by)
+         SELECT id, 'credential', '2026-02-06T12:00:00Z', '2', 'registrar' FROM enrollments WHERE enrollment_id = 'E2'",
+        [],
+    )
+    .unwrap();
+    let rows = env.json(&["report", "outcomes", "--month", "2026-02"]);
+    let fields = |row: &serde_json::Value| -> Vec<String> {
+        [
+            "month",
+            "enrolled",
+            "started",
+            "active",
+            "completed",
+            "withdrawn",
+            "attendance_rate",
+            "contact_hours_verified",
+            "credentials",
+        ]
+        .iter()
+        .map(|k| row[*k].to_string())
+        .collect()
+    };
+    // January: E1 and E2 started and active; 40 session days between them (4 weeks of 5), none
+    // present.
+    assert_eq!(fields(&rows[0]), ["\"2026-01\"", "2", "2", "2", "0", "0", "0.0", "0.0", "0"]);
+    // February: E1 (20 session days, 1 present, 1 excused: 19 counted), E2 (5 days to the 6th, 1
+    // present), E3 (10 days to the 13th, none): 2 present of 34 = 0.06; 6 + 8 verified hours.
+    assert_eq!(fields(&rows[1]), ["\"2026-02\"", "3", "1", "1", "1", "1", "0.06", "14.0", "1"]);
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert_eq!(env.run(&["report", "outcomes", "--month", "2026-13"]).code, 4);
+}
