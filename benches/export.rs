@@ -1,6 +1,7 @@
 //! Benchmark: exports of a whole year, streamed: `export attendance` and `export wioa` of
 //! `demo --students N --days 365` (N = 100,000 by default) into a file, with rows per second and
 //! the exporting process's peak memory, which should not grow with the number of rows.
+//! Then each report on the same data (target: under a second each).
 //! `cargo bench --bench export` (`-- --students 20000`, `-- --profile churn`).
 
 use std::path::Path;
@@ -49,5 +50,16 @@ fn main() {
         let rows = lines(&out);
         println!("{kind:>12}  {rows:>11}  {seconds:>9.2}  {:>11.0}  {rss:>13}", rows as f64 / seconds);
         std::fs::remove_file(&out).expect("remove the export");
+    }
+    println!("{:>28}  {:>9}  {:>13}", "report (admin, whole year)", "seconds", "peak RSS (MB)");
+    let month = chrono::Local::now().format("%Y-%m").to_string();
+    for report in [
+        vec!["report", "outcomes", "--month", month.as_str()],
+        vec!["report", "alert-response"],
+        vec!["report", "verification"],
+        vec!["report", "at-risk"],
+    ] {
+        let (seconds, rss) = muster(&db, &report);
+        println!("{:>28}  {seconds:>9.2}  {rss:>13}", report[1]);
     }
 }

@@ -81,3 +81,28 @@ impl App {
             .collect())
     }
 }
+
+/// A student at risk, with how many whole days their oldest open alert has been open.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AtRiskRow {
+    #[serde(flatten)]
+    pub student: store::alerts::AtRisk,
+    pub days_open: i64,
+}
+
+impl App {
+    /// Students with open alerts by severity, and how long they have been open (as of today).
+    pub fn at_risk(&self, actor: &Actor) -> Result<Vec<AtRiskRow>> {
+        self.require_onboarded(actor)?;
+        let today = self.today();
+        Ok(store::alerts::at_risk(self.store.conn(), actor.user())?
+            .into_iter()
+            .map(|student| {
+                let opened = chrono::DateTime::parse_from_rfc3339(&student.open_since)
+                    .map(|at| self.zone().date_of(at.with_timezone(&chrono::Utc)))
+                    .unwrap_or(today);
+                AtRiskRow { days_open: (today - opened).num_days().max(0), student }
+            })
+            .collect())
+    }
+}

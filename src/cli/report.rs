@@ -12,6 +12,8 @@ pub enum ReportName {
     AlertResponse,
     /// Per verifier: how long attendance waited for a decision
     Verification,
+    /// Students with open alerts, most severe first, and how long they have been open
+    AtRisk,
     /// Per program, the month against the one before: enrolled, started, active, completed,
     /// withdrawn, attendance, verified contact hours, credentials (the program holder's report)
     Outcomes,
@@ -75,6 +77,10 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
                 "credentials",
             ];
             emit(out, cli.format, &columns, &rows)?;
+        }
+        ReportName::AtRisk => {
+            let columns = ["student_id", "name", "severity", "open_alerts", "open_since", "days_open"];
+            emit(out, cli.format, &columns, &session.app.at_risk(&session.actor)?)?;
         }
         ReportName::Verification => {
             let columns = ["verifier", "decisions", "median_hours", "p95_hours", "within_24h"];

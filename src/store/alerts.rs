@@ -711,3 +711,44 @@ pub fn response_times(conn: &Connection, viewer: &User, from: NaiveDate, to: Nai
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
+
+/// A student with open alerts: the worst severity, how many, and since when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AtRisk {
+    pub student_id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub open_alerts: i64,
+    /// The oldest open alert's opening, RFC 3339.
+    pub open_since: String,
+}
+
+/// The students `viewer` may see with open (or snoozed) alerts, most severe first, then longest open.
+pub fn at_risk(conn: &Connection, viewer: &User) -> Result<Vec<AtRisk>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.student_id, s.first_name || ' ' || s.last_name, max(a.severity_rank), count(*), min(a.opened_at)
+           FROM alerts a JOIN students s ON s.id = a.student
+          WHERE a.status <> 'resolved'
+            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
+          GROUP BY a.student
+          ORDER BY 3 DESC, 5, 1",
+    )?;
+    let rows = stmt
+        .query_map([scope], |r| {
+            let severity = match r.get::<_, i64>(2)? {
+                3 => Severity::Critical,
+                2 => Severity::Escalate,
+                _ => Severity::Warn,
+            };
+            Ok(AtRisk {
+                student_id: r.get(0)?,
+                name: r.get(1)?,
+                severity,
+                open_alerts: r.get(3)?,
+                open_since: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

@@ -142,3 +142,18 @@ fn monthly_outcomes_by_hand() {
     assert_eq!(rows.as_array().unwrap().len(), 2);
     assert_eq!(env.run(&["report", "outcomes", "--month", "2026-13"]).code, 4);
 }
+
+#[test]
+fn at_risk_lists_students_with_open_alerts_and_for_how_long() {
+    let env = alerts_with_known_times();
+    // S1's alert was resolved; S2's has been open since 2026-01-06 08:00 UTC.
+    let rows = env.json(&["report", "at-risk"]);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!((rows[0]["student_id"].as_str(), rows[0]["severity"].as_str()), (Some("S2"), Some("warn")));
+    assert_eq!(rows[0]["open_alerts"], 1);
+    let opened = chrono::DateTime::parse_from_rfc3339("2026-01-06T08:00:00Z").unwrap().with_timezone(&chrono::Local);
+    let days = (chrono::Local::now().date_naive() - opened.date_naive()).num_days();
+    assert_eq!(rows[0]["days_open"].as_i64(), Some(days));
+    // The worksite has S1 only, whose alert is resolved.
+    assert_eq!(env.json(&["--as", "ws_01", "report", "at-risk"]).as_array().unwrap().len(), 0);
+}
