@@ -30,56 +30,134 @@ impl App {
 
     fn one_month(&self, actor: &Actor, month: &str, program_id: Option<&str>) -> Result<Vec<MonthOutcome>> {
         let (first, last) = month_days(month)?;
-        // Session days count up to today in the month under way.
-        let through = last.min(self.today());
-        let conn = self.store.conn();
-        let calendars = store::engine::program_calendars(conn)?;
-        let mut by_program: BTreeMap<String, (MonthOutcome, u32, u32)> = BTreeMap::new();
-        for e in store::exports::window_figures(conn, actor.user(), first, last, program_id)? {
-            let (o, present, counted) = by_program.entry(e.program_id.clone()).or_insert_with(|| {
-                let o = MonthOutcome {
-                    program_id: e.program_id.clone(),
-                    month: month.to_string(),
-                    enrolled: 0,
-                    started: 0,
-                    active: 0,
-                    completed: 0,
-                    withdrawn: 0,
-                    attendance_rate: None,
-                    contact_hours_verified: 0.0,
-                    credentials: 0,
-                };
-                (o, 0, 0)
-            });
-            o.enrolled += 1;
-            let exited_in_month = e.end.is_some_and(|end| end >= first && end <= last);
-            o.started += u32::from(e.start >= first);
-            match e.status.as_str() {
-                "completed" if exited_in_month => o.completed += 1,
-                "withdrawn" if exited_in_month => o.withdrawn += 1,
-                _ if e.end.is_none_or(|end| end > last) => o.active += 1,
-                _ => {}
-            }
-            o.contact_hours_verified += e.hours_verified;
-            o.credentials += e.credentials;
-            if let Some(program) = calendars.get(&e.program)
-                && through >= first
-            {
-                let days = EnrollmentDays { program, start: e.start.max(first), end: e.end };
-                let sessions = days.session_days_through(through);
-                *present += e.days_present;
-                *counted += sessions.saturating_sub(e.days_excused);
-            }
-        }
-        Ok(by_program
-            .into_values()
-            .map(|(mut o, present, counted)| {
-                o.attendance_rate = (counted > 0)
-                    .then(|| (f64::from(present.min(counted)) / f64::from(counted) * 100.0).round() / 100.0);
-                o
+        Ok(self
+            .window(actor, first, last, program_id)?
+            .into_iter()
+            .map(|(program_id, w)| MonthOutcome {
+                program_id,
+                month: month.to_string(),
+                enrolled: w.enrolled,
+                started: w.started,
+                active: w.active,
+                completed: w.completed,
+                withdrawn: w.withdrawn,
+                attendance_rate: w.rate(),
+                contact_hours_verified: w.hours_verified,
+                credentials: w.credentials,
             })
             .collect())
     }
+
+    /// Each program's totals over `[first, last]`, for the students the actor may see. Session
+    /// days count up to today in a window under way.
+    fn window(
+        &self,
+        actor: &Actor,
+        first: NaiveDate,
+        last: NaiveDate,
+        program_id: Option<&str>,
+    ) -> Result<BTreeMap<String, Window>> {
+        let through = last.min(self.today());
+        let conn = self.store.conn();
+        let calendars = store::engine::program_calendars(conn)?;
+        let mut by_program: BTreeMap<String, Window> = BTreeMap::new();
+        for e in store::exports::window_figures(conn, actor.user(), first, last, program_id)? {
+            let w = by_program.entry(e.program_id.clone()).or_default();
+            w.enrolled += 1;
+            let exited_in_window = e.end.is_some_and(|end| end >= first && end <= last);
+            w.started += u32::from(e.start >= first);
+            match e.status.as_str() {
+                "completed" if exited_in_window => w.completed += 1,
+                "withdrawn" if exited_in_window => w.withdrawn += 1,
+                _ if e.end.is_none_or(|end| end > last) => w.active += 1,
+                _ => {}
+            }
+            w.hours_verified += e.hours_verified;
+            w.credentials += e.credentials;
+            if let Some(program) = calendars.get(&e.program)
+                && through >= first
+            {
+                let sessions =
+                    EnrollmentDays { program, start: e.start.max(first), end: e.end }.session_days_through(through);
+                w.session_days += sessions;
+                w.present += e.days_present;
+                w.counted += sessions.saturating_sub(e.days_excused);
+            }
+        }
+        Ok(by_program)
+    }
+
+    /// Attendance per program and ISO week from `from` to `to`, with the change from the week
+    /// before.
+    pub fn weekly_attendance(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        program_id: Option<&str>,
+    ) -> Result<Vec<WeekAttendance>> {
+        self.require_onboarded(actor)?;
+        let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
+        let mut rows: Vec<WeekAttendance> = Vec::new();
+        while monday <= to {
+            let sunday = monday + Days::new(6);
+            for (program_id, w) in self.window(actor, monday, sunday, program_id)? {
+                let rate = w.rate();
+                let before = rows.iter().rev().find(|r| r.program_id == program_id).and_then(|r| r.attendance_rate);
+                rows.push(WeekAttendance {
+                    week: format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week()),
+                    program_id,
+                    students: w.enrolled,
+                    session_days: w.session_days,
+                    present: w.present,
+                    attendance_rate: rate,
+                    change: rate.zip(before).map(|(now, then)| ((now - then) * 100.0).round() / 100.0),
+                    contact_hours_verified: w.hours_verified,
+                });
+            }
+            monday = monday + Days::new(7);
+        }
+        rows.sort_by(|a, b| (&a.program_id, &a.week).cmp(&(&b.program_id, &b.week)));
+        Ok(rows)
+    }
+}
+
+/// A program's totals over some days.
+#[derive(Debug, Default)]
+struct Window {
+    enrolled: u32,
+    started: u32,
+    active: u32,
+    completed: u32,
+    withdrawn: u32,
+    session_days: u32,
+    present: u32,
+    /// Session days less excused ones: what the rate is out of.
+    counted: u32,
+    hours_verified: f64,
+    credentials: u32,
+}
+
+impl Window {
+    fn rate(&self) -> Option<f64> {
+        (self.counted > 0)
+            .then(|| (f64::from(self.present.min(self.counted)) / f64::from(self.counted) * 100.0).round() / 100.0)
+    }
+}
+
+/// One program's week.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WeekAttendance {
+    pub program_id: String,
+    /// `YYYY-Www`.
+    pub week: String,
+    pub students: u32,
+    pub session_days: u32,
+    pub present: u32,
+    pub attendance_rate: Option<f64>,
+    /// The rate's change from the program's week before.
+    pub change: Option<f64>,
+    pub contact_hours_verified: f64,
 }
 
 /// A student at risk, with how many whole days their oldest open alert has been open.

@@ -12,6 +12,9 @@ pub enum ReportName {
     AlertResponse,
     /// Per verifier: how long attendance waited for a decision
     Verification,
+    /// Per program and week: attendance rate (excused days set aside), its change from the week
+    /// before, and verified contact hours
+    Attendance,
     /// Students with open alerts, most severe first, and how long they have been open
     AtRisk,
     /// Per program, the month against the one before: enrolled, started, active, completed,
@@ -32,7 +35,7 @@ pub struct ReportArgs {
     /// outcomes: the month, YYYY-MM [default: this month]
     #[arg(long, value_name = "YYYY-MM")]
     pub month: Option<String>,
-    /// outcomes: only this program
+    /// outcomes, attendance: only this program
     #[arg(long, value_name = "PROGRAM_ID")]
     pub program: Option<String>,
 }
@@ -75,6 +78,20 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
                 "attendance_rate",
                 "contact_hours_verified",
                 "credentials",
+            ];
+            emit(out, cli.format, &columns, &rows)?;
+        }
+        ReportName::Attendance => {
+            let rows = session.app.weekly_attendance(&session.actor, from, to, args.program.as_deref())?;
+            let columns = [
+                "program_id",
+                "week",
+                "students",
+                "session_days",
+                "present",
+                "attendance_rate",
+                "change",
+                "contact_hours_verified",
             ];
             emit(out, cli.format, &columns, &rows)?;
         }

@@ -157,3 +157,41 @@ fn at_risk_lists_students_with_open_alerts_and_for_how_long() {
     // The worksite has S1 only, whose alert is resolved.
     assert_eq!(env.json(&["--as", "ws_01", "report", "at-risk"]).as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn weekly_attendance_and_its_change_by_hand() {
+    let env = Env::initialised();
+    for (kind, contents) in [("programs", PROGRAMS), ("students", STUDENTS), ("enrollments", ENROLLMENTS)] {
+        env.import(kind, contents);
+    }
+    // Week 2 (5–9 January): S1 present Mon–Thu, absent Fri; S2 present Mon, excused Tue.
+    // Week 3 (12–16 January): S1 present Mon–Fri; S2 nothing logged.
+    let mut log = |student: &str, day: &str, status: &str| {
+        env.ok(&["attendance", "log", "--student", student, "--program", "P1", "--date", day, "--status", status]);
+    };
+    for day in ["05", "06", "07", "08"] {
+        log("S1", &format!("2026-01-{day}"), "present");
+    }
+    log("S1", "2026-01-09", "absent");
+    log("S2", "2026-01-05", "present");
+    log("S2", "2026-01-06", "excused");
+    for day in ["12", "13", "14", "15", "16"] {
+        log("S1", &format!("2026-01-{day}"), "present");
+    }
+    let rows = env.json(&["report", "attendance", "--from", "2026-01-05", "--to", "2026-01-18"]);
+    let row = |i: usize| -> (String, u64, u64, f64, Option<f64>) {
+        let r = &rows[i];
+        (
+            r["week"].as_str().unwrap().to_string(),
+            r["session_days"].as_u64().unwrap(),
+            r["present"].as_u64().unwrap(),
+            r["attendance_rate"].as_f64().unwrap(),
+            r["change"].as_f64(),
+        )
+    };
+    // Week 2: 10 session days, 5 present, 1 excused: 5 of 9 = 0.56.
+    assert_eq!(row(0), ("2026-W02".to_string(), 10, 5, 0.56, None));
+    // Week 3: 10 session days, 5 present: 0.50, down 0.06.
+    assert_eq!(row(1), ("2026-W03".to_string(), 10, 5, 0.5, Some(-0.06)));
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+}
