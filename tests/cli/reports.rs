@@ -166,7 +166,7 @@ fn weekly_attendance_and_its_change_by_hand() {
     }
     // Week 2 (5–9 January): S1 present Mon–Thu, absent Fri; S2 present Mon, excused Tue.
     // Week 3 (12–16 January): S1 present Mon–Fri; S2 nothing logged.
-    let mut log = |student: &str, day: &str, status: &str| {
+    let log = |student: &str, day: &str, status: &str| {
         env.ok(&["attendance", "log", "--student", student, "--program", "P1", "--date", day, "--status", status]);
     };
     for day in ["05", "06", "07", "08"] {
