@@ -58,6 +58,8 @@ fn main() {
         vec!["report", "alert-response"],
         vec!["report", "verification"],
         vec!["report", "at-risk"],
+        vec!["report", "attendance"],
+        vec!["report", "engagement"],
     ] {
         let (seconds, rss) = muster(&db, &report);
         println!("{:>28}  {seconds:>9.2}  {rss:>13}", report[1]);

@@ -184,3 +184,55 @@ impl App {
             .collect())
     }
 }
+
+/// Logins in one ISO week.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WeekEngagement {
+    pub week: String,
+    pub students: u32,
+    pub logins: u32,
+    pub logins_per_student: Option<f64>,
+    /// Students with no login in the `quiet_days` up to the week's end.
+    pub quiet_students: u32,
+    pub quiet_days: u32,
+}
+
+impl App {
+    /// Per ISO week from `from` to `to`: enrolled students the actor may see, their logins, and
+    /// how many had not logged in for `quiet_days` by the week's end.
+    pub fn engagement(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        quiet_days: u32,
+    ) -> Result<Vec<WeekEngagement>> {
+        self.require_onboarded(actor)?;
+        let instant = |day: NaiveDate| self.zone().day_start(day).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
+        let mut rows = Vec::new();
+        while monday <= to {
+            let sunday = monday + Days::new(6);
+            let next = sunday + Days::new(1);
+            let quiet_since = next - Days::new(u64::from(quiet_days));
+            let (students, logins, quiet) = store::activity::engagement(
+                self.store.conn(),
+                actor.user(),
+                (monday, sunday),
+                (&instant(monday), &instant(next)),
+                &instant(quiet_since),
+            )?;
+            rows.push(WeekEngagement {
+                week: format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week()),
+                students,
+                logins,
+                logins_per_student: (students > 0)
+                    .then(|| (f64::from(logins) / f64::from(students) * 100.0).round() / 100.0),
+                quiet_students: quiet,
+                quiet_days,
+            });
+            monday = next;
+        }
+        Ok(rows)
+    }
+}

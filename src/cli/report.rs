@@ -15,6 +15,8 @@ pub enum ReportName {
     /// Per program and week: attendance rate (excused days set aside), its change from the week
     /// before, and verified contact hours
     Attendance,
+    /// Per week: enrolled students, their logins, and how many had none for --quiet-days
+    Engagement,
     /// Students with open alerts, most severe first, and how long they have been open
     AtRisk,
     /// Per program, the month against the one before: enrolled, started, active, completed,
@@ -35,6 +37,9 @@ pub struct ReportArgs {
     /// outcomes: the month, YYYY-MM [default: this month]
     #[arg(long, value_name = "YYYY-MM")]
     pub month: Option<String>,
+    /// engagement: the days without a login that count a student as quiet
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub quiet_days: u32,
     /// outcomes, attendance: only this program
     #[arg(long, value_name = "PROGRAM_ID")]
     pub program: Option<String>,
@@ -93,6 +98,11 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
                 "change",
                 "contact_hours_verified",
             ];
+            emit(out, cli.format, &columns, &rows)?;
+        }
+        ReportName::Engagement => {
+            let rows = session.app.engagement(&session.actor, from, to, args.quiet_days)?;
+            let columns = ["week", "students", "logins", "logins_per_student", "quiet_students", "quiet_days"];
             emit(out, cli.format, &columns, &rows)?;
         }
         ReportName::AtRisk => {

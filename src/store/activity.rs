@@ -469,3 +469,29 @@ pub fn oldest_pending(conn: &Connection, viewer: &crate::domain::User) -> Result
     )?;
     Ok(stmt.query_row([&viewer.login], |r| r.get(0))?)
 }
+
+/// Engagement over one span of instants `[start, end)`: students with an active enrollment
+/// meeting `[first, last]` that `viewer` may see, their logins in the span, and how many had not
+/// logged in since `quiet_since` by its end.
+pub fn engagement(
+    conn: &Connection,
+    viewer: &crate::domain::User,
+    (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+    (start, end): (&str, &str),
+    quiet_since: &str,
+) -> Result<(u32, u32, u32)> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    Ok(conn.query_row_cached(
+        "WITH enrolled AS (
+             SELECT DISTINCT e.student FROM enrollments e
+              WHERE e.status <> 'withdrawn' AND e.start_date <= ?3 AND (e.end_date IS NULL OR e.end_date >= ?2)
+                AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = e.student AND x.login = ?1)))
+         SELECT count(*),
+                ifnull(sum((SELECT count(*) FROM login_events l WHERE l.student = n.student AND l.at >= ?4 AND l.at < ?5)), 0),
+                count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM login_events l
+                                                    WHERE l.student = n.student AND l.at >= ?6 AND l.at < ?5))
+           FROM enrolled n",
+        params![scope, first, last, start, end, quiet_since],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}

@@ -195,3 +195,41 @@ fn weekly_attendance_and_its_change_by_hand() {
     assert_eq!(row(1), ("2026-W03".to_string(), 10, 5, 0.5, Some(-0.06)));
     assert_eq!(rows.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn engagement_by_hand() {
+    let env = Env::initialised();
+    for (kind, contents) in [
+        ("programs", PROGRAMS),
+        ("students", STUDENTS),
+        ("enrollments", ENROLLMENTS),
+        ("users", USERS),
+        ("assignments", ASSIGNMENTS),
+    ] {
+        env.import(kind, contents);
+    }
+    env.ok(&["settings", "time-zone", "UTC"]);
+    // S1 logs in three times in week 2 (5–11 January) and once in week 3; S2 once, on the 5th.
+    env.import(
+        "logins",
+        "student_id,at\nS1,2026-01-05T15:00:00Z\nS1,2026-01-06T15:00:00Z\nS1,2026-01-09T15:00:00Z\n\
+         S1,2026-01-14T15:00:00Z\nS2,2026-01-05T16:00:00Z\n",
+    );
+    let rows = env.json(&["report", "engagement", "--from", "2026-01-05", "--to", "2026-01-18", "--quiet-days", "7"]);
+    let row = |i: usize| {
+        let r = &rows[i];
+        (
+            r["week"].as_str().unwrap().to_string(),
+            r["students"].as_u64(),
+            r["logins"].as_u64(),
+            r["logins_per_student"].as_f64(),
+            r["quiet_students"].as_u64(),
+        )
+    };
+    // Week 2: 4 logins for 2 students; both logged in within the 7 days to its end.
+    assert_eq!(row(0), ("2026-W02".into(), Some(2), Some(4), Some(2.0), Some(0)));
+    // Week 3: 1 login; S2 has had none since the 5th — quiet by the 18th.
+    assert_eq!(row(1), ("2026-W03".into(), Some(2), Some(1), Some(0.5), Some(1)));
+    let theirs = env.json(&["--as", "ws_01", "report", "engagement", "--from", "2026-01-12", "--to", "2026-01-18"]);
+    assert_eq!((theirs[0]["students"].as_u64(), theirs[0]["logins"].as_u64()), (Some(1), Some(1)));
+}
