@@ -561,7 +561,7 @@ fn every_tab_at_each_size_with_and_without_colour() {
         let who = login.unwrap_or("admin");
         let mut plain = console_as(&tempfile::tempdir().unwrap(), login);
         let mut colour = console_themed(&tempfile::tempdir().unwrap(), login, "colour");
-        for tab in 0..=7 {
+        for tab in 0..=8 {
             let digit = KeyCode::Char(char::from(b'0' + tab));
             press(&mut plain, digit);
             press(&mut colour, digit);
@@ -570,7 +570,7 @@ fn every_tab_at_each_size_with_and_without_colour() {
                 .map(|(w, h)| format!("── {w}×{h}\n{}", screen(&mut plain, w, h)))
                 .collect();
             let bar = screen(&mut plain, 200, 2);
-            // A worksite has no Audit tab: its Messages tab is 6, and there is no 7.
+            // A worksite has no Audit tab: its tabs end at 7.
             if !bar.contains(&format!(" {tab} ")) {
                 continue;
             }
@@ -661,9 +661,9 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     settings.sync = Some(handle.clone());
     let mut console = Console::new(app, actor, settings).unwrap();
     console.after_first_frame().unwrap();
-    press(&mut console, KeyCode::Char('8'));
+    press(&mut console, KeyCode::Char('9'));
     let shown = screen(&mut console, 100, 24);
-    assert!(shown.contains("8 Sync 1⧗ 1✗"), "{shown}");
+    assert!(shown.contains("9 Sync 1⧗ 1✗"), "{shown}");
     assert!(
         shown.contains("rejected  log attendance S000001 2026-02-26 absent")
             && shown.contains("changed since you saw it"),
@@ -678,7 +678,7 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     press(&mut console, KeyCode::Char('y'));
     let waiting: i64 = sql.query_row("SELECT count(*) FROM outbox WHERE state = 'waiting'", [], |r| r.get(0)).unwrap();
     assert_eq!(waiting, 2, "the change is made again and waits with the other");
-    assert!(screen(&mut console, 100, 24).contains("8 Sync 2⧗ 1✗"));
+    assert!(screen(&mut console, 100, 24).contains("9 Sync 2⧗ 1✗"));
     // The background sync fails: the console says so at its next poll, no key pressed.
     console.poll_changes().unwrap();
     console.dirty = false;
@@ -689,7 +689,7 @@ fn the_sync_tab_shows_what_waits_and_redoes_what_the_hub_rejected() {
     console.poll_changes().unwrap();
     assert!(console.dirty, "a failed sync is drawn without a key");
     let offline = screen(&mut console, 100, 24);
-    assert!(offline.contains("8 Sync offline 2⧗ 1✗") && offline.contains("No route to host"), "{offline}");
+    assert!(offline.contains("9 Sync offline 2⧗ 1✗") && offline.contains("No route to host"), "{offline}");
 }
 
 /// A campaign to four students whose messages met four fates: sent, refused by the server,
@@ -794,4 +794,18 @@ fn a_notification_arrives_from_another_process_and_is_listed_and_cleared() {
     assert!(cleared.contains("notifications cleared") && !cleared.contains('⚑'), "{cleared}");
     press(&mut console, KeyCode::Char('N'));
     assert!(screen(&mut console, 100, 30).contains("None yet"));
+}
+
+#[test]
+fn the_reports_tab_charts_attendance_week_by_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, None);
+    press(&mut console, KeyCode::Char('8'));
+    let shown = screen(&mut console, 120, 40);
+    assert!(shown.contains("attendance by week") && shown.contains("this month against the last"), "{shown}");
+    assert!(shown.contains('%') && shown.contains("W0"), "bars with their rates and weeks: {shown}");
+    insta::assert_snapshot!("reports_120x40", shown);
+    insta::assert_snapshot!("reports_80x24", screen(&mut console, 80, 24));
+    press(&mut console, KeyCode::Char('j'));
+    assert!(screen(&mut console, 120, 40).contains("2 of"), "j shows the next program");
 }

@@ -15,6 +15,7 @@ mod reads;
 pub mod replica;
 mod reports;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
+pub use reports::{AtRiskRow, WeekAttendance, WeekEngagement};
 pub mod triage;
 pub mod zone;
 

@@ -15,6 +15,7 @@ pub mod onboarding;
 pub mod overlay;
 pub mod pane;
 pub mod payroll;
+pub mod reports;
 pub mod students;
 pub mod sync;
 pub mod theme;

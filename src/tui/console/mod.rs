@@ -539,6 +539,7 @@ fn panes_for(app: &App, actor: &Actor, settings: &Settings) -> anyhow::Result<Ve
     }
     let mail = if app.is_replica() { Some("the hub".to_string()) } else { settings.mail.clone() };
     panes.push(Box::new(super::messages::MessagesPane::new(mail)));
+    panes.push(Box::new(super::reports::ReportsPane::default()));
     if let Some(handle) = &settings.sync {
         panes.push(Box::new(super::sync::SyncPane::new(handle.clone())));
     }

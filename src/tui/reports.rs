@@ -1,0 +1,159 @@
+//! The Reports tab: for one program at a time (j/k), the attendance rate week by week as a bar
+//! chart, and the month against the one before as a table — the figures of `muster report
+//! attendance` and `report outcomes`, scoped the same way.
+
+use super::keymap::{Action, Scope};
+use super::pane::{Context, Effect, Hint, Look, Pane};
+use super::theme::Theme;
+use crate::app::WeekAttendance;
+use crate::domain::outcomes::MonthOutcome;
+use chrono::{Datelike, Days};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table};
+
+/// A line of the month table: its name and how it is read from a month.
+type Metric = (&'static str, fn(&MonthOutcome) -> String);
+
+/// How many weeks the chart shows.
+const WEEKS: u64 = 8;
+
+#[derive(Default)]
+pub struct ReportsPane {
+    weeks: Vec<WeekAttendance>,
+    outcomes: Vec<MonthOutcome>,
+    programs: Vec<String>,
+    selected: usize,
+}
+
+impl ReportsPane {
+    fn program(&self) -> Option<&str> {
+        self.programs.get(self.selected).map(String::as_str)
+    }
+
+    fn draw_chart(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
+        let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
+        let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
+            Span::styled(" attendance by week ", theme.accent),
+            Span::raw(format!("{program} · {} of {} programs (j/k) ", self.selected + 1, self.programs.len())),
+        ]));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if weeks.is_empty() {
+            frame.render_widget(Paragraph::new("No session days in these weeks.").style(theme.dim), inner);
+            return;
+        }
+        // Bars as wide as the weeks allow; the axis is the week's number, the value its rate.
+        let width = (inner.width / weeks.len().max(1) as u16).saturating_sub(1).clamp(3, 8);
+        let bars: Vec<Bar> = weeks
+            .iter()
+            .map(|w| {
+                let percent = w.attendance_rate.map_or(0, |r| (r * 100.0).round() as u64);
+                let label = w.week.split_once("-W").map_or(w.week.clone(), |(_, n)| format!("W{n}"));
+                let shown = w.attendance_rate.map_or_else(|| "—".to_string(), |_| format!("{percent}%"));
+                Bar::default().value(percent).label(Line::from(label)).text_value(shown)
+            })
+            .collect();
+        let chart = BarChart::default()
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(width)
+            .bar_gap(1)
+            .max(100)
+            .bar_style(theme.accent)
+            .value_style(theme.selected)
+            .label_style(theme.dim);
+        frame.render_widget(chart, inner);
+    }
+
+    fn draw_month(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
+        let months: Vec<&MonthOutcome> = self.outcomes.iter().filter(|o| o.program_id == program).collect();
+        let block =
+            Block::new().borders(Borders::TOP).title(Span::styled(" this month against the last ", theme.accent));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [before, now] = [months.first().copied(), months.get(1).copied()];
+        let (before, now) = match (before, now) {
+            (Some(b), Some(n)) => (Some(b), Some(n)),
+            (Some(only), None) => (None, Some(only)),
+            _ => (None, None),
+        };
+        let cell = |o: Option<&MonthOutcome>, f: fn(&MonthOutcome) -> String| o.map(f).unwrap_or_else(|| "—".into());
+        let rate = |o: &MonthOutcome| o.attendance_rate.map_or("—".into(), |r| format!("{:.0}%", r * 100.0));
+        let metrics: [Metric; 8] = [
+            ("enrolled", |o| o.enrolled.to_string()),
+            ("started", |o| o.started.to_string()),
+            ("active", |o| o.active.to_string()),
+            ("completed", |o| o.completed.to_string()),
+            ("withdrawn", |o| o.withdrawn.to_string()),
+            ("attendance", rate),
+            ("hours verified", |o| format!("{:.1}", o.contact_hours_verified)),
+            ("credentials", |o| o.credentials.to_string()),
+        ];
+        let header = Row::new(vec![
+            String::new(),
+            before.map_or(String::new(), |o| o.month.clone()),
+            now.map_or(String::new(), |o| o.month.clone()),
+        ])
+        .style(theme.dim);
+        let rows: Vec<Row> =
+            metrics.iter().map(|(name, f)| Row::new(vec![name.to_string(), cell(before, *f), cell(now, *f)])).collect();
+        let widths = [Constraint::Length(15), Constraint::Length(10), Constraint::Length(10)];
+        frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+    }
+}
+
+impl Pane for ReportsPane {
+    fn title(&self) -> &'static str {
+        "Reports"
+    }
+
+    fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
+        let today = cx.app.today();
+        let from = today - Days::new(7 * (WEEKS - 1));
+        self.weeks = cx.app.weekly_attendance(cx.actor, from, today, None)?;
+        let month = format!("{:04}-{:02}", today.year(), today.month());
+        self.outcomes = cx.app.month_outcomes(cx.actor, &month, None)?;
+        let mut programs: Vec<String> = self.weeks.iter().map(|w| w.program_id.clone()).collect();
+        programs.extend(self.outcomes.iter().map(|o| o.program_id.clone()));
+        programs.sort();
+        programs.dedup();
+        self.programs = programs;
+        self.selected = self.selected.min(self.programs.len().saturating_sub(1));
+        Ok(())
+    }
+
+    fn act(&mut self, action: Action, _cx: &Context) -> anyhow::Result<Effect> {
+        match action {
+            Action::Down => self.selected = super::window::moved(self.selected, self.programs.len(), 1),
+            Action::Up => self.selected = super::window::moved(self.selected, self.programs.len(), -1),
+            _ => {}
+        }
+        Ok(Effect::Nothing)
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, _cx: &Context, look: &Look) {
+        let Some(program) = self.program().map(str::to_string) else {
+            let text = "No programs with students you may see.";
+            frame.render_widget(Paragraph::new(text).style(look.theme.dim), area);
+            return;
+        };
+        if area.width >= 100 {
+            let [chart, month] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(40)]).areas(area);
+            self.draw_chart(frame, chart, look.theme, &program);
+            self.draw_month(frame, month, look.theme, &program);
+        } else {
+            let [chart, month] = Layout::vertical([Constraint::Fill(1), Constraint::Length(11)]).areas(area);
+            self.draw_chart(frame, chart, look.theme, &program);
+            self.draw_month(frame, month, look.theme, &program);
+        }
+    }
+
+    fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+        (vec![(Action::Down, "next program")], Vec::new())
+    }
+
+    fn help(&self) -> &'static [(Scope, &'static str)] {
+        &[(Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    }
+}
