@@ -32,6 +32,21 @@ impl ReportsPane {
         self.programs.get(self.selected).map(String::as_str)
     }
 
+    /// The figures of the program in view only: one program's enrollments read quickly even
+    /// where the organisation has a hundred thousand students.
+    fn read_program(&mut self, cx: &Context) -> anyhow::Result<()> {
+        let Some(program) = self.program().map(str::to_string) else {
+            (self.weeks, self.outcomes) = (Vec::new(), Vec::new());
+            return Ok(());
+        };
+        let today = cx.app.today();
+        let from = today - Days::new(7 * (WEEKS - 1));
+        self.weeks = cx.app.weekly_attendance(cx.actor, from, today, Some(&program))?;
+        let month = format!("{:04}-{:02}", today.year(), today.month());
+        self.outcomes = cx.app.month_outcomes(cx.actor, &month, Some(&program))?;
+        Ok(())
+    }
+
     fn draw_chart(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
         let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
         let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
@@ -109,25 +124,20 @@ impl Pane for ReportsPane {
     }
 
     fn load(&mut self, cx: &Context) -> anyhow::Result<()> {
-        let today = cx.app.today();
-        let from = today - Days::new(7 * (WEEKS - 1));
-        self.weeks = cx.app.weekly_attendance(cx.actor, from, today, None)?;
-        let month = format!("{:04}-{:02}", today.year(), today.month());
-        self.outcomes = cx.app.month_outcomes(cx.actor, &month, None)?;
-        let mut programs: Vec<String> = self.weeks.iter().map(|w| w.program_id.clone()).collect();
-        programs.extend(self.outcomes.iter().map(|o| o.program_id.clone()));
-        programs.sort();
-        programs.dedup();
-        self.programs = programs;
+        self.programs = cx.app.program_ids(cx.actor)?;
         self.selected = self.selected.min(self.programs.len().saturating_sub(1));
-        Ok(())
+        self.read_program(cx)
     }
 
-    fn act(&mut self, action: Action, _cx: &Context) -> anyhow::Result<Effect> {
+    fn act(&mut self, action: Action, cx: &Context) -> anyhow::Result<Effect> {
+        let before = self.selected;
         match action {
             Action::Down => self.selected = super::window::moved(self.selected, self.programs.len(), 1),
             Action::Up => self.selected = super::window::moved(self.selected, self.programs.len(), -1),
             _ => {}
+        }
+        if self.selected != before {
+            self.read_program(cx)?;
         }
         Ok(Effect::Nothing)
     }
