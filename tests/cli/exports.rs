@@ -16,16 +16,13 @@ const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\n";
 /// Two students, four days logged: S1 present 6 h on the 5th and absent on the 6th; S2 present
 /// 8 h on the 5th and excused on the 7th. The job has run for the 5th and the 6th.
 fn logged() -> Env {
-    let env = Env::initialised();
-    for (kind, contents) in [
+    let env = Env::with_imports(&[
         ("programs", PROGRAMS),
         ("students", STUDENTS),
         ("enrollments", ENROLLMENTS),
         ("users", USERS),
         ("assignments", ASSIGNMENTS),
-    ] {
-        env.import(kind, contents);
-    }
+    ]);
     for (student, date, status, hours) in [
         ("S1", "2026-01-05", "present", Some("6")),
         ("S1", "2026-01-06", "absent", None),

@@ -30,6 +30,15 @@ impl Env {
         env
     }
 
+    /// A fresh database with these files imported, in order: `(kind, contents)`.
+    pub fn with_imports(files: &[(&str, &str)]) -> Env {
+        let env = Env::initialised();
+        for (kind, contents) in files {
+            env.import(kind, contents);
+        }
+        env
+    }
+
     pub fn run(&self, args: &[&str]) -> Ran {
         self.run_with(args, &[])
     }

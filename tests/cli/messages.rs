@@ -65,16 +65,13 @@ fn json(env: &Env, args: &[&str]) -> Value {
 /// Four students in one program (S3 without an address), a worksite with S1, a coordinator with
 /// S1–S3, a second admin; a template with placeholders.
 fn organisation() -> Env {
-    let env = Env::initialised();
-    for (kind, contents) in [
+    let env = Env::with_imports(&[
         ("programs", PROGRAMS),
         ("students", STUDENTS),
         ("enrollments", ENROLLMENTS),
         ("users", USERS),
         ("assignments", ASSIGNMENTS),
-    ] {
-        env.import(kind, contents);
-    }
+    ]);
     ok(
         &env,
         &[

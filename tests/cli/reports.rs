@@ -15,16 +15,13 @@ const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\n";
 /// acknowledged on the 8th at 08:00 (48 h) and is still open. The job's times are set to these,
 /// as the source system would have them.
 fn alerts_with_known_times() -> Env {
-    let env = Env::initialised();
-    for (kind, contents) in [
+    let env = Env::with_imports(&[
         ("programs", PROGRAMS),
         ("students", STUDENTS),
         ("enrollments", ENROLLMENTS),
         ("users", USERS),
         ("assignments", ASSIGNMENTS),
-    ] {
-        env.import(kind, contents);
-    }
+    ]);
     env.ok(&["alerts", "run", "--date", "2026-01-05"]);
     let alert = |student: &str| -> String {
         env.sql()
@@ -160,10 +157,7 @@ fn at_risk_lists_students_with_open_alerts_and_for_how_long() {
 
 #[test]
 fn weekly_attendance_and_its_change_by_hand() {
-    let env = Env::initialised();
-    for (kind, contents) in [("programs", PROGRAMS), ("students", STUDENTS), ("enrollments", ENROLLMENTS)] {
-        env.import(kind, contents);
-    }
+    let env = Env::with_imports(&[("programs", PROGRAMS), ("students", STUDENTS), ("enrollments", ENROLLMENTS)]);
     // Week 2 (5–9 January): S1 present Mon–Thu, absent Fri; S2 present Mon, excused Tue.
     // Week 3 (12–16 January): S1 present Mon–Fri; S2 nothing logged.
     let log = |student: &str, day: &str, status: &str| {
@@ -198,16 +192,13 @@ fn weekly_attendance_and_its_change_by_hand() {
 
 #[test]
 fn engagement_by_hand() {
-    let env = Env::initialised();
-    for (kind, contents) in [
+    let env = Env::with_imports(&[
         ("programs", PROGRAMS),
         ("students", STUDENTS),
         ("enrollments", ENROLLMENTS),
         ("users", USERS),
         ("assignments", ASSIGNMENTS),
-    ] {
-        env.import(kind, contents);
-    }
+    ]);
     env.ok(&["settings", "time-zone", "UTC"]);
     // S1 logs in three times in week 2 (5–11 January) and once in week 3; S2 once, on the 5th.
     env.import(
