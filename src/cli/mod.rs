@@ -85,7 +85,7 @@ pub enum Command {
     /// Payout profiles and their approval
     #[command(subcommand)]
     Payroll(onboarding::PayrollCommand),
-    /// Figures people are held to: alert response per partner, verification turnaround
+    /// Reports: monthly outcomes, weekly attendance and engagement, at-risk students, alert response, verification turnaround
     Report(report::ReportArgs),
     /// Reach students: templates, one message, campaigns; send what is due
     #[command(subcommand)]
