@@ -152,10 +152,13 @@ impl Pane for ReportsPane {
             let [chart, month] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(40)]).areas(area);
             self.draw_chart(frame, chart, look.theme, &program);
             self.draw_month(frame, month, look.theme, &program);
-        } else {
+        } else if area.height >= 20 {
             let [chart, month] = Layout::vertical([Constraint::Fill(1), Constraint::Length(11)]).areas(area);
             self.draw_chart(frame, chart, look.theme, &program);
             self.draw_month(frame, month, look.theme, &program);
+        } else {
+            // Too short for both: the chart, which says the most at a glance.
+            self.draw_chart(frame, area, look.theme, &program);
         }
     }
 
