@@ -5,7 +5,10 @@ use crate::domain::calendar::EnrollmentDays;
 use crate::domain::outcomes::MonthOutcome;
 use crate::store;
 use chrono::{Datelike, Days, NaiveDate};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// The programs' calendars by program key, read once per report.
+type Calendars = HashMap<i64, crate::domain::calendar::ProgramCalendar>;
 
 /// The first and last day of a month written `YYYY-MM`.
 pub fn month_days(month: &str) -> Result<(NaiveDate, NaiveDate)> {
@@ -22,16 +25,24 @@ impl App {
         self.require_onboarded(actor)?;
         let (first, _) = month_days(month)?;
         let previous = first.pred_opt().map(|d| format!("{:04}-{:02}", d.year(), d.month())).unwrap_or_default();
-        let mut outcomes = self.one_month(actor, &previous, program_id)?;
-        outcomes.extend(self.one_month(actor, &format!("{:04}-{:02}", first.year(), first.month()), program_id)?);
+        let calendars = store::engine::program_calendars(self.store.conn())?;
+        let mut outcomes = self.one_month(actor, &calendars, &previous, program_id)?;
+        let this_month = format!("{:04}-{:02}", first.year(), first.month());
+        outcomes.extend(self.one_month(actor, &calendars, &this_month, program_id)?);
         outcomes.sort_by(|a, b| (&a.program_id, &a.month).cmp(&(&b.program_id, &b.month)));
         Ok(outcomes)
     }
 
-    fn one_month(&self, actor: &Actor, month: &str, program_id: Option<&str>) -> Result<Vec<MonthOutcome>> {
+    fn one_month(
+        &self,
+        actor: &Actor,
+        calendars: &Calendars,
+        month: &str,
+        program_id: Option<&str>,
+    ) -> Result<Vec<MonthOutcome>> {
         let (first, last) = month_days(month)?;
         Ok(self
-            .window(actor, first, last, program_id)?
+            .window(actor, calendars, first, last, program_id)?
             .into_iter()
             .map(|(program_id, w)| MonthOutcome {
                 program_id,
@@ -53,13 +64,13 @@ impl App {
     fn window(
         &self,
         actor: &Actor,
+        calendars: &Calendars,
         first: NaiveDate,
         last: NaiveDate,
         program_id: Option<&str>,
     ) -> Result<BTreeMap<String, Window>> {
         let through = last.min(self.today());
         let conn = self.store.conn();
-        let calendars = store::engine::program_calendars(conn)?;
         let mut by_program: BTreeMap<String, Window> = BTreeMap::new();
         for e in store::exports::window_figures(conn, actor.user(), first, last, program_id)? {
             let w = by_program.entry(e.program_id.clone()).or_default();
@@ -97,11 +108,13 @@ impl App {
         program_id: Option<&str>,
     ) -> Result<Vec<WeekAttendance>> {
         self.require_onboarded(actor)?;
+        // Read once for every week: the closures do not change between them.
+        let calendars = store::engine::program_calendars(self.store.conn())?;
         let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
         let mut rows: Vec<WeekAttendance> = Vec::new();
         while monday <= to {
             let sunday = monday + Days::new(6);
-            for (program_id, w) in self.window(actor, monday, sunday, program_id)? {
+            for (program_id, w) in self.window(actor, &calendars, monday, sunday, program_id)? {
                 let rate = w.rate();
                 let before = rows.iter().rev().find(|r| r.program_id == program_id).and_then(|r| r.attendance_rate);
                 rows.push(WeekAttendance {

@@ -1,17 +1,12 @@
 //! `muster export`: scoped rows with hand-computed expectations, CSV and JSON, a file that
 //! appears only whole, and an audit entry for every export.
 
+use crate::fixtures::{ASSIGNMENTS, ENROLLMENTS, PROGRAMS, USERS};
 use crate::harness::Env;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-const PROGRAMS: &str = "program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,2026-01-05\n";
 const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,\"Li, Jr.\"\n";
-const ENROLLMENTS: &str = "enrollment_id,student_id,program_id,start_date,status\n\
-E1,S1,P1,2026-01-05,active\nE2,S2,P1,2026-01-05,active\n";
-const USERS: &str =
-    "login,name,role,onboarded\nws_01,Wanda Site,worksite,true\nsc_01,Sam Coord,site_coordinator,true\n";
-const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\n";
 
 /// Two students, four days logged: S1 present 6 h on the 5th and absent on the 6th; S2 present
 /// 8 h on the 5th and excused on the 7th. The job has run for the 5th and the 6th.

@@ -7,6 +7,7 @@ mod console_e2e;
 mod daemon;
 mod demo;
 mod exports;
+mod fixtures;
 mod harness;
 mod hostile;
 mod identity;

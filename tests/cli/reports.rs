@@ -1,14 +1,9 @@
 //! `muster report`: figures computed by hand from a few alerts with known times.
 
+use crate::fixtures::{ASSIGNMENTS, ENROLLMENTS, PROGRAMS, USERS};
 use crate::harness::Env;
 
-const PROGRAMS: &str = "program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,2026-01-05\n";
 const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\n";
-const ENROLLMENTS: &str = "enrollment_id,student_id,program_id,start_date,status\n\
-E1,S1,P1,2026-01-05,active\nE2,S2,P1,2026-01-05,active\n";
-const USERS: &str =
-    "login,name,role,onboarded\nws_01,Wanda Site,worksite,true\nsc_01,Sam Coord,site_coordinator,true\n";
-const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\n";
 
 /// One missed-day alert each for S1 and S2, both opened 2026-01-06 08:00 UTC. S1's was
 /// acknowledged at 20:00 the same day (12 h) and resolved on the 8th at 08:00 (48 h); S2's was
