@@ -13,9 +13,12 @@ pub mod onboarding;
 pub mod payroll;
 mod reads;
 pub mod replica;
+mod reporting;
 mod reports;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
-pub use reports::{AtRiskRow, WeekAttendance, WeekEngagement};
+pub use reporting::{ReportName, ReportRequest, Sheet, cells};
+pub use reports::month_days;
+pub use reports::{AtRiskRow, OnboardingRow, PayoutRow, WeekAttendance, WeekEngagement, WeekHealth};
 pub mod triage;
 pub mod zone;
 

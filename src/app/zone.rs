@@ -97,6 +97,15 @@ impl OrgZone {
         DateTime::from_timestamp(wall - self.offset_at(guess), 0).unwrap_or_default()
     }
 
+    /// An instant as people in the organisation read it: `2026-11-23 01:30 UTC-08:00`.
+    pub fn wall_clock(&self, at: DateTime<Utc>) -> String {
+        let offset = self.offset_at(at.timestamp());
+        let local = DateTime::from_timestamp(at.timestamp().saturating_add(offset), 0).unwrap_or(at);
+        let sign = if offset < 0 { '-' } else { '+' };
+        let (hours, minutes) = (offset.abs() / 3600, offset.abs() % 3600 / 60);
+        format!("{} UTC{sign}{hours:02}:{minutes:02}", local.format("%Y-%m-%d %H:%M"))
+    }
+
     /// The first instant after `day`.
     pub fn day_end(&self, day: NaiveDate) -> DateTime<Utc> {
         match day.checked_add_days(Days::new(1)) {

@@ -85,7 +85,7 @@ pub enum Command {
     /// Payout profiles and their approval
     #[command(subcommand)]
     Payroll(onboarding::PayrollCommand),
-    /// Reports: monthly outcomes, weekly attendance and engagement, at-risk students, alert response, verification turnaround
+    /// Reports: monthly outcomes, attendance, engagement, cohort health, at-risk students, alert response, verification, onboarding, payouts
     Report(report::ReportArgs),
     /// Reach students: templates, one message, campaigns; send what is due
     #[command(subcommand)]
@@ -190,6 +190,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             restore_default_sigpipe();
         }
         crate::store::busy::report_waits_on_stderr(true);
+    }
+    if cli.format == Format::Pdf && !matches!(cli.command, Some(Command::Report(_))) {
+        anyhow::bail!(AppError::Invalid(
+            "--format pdf is for reports: muster report NAME --format pdf --out FILE".into()
+        ));
     }
     if cli.demo {
         data::ensure_demo_database(&cli)?;

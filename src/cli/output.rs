@@ -11,6 +11,8 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    /// A PDF document (reports only, with --out or a pipe)
+    Pdf,
 }
 
 /// A value as one table or CSV cell. Text from people and files reaches a terminal, so control
@@ -89,7 +91,7 @@ pub fn emit_one<T: Serialize>(out: &mut impl Write, format: Format, record: &T) 
             serde_json::to_writer_pretty(&mut *out, &value)?;
             writeln!(out)?;
         }
-        Format::Csv | Format::Table => {
+        Format::Csv | Format::Table | Format::Pdf => {
             let Value::Object(fields) = value else { anyhow::bail!("not a record") };
             let scalars: Vec<(&String, &Value)> = fields.iter().filter(|(_, v)| !v.is_array()).collect();
             let width = scalars.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -1,28 +1,14 @@
-//! `report NAME`: the figures people are held to, scoped to the viewer, as a table, CSV or JSON.
+//! `report NAME`: the figures people are held to, scoped to the viewer, as a table, CSV, JSON or
+//! PDF. Written to a file with `--out`, a report appears only whole and is audited as an export.
 
-use super::output::emit;
+use super::output::{Format, emit};
 use super::{Cli, open_session};
-use crate::app::AppError;
+use crate::app::{AppError, Command, ReportName, ReportRequest};
+use crate::interchange::export::PendingFile;
 use crate::store::OpenMode;
 use chrono::{Days, NaiveDate};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportName {
-    /// Per partner: how soon alerts about their students were acknowledged and resolved
-    AlertResponse,
-    /// Per verifier: how long attendance waited for a decision
-    Verification,
-    /// Per program and week: attendance rate (excused days set aside), its change from the week
-    /// before, and verified contact hours
-    Attendance,
-    /// Per week: enrolled students, their logins, and how many had none for --quiet-days
-    Engagement,
-    /// Students with open alerts, most severe first, and how long they have been open
-    AtRisk,
-    /// Per program, the month against the one before: enrolled, started, active, completed,
-    /// withdrawn, attendance, verified contact hours, credentials (the program holder's report)
-    Outcomes,
-}
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -40,79 +26,53 @@ pub struct ReportArgs {
     /// engagement: the days without a login that count a student as quiet
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub quiet_days: u32,
-    /// outcomes, attendance: only this program
+    /// outcomes, attendance, health: only this program
     #[arg(long, value_name = "PROGRAM_ID")]
     pub program: Option<String>,
+    /// outcomes, attendance, health: only the students assigned to this partner
+    #[arg(long, value_name = "LOGIN")]
+    pub partner: Option<String>,
+    /// Write the report to FILE (it appears only when whole); needed for --format pdf on a terminal
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
-    let session = open_session(cli, OpenMode::Existing)?;
-    let to = args.to.unwrap_or_else(|| session.app.today());
-    let from = args.from.unwrap_or(to - Days::new(30));
-    if from > to {
-        anyhow::bail!(AppError::Invalid(format!("--from {from} is after --to {to}")));
+    if cli.format == Format::Pdf && args.out.is_none() && std::io::stdout().is_terminal() {
+        anyhow::bail!(AppError::Invalid("a PDF is not for a terminal: add --out FILE (or send it to a pipe)".into()));
     }
-    let out = &mut std::io::stdout().lock();
-    match args.name {
-        ReportName::AlertResponse => {
-            let columns = [
-                "partner",
-                "name",
-                "alerts",
-                "acknowledged",
-                "median_hours_to_ack",
-                "p95_hours_to_ack",
-                "acked_within_24h",
-                "resolved",
-                "median_hours_to_resolve",
-                "p95_hours_to_resolve",
-            ];
-            emit(out, cli.format, &columns, &session.app.alert_response(&session.actor, from, to)?)?;
-        }
-        ReportName::Outcomes => {
-            let month = args.month.clone().unwrap_or_else(|| session.app.today().format("%Y-%m").to_string());
-            let rows = session.app.month_outcomes(&session.actor, &month, args.program.as_deref())?;
-            let columns = [
-                "program_id",
-                "month",
-                "enrolled",
-                "started",
-                "active",
-                "completed",
-                "withdrawn",
-                "attendance_rate",
-                "contact_hours_verified",
-                "credentials",
-            ];
-            emit(out, cli.format, &columns, &rows)?;
-        }
-        ReportName::Attendance => {
-            let rows = session.app.weekly_attendance(&session.actor, from, to, args.program.as_deref())?;
-            let columns = [
-                "program_id",
-                "week",
-                "students",
-                "session_days",
-                "present",
-                "attendance_rate",
-                "change",
-                "contact_hours_verified",
-            ];
-            emit(out, cli.format, &columns, &rows)?;
-        }
-        ReportName::Engagement => {
-            let rows = session.app.engagement(&session.actor, from, to, args.quiet_days)?;
-            let columns = ["week", "students", "logins", "logins_per_student", "quiet_students", "quiet_days"];
-            emit(out, cli.format, &columns, &rows)?;
-        }
-        ReportName::AtRisk => {
-            let columns = ["student_id", "name", "severity", "open_alerts", "open_since", "days_open"];
-            emit(out, cli.format, &columns, &session.app.at_risk(&session.actor)?)?;
-        }
-        ReportName::Verification => {
-            let columns = ["verifier", "decisions", "median_hours", "p95_hours", "within_24h"];
-            emit(out, cli.format, &columns, &session.app.turnaround(&session.actor, from, to)?)?;
-        }
+    let mut session = open_session(cli, OpenMode::Existing)?;
+    let today = session.app.today();
+    let mut request = ReportRequest::new(args.name, today);
+    request.to = args.to.unwrap_or(today);
+    request.from = args.from.unwrap_or(request.to - Days::new(30));
+    if let Some(month) = &args.month {
+        crate::app::month_days(month)?;
+        request.month = month.clone();
     }
+    request.quiet_days = args.quiet_days;
+    request.program = args.program.clone();
+    request.partner = args.partner.clone();
+    let sheet = session.app.report(&session.actor, &request)?;
+    let mut bytes = Vec::new();
+    match cli.format {
+        Format::Pdf => bytes = session.app.report_pdf(&session.actor, &sheet),
+        format => emit(&mut bytes, format, &sheet.columns, &sheet.rows)?,
+    }
+    let Some(path) = &args.out else {
+        std::io::stdout().lock().write_all(&bytes)?;
+        return Ok(());
+    };
+    let cannot = |e: std::io::Error| AppError::Invalid(format!("cannot write {}: {e}", path.display()));
+    let mut file = crate::app::identity::as_caller(|| PendingFile::create(path)).map_err(cannot)?;
+    file.write_all(&bytes).map_err(cannot)?;
+    crate::app::identity::as_caller(|| file.commit()).map_err(cannot)?;
+    let command = Command::RecordExport {
+        kind: format!("report.{}", args.name.as_str()),
+        filter: format!("{} ({:?})", sheet.covers, cli.format).to_lowercase(),
+        rows: sheet.rows.len() as u64,
+        to: path.display().to_string(),
+    };
+    eprintln!("{}", session.app.execute(&session.actor, command)?);
     Ok(())
 }

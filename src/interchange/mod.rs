@@ -4,3 +4,4 @@
 pub mod export;
 pub mod funder;
 pub mod import;
+pub mod pdf;

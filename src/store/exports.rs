@@ -242,6 +242,14 @@ pub struct WindowFigures {
     pub credentials: u32,
 }
 
+/// Which of the students a viewer may see a report is about: one program's, one partner's.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Slice<'a> {
+    pub program_id: Option<&'a str>,
+    /// Students assigned to this partner (within the viewer's own scope).
+    pub partner: Option<&'a str>,
+}
+
 /// The enrollments of the students `viewer` may see whose dates meet `[from, to]`, with what
 /// happened in those days.
 pub fn window_figures(
@@ -249,7 +257,7 @@ pub fn window_figures(
     viewer: &User,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-    program_id: Option<&str>,
+    slice: Slice,
 ) -> Result<Vec<WindowFigures>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let present = "a.status = 'present' AND a.verification <> 'rejected'";
@@ -264,12 +272,13 @@ pub fn window_figures(
                 AND a.date >= max(e.start_date, ?2) AND a.date <= ?3 AND (e.end_date IS NULL OR a.date <= e.end_date)
           WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?1))
             AND e.start_date <= ?3 AND (e.end_date IS NULL OR e.end_date >= ?2) AND (?4 IS NULL OR p.program_id = ?4)
+            AND (?5 IS NULL OR EXISTS (SELECT 1 FROM student_assignments y WHERE y.student = s.id AND y.login = ?5))
           GROUP BY e.id
           ORDER BY p.program_id"
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt
-        .query_map(params![scope, from, to, program_id], |r| {
+        .query_map(params![scope, from, to, slice.program_id, slice.partner], |r| {
             Ok(WindowFigures {
                 program: r.get(0)?,
                 program_id: r.get(1)?,
@@ -281,6 +290,48 @@ pub fn window_figures(
                 hours_verified: r.get(7)?,
                 credentials: r.get(8)?,
             })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// One program's students in a week, for cohort health: how many were enrolled, how many of them
+/// logged in, how many had a critical alert open at the week's end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WeekCohort {
+    pub students: u32,
+    pub logged_in: u32,
+    pub critical: u32,
+}
+
+/// Per program: the students `viewer` may see enrolled (not withdrawn) in `[first, last]`, with
+/// logins in `[start, end)` and critical alerts open at `end`.
+pub fn week_cohorts(
+    conn: &Connection,
+    viewer: &User,
+    (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+    (start, end): (&str, &str),
+    slice: Slice,
+) -> Result<Vec<(String, WeekCohort)>> {
+    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+    let mut stmt = conn.prepare_cached(
+        "WITH enrolled AS (
+             SELECT DISTINCT p.program_id, e.student FROM enrollments e JOIN programs p ON p.id = e.program
+              WHERE e.status <> 'withdrawn' AND e.start_date <= ?3 AND (e.end_date IS NULL OR e.end_date >= ?2)
+                AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = e.student AND x.login = ?1))
+                AND (?6 IS NULL OR p.program_id = ?6)
+                AND (?7 IS NULL OR EXISTS (SELECT 1 FROM student_assignments y WHERE y.student = e.student AND y.login = ?7)))
+         SELECT n.program_id, count(*),
+                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM login_events l
+                                                WHERE l.student = n.student AND l.at >= ?4 AND l.at < ?5)),
+                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM alerts k
+                                                WHERE k.student = n.student AND k.severity = 'critical' AND k.opened_at < ?5
+                                                  AND (k.resolved_at IS NULL OR k.resolved_at >= ?5)))
+           FROM enrolled n GROUP BY n.program_id ORDER BY n.program_id",
+    )?;
+    let rows = stmt
+        .query_map(params![scope, first, last, start, end, slice.program_id, slice.partner], |r| {
+            Ok((r.get(0)?, WeekCohort { students: r.get(1)?, logged_in: r.get(2)?, critical: r.get(3)? }))
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)

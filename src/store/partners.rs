@@ -427,3 +427,8 @@ pub fn rate_range(conn: &Connection, role: Role) -> Result<(String, f64, f64, f6
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?)
 }
+
+/// How a role is paid: `percent` or `flat_usd_month`.
+pub fn pay_model(conn: &Connection, role: &str) -> Result<String> {
+    Ok(conn.query_row_cached("SELECT pay_model FROM payout_rate_configs WHERE role = ?1", [role], |r| r.get(0))?)
+}

@@ -41,9 +41,10 @@ impl ReportsPane {
         };
         let today = cx.app.today();
         let from = today - Days::new(7 * (WEEKS - 1));
-        self.weeks = cx.app.weekly_attendance(cx.actor, from, today, Some(&program))?;
+        let slice = crate::store::exports::Slice { program_id: Some(&program), partner: None };
+        self.weeks = cx.app.weekly_attendance(cx.actor, from, today, slice)?;
         let month = format!("{:04}-{:02}", today.year(), today.month());
-        self.outcomes = cx.app.month_outcomes(cx.actor, &month, Some(&program))?;
+        self.outcomes = cx.app.month_outcomes(cx.actor, &month, slice)?;
         Ok(())
     }
 

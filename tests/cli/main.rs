@@ -14,6 +14,7 @@ mod identity;
 mod imports;
 mod messages;
 mod onboarding;
+mod report_documents;
 mod reports;
 mod scale;
 mod schema;

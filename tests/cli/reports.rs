@@ -219,3 +219,60 @@ fn engagement_by_hand() {
     let theirs = env.json(&["--as", "ws_01", "report", "engagement", "--from", "2026-01-12", "--to", "2026-01-18"]);
     assert_eq!((theirs[0]["students"].as_u64(), theirs[0]["logins"].as_u64()), (Some(1), Some(1)));
 }
+
+#[test]
+fn cohort_health_by_hand() {
+    let env = Env::with_imports(&[
+        ("programs", PROGRAMS),
+        ("students", STUDENTS),
+        ("enrollments", ENROLLMENTS),
+        ("users", USERS),
+        ("assignments", ASSIGNMENTS),
+    ]);
+    env.ok(&["settings", "time-zone", "UTC"]);
+    // Week 2 (5–9 January): S1 present every day, S2 on Monday only; S1 logs in once; S2 has a
+    // critical alert from the 7th, still open. Week 3: nothing logged, nobody logs in.
+    for day in ["05", "06", "07", "08", "09"] {
+        let date = format!("2026-01-{day}");
+        env.ok(&["attendance", "log", "--student", "S1", "--program", "P1", "--date", &date, "--status", "present"]);
+    }
+    env.ok(&["attendance", "log", "--student", "S2", "--program", "P1", "--date", "2026-01-05", "--status", "present"]);
+    env.import("logins", "student_id,at\nS1,2026-01-06T15:00:00Z\n");
+    env.sql()
+        .execute(
+            "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, opened_at, updated_at)
+             SELECT 'missing_attendance', 'critical', 'open', s.id, e.id, e.program, 3,
+                    '2026-01-07T12:00:00Z', '2026-01-07T12:00:00Z'
+               FROM students s JOIN enrollments e ON e.student = s.id WHERE s.student_id = 'S2'",
+            [],
+        )
+        .unwrap();
+    let rows = env.json(&["report", "health", "--from", "2026-01-05", "--to", "2026-01-18"]);
+    let row = |r: &serde_json::Value| {
+        (
+            r["week"].as_str().unwrap().to_string(),
+            r["attendance_rate"].as_f64(),
+            r["logged_in"].as_f64(),
+            r["critical"].as_f64(),
+            r["score"].as_f64(),
+            r["change"].as_f64(),
+        )
+    };
+    // Week 2: 6 present of 10 session days; 1 of 2 logged in; 1 of 2 critical:
+    // 100 × (0.5 × 0.6 + 0.3 × 0.5 + 0.2 × 0.5) = 55.
+    assert_eq!(row(&rows[0]), ("2026-W02".into(), Some(0.6), Some(0.5), Some(0.5), Some(55.0), None));
+    // Week 3: no attendance, no logins, the alert still open: 100 × 0.2 × 0.5 = 10, down 45.
+    assert_eq!(row(&rows[1]), ("2026-W03".into(), Some(0.0), Some(0.0), Some(0.5), Some(10.0), Some(-45.0)));
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    // The worksite has S1 only, present every day and logged in: 100. An admin asking for the
+    // worksite's students gets the same.
+    let theirs = env.json(&["--as", "ws_01", "report", "health", "--from", "2026-01-05", "--to", "2026-01-11"]);
+    assert_eq!(row(&theirs[0]), ("2026-W02".into(), Some(1.0), Some(1.0), Some(0.0), Some(100.0), None));
+    let asked = env.json(&["report", "health", "--from", "2026-01-05", "--to", "2026-01-11", "--partner", "ws_01"]);
+    assert_eq!(asked, theirs);
+    // A partner filter on attendance: the worksite's S1 alone, 5 of 5.
+    let attendance =
+        env.json(&["report", "attendance", "--from", "2026-01-05", "--to", "2026-01-11", "--partner", "ws_01"]);
+    assert_eq!((attendance[0]["students"].as_u64(), attendance[0]["attendance_rate"].as_f64()), (Some(1), Some(1.0)));
+    assert!(env.fails(4, &["report", "health", "--partner", "nobody"]).contains("partner 'nobody' not found"));
+}
