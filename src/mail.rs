@@ -188,10 +188,33 @@ impl Mailer {
 
     /// One message, and what became of it.
     pub fn send(&mut self, message: &Outgoing) -> Delivery {
-        let email = match self.build(message) {
-            Ok(email) => email,
-            Err(why) => return Delivery::Permanent { reason: why },
-        };
+        match self.build(message) {
+            Ok(email) => self.transmit(&email),
+            Err(why) => Delivery::Permanent { reason: why },
+        }
+    }
+
+    /// A scheduled report: one message to all its recipients with the PDF attached.
+    pub fn send_report(&mut self, to: &[String], subject: &str, body: &str, file_name: &str, pdf: Vec<u8>) -> Delivery {
+        use lettre::message::{Attachment, MultiPart, SinglePart};
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject).message_id(None);
+        for address in to {
+            match address.parse::<Mailbox>() {
+                Ok(mailbox) => builder = builder.to(mailbox),
+                Err(_) => return Delivery::Permanent { reason: format!("{address} is not a valid e-mail address") },
+            }
+        }
+        let pdf_type = ContentType::parse("application/pdf").expect("a valid media type");
+        let parts = MultiPart::mixed()
+            .singlepart(SinglePart::plain(body.to_string()))
+            .singlepart(Attachment::new(file_name.to_string()).body(pdf, pdf_type));
+        match builder.multipart(parts) {
+            Ok(email) => self.transmit(&email),
+            Err(e) => Delivery::Permanent { reason: e.to_string() },
+        }
+    }
+
+    fn transmit(&mut self, email: &Message) -> Delivery {
         let failed = |e: lettre::transport::smtp::Error, retry_after_secs| {
             if e.is_permanent() {
                 Delivery::Permanent { reason: smtp_reason(&e) }
@@ -403,6 +426,8 @@ pub fn deliver_due(
 pub struct Sender {
     mailer: Mailer,
     lock: Option<SenderLock>,
+    /// Whether what a stopped sender left `sending` has been settled since the lock was taken.
+    settled: bool,
 }
 
 /// How long one pass sends before it lets its process look at signals and schedules.
@@ -410,7 +435,7 @@ const PASS: Duration = Duration::from_secs(5);
 
 impl Sender {
     pub fn new(config: &MailConfig) -> anyhow::Result<Sender> {
-        Ok(Sender { mailer: Mailer::new(config)?, lock: None })
+        Ok(Sender { mailer: Mailer::new(config)?, lock: None, settled: false })
     }
 
     /// Sends what is due, for at most a few seconds or until `stop`. `None` when another process
@@ -421,21 +446,38 @@ impl Sender {
         actor: &Actor,
         stop: &dyn Fn() -> bool,
     ) -> anyhow::Result<Option<(Report, bool)>> {
-        if app.is_replica() {
+        if !self.hold(app)? {
             return Ok(None);
         }
-        let first_pass = self.lock.is_none();
-        if first_pass {
-            self.lock = SenderLock::try_take(app.path())?;
-            if self.lock.is_none() {
-                return Ok(None);
-            }
-        }
+        let first_pass = !std::mem::replace(&mut self.settled, true);
         let started = std::time::Instant::now();
         let out_of_time = || stop() || started.elapsed() > PASS;
         let report = deliver_due(app, actor, &mut self.mailer, first_pass, &out_of_time, &crate::app::Quiet)?;
         let more = !app.due_messages(actor, 1)?.is_empty();
         Ok(Some((report, more)))
+    }
+
+    /// Whether this process is the sender: the lock, taken when free and then kept. Never on a
+    /// site laptop, which sends nothing.
+    fn hold(&mut self, app: &App) -> anyhow::Result<bool> {
+        if app.is_replica() {
+            return Ok(false);
+        }
+        if self.lock.is_none() {
+            self.lock = SenderLock::try_take(app.path())?;
+        }
+        Ok(self.lock.is_some())
+    }
+
+    /// Mails the scheduled reports that are due (none while another process is the sender).
+    pub fn reports(&mut self, app: &mut App, actor: &Actor) -> anyhow::Result<Vec<String>> {
+        if !self.hold(app)? {
+            return Ok(Vec::new());
+        }
+        if !std::mem::replace(&mut self.settled, true) {
+            app.execute(actor, Command::SettleInterruptedMail)?;
+        }
+        Ok(crate::engine::reports::make_due(app, actor, crate::engine::reports::Sink::Mail(&mut self.mailer))?)
     }
 }
 

@@ -380,7 +380,8 @@ pub(super) fn settle_interrupted(ctx: &Ctx) -> Result<Outcome> {
     if !ids.is_empty() {
         ctx.audit("message.interrupted", "message_recipient", "*", serde_json::Value::Null, json!({ "unknown": ids }))?;
     }
-    Ok(Outcome::MailSettled { unknown: ids.len() })
+    let reports = super::schedules::settle_interrupted(ctx)?;
+    Ok(Outcome::MailSettled { unknown: ids.len() + reports })
 }
 
 /// Records that a student asked not to be messaged, or asks again to be; anyone who may see

@@ -15,6 +15,7 @@ mod reads;
 pub mod replica;
 mod reporting;
 mod reports;
+pub mod schedules;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub use reporting::{ReportName, ReportRequest, Sheet, cells};
 pub use reports::month_days;
@@ -227,6 +228,23 @@ pub enum Command {
         rows: u64,
         to: String,
     },
+    /// A report made weekly or monthly by the daemon and mailed as a PDF (admins).
+    ScheduleReport(schedules::NewReportSchedule),
+    RemoveReportSchedule {
+        id: i64,
+    },
+    /// The daemon starts a scheduled report's run: `sending`, committed before the mail goes.
+    StartReportRun {
+        schedule: i64,
+        due: NaiveDate,
+        /// Written to the folder, not mailed (no `[mail]` settings).
+        writing: bool,
+    },
+    FinishReportRun {
+        schedule: i64,
+        due: NaiveDate,
+        result: schedules::RunResult,
+    },
     /// A student asked not to be messaged (or asks again to be).
     SetOptOut {
         student_id: String,
@@ -422,6 +440,8 @@ pub enum Outcome {
     MailSettled {
         unknown: usize,
     },
+    /// Whether a scheduled report's run was started (`false`: made already, or being made).
+    RunStarted(bool),
 }
 
 fn id_list(ids: &[i64]) -> String {
@@ -446,6 +466,8 @@ impl std::fmt::Display for Outcome {
             Outcome::Claimed(Some(message)) => write!(f, "sending to {}", message.to_address),
             Outcome::Claimed(None) => f.write_str("nothing to send"),
             Outcome::MailSettled { unknown } => write!(f, "{unknown} messages interrupted mid-sending are now unknown"),
+            Outcome::RunStarted(true) => f.write_str("report run started"),
+            Outcome::RunStarted(false) => f.write_str("report run already made"),
             Outcome::AlertsRun { date, changes: None } => write!(f, "{date}: already processed, nothing to do"),
             Outcome::AlertsRun { date, changes: Some(c) } => write!(f, "{date}: {c}"),
             Outcome::Triaged { verb, changed, unchanged } => {
@@ -826,6 +848,10 @@ impl App {
                 Command::SetDigest { on } => messages::set_digest(&ctx, on)?,
                 Command::MakeDigests { day } => messages::make_digests(&ctx, day)?,
                 Command::SetOptOut { student_id, opted_out } => messages::set_opt_out(&ctx, &student_id, opted_out)?,
+                Command::ScheduleReport(new) => schedules::add(&ctx, &new)?,
+                Command::RemoveReportSchedule { id } => schedules::remove(&ctx, id)?,
+                Command::StartReportRun { schedule, due, writing } => schedules::start(&ctx, schedule, due, writing)?,
+                Command::FinishReportRun { schedule, due, result } => schedules::finish(&ctx, schedule, due, &result)?,
                 Command::RecordExport { kind, filter, rows, to } => {
                     let after = serde_json::json!({ "filter": filter, "rows": rows, "to": to });
                     ctx.audit(&format!("export.{kind}"), "export", &kind, serde_json::Value::Null, after)?;

@@ -7,7 +7,7 @@ use crate::domain::alerts::Severity;
 use crate::domain::message::{Audience, PLACEHOLDERS};
 use crate::store::OpenMode;
 use anyhow::Context;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum MessageCommand {
@@ -252,31 +252,13 @@ fn campaign(
         CampaignCommand::Stop { id, yes } => {
             let (view, _) = app.campaign(actor, *id)?;
             if !*yes {
-                confirm(&format!(
+                super::confirm(&format!(
                     "Stop campaign {id} ({})? {} messages not yet sent will be cancelled; {} already sent stay sent.",
                     view.subject, view.waiting, view.sent
                 ))?;
             }
             writeln!(out, "{}", app.execute(actor, Command::StopCampaign { id: *id })?)?;
         }
-    }
-    Ok(())
-}
-
-/// Asks on the terminal; anything but "y" leaves things as they were. Without a terminal to ask
-/// on, refuses: a script says `--yes`.
-fn confirm(question: &str) -> anyhow::Result<()> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(AppError::Invalid(format!(
-            "{question}\nnothing changed: add --yes to do this without being asked"
-        )));
-    }
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        anyhow::bail!(AppError::Invalid("nothing changed".into()));
     }
     Ok(())
 }

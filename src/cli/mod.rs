@@ -230,6 +230,25 @@ fn restore_default_sigpipe() {
     }
 }
 
+/// Asks on the terminal; anything but "y" leaves things as they were. Without a terminal to ask
+/// on, refuses: a script says `--yes`.
+pub(crate) fn confirm(question: &str) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(AppError::Invalid(format!(
+            "{question}\nnothing changed: add --yes to do this without being asked"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        anyhow::bail!(AppError::Invalid("nothing changed".into()));
+    }
+    Ok(())
+}
+
 /// SPEC's exit status for an error: 3 permission denied, 4 invalid input, 1 anything else.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     use crate::store::StoreError;

@@ -1,6 +1,8 @@
 //! Background work: the daily alert job at the configured time, catching up on days missed
-//! while the machine was off, ending snoozes when their time comes, and sending the messages
-//! that are due. Changes data only through `app`, as the `system` actor.
+//! while the machine was off, ending snoozes when their time comes, sending the messages that
+//! are due and making the scheduled reports. Changes data only through `app`, as the `system` actor.
+
+pub mod reports;
 
 use crate::app::{Actor, App, AppError, Command, Quiet};
 use chrono::{DateTime, Days, Local, NaiveDate, NaiveTime, TimeZone};
@@ -79,7 +81,16 @@ pub fn run_until_stopped(mut app: App, run_at: NaiveTime, mail: Option<crate::ma
                 eprintln!("muster daemon: {line}");
             }
             let (busy, said) = send_mail(&mut app, &actor, &mut sender, &|| false);
-            if let Some(line) = said {
+            let made = match &mut sender {
+                Some(sender) => sender.reports(&mut app, &actor),
+                None if app.is_replica() => Ok(Vec::new()),
+                None => {
+                    let folder = reports::folder_beside(app.path());
+                    reports::make_due(&mut app, &actor, reports::Sink::Folder(folder)).map_err(anyhow::Error::from)
+                }
+            };
+            let made = made.unwrap_or_else(|e| vec![format!("scheduled reports: {e:#}")]);
+            for line in said.into_iter().chain(made) {
                 tracing::info!("{line}");
                 eprintln!("muster daemon: {line}");
             }

@@ -16,6 +16,7 @@ pub mod partners;
 pub mod pull;
 pub mod replica;
 pub mod roster;
+pub mod schedules;
 mod schema_edit;
 pub mod settings;
 pub mod staging;
@@ -37,6 +38,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0007_devices.sql"),
     include_str!("../../migrations/0008_device_rejections.sql"),
     include_str!("../../migrations/0009_messaging.sql"),
+    include_str!("../../migrations/0010_report_schedules.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

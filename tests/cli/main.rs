@@ -15,6 +15,7 @@ mod imports;
 mod messages;
 mod onboarding;
 mod report_documents;
+mod report_schedules;
 mod reports;
 mod scale;
 mod schema;

@@ -18,7 +18,7 @@ sc_01,Sam Coord,site_coordinator,sam@coord.example,true\nadmin2,Ada Min,admin,ad
 const ASSIGNMENTS: &str = "login,student_id\nws_01,S1\nsc_01,S1\nsc_01,S2\nsc_01,S3\n";
 
 /// Writes the `[mail]` settings pointing at `port` on loopback.
-fn configure(env: &Env, port: u16, retry_after_secs: u64) {
+pub(crate) fn configure(env: &Env, port: u16, retry_after_secs: u64) {
     let dir = env.dir.path().join("config/muster");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -31,7 +31,7 @@ fn configure(env: &Env, port: u16, retry_after_secs: u64) {
 }
 
 /// muster in the background with the test's settings, e.g. a sender to kill or a daemon to stop.
-fn spawn(env: &Env, args: &[&str]) -> Child {
+pub(crate) fn spawn(env: &Env, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_muster"))
         .arg("--db")
         .arg(&env.db)

@@ -2,7 +2,7 @@
 python3-aiosmtpd). Every message it accepts is appended to --log as one JSON line.
 
   --port-file F      where to write the port it listens on (written once it listens)
-  --log F            accepted messages: {"from", "to", "message_id", "subject", "data"}
+  --log F            accepted messages: {"from", "to", "message_id", "subject", "body", "attachments", ...}
   --refuse ADDR      answer RCPT TO:<ADDR> with 550 (repeatable)
   --drop-first N     close the connection after the first N messages' data, before answering
   --tempfail-first N answer the first N messages' data with 451
@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import email
 import json
+import os
 import socket
 import time
 
@@ -44,12 +45,27 @@ class Handler:
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
             "message_id": message.get("Message-ID"),
-            "subject": str(message.get("Subject")),
+            # Unfolded, as a mail client shows a long subject.
+            "subject": str(message.get("Subject")).replace("\r\n ", " ").replace("\n ", " "),
             "reply_to": message.get("Reply-To"),
             "header_to": message.get("To"),
             "header_from": message.get("From"),
-            "body": message.get_payload(decode=True).decode("utf-8", "replace"),
+            "body": "",
+            "attachments": [],
         }
+        # A scheduled report: the text part is the body, each attachment is saved beside the log.
+        for number, part in enumerate(message.walk()):
+            if part.is_multipart():
+                continue
+            data = part.get_payload(decode=True) or b""
+            name = part.get_filename()
+            if name:
+                path = os.path.join(os.path.dirname(self.args.log), f"attachment-{self.seen}-{number}-{name}")
+                with open(path, "wb") as saved:
+                    saved.write(data)
+                record["attachments"].append({"name": name, "type": part.get_content_type(), "path": path})
+            elif not record["body"]:
+                record["body"] = data.decode("utf-8", "replace")
         with open(self.args.log, "a") as log:
             log.write(json.dumps(record) + "\n")
             log.flush()
