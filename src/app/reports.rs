@@ -275,6 +275,19 @@ impl App {
         slice: Slice,
     ) -> Result<Vec<WeekHealth>> {
         let attendance = self.weekly_attendance(actor, from, to, slice)?;
+        self.cohort_health_with(actor, from, to, slice, &attendance)
+    }
+
+    /// Cohort health from the weeks' attendance already read (the Reports tab has it).
+    pub fn cohort_health_with(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        slice: Slice,
+        attendance: &[WeekAttendance],
+    ) -> Result<Vec<WeekHealth>> {
+        self.require_onboarded(actor)?;
         let instant = |day: NaiveDate| self.zone().day_start(day).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
         let mut rows: Vec<WeekHealth> = Vec::new();

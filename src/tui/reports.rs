@@ -1,17 +1,18 @@
 //! The Reports tab: for one program at a time (j/k), the attendance rate week by week as a bar
-//! chart, and the month against the one before as a table — the figures of `muster report
-//! attendance` and `report outcomes`, scoped the same way.
+//! chart, its cohort health with the formula and a sparkline of the weeks, and the month against
+//! the one before as a table — the figures of `muster report attendance`, `report health` and
+//! `report outcomes`, scoped the same way.
 
 use super::keymap::{Action, Scope};
 use super::pane::{Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
-use crate::app::WeekAttendance;
+use crate::app::{WeekAttendance, WeekHealth};
 use crate::domain::outcomes::MonthOutcome;
 use chrono::{Datelike, Days};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Sparkline, Table};
 
 /// A line of the month table: its name and how it is read from a month.
 type Metric = (&'static str, fn(&MonthOutcome) -> String);
@@ -22,6 +23,7 @@ const WEEKS: u64 = 8;
 #[derive(Default)]
 pub struct ReportsPane {
     weeks: Vec<WeekAttendance>,
+    health: Vec<WeekHealth>,
     outcomes: Vec<MonthOutcome>,
     programs: Vec<String>,
     selected: usize,
@@ -36,13 +38,14 @@ impl ReportsPane {
     /// where the organisation has a hundred thousand students.
     fn read_program(&mut self, cx: &Context) -> anyhow::Result<()> {
         let Some(program) = self.program().map(str::to_string) else {
-            (self.weeks, self.outcomes) = (Vec::new(), Vec::new());
+            (self.weeks, self.health, self.outcomes) = (Vec::new(), Vec::new(), Vec::new());
             return Ok(());
         };
         let today = cx.app.today();
         let from = today - Days::new(7 * (WEEKS - 1));
         let slice = crate::store::exports::Slice { program_id: Some(&program), partner: None };
         self.weeks = cx.app.weekly_attendance(cx.actor, from, today, slice)?;
+        self.health = cx.app.cohort_health_with(cx.actor, from, today, slice, &self.weeks)?;
         let month = format!("{:04}-{:02}", today.year(), today.month());
         self.outcomes = cx.app.month_outcomes(cx.actor, &month, slice)?;
         Ok(())
@@ -80,6 +83,31 @@ impl ReportsPane {
             .value_style(theme.selected)
             .label_style(theme.dim);
         frame.render_widget(chart, inner);
+    }
+
+    /// Two lines: the latest whole week's score, its change and the weeks as a sparkline; then
+    /// the formula, so that nobody has to guess what the number means.
+    fn draw_health(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
+        let weeks: Vec<&WeekHealth> = self.health.iter().filter(|w| w.program_id == program).collect();
+        let [top, formula] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let latest = weeks.iter().rev().find_map(|w| w.score.map(|s| (w, s)));
+        let said = match latest {
+            Some((week, score)) => {
+                let change = week.change.map_or(String::new(), |c| format!(" ({c:+.1} on the week before)"));
+                let number = week.week.split_once("-W").map_or(week.week.clone(), |(_, n)| format!("W{n}"));
+                format!("cohort health {score:.1}{change}, {number} ")
+            }
+            None => "cohort health: no whole week yet ".to_string(),
+        };
+        let width = u16::try_from(said.chars().count()).unwrap_or(u16::MAX).min(top.width);
+        let [text, spark] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)]).areas(top);
+        frame.render_widget(Paragraph::new(Span::styled(said, theme.accent)), text);
+        let scores: Vec<u64> = weeks.iter().map(|w| w.score.map_or(0, |s| s.round() as u64)).collect();
+        let spark_width = usize::from(spark.width.min(u16::try_from(scores.len()).unwrap_or(0)));
+        let spark = Rect { width: spark_width as u16, ..spark };
+        frame.render_widget(Sparkline::default().data(&scores).max(100).style(theme.accent), spark);
+        let explained = format!("score = {}", crate::domain::outcomes::HEALTH_FORMULA);
+        frame.render_widget(Paragraph::new(Span::styled(explained, theme.dim)), formula);
     }
 
     fn draw_month(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
@@ -149,17 +177,27 @@ impl Pane for ReportsPane {
             frame.render_widget(Paragraph::new(text).style(look.theme.dim), area);
             return;
         };
+        // The chart with the health lines beneath it, where there is room for both.
+        let chart_and_health = |frame: &mut Frame, area: Rect| {
+            if area.height >= 10 {
+                let [chart, health] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+                self.draw_chart(frame, chart, look.theme, &program);
+                self.draw_health(frame, health, look.theme, &program);
+            } else {
+                self.draw_chart(frame, area, look.theme, &program);
+            }
+        };
         if area.width >= 100 {
-            let [chart, month] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(40)]).areas(area);
-            self.draw_chart(frame, chart, look.theme, &program);
+            let [left, month] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(40)]).areas(area);
+            chart_and_health(frame, left);
             self.draw_month(frame, month, look.theme, &program);
         } else if area.height >= 20 {
-            let [chart, month] = Layout::vertical([Constraint::Fill(1), Constraint::Length(11)]).areas(area);
-            self.draw_chart(frame, chart, look.theme, &program);
+            let [top, month] = Layout::vertical([Constraint::Fill(1), Constraint::Length(11)]).areas(area);
+            chart_and_health(frame, top);
             self.draw_month(frame, month, look.theme, &program);
         } else {
-            // Too short for both: the chart, which says the most at a glance.
-            self.draw_chart(frame, area, look.theme, &program);
+            // Too short for the month as well: the chart, which says the most at a glance.
+            chart_and_health(frame, area);
         }
     }
 
