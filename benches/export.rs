@@ -1,7 +1,8 @@
 //! Benchmark: exports of a whole year, streamed: `export attendance` and `export wioa` of
 //! `demo --students N --days 365` (N = 100,000 by default) into a file, with rows per second and
 //! the exporting process's peak memory, which should not grow with the number of rows.
-//! Then each report on the same data (target: under a second each).
+//! Then each report on the same data (target: under a second each), and the outcome report as a
+//! PDF.
 //! `cargo bench --bench export` (`-- --students 20000`, `-- --profile churn`).
 
 use measured::muster;
@@ -41,6 +42,9 @@ fn main() {
         vec!["report", "at-risk"],
         vec!["report", "attendance"],
         vec!["report", "engagement"],
+        vec!["report", "health"],
+        vec!["report", "onboarding"],
+        vec!["report", "payouts"],
         // What the console's Reports tab reads: one program.
         vec!["report", "attendance", "--program", "PRG-001"],
         vec!["report", "outcomes", "--program", "PRG-001"],
@@ -53,4 +57,8 @@ fn main() {
         };
         println!("{name:>28}  {seconds:>9.2}  {rss:>13}");
     }
+    let pdf = dir.path().join("outcomes.pdf");
+    let pdf_args = ["report", "outcomes", "--month", month.as_str(), "--format", "pdf", "--out", pdf.to_str().unwrap()];
+    let (seconds, rss) = muster(&db, &pdf_args);
+    println!("{:>28}  {seconds:>9.2}  {rss:>13}", "outcomes as PDF");
 }

@@ -564,19 +564,22 @@ impl App {
         to: NaiveDate,
     ) -> Result<Vec<crate::domain::turnaround::Response>> {
         self.require_onboarded(actor)?;
-        let hours = |from: &str, to: &Option<String>| -> Option<f64> {
-            let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
-            Some((parse(to.as_deref()?)? - parse(from)?).num_minutes().max(0) as f64 / 60.0)
-        };
-        let rows = store::alerts::response_times(self.store.conn(), actor.user(), from, to)?;
-        Ok(rows
-            .chunk_by(|a, b| a.partner == b.partner)
-            .map(|own| {
-                let times: Vec<(Option<f64>, Option<f64>)> = own
-                    .iter()
-                    .map(|t| (hours(&t.opened_at, &t.acknowledged_at), hours(&t.opened_at, &t.resolved_at)))
-                    .collect();
-                crate::domain::turnaround::response(&own[0].partner, &own[0].name, &times)
+        let conn = self.store.conn();
+        let only = actor.user().role.is_partner().then_some(actor.user().login.as_str());
+        // Each alert's hours to acknowledgement and to resolution, by partner.
+        type Hours = (Option<f64>, Option<f64>);
+        let mut by_partner: std::collections::BTreeMap<String, Vec<Hours>> = Default::default();
+        let hours = |minutes: Option<i64>| minutes.map(|m| m as f64 / 60.0);
+        for t in store::alerts::response_times(conn, only, from, to)? {
+            by_partner.entry(t.partner).or_default().push((hours(t.minutes_to_ack), hours(t.minutes_to_resolve)));
+        }
+        let people: std::collections::HashMap<String, User> =
+            store::users::list(conn, actor.user())?.into_iter().map(|u| (u.login.clone(), u)).collect();
+        Ok(by_partner
+            .into_iter()
+            .filter_map(|(partner, times)| {
+                let user = people.get(&partner).filter(|u| u.role.is_partner())?;
+                Some(crate::domain::turnaround::response(&partner, &user.name, &times))
             })
             .collect())
     }

@@ -3,7 +3,7 @@
 
 use super::{Actor, App, AppError, Result};
 use crate::interchange::pdf::{Document, Section, Unit};
-use crate::store::exports::Slice;
+use crate::store::figures::Slice;
 use chrono::{Datelike, Days, NaiveDate};
 use serde_json::Value;
 

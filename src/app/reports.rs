@@ -4,7 +4,7 @@ use super::{Actor, App, AppError, Result};
 use crate::domain::calendar::EnrollmentDays;
 use crate::domain::outcomes::MonthOutcome;
 use crate::store;
-use crate::store::exports::Slice;
+use crate::store::figures::{self, Periods, Slice};
 use chrono::{Datelike, Days, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,24 +24,17 @@ impl App {
     /// the actor may see (a program holder: theirs).
     pub fn month_outcomes(&self, actor: &Actor, month: &str, slice: Slice) -> Result<Vec<MonthOutcome>> {
         self.require_onboarded(actor)?;
-        let (first, _) = month_days(month)?;
-        let previous = first.pred_opt().map(|d| format!("{:04}-{:02}", d.year(), d.month())).unwrap_or_default();
-        let calendars = store::engine::program_calendars(self.store.conn())?;
-        let mut outcomes = self.one_month(actor, &calendars, &previous, slice)?;
-        let this_month = format!("{:04}-{:02}", first.year(), first.month());
-        outcomes.extend(self.one_month(actor, &calendars, &this_month, slice)?);
-        outcomes.sort_by(|a, b| (&a.program_id, &a.month).cmp(&(&b.program_id, &b.month)));
-        Ok(outcomes)
-    }
-
-    fn one_month(&self, actor: &Actor, calendars: &Calendars, month: &str, slice: Slice) -> Result<Vec<MonthOutcome>> {
         let (first, last) = month_days(month)?;
-        Ok(self
-            .window(actor, calendars, first, last, slice)?
-            .into_iter()
-            .map(|(program_id, w)| MonthOutcome {
+        let previous = first.checked_sub_months(chrono::Months::new(1)).unwrap_or(first);
+        let periods = Periods { starts: vec![previous, first], last };
+        let calendars = store::engine::program_calendars(self.store.conn())?;
+        let mut outcomes = Vec::new();
+        for (i, by_program) in self.windows(actor, &calendars, &periods, slice)?.into_iter().enumerate() {
+            let (start, _) = periods.range(i);
+            let month = format!("{:04}-{:02}", start.year(), start.month());
+            outcomes.extend(by_program.into_iter().map(|(program_id, w)| MonthOutcome {
                 program_id,
-                month: month.to_string(),
+                month: month.clone(),
                 enrolled: w.enrolled,
                 started: w.started,
                 active: w.active,
@@ -50,47 +43,68 @@ impl App {
                 attendance_rate: w.rate(),
                 contact_hours_verified: w.hours_verified,
                 credentials: w.credentials,
-            })
-            .collect())
+            }));
+        }
+        outcomes.sort_by(|a, b| (&a.program_id, &a.month).cmp(&(&b.program_id, &b.month)));
+        Ok(outcomes)
     }
 
-    /// Each program's totals over `[first, last]`, for the students the actor may see. Session
-    /// days count up to today in a window under way.
-    fn window(
+    /// Each program's totals in each of `periods`, for the students the actor may see, read in
+    /// one pass over the periods. Session days count up to today in a period under way.
+    fn windows(
         &self,
         actor: &Actor,
         calendars: &Calendars,
-        first: NaiveDate,
-        last: NaiveDate,
+        periods: &Periods,
         slice: Slice,
-    ) -> Result<BTreeMap<String, Window>> {
-        let through = last.min(self.today());
+    ) -> Result<Vec<BTreeMap<String, Window>>> {
         let conn = self.store.conn();
-        let mut by_program: BTreeMap<String, Window> = BTreeMap::new();
-        for e in store::exports::window_figures(conn, actor.user(), first, last, slice)? {
-            let w = by_program.entry(e.program_id.clone()).or_default();
-            w.enrolled += 1;
-            let exited_in_window = e.end.is_some_and(|end| end >= first && end <= last);
-            w.started += u32::from(e.start >= first);
-            match e.status.as_str() {
-                "completed" if exited_in_window => w.completed += 1,
-                "withdrawn" if exited_in_window => w.withdrawn += 1,
-                _ if e.end.is_none_or(|end| end > last) => w.active += 1,
-                _ => {}
+        let viewer = actor.user();
+        let enrollments = figures::enrollments(conn, viewer, periods, slice)?;
+        let attended = figures::attendance(conn, viewer, periods, slice)?;
+        let credentials = figures::credentials(conn, viewer, periods, slice)?;
+        let today = self.today();
+        let mut windows = vec![BTreeMap::<String, Window>::new(); periods.starts.len()];
+        for (i, by_program) in windows.iter_mut().enumerate() {
+            let (first, last) = periods.range(i);
+            let through = last.min(today);
+            for e in enrollments.iter().filter(|e| e.start <= last && e.end.is_none_or(|end| end >= first)) {
+                let w = by_program.entry(e.program_id.clone()).or_default();
+                w.enrolled += 1;
+                let exited_in_window = e.end.is_some_and(|end| end >= first && end <= last);
+                w.started += u32::from(e.start >= first);
+                match e.status.as_str() {
+                    "completed" if exited_in_window => w.completed += 1,
+                    "withdrawn" if exited_in_window => w.withdrawn += 1,
+                    _ if e.end.is_none_or(|end| end > last) => w.active += 1,
+                    _ => {}
+                }
+                if let Some(program) = calendars.get(&e.program)
+                    && through >= first
+                {
+                    let days = EnrollmentDays { program, start: e.start.max(first), end: e.end };
+                    w.session_days += days.session_days_through(through);
+                }
             }
-            w.hours_verified += e.hours_verified;
-            w.credentials += e.credentials;
-            if let Some(program) = calendars.get(&e.program)
-                && through >= first
-            {
-                let sessions =
-                    EnrollmentDays { program, start: e.start.max(first), end: e.end }.session_days_through(through);
-                w.session_days += sessions;
-                w.present += e.days_present;
-                w.counted += sessions.saturating_sub(e.days_excused);
+            for (program_id, w) in by_program.iter_mut() {
+                let attended = attended.get(&(program_id.clone(), i)).copied().unwrap_or_default();
+                w.present = attended.present;
+                // Excused days are set aside: the rate is out of the session days left.
+                w.counted = w.session_days.saturating_sub(attended.excused);
+                w.hours_verified = attended.hours_verified;
+            }
+            for (program_id, start, end, day) in &credentials {
+                let meets = *start <= last && end.is_none_or(|end| end >= first);
+                let within = (first.to_string()..=last.to_string()).contains(day);
+                if let Some(w) = by_program.get_mut(program_id)
+                    && meets
+                    && within
+                {
+                    w.credentials += 1;
+                }
             }
         }
-        Ok(by_program)
+        Ok(windows)
     }
 
     /// Attendance per program and ISO week from `from` to `to`, with the change from the week
@@ -103,17 +117,16 @@ impl App {
         slice: Slice,
     ) -> Result<Vec<WeekAttendance>> {
         self.require_onboarded(actor)?;
-        // Read once for every week: the closures do not change between them.
         let calendars = store::engine::program_calendars(self.store.conn())?;
-        let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
+        let periods = weeks(from, to);
         let mut rows: Vec<WeekAttendance> = Vec::new();
-        while monday <= to {
-            let sunday = monday + Days::new(6);
-            for (program_id, w) in self.window(actor, &calendars, monday, sunday, slice)? {
+        for (i, by_program) in self.windows(actor, &calendars, &periods, slice)?.into_iter().enumerate() {
+            let (monday, _) = periods.range(i);
+            for (program_id, w) in by_program {
                 let rate = w.rate();
                 let before = rows.iter().rev().find(|r| r.program_id == program_id).and_then(|r| r.attendance_rate);
                 rows.push(WeekAttendance {
-                    week: format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week()),
+                    week: week_name(monday),
                     program_id,
                     students: w.enrolled,
                     session_days: w.session_days,
@@ -123,15 +136,31 @@ impl App {
                     contact_hours_verified: w.hours_verified,
                 });
             }
-            monday = monday + Days::new(7);
         }
         rows.sort_by(|a, b| (&a.program_id, &a.week).cmp(&(&b.program_id, &b.week)));
         Ok(rows)
     }
 }
 
+/// The ISO weeks from the one holding `from` to the one holding `to`.
+fn weeks(from: NaiveDate, to: NaiveDate) -> Periods {
+    let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
+    let mut starts = Vec::new();
+    while monday <= to {
+        starts.push(monday);
+        monday = monday + Days::new(7);
+    }
+    let last = starts.last().map_or(to, |m| *m + Days::new(6));
+    Periods { starts, last }
+}
+
+/// `YYYY-Www`.
+fn week_name(monday: NaiveDate) -> String {
+    format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week())
+}
+
 /// A program's totals over some days.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Window {
     enrolled: u32,
     started: u32,
@@ -288,43 +317,58 @@ impl App {
         attendance: &[WeekAttendance],
     ) -> Result<Vec<WeekHealth>> {
         self.require_onboarded(actor)?;
-        let instant = |day: NaiveDate| self.zone().day_start(day).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let mut monday = from - Days::new(u64::from(from.weekday().num_days_from_monday()));
-        let mut rows: Vec<WeekHealth> = Vec::new();
         // Whole weeks only: a score from part of a week (today's logins and attendance not yet
         // in) would read as a fall against the whole weeks before it.
-        while monday <= to && monday + Days::new(6) < self.today() {
-            let sunday = monday + Days::new(6);
-            let next = sunday + Days::new(1);
-            let week = format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week());
-            let cohorts = store::exports::week_cohorts(
-                self.store.conn(),
-                actor.user(),
-                (monday, sunday),
-                (&instant(monday), &instant(next)),
-                slice,
-            )?;
-            for (program_id, cohort) in cohorts {
+        let mut periods = weeks(from, to);
+        periods.starts.retain(|monday| *monday + Days::new(6) < self.today());
+        let Some(last_monday) = periods.starts.last().copied() else { return Ok(Vec::new()) };
+        periods.last = last_monday + Days::new(6);
+        let conn = self.store.conn();
+        let instant = |day: NaiveDate| self.zone().day_start(day).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let starts: Vec<String> = periods.starts.iter().map(|d| instant(*d)).collect();
+        let end = instant(periods.last + Days::new(1));
+        let enrollments = figures::enrollments(conn, actor.user(), &periods, slice)?;
+        let logged_in = figures::logged_in(conn, &starts, &end)?;
+        let critical = figures::critical_alerts(conn, &starts[0], &end)?;
+        let mut rows: Vec<WeekHealth> = Vec::new();
+        for (i, monday) in periods.starts.iter().enumerate() {
+            let (first, last) = periods.range(i);
+            let week_end = starts.get(i + 1).unwrap_or(&end);
+            let critical_now: std::collections::HashSet<i64> = critical
+                .iter()
+                .filter(|(_, opened, resolved)| opened < week_end && resolved.as_ref().is_none_or(|r| r >= week_end))
+                .map(|(student, ..)| *student)
+                .collect();
+            // Each program's students enrolled (not withdrawn) in the week, once each.
+            let mut cohorts: BTreeMap<&str, std::collections::BTreeSet<i64>> = BTreeMap::new();
+            for e in &enrollments {
+                if e.status != "withdrawn" && e.start <= last && e.end.is_none_or(|end| end >= first) {
+                    cohorts.entry(&e.program_id).or_default().insert(e.student);
+                }
+            }
+            let week = week_name(*monday);
+            for (program_id, students) in cohorts {
+                let total = u32::try_from(students.len()).unwrap_or(u32::MAX);
+                let active = students.iter().filter(|s| logged_in.contains(&(**s, i))).count() as u32;
+                let at_risk = students.iter().filter(|s| critical_now.contains(s)).count() as u32;
                 let rate = attendance
                     .iter()
                     .find(|w| w.program_id == program_id && w.week == week)
                     .and_then(|w| w.attendance_rate);
-                let logged_in = share(cohort.logged_in, cohort.students);
-                let critical = share(cohort.critical, cohort.students);
+                let (logged_in, critical) = (share(active, total), share(at_risk, total));
                 let score = crate::domain::outcomes::health_score(rate, logged_in, critical);
                 let before = rows.iter().rev().find(|r| r.program_id == program_id).and_then(|r| r.score);
                 rows.push(WeekHealth {
                     change: score.zip(before).map(|(now, then)| ((now - then) * 10.0).round() / 10.0),
-                    program_id,
+                    program_id: program_id.to_string(),
                     week: week.clone(),
-                    students: cohort.students,
+                    students: total,
                     attendance_rate: rate,
                     logged_in,
                     critical,
                     score,
                 });
             }
-            monday = next;
         }
         rows.sort_by(|a, b| (&a.program_id, &a.week).cmp(&(&b.program_id, &b.week)));
         Ok(rows)

@@ -674,39 +674,39 @@ pub fn notices_since(conn: &Connection, viewer: &User, after: i64, limit: usize)
     Ok((notices, count))
 }
 
-/// One alert about one of a partner's students: when it opened, was first acknowledged, and was
-/// resolved (RFC 3339).
+/// One alert about one of a partner's students: whole minutes from its opening to its first
+/// acknowledgement and to its resolution (`None`: not yet).
 #[derive(Debug, Clone)]
 pub struct ResponseTimes {
     pub partner: String,
-    pub name: String,
-    pub opened_at: String,
-    pub acknowledged_at: Option<String>,
-    pub resolved_at: Option<String>,
+    pub minutes_to_ack: Option<i64>,
+    pub minutes_to_resolve: Option<i64>,
 }
 
-/// For each partner (their own row only, for a partner) and each alert about one of their
-/// students opened from `from` to `to`, by partner.
-pub fn response_times(conn: &Connection, viewer: &User, from: NaiveDate, to: NaiveDate) -> Result<Vec<ResponseTimes>> {
-    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
+/// For each partner (`only`: that one) and each alert about one of their students opened from
+/// `from` to `to` (UTC dates), in no particular order. Each alert's times are read once, however
+/// many partners its student has.
+pub fn response_times(
+    conn: &Connection,
+    only: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ResponseTimes>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT u.login, u.name, a.opened_at,
-                (SELECT min(e.at) FROM alert_events e WHERE e.alert = a.id AND e.kind = 'acknowledged'),
-                CASE WHEN a.status = 'resolved' THEN a.resolved_at END
-           FROM users u JOIN student_assignments x ON x.login = u.login JOIN alerts a ON a.student = x.student
-          WHERE u.role <> 'admin' AND (?1 IS NULL OR u.login = ?1)
-            AND substr(a.opened_at, 1, 10) >= ?2 AND substr(a.opened_at, 1, 10) <= ?3
-          ORDER BY u.login",
+        "WITH a AS MATERIALIZED (
+             SELECT a.student, a.opened_at,
+                    (SELECT min(e.at) FROM alert_events e WHERE e.alert = a.id AND e.kind = 'acknowledged') AS ack,
+                    CASE WHEN a.status = 'resolved' THEN a.resolved_at END AS resolved
+               FROM alerts a WHERE a.opened_at >= ?2 AND a.opened_at < ?3)
+         SELECT x.login, max((unixepoch(a.ack) - unixepoch(a.opened_at)) / 60, 0),
+                max((unixepoch(a.resolved) - unixepoch(a.opened_at)) / 60, 0)
+           FROM a JOIN student_assignments x ON x.student = a.student
+          WHERE ?1 IS NULL OR x.login = ?1",
     )?;
+    let after_to = to.succ_opt().unwrap_or(to);
     let rows = stmt
-        .query_map(params![scope, bound(from), bound(to)], |r| {
-            Ok(ResponseTimes {
-                partner: r.get(0)?,
-                name: r.get(1)?,
-                opened_at: r.get(2)?,
-                acknowledged_at: r.get(3)?,
-                resolved_at: r.get(4)?,
-            })
+        .query_map(params![only, bound(from), bound(after_to)], |r| {
+            Ok(ResponseTimes { partner: r.get(0)?, minutes_to_ack: r.get(1)?, minutes_to_resolve: r.get(2)? })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)

@@ -10,6 +10,7 @@ pub mod busy;
 pub mod days;
 pub mod engine;
 pub mod exports;
+pub mod figures;
 pub mod ids;
 pub mod messages;
 pub mod partners;

@@ -43,7 +43,7 @@ impl ReportsPane {
         };
         let today = cx.app.today();
         let from = today - Days::new(7 * (WEEKS - 1));
-        let slice = crate::store::exports::Slice { program_id: Some(&program), partner: None };
+        let slice = crate::store::figures::Slice { program_id: Some(&program), partner: None };
         self.weeks = cx.app.weekly_attendance(cx.actor, from, today, slice)?;
         self.health = cx.app.cohort_health_with(cx.actor, from, today, slice, &self.weeks)?;
         let month = format!("{:04}-{:02}", today.year(), today.month());
