@@ -91,9 +91,14 @@ impl ReportsPane {
         let weeks: Vec<&WeekHealth> = self.health.iter().filter(|w| w.program_id == program).collect();
         let [top, formula] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
         let latest = weeks.iter().rev().find_map(|w| w.score.map(|s| (w, s)));
+        let narrow = area.width < 60;
         let said = match latest {
             Some((week, score)) => {
-                let change = week.change.map_or(String::new(), |c| format!(" ({c:+.1} on the week before)"));
+                let change = match week.change {
+                    Some(c) if narrow => format!(" ({c:+.1})"),
+                    Some(c) => format!(" ({c:+.1} on the week before)"),
+                    None => String::new(),
+                };
                 let number = week.week.split_once("-W").map_or(week.week.clone(), |(_, n)| format!("W{n}"));
                 format!("cohort health {score:.1}{change}, {number} ")
             }
@@ -106,7 +111,12 @@ impl ReportsPane {
         let spark_width = usize::from(spark.width.min(u16::try_from(scores.len()).unwrap_or(0)));
         let spark = Rect { width: spark_width as u16, ..spark };
         frame.render_widget(Sparkline::default().data(&scores).max(100).style(theme.accent), spark);
-        let explained = format!("score = {}", crate::domain::outcomes::HEALTH_FORMULA);
+        // The same formula in fewer letters where the full one would be cut.
+        let explained = if narrow {
+            "100x(.5 attend + .3 login + .2(1-crit))".to_string()
+        } else {
+            format!("score = {}", crate::domain::outcomes::HEALTH_FORMULA)
+        };
         frame.render_widget(Paragraph::new(Span::styled(explained, theme.dim)), formula);
     }
 
