@@ -1,7 +1,7 @@
 //! `muster export`: scoped rows with hand-computed expectations, CSV and JSON, a file that
 //! appears only whole, and an audit entry for every export.
 
-use crate::fixtures::{ASSIGNMENTS, ENROLLMENTS, PROGRAMS, USERS};
+use crate::fixtures::organisation_with;
 use crate::harness::Env;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -11,13 +11,7 @@ const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,\"Li,
 /// Two students, four days logged: S1 present 6 h on the 5th and absent on the 6th; S2 present
 /// 8 h on the 5th and excused on the 7th. The job has run for the 5th and the 6th.
 fn logged() -> Env {
-    let env = Env::with_imports(&[
-        ("programs", PROGRAMS),
-        ("students", STUDENTS),
-        ("enrollments", ENROLLMENTS),
-        ("users", USERS),
-        ("assignments", ASSIGNMENTS),
-    ]);
+    let env = organisation_with(STUDENTS);
     for (student, date, status, hours) in [
         ("S1", "2026-01-05", "present", Some("6")),
         ("S1", "2026-01-06", "absent", None),

@@ -1,11 +1,9 @@
 //! Reports that leave muster: the onboarding tracker, payouts, and reports as PDF files read back
 //! with poppler's `pdftotext` and `pdftoppm`.
 
-use crate::fixtures::{ASSIGNMENTS, ENROLLMENTS, PROGRAMS, USERS};
+use crate::fixtures::{STUDENTS, USERS, organisation_with};
 use crate::harness::Env;
 use std::process::Command;
-
-const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\n";
 
 /// An approved payroll profile for `login`, as an admin's approval leaves it.
 fn approved_payroll(env: &Env, login: &str, role: &str, rate: f64) {
@@ -65,13 +63,7 @@ fn poppler(tool: &str, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_monthly_report_as_a_pdf_reads_back_with_its_figures() {
-    let env = Env::with_imports(&[
-        ("programs", PROGRAMS),
-        ("students", STUDENTS),
-        ("enrollments", ENROLLMENTS),
-        ("users", USERS),
-        ("assignments", ASSIGNMENTS),
-    ]);
+    let env = organisation_with(STUDENTS);
     // February: S1 present on the 2nd and 3rd with 6 verified hours each; 20 session days each.
     for date in ["2026-02-02", "2026-02-03"] {
         let args = ["attendance", "log", "--student", "S1", "--program", "P1", "--date", date, "--status", "present"];

@@ -1,23 +1,15 @@
 //! Scheduled reports: the daemon makes each one once per period, as its owner sees the data, and
 //! mails the PDF to a real SMTP server on loopback (or writes it beside the database).
 
-use crate::fixtures::{ASSIGNMENTS, ENROLLMENTS, PROGRAMS, USERS};
+use crate::fixtures::{STUDENTS, organisation_with};
 use crate::harness::Env;
 use crate::messages::{configure, spawn};
 use crate::smtp::Smtp;
 use chrono::{Datelike, Days, Months};
 use std::time::{Duration, Instant};
 
-const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\n";
-
 fn organisation() -> Env {
-    Env::with_imports(&[
-        ("programs", PROGRAMS),
-        ("students", STUDENTS),
-        ("enrollments", ENROLLMENTS),
-        ("users", USERS),
-        ("assignments", ASSIGNMENTS),
-    ])
+    organisation_with(STUDENTS)
 }
 
 fn with_config(env: &Env, args: &[&str]) -> crate::harness::Ran {

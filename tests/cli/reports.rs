@@ -1,22 +1,14 @@
 //! `muster report`: figures computed by hand from a few alerts with known times.
 
-use crate::fixtures::{ASSIGNMENTS, ENROLLMENTS, PROGRAMS, USERS};
+use crate::fixtures::{ENROLLMENTS, PROGRAMS, STUDENTS, organisation_with};
 use crate::harness::Env;
-
-const STUDENTS: &str = "student_id,first_name,last_name\nS1,Ann,Lee\nS2,Bo,Li\n";
 
 /// One missed-day alert each for S1 and S2, both opened 2026-01-06 08:00 UTC. S1's was
 /// acknowledged at 20:00 the same day (12 h) and resolved on the 8th at 08:00 (48 h); S2's was
 /// acknowledged on the 8th at 08:00 (48 h) and is still open. The job's times are set to these,
 /// as the source system would have them.
 fn alerts_with_known_times() -> Env {
-    let env = Env::with_imports(&[
-        ("programs", PROGRAMS),
-        ("students", STUDENTS),
-        ("enrollments", ENROLLMENTS),
-        ("users", USERS),
-        ("assignments", ASSIGNMENTS),
-    ]);
+    let env = organisation_with(STUDENTS);
     env.ok(&["alerts", "run", "--date", "2026-01-05"]);
     let alert = |student: &str| -> String {
         env.sql()
@@ -187,13 +179,7 @@ fn weekly_attendance_and_its_change_by_hand() {
 
 #[test]
 fn engagement_by_hand() {
-    let env = Env::with_imports(&[
-        ("programs", PROGRAMS),
-        ("students", STUDENTS),
-        ("enrollments", ENROLLMENTS),
-        ("users", USERS),
-        ("assignments", ASSIGNMENTS),
-    ]);
+    let env = organisation_with(STUDENTS);
     env.ok(&["settings", "time-zone", "UTC"]);
     // S1 logs in three times in week 2 (5–11 January) and once in week 3; S2 once, on the 5th.
     env.import(
@@ -222,13 +208,7 @@ fn engagement_by_hand() {
 
 #[test]
 fn cohort_health_by_hand() {
-    let env = Env::with_imports(&[
-        ("programs", PROGRAMS),
-        ("students", STUDENTS),
-        ("enrollments", ENROLLMENTS),
-        ("users", USERS),
-        ("assignments", ASSIGNMENTS),
-    ]);
+    let env = organisation_with(STUDENTS);
     env.ok(&["settings", "time-zone", "UTC"]);
     // Week 2 (5–9 January): S1 present every day, S2 on Monday only; S1 logs in once; S2 has a
     // critical alert from the 7th, still open. Week 3: nothing logged, nobody logs in.
