@@ -61,7 +61,7 @@ impl App {
         let conn = self.store.conn();
         let viewer = actor.user();
         let enrollments = figures::enrollments(conn, viewer, periods, slice)?;
-        let attended = figures::attendance(conn, viewer, periods, slice)?;
+        let attended = figures::attendance(conn, viewer, periods, slice, &enrollments)?;
         let credentials = figures::credentials(conn, viewer, periods, slice)?;
         let today = self.today();
         let mut windows = vec![BTreeMap::<String, Window>::new(); periods.starts.len()];

@@ -32,25 +32,27 @@ impl Bulk {
 /// Runs `load`, which writes many attendance rows or logins, with the by-date index of each
 /// table in `bulk` set aside and rebuilt once afterwards (a sort is several times cheaper than
 /// millions of scattered index inserts) and a larger page cache. Call inside the transaction
-/// that does the writing.
+/// that does the writing. Each index is rebuilt from its own definition as the schema holds it.
 pub fn bulk_load<T, E: From<rusqlite::Error>>(
     conn: &Connection,
     bulk: Bulk,
     load: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, E> {
     conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
-    if bulk.attendance {
-        conn.execute_batch("DROP INDEX attendance_day")?;
-    }
-    if bulk.logins {
-        conn.execute_batch("DROP INDEX login_events_at")?;
+    let set_aside: Vec<&str> = [(bulk.attendance, "attendance_day"), (bulk.logins, "login_events_at")]
+        .into_iter()
+        .filter_map(|(chosen, index)| chosen.then_some(index))
+        .collect();
+    let mut definitions = Vec::new();
+    for index in &set_aside {
+        let sql: String =
+            conn.query_row("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1", [index], |r| r.get(0))?;
+        conn.execute_batch(&format!("DROP INDEX {index}"))?;
+        definitions.push(sql);
     }
     let loaded = load()?;
-    if bulk.attendance {
-        conn.execute_batch("CREATE INDEX attendance_day ON attendance(date, student, program, status, verification)")?;
-    }
-    if bulk.logins {
-        conn.execute_batch("CREATE INDEX login_events_at ON login_events(at)")?;
+    for sql in &definitions {
+        conn.execute_batch(sql)?;
     }
     conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
     Ok(loaded)

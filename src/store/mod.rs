@@ -40,6 +40,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0008_device_rejections.sql"),
     include_str!("../../migrations/0009_messaging.sql"),
     include_str!("../../migrations/0010_report_schedules.sql"),
+    include_str!("../../migrations/0011_report_figures.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -82,6 +83,9 @@ impl Cached for Connection {
         self.prepare_cached(sql)?.execute(params)
     }
 }
+
+/// Above this size a schema update says it may take a while before it starts.
+const LARGE_FILE_BYTES: u64 = 256 << 20;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: usize = MIGRATION_FILES.len();
@@ -177,6 +181,13 @@ impl Store {
         }
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        if found > 0 && found < SCHEMA_VERSION && std::fs::metadata(path).is_ok_and(|m| m.len() > LARGE_FILE_BYTES) {
+            // Some versions rebuild an index over every attendance record: a minute at 20 million.
+            eprintln!(
+                "muster: bringing {}'s schema up to date (version {found} to {SCHEMA_VERSION}); on a file this size it can take a minute",
+                path.display()
+            );
+        }
         for version in found + 1..=SCHEMA_VERSION {
             MIGRATIONS.to_version(&mut conn, version)?;
         }
