@@ -38,6 +38,18 @@ fn console_with(
     theme: &str,
     more: impl FnOnce(&mut App, &muster::app::Actor),
 ) -> Console {
+    console_charting(dir, login, theme, more, "braille")
+}
+
+/// As `console_with`, with line charts drawn as `charts` says (`[theme] charts`) whatever the
+/// locale of the machine the tests run on.
+fn console_charting(
+    dir: &tempfile::TempDir,
+    login: Option<&str>,
+    theme: &str,
+    more: impl FnOnce(&mut App, &muster::app::Actor),
+    charts: &str,
+) -> Console {
     let db = dir.path().join("console.db");
     let os = test_account();
     let today: NaiveDate = TODAY.parse().unwrap();
@@ -58,6 +70,7 @@ fn console_with(
     let actor = app.sign_in(&os, login).unwrap().actor;
     let mut config = Config::default();
     config.theme.name = Some(theme.into());
+    config.theme.colours.insert("charts".into(), charts.into());
     let settings = Settings::from_config(&config).unwrap();
     let mut console = Console::new(app, actor, settings).unwrap();
     console.after_first_frame().unwrap();
@@ -808,4 +821,23 @@ fn the_reports_tab_charts_attendance_week_by_week() {
     insta::assert_snapshot!("reports_80x24", screen(&mut console, 80, 24));
     press(&mut console, KeyCode::Char('j'));
     assert!(screen(&mut console, 120, 40).contains("2 of"), "j shows the next program");
+    press(&mut console, KeyCode::Char('t'));
+    let lines = screen(&mut console, 80, 24);
+    assert!(lines.contains("attendance % (line), health (points)") && lines.contains("100"), "{lines}");
+    assert!(lines.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "a braille line: {lines}");
+    insta::assert_snapshot!("reports_lines_80x24", lines);
+    press(&mut console, KeyCode::Char('t'));
+    assert!(screen(&mut console, 80, 24).contains("attendance by week"), "t goes back to the bars");
+}
+
+/// Where braille does not render (`charts = "dots"`), the line is drawn in dots.
+#[test]
+fn the_reports_tab_draws_its_lines_in_dots_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_charting(&dir, None, "monochrome", |_, _| {}, "dots");
+    press(&mut console, KeyCode::Char('8'));
+    press(&mut console, KeyCode::Char('t'));
+    let lines = screen(&mut console, 80, 24);
+    assert!(lines.contains('•') && !lines.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "{lines}");
+    insta::assert_snapshot!("reports_dots_80x24", lines);
 }

@@ -52,6 +52,7 @@ pub enum Action {
     SwitchTemplates,
     Notifications,
     Digest,
+    SwitchChart,
 }
 
 /// Where an action applies, for the help overlay and the hint bar.
@@ -64,6 +65,7 @@ pub enum Scope {
     /// A replica's Sync tab.
     Sync,
     Messages,
+    Reports,
 }
 
 pub struct ActionInfo {
@@ -280,6 +282,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         description: "next week",
         scope: Scope::Attendance,
         keys: &["]"],
+    },
+    ActionInfo {
+        action: Action::SwitchChart,
+        name: "switch-chart",
+        description: "bars / lines",
+        scope: Scope::Reports,
+        keys: &["t"],
     },
     ActionInfo {
         action: Action::SwitchView,
@@ -500,6 +509,7 @@ pub fn scope_heading(scope: Scope) -> &'static str {
         Scope::Attendance => "attendance",
         Scope::Sync => "sync (a site laptop's replica)",
         Scope::Messages => "messages",
+        Scope::Reports => "reports",
         Scope::Everywhere => "everywhere",
     }
 }

@@ -1,5 +1,6 @@
 //! The Reports tab: for one program at a time (j/k), the attendance rate week by week as a bar
-//! chart, its cohort health with the formula and a sparkline of the weeks, and the month against
+//! chart — or, with `t`, as a line with the cohort health score as points on the same 0–100
+//! axis — its cohort health with the formula and a sparkline of the weeks, and the month against
 //! the one before as a table — the figures of `muster report attendance`, `report health` and
 //! `report outcomes`, scoped the same way.
 
@@ -11,8 +12,11 @@ use crate::domain::outcomes::MonthOutcome;
 use chrono::{Datelike, Days};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{
+    Axis, Bar, BarChart, BarGroup, Block, Borders, Chart, Dataset, GraphType, Paragraph, Row, Sparkline, Table,
+};
 
 /// A line of the month table: its name and how it is read from a month.
 type Metric = (&'static str, fn(&MonthOutcome) -> String);
@@ -27,6 +31,11 @@ pub struct ReportsPane {
     outcomes: Vec<MonthOutcome>,
     programs: Vec<String>,
     selected: usize,
+    /// The weeks as lines rather than bars.
+    lines: bool,
+    /// `YYYY-Www` of today: a week under way with nothing logged yet is shown as no figure
+    /// rather than as a fall to 0 %.
+    week_under_way: String,
 }
 
 impl ReportsPane {
@@ -42,6 +51,7 @@ impl ReportsPane {
             return Ok(());
         };
         let today = cx.app.today();
+        self.week_under_way = format!("{}-W{:02}", today.iso_week().year(), today.iso_week().week());
         let from = today - Days::new(7 * (WEEKS - 1));
         let slice = crate::store::figures::Slice { program_id: Some(&program), partner: None };
         self.weeks = cx.app.weekly_attendance(cx.actor, from, today, slice)?;
@@ -51,26 +61,41 @@ impl ReportsPane {
         Ok(())
     }
 
-    fn draw_chart(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
-        let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
+    /// The chart's frame, titled with what it shows and which program; the area inside it, or
+    /// `None` when there are no weeks to show (said in it).
+    fn chart_frame(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str, shows: &str) -> Option<Rect> {
         let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
-            Span::styled(" attendance by week ", theme.accent),
+            Span::styled(format!(" {shows} "), theme.accent),
             Span::raw(format!("{program} · {} of {} programs (j/k) ", self.selected + 1, self.programs.len())),
         ]));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        if weeks.is_empty() {
+        if self.weeks.iter().all(|w| w.program_id != program) {
             frame.render_widget(Paragraph::new("No session days in these weeks.").style(theme.dim), inner);
-            return;
+            return None;
         }
+        Some(inner)
+    }
+
+    /// A week's attendance rate as the charts show it: none for the week under way until
+    /// something is logged in it.
+    fn shown_rate(&self, week: &WeekAttendance) -> Option<f64> {
+        let nothing_yet = week.week == self.week_under_way && week.present == 0;
+        week.attendance_rate.filter(|_| !nothing_yet)
+    }
+
+    fn draw_bars(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
+        let Some(inner) = self.chart_frame(frame, area, theme, program, "attendance by week") else { return };
+        let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
         // Bars as wide as the weeks allow; the axis is the week's number, the value its rate.
         let width = (inner.width / weeks.len().max(1) as u16).saturating_sub(1).clamp(3, 8);
         let bars: Vec<Bar> = weeks
             .iter()
             .map(|w| {
-                let percent = w.attendance_rate.map_or(0, |r| (r * 100.0).round() as u64);
+                let rate = self.shown_rate(w);
+                let percent = rate.map_or(0, |r| (r * 100.0).round() as u64);
                 let label = w.week.split_once("-W").map_or(w.week.clone(), |(_, n)| format!("W{n}"));
-                let shown = w.attendance_rate.map_or_else(|| "—".to_string(), |_| format!("{percent}%"));
+                let shown = rate.map_or_else(|| "—".to_string(), |_| format!("{percent}%"));
                 Bar::default().value(percent).label(Line::from(label)).text_value(shown)
             })
             .collect();
@@ -82,6 +107,33 @@ impl ReportsPane {
             .bar_style(theme.accent)
             .value_style(theme.selected)
             .label_style(theme.dim);
+        frame.render_widget(chart, inner);
+    }
+
+    /// The attendance rate as a line and the health score as points, both out of 100, with the
+    /// first and last week and 0/50/100 on the axes. Which is which is in the title, so that it
+    /// reads without colour.
+    fn draw_lines(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
+        let shows = "attendance % (line), health (points)";
+        let Some(inner) = self.chart_frame(frame, area, theme, program, shows) else { return };
+        let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
+        let attendance: Vec<(f64, f64)> =
+            (weeks.iter().enumerate()).filter_map(|(x, w)| Some((x as f64, self.shown_rate(w)? * 100.0))).collect();
+        let health: Vec<(f64, f64)> = (self.health.iter().filter(|h| h.program_id == program))
+            .filter_map(|h| Some((weeks.iter().position(|w| w.week == h.week)? as f64, h.score?)))
+            .collect();
+        let (line, points) = if theme.braille { (Marker::Braille, Marker::Dot) } else { (Marker::Dot, Marker::Block) };
+        let datasets = vec![
+            Dataset::default().marker(line).graph_type(GraphType::Line).style(theme.accent).data(&attendance),
+            Dataset::default().marker(points).graph_type(GraphType::Scatter).style(theme.warn).data(&health),
+        ];
+        let week_label = |w: &&WeekAttendance| w.week.split_once("-W").map_or(w.week.clone(), |(_, n)| format!("W{n}"));
+        let first_and_last: Vec<String> = [weeks.first(), weeks.last()].into_iter().flatten().map(week_label).collect();
+        let chart = Chart::new(datasets)
+            .x_axis(
+                Axis::default().bounds([0.0, (weeks.len().max(2) - 1) as f64]).labels(first_and_last).style(theme.dim),
+            )
+            .y_axis(Axis::default().bounds([0.0, 100.0]).labels(["0", "50", "100"]).style(theme.dim));
         frame.render_widget(chart, inner);
     }
 
@@ -173,6 +225,7 @@ impl Pane for ReportsPane {
         match action {
             Action::Down => self.selected = super::window::moved(self.selected, self.programs.len(), 1),
             Action::Up => self.selected = super::window::moved(self.selected, self.programs.len(), -1),
+            Action::SwitchChart => self.lines = !self.lines,
             _ => {}
         }
         if self.selected != before {
@@ -188,13 +241,20 @@ impl Pane for ReportsPane {
             return;
         };
         // The chart with the health lines beneath it, where there is room for both.
+        let chart = |frame: &mut Frame, area: Rect| {
+            if self.lines {
+                self.draw_lines(frame, area, look.theme, &program);
+            } else {
+                self.draw_bars(frame, area, look.theme, &program);
+            }
+        };
         let chart_and_health = |frame: &mut Frame, area: Rect| {
             if area.height >= 10 {
-                let [chart, health] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
-                self.draw_chart(frame, chart, look.theme, &program);
+                let [top, health] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+                chart(frame, top);
                 self.draw_health(frame, health, look.theme, &program);
             } else {
-                self.draw_chart(frame, area, look.theme, &program);
+                chart(frame, area);
             }
         };
         if area.width >= 100 {
@@ -212,10 +272,11 @@ impl Pane for ReportsPane {
     }
 
     fn hints(&self) -> (Vec<Hint>, Vec<Hint>) {
-        (vec![(Action::Down, "next program")], Vec::new())
+        let other = if self.lines { "bars" } else { "lines" };
+        (vec![(Action::Down, "next program"), (Action::SwitchChart, other)], Vec::new())
     }
 
     fn help(&self) -> &'static [(Scope, &'static str)] {
-        &[(Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+        &[(Scope::Reports, "reports"), (Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
     }
 }
