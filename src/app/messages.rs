@@ -414,11 +414,15 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     ctx.require_admin("make the daily digests")?;
     let now = ctx.now_text();
     let mut made = Vec::new();
+    let mut readers = Vec::new();
     for reader in store::digest_readers(ctx.tx)? {
-        if store::digest_made(ctx.tx, &reader.login, day)? {
-            continue;
+        if !store::digest_made(ctx.tx, &reader.login, day)? {
+            readers.push(reader);
         }
-        let lines = store::digest_lines(ctx.tx, &reader, day)?;
+    }
+    let mut digests = store::digests(ctx.tx, &readers, day)?;
+    for reader in readers {
+        let lines = digests.remove(&reader.login).unwrap_or_default();
         if lines.is_empty() {
             continue;
         }

@@ -3,10 +3,10 @@
 //! attendance, credentials and logins sorted into the periods by SQL.
 
 use super::Result;
+use super::ids::{IdMap, IdSet};
 use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, params};
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
 
 use crate::domain::User;
 
@@ -231,32 +231,6 @@ fn day_number(day: NaiveDate) -> u32 {
 /// `YYYY-MM-DD` text as [`day_number`]: the digits in order.
 fn text_day_number(text: &[u8]) -> u32 {
     text.iter().filter(|c| c.is_ascii_digit()).fold(0, |n, c| n.wrapping_mul(10).wrapping_add(u32::from(c - b'0')))
-}
-
-/// A map keyed by row ids, hashed by [`IdHasher`].
-type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-/// A set of row ids, hashed by [`IdHasher`].
-pub type IdSet<T> = HashSet<T, BuildHasherDefault<IdHasher>>;
-
-/// Hashing for row ids muster assigned itself, not text from people: one multiply per word.
-/// SipHash's cost showed in every record a whole-organisation report reads.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
 }
 
 /// Credentials recorded in the periods: the program, the enrollment's dates and the day.

@@ -2,11 +2,13 @@
 //! assignment rows every other read uses: a partner's audience is drawn from their assignments,
 //! and each recipient is checked again when their message is sent.
 
+use super::ids::IdMap;
 use super::{Cached, Result};
 use crate::domain::User;
 use crate::domain::message::{Audience, CampaignKind, RecipientStatus, Values};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Template {
@@ -553,47 +555,89 @@ pub struct DigestLine {
     pub change: String,
 }
 
-/// What a digest for the job's `day` tells `reader`: a partner, their students' live alerts the
-/// day's run opened, raised or escalated, and every critical one; an admin, the day's
-/// escalations.
-pub fn digest_lines(conn: &Connection, reader: &User, day: chrono::NaiveDate) -> Result<Vec<DigestLine>> {
-    let event = |kinds: &str| {
-        format!(
-            "EXISTS (SELECT 1 FROM alert_events e WHERE e.alert = a.id AND e.run_date = ?2 AND e.kind IN ({kinds}))"
-        )
-    };
-    let (from, filter) = if reader.role.is_partner() {
-        (
-            "student_assignments x JOIN alerts a ON a.student = x.student AND x.login = ?1",
-            format!("(a.severity = 'critical' OR {})", event("'opened', 'raised', 'escalated'")),
-        )
-    } else {
-        ("alerts a", format!("?1 IS NOT NULL AND {}", event("'escalated'")))
-    };
-    let sql = format!(
-        "SELECT s.student_id, s.first_name || ' ' || s.last_name, a.type, a.severity, a.count,
-                CASE WHEN {opened} THEN 'new' WHEN {escalated} THEN 'escalated' WHEN {raised} THEN 'raised' ELSE '' END
-           FROM {from} JOIN students s ON s.id = a.student
-          WHERE a.status <> 'resolved' AND {filter}
-          ORDER BY a.severity_rank DESC, s.student_id, a.id",
-        opened = event("'opened'"),
-        escalated = event("'escalated'"),
-        raised = event("'raised'"),
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params![reader.login, day], |r| {
-            Ok(DigestLine {
-                student_id: r.get(0)?,
-                name: r.get(1)?,
-                kind: r.get(2)?,
-                severity: r.get(3)?,
-                count: r.get(4)?,
-                change: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+/// What the digests for the job's `day` tell each of `readers` (by login): a partner, their
+/// students' live alerts the day's run opened, raised or escalated, and every critical one; an
+/// admin, the day's escalations. Each reader's lines by severity (highest first), student ID
+/// and alert. Read once for all readers: the day's timeline entries, the live alerts and who
+/// is assigned to whom, rather than one query per reader over their students' every alert.
+pub fn digests(
+    conn: &Connection,
+    readers: &[User],
+    day: chrono::NaiveDate,
+) -> Result<HashMap<String, Vec<DigestLine>>> {
+    // What the day did to each alert: opened, escalated, raised.
+    let mut changed: IdMap<i64, [bool; 3]> = IdMap::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT alert, kind FROM alert_events
+          WHERE run_date = ?1 AND kind IN ('opened', 'escalated', 'raised')",
+    )?;
+    let mut rows = stmt.query([day])?;
+    while let Some(r) = rows.next()? {
+        let flags = changed.entry(r.get(0)?).or_default();
+        match r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)? {
+            "opened" => flags[0] = true,
+            "escalated" => flags[1] = true,
+            _ => flags[2] = true,
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.student, a.severity_rank, s.student_id, s.first_name || ' ' || s.last_name,
+                a.type, a.severity, a.count
+           FROM alerts a JOIN students s ON s.id = a.student
+          WHERE a.status <> 'resolved'",
+    )?;
+    // (severity rank, student ID, alert id, student, what the day did, the line)
+    let mut lines: Vec<(i64, String, i64, i64, [bool; 3], DigestLine)> = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let flags = changed.get(&id).copied().unwrap_or_default();
+        let severity: String = r.get(6)?;
+        if flags == [false; 3] && severity != "critical" {
+            continue;
+        }
+        let change = match flags {
+            [true, _, _] => "new",
+            [_, true, _] => "escalated",
+            [_, _, true] => "raised",
+            _ => "",
+        };
+        let student_id: String = r.get(3)?;
+        let line = DigestLine {
+            student_id: student_id.clone(),
+            name: r.get(4)?,
+            kind: r.get(5)?,
+            severity,
+            count: r.get(7)?,
+            change: change.to_string(),
+        };
+        lines.push((r.get(2)?, student_id, id, r.get(1)?, flags, line));
+    }
+    lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let partners: HashSet<&str> = readers.iter().filter(|r| r.role.is_partner()).map(|r| r.login.as_str()).collect();
+    let mut assigned: IdMap<i64, Vec<String>> = IdMap::default();
+    if !partners.is_empty() {
+        let mut stmt = conn.prepare_cached("SELECT student, login FROM student_assignments")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let login = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            if partners.contains(login) {
+                assigned.entry(r.get(0)?).or_default().push(login.to_string());
+            }
+        }
+    }
+    let admins: Vec<&str> = readers.iter().filter(|r| !r.role.is_partner()).map(|r| r.login.as_str()).collect();
+    let mut digests: HashMap<String, Vec<DigestLine>> = readers.iter().map(|r| (r.login.clone(), Vec::new())).collect();
+    for (_, _, _, student, [_, escalated, _], line) in lines {
+        let to_admins = if escalated { admins.as_slice() } else { &[] };
+        let to_partners = assigned.get(&student).map_or(&[][..], Vec::as_slice);
+        for login in to_admins.iter().copied().chain(to_partners.iter().map(String::as_str)) {
+            if let Some(digest) = digests.get_mut(login) {
+                digest.push(line.clone());
+            }
+        }
+    }
+    Ok(digests)
 }
 
 /// People who get a digest today: with an e-mail address and the digest on.

@@ -41,6 +41,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0009_messaging.sql"),
     include_str!("../../migrations/0010_report_schedules.sql"),
     include_str!("../../migrations/0011_report_figures.sql"),
+    include_str!("../../migrations/0012_digest_events.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
