@@ -1,6 +1,7 @@
 //! What the reports count, read once for all the periods a report compares (weeks, or a month
 //! and the one before) rather than once per period: the enrollments whose dates meet them, and
-//! attendance, credentials and logins sorted into the periods by SQL.
+//! attendance, credentials and logins sorted into the periods (attendance of a whole
+//! organisation here rather than by SQL, see [`attendance`]).
 
 use super::Result;
 use super::ids::{IdMap, IdSet};
