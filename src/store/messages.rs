@@ -8,7 +8,7 @@ use crate::domain::User;
 use crate::domain::message::{Audience, CampaignKind, RecipientStatus, Values};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Template {
@@ -614,29 +614,30 @@ pub fn digests(
         lines.push((r.get(2)?, student_id, id, r.get(1)?, flags, line));
     }
     lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let partners: HashSet<&str> = readers.iter().filter(|r| r.role.is_partner()).map(|r| r.login.as_str()).collect();
-    let mut assigned: IdMap<i64, Vec<String>> = IdMap::default();
+    // Each partner reader by login, and the readers each student of the lines is assigned to.
+    let partners: HashMap<&str, usize> =
+        readers.iter().enumerate().filter(|(_, r)| r.role.is_partner()).map(|(i, r)| (r.login.as_str(), i)).collect();
+    let mut assigned: IdMap<i64, Vec<usize>> = lines.iter().map(|line| (line.3, Vec::new())).collect();
     if !partners.is_empty() {
         let mut stmt = conn.prepare_cached("SELECT student, login FROM student_assignments")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let login = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-            if partners.contains(login) {
-                assigned.entry(r.get(0)?).or_default().push(login.to_string());
+            let Some(readers_of_student) = assigned.get_mut(&r.get(0)?) else { continue };
+            if let Some(&reader) = partners.get(r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?) {
+                readers_of_student.push(reader);
             }
         }
     }
-    let admins: Vec<&str> = readers.iter().filter(|r| !r.role.is_partner()).map(|r| r.login.as_str()).collect();
-    let mut digests: HashMap<String, Vec<DigestLine>> = readers.iter().map(|r| (r.login.clone(), Vec::new())).collect();
+    let admins: Vec<usize> = (0..readers.len()).filter(|&i| !readers[i].role.is_partner()).collect();
+    let mut digests: Vec<Vec<DigestLine>> = vec![Vec::new(); readers.len()];
     for (_, _, _, student, [_, escalated, _], line) in lines {
         let to_admins = if escalated { admins.as_slice() } else { &[] };
         let to_partners = assigned.get(&student).map_or(&[][..], Vec::as_slice);
-        for login in to_admins.iter().copied().chain(to_partners.iter().map(String::as_str)) {
-            if let Some(digest) = digests.get_mut(login) {
-                digest.push(line.clone());
-            }
+        for &reader in to_admins.iter().chain(to_partners) {
+            digests[reader].push(line.clone());
         }
     }
+    let digests = readers.iter().map(|r| r.login.clone()).zip(digests).collect();
     Ok(digests)
 }
 
