@@ -570,3 +570,44 @@ fn a_message_is_edited_in_the_editor_and_a_scheduled_campaign_waits_for_its_time
     assert_eq!(past.code, 4, "{}", past.stderr);
     assert!(past.stderr.contains("has passed"), "{}", past.stderr);
 }
+
+/// A digest names every critical alert of the reader's students, also one the day did not
+/// change (no mark after it), critical first and then by student ID; an admin hears only of
+/// the day's escalations.
+#[test]
+fn a_digest_keeps_naming_critical_alerts_the_day_left_as_they_were() {
+    let env = organisation();
+    let smtp = Smtp::start(env.dir.path(), &[]);
+    configure(&env, smtp.port, 30);
+    ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
+    // A catch-up of three days: one digest each, for the last.
+    ok(&env, &["alerts", "run", "--date", "2026-01-08"]);
+    ok(&env, &["message", "deliver"]);
+    let got = smtp.received();
+    let digest = |to: &str| {
+        got.iter()
+            .filter(|m| m["to"][0] == to)
+            .map(|m| (m["subject"].as_str().unwrap().to_string(), m["body"].as_str().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    };
+    let sam = digest("sam@coord.example");
+    assert_eq!(sam.len(), 2, "{sam:?}");
+    let (subject, body) = sam.iter().find(|(subject, _)| !subject.ends_with("2026-01-05")).unwrap();
+    assert!(subject.ends_with("for 2026-01-08"), "{subject}");
+    let lines: Vec<&str> = body.lines().filter(|l| l.starts_with("  ")).collect();
+    // Critical since the 7th, only their count changed on the 8th; then the day's new ones.
+    assert_eq!(
+        lines,
+        [
+            "  critical S1 Ann Lee: 4 missed session days",
+            "  critical S2 Bo Li: 4 missed session days",
+            "  critical S3 Cy Ng: 4 missed session days",
+            "  warn     S1 Ann Lee: 3 days without a login (new)",
+            "  warn     S2 Bo Li: 3 days without a login (new)",
+            "  warn     S3 Cy Ng: 3 days without a login (new)",
+        ],
+        "{body}"
+    );
+    let ada = digest("ada@org.example");
+    assert!(ada.iter().all(|(subject, _)| !subject.ends_with("2026-01-08")), "no escalation on the 8th: {ada:?}");
+}
