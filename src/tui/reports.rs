@@ -63,11 +63,29 @@ impl ReportsPane {
 
     /// The chart's frame, titled with what it shows and which program; the area inside it, or
     /// `None` when there are no weeks to show (said in it).
-    fn chart_frame(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str, shows: &str) -> Option<Rect> {
-        let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
-            Span::styled(format!(" {shows} "), theme.accent),
-            Span::raw(format!("{program} · {} of {} programs (j/k) ", self.selected + 1, self.programs.len())),
-        ]));
+    /// `shows` is what the chart shows, in full and in fewer letters: under 60 columns the title
+    /// leads with the program, which the full one would cut off.
+    fn chart_frame(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        program: &str,
+        shows: (&str, &str),
+    ) -> Option<Rect> {
+        let (nth, of) = (self.selected + 1, self.programs.len());
+        let title = if area.width < 60 {
+            Line::from(vec![
+                Span::raw(format!(" {program} {nth}/{of} ")),
+                Span::styled(format!("{} ", shows.1), theme.accent),
+            ])
+        } else {
+            Line::from(vec![
+                Span::styled(format!(" {} ", shows.0), theme.accent),
+                Span::raw(format!("{program} · {nth} of {of} programs (j/k) ")),
+            ])
+        };
+        let block = Block::new().borders(Borders::TOP).title(title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if self.weeks.iter().all(|w| w.program_id != program) {
@@ -85,7 +103,9 @@ impl ReportsPane {
     }
 
     fn draw_bars(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
-        let Some(inner) = self.chart_frame(frame, area, theme, program, "attendance by week") else { return };
+        let Some(inner) = self.chart_frame(frame, area, theme, program, ("attendance by week", "attendance")) else {
+            return;
+        };
         let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
         // Bars as wide as the weeks allow; the axis is the week's number, the value its rate.
         let width = (inner.width / weeks.len().max(1) as u16).saturating_sub(1).clamp(3, 8);
@@ -114,7 +134,7 @@ impl ReportsPane {
     /// first and last week and 0/50/100 on the axes. Which is which is in the title, so that it
     /// reads without colour.
     fn draw_lines(&self, frame: &mut Frame, area: Rect, theme: &Theme, program: &str) {
-        let shows = "attendance % (line), health (points)";
+        let shows = ("attendance % (line), health (points)", "attend. line, health pts");
         let Some(inner) = self.chart_frame(frame, area, theme, program, shows) else { return };
         let weeks: Vec<&WeekAttendance> = self.weeks.iter().filter(|w| w.program_id == program).collect();
         let attendance: Vec<(f64, f64)> =
