@@ -18,8 +18,8 @@ mod reports;
 pub mod schedules;
 pub use reads::{HISTORY_DAYS, StudentContext, StudentHistory, WeekGrid, WeekRow};
 pub use reporting::{ReportName, ReportRequest, Sheet, cells};
-pub use reports::month_days;
 pub use reports::{AtRiskRow, OnboardingRow, PayoutRow, WeekAttendance, WeekEngagement, WeekHealth};
+pub use reports::{month_days, week_name};
 pub mod triage;
 pub mod zone;
 

@@ -93,9 +93,10 @@ impl App {
                 w.counted = w.session_days.saturating_sub(attended.excused);
                 w.hours_verified = attended.hours_verified;
             }
+            let days = first.to_string()..=last.to_string();
             for (program_id, start, end, day) in &credentials {
                 let meets = *start <= last && end.is_none_or(|end| end >= first);
-                let within = (first.to_string()..=last.to_string()).contains(day);
+                let within = days.contains(day);
                 if let Some(w) = by_program.get_mut(program_id)
                     && meets
                     && within
@@ -154,9 +155,9 @@ fn weeks(from: NaiveDate, to: NaiveDate) -> Periods {
     Periods { starts, last }
 }
 
-/// `YYYY-Www`.
-fn week_name(monday: NaiveDate) -> String {
-    format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week())
+/// `YYYY-Www` of the ISO week holding `day`.
+pub fn week_name(day: NaiveDate) -> String {
+    format!("{}-W{:02}", day.iso_week().year(), day.iso_week().week())
 }
 
 /// A program's totals over some days.

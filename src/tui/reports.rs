@@ -51,7 +51,7 @@ impl ReportsPane {
             return Ok(());
         };
         let today = cx.app.today();
-        self.week_under_way = format!("{}-W{:02}", today.iso_week().year(), today.iso_week().week());
+        self.week_under_way = crate::app::week_name(today);
         let from = today - Days::new(7 * (WEEKS - 1));
         let slice = crate::store::figures::Slice { program_id: Some(&program), partner: None };
         self.weeks = cx.app.weekly_attendance(cx.actor, from, today, slice)?;
@@ -63,6 +63,7 @@ impl ReportsPane {
 
     /// The chart's frame, titled with what it shows and which program; the area inside it, or
     /// `None` when there are no weeks to show (said in it).
+    ///
     /// `shows` is what the chart shows, in full and in fewer letters: under 60 columns the title
     /// leads with the program, which the full one would cut off.
     fn chart_frame(
@@ -114,7 +115,7 @@ impl ReportsPane {
             .map(|w| {
                 let rate = self.shown_rate(w);
                 let percent = rate.map_or(0, |r| (r * 100.0).round() as u64);
-                let label = w.week.split_once("-W").map_or(w.week.clone(), |(_, n)| format!("W{n}"));
+                let label = short_week(&w.week);
                 let shown = rate.map_or_else(|| "—".to_string(), |_| format!("{percent}%"));
                 Bar::default().value(percent).label(Line::from(label)).text_value(shown)
             })
@@ -147,8 +148,8 @@ impl ReportsPane {
             Dataset::default().marker(line).graph_type(GraphType::Line).style(theme.accent).data(&attendance),
             Dataset::default().marker(points).graph_type(GraphType::Scatter).style(theme.warn).data(&health),
         ];
-        let week_label = |w: &&WeekAttendance| w.week.split_once("-W").map_or(w.week.clone(), |(_, n)| format!("W{n}"));
-        let first_and_last: Vec<String> = [weeks.first(), weeks.last()].into_iter().flatten().map(week_label).collect();
+        let first_and_last: Vec<String> =
+            [weeks.first(), weeks.last()].into_iter().flatten().map(|w| short_week(&w.week)).collect();
         let chart = Chart::new(datasets)
             .x_axis(
                 Axis::default().bounds([0.0, (weeks.len().max(2) - 1) as f64]).labels(first_and_last).style(theme.dim),
@@ -171,7 +172,7 @@ impl ReportsPane {
                     Some(c) => format!(" ({c:+.1} on the week before)"),
                     None => String::new(),
                 };
-                let number = week.week.split_once("-W").map_or(week.week.clone(), |(_, n)| format!("W{n}"));
+                let number = short_week(&week.week);
                 format!("cohort health {score:.1}{change}, {number} ")
             }
             None => "cohort health: no whole week yet ".to_string(),
@@ -227,6 +228,11 @@ impl ReportsPane {
         let widths = [Constraint::Length(15), Constraint::Length(10), Constraint::Length(10)];
         frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     }
+}
+
+/// `YYYY-Www` as `Www`: the year is plain from the dates around it.
+fn short_week(week: &str) -> String {
+    week.split_once("-W").map_or_else(|| week.to_string(), |(_, number)| format!("W{number}"))
 }
 
 impl Pane for ReportsPane {

@@ -580,7 +580,7 @@ fn a_digest_keeps_naming_critical_alerts_the_day_left_as_they_were() {
     let smtp = Smtp::start(env.dir.path(), &[]);
     configure(&env, smtp.port, 30);
     ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
-    // A catch-up of three days: one digest each, for the last.
+    // A catch-up of three days: one digest per person, for the last of them.
     ok(&env, &["alerts", "run", "--date", "2026-01-08"]);
     ok(&env, &["message", "deliver"]);
     let got = smtp.received();
