@@ -250,6 +250,7 @@ fn missing_attendance(
     let marks = engine::marks_on(ctx.tx, day)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     let mut live = store_alerts::live(ctx.tx, kind)?;
+    let mut present_on = PresentOn::default();
     for e in enrollments.iter().filter(|e| e.covers(day)) {
         let Some(calendar) = calendars.get(&e.program) else { continue };
         let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
@@ -264,7 +265,15 @@ fn missing_attendance(
             Some(a) if a.as_of.is_some() && a.as_of == days.session_day_before(day) => {
                 Streak { count: a.count, first_missed: a.first_missed }.after(day, mark)
             }
-            _ => engine::walk_back(ctx.tx, e.student, e.program, day, |marks| streak_at(&days, day, marks))?,
+            // Present on the session day before: the streak is today alone, known without
+            // reading back (most of a churn day's missed days, each a lookup otherwise).
+            _ => match days.session_day_before(day) {
+                None => Streak::default().after(day, mark),
+                Some(before) if present_on.get(ctx, before)?.contains(&(e.student, e.program)) => {
+                    Streak::default().after(day, mark)
+                }
+                Some(_) => engine::walk_back(ctx.tx, e.student, e.program, day, |marks| streak_at(&days, day, marks))?,
+            },
         };
         let subject = Subject {
             kind,
@@ -284,6 +293,19 @@ fn missing_attendance(
     }
     let active: IdSet<i64> = enrollments.iter().map(|e| e.id).collect();
     resolve_unwatched(ctx, live, &active, "auto: the enrollment is no longer active", day, changes)
+}
+
+/// Who was present on a day, read once per day asked about.
+#[derive(Default)]
+struct PresentOn(HashMap<NaiveDate, IdSet<(i64, i64)>>);
+
+impl PresentOn {
+    fn get(&mut self, ctx: &Ctx, day: NaiveDate) -> Result<&IdSet<(i64, i64)>> {
+        Ok(match self.0.entry(day) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => new.insert(engine::present_on(ctx.tx, day)?),
+        })
+    }
 }
 
 /// Resolves the live alerts (keyed by enrollment or student) whose key is no longer watched:
@@ -333,15 +355,20 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
     let kind = AlertType::NoLogin;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     // Whoever logged in within the last warn-1 days is below the threshold: no lookup needed.
+    // Whoever last logged in the day before that window is one day past it: nor for them.
     let window_start = day - Days::new(u64::from(thresholds.warn.saturating_sub(1)));
-    let (window, day_start, day_end) =
-        (ctx.zone.day_start(window_start), ctx.zone.day_start(day), ctx.zone.day_end(day));
-    let (recent, today) = engine::logged_in_between(ctx.tx, &instant(window), &instant(day_start), &instant(day_end))?;
+    let before_window = window_start - Days::new(1);
+    let since = [before_window, window_start, day].map(|d| instant(ctx.zone.day_start(d)));
+    let until = instant(ctx.zone.day_end(day));
+    let latest = engine::logged_in_since(ctx.tx, &[&since[0], &since[1], &since[2]], &until)?;
+    // What `latest` holds per student: their latest login is on `before_window`, in the window, on `day`.
+    let (just_before, in_window, on_the_day) = (1, 2, 3);
     let mut live = store_alerts::live(ctx.tx, kind)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     for EnrolledStudent { student, earliest_start, program } in enrolled_students(enrollments, day) {
         let existing = live.remove(&student);
-        if recent.contains(&student) && existing.is_none() {
+        let reached = latest.get(&student).copied().unwrap_or(0);
+        if reached >= in_window && existing.is_none() {
             continue;
         }
         let subject = Subject {
@@ -357,7 +384,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
             // login, or none at all since today's. (Back-dated logins re-evaluate the alert at
             // once, so what it holds is what the data says.)
             Some(alert) if alert.as_of == day.pred_opt() && alert.streak_start.is_some() => {
-                let logged_in_today = today.contains(&student);
+                let logged_in_today = reached == on_the_day;
                 Computed {
                     count: if logged_in_today { 0 } else { alert.count + 1 },
                     first_missed: None,
@@ -366,7 +393,11 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
                 }
             }
             _ => {
-                let last_login = last_login_on_or_before(ctx, student, day)?;
+                let last_login = if reached == just_before {
+                    Some(before_window)
+                } else {
+                    last_login_on_or_before(ctx, student, day)?
+                };
                 Computed {
                     count: no_login_days(last_login, earliest_start, day),
                     first_missed: None,

@@ -922,24 +922,28 @@ impl App {
                 format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());
             store::busy::WriterNote::leave(self.store.path(), &what)
         });
-        progress.start("processing days", days.len() as u64);
-        let mut outcomes = Vec::with_capacity(days.len());
-        for date in days {
-            match self.execute(actor, Command::RunAlerts { date }) {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(e) => {
-                    store::set_cache_kib(self.store.conn(), cache_before)?;
-                    if deferring {
-                        store::defer_checkpoints(self.store.conn(), false)?;
-                    }
-                    return Err(e);
-                }
-            }
-            progress.advance(1);
-        }
+        let outcomes = self.run_days(actor, &days, through, progress);
         store::set_cache_kib(self.store.conn(), cache_before)?;
         if deferring {
             store::defer_checkpoints(self.store.conn(), false)?;
+        }
+        outcomes
+    }
+
+    /// The days of `run_alerts_from`, then the digests for the last (which read the live alerts
+    /// the job just wrote, still in its page cache).
+    fn run_days(
+        &mut self,
+        actor: &Actor,
+        days: &[NaiveDate],
+        through: NaiveDate,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Outcome>> {
+        progress.start("processing days", days.len() as u64);
+        let mut outcomes = Vec::with_capacity(days.len());
+        for &date in days {
+            outcomes.push(self.execute(actor, Command::RunAlerts { date })?);
+            progress.advance(1);
         }
         // One digest per person for the last day processed, not one per day of a catch-up.
         if self.replica_device.is_none() {

@@ -102,6 +102,17 @@ pub fn marks_on(conn: &Connection, day: NaiveDate) -> Result<IdMap<(i64, i64), D
     Ok(marks)
 }
 
+/// The (student, program) pairs whose record on `day` counts as present (`DayMark::Present`):
+/// one pass over the day's part of the date index, instead of a lookup per enrollment.
+pub fn present_on(conn: &Connection, day: NaiveDate) -> Result<IdSet<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT student, program FROM attendance
+          WHERE date = ?1 AND status = 'present' AND verification <> 'rejected'",
+    )?;
+    let present = stmt.query_map([bound(day)], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(present)
+}
+
 /// Hands `walk` the marks of one student in one program on or before `day`, newest first, read
 /// lazily so a walk that stops at yesterday reads one or two rows.
 pub fn walk_back<T>(
@@ -140,26 +151,20 @@ pub fn walk_back<T>(
     }
 }
 
-/// Students with a login at or after `from` and before `until` (RFC 3339 UTC instants, the form
-/// logins are stored in, which sorts by time), and those among them with one at or after
-/// `recent_from` — two windows read in one pass.
-pub fn logged_in_between(
-    conn: &Connection,
-    from: &str,
-    recent_from: &str,
-    until: &str,
-) -> Result<(IdSet<i64>, IdSet<i64>)> {
-    let mut stmt = conn.prepare_cached("SELECT student, at >= ?2 FROM login_events WHERE at >= ?1 AND at < ?3")?;
-    let mut rows = stmt.query([from, recent_from, until])?;
-    let (mut all, mut recent) = (IdSet::default(), IdSet::default());
+/// For each student with a login at or after the first of `since` and before `until` (RFC 3339
+/// UTC instants, the form logins are stored in, which sorts by time, `since` in ascending
+/// order): how many of `since` their latest such login is at or after. Several windows, one pass.
+pub fn logged_in_since(conn: &Connection, since: &[&str; 3], until: &str) -> Result<IdMap<i64, u8>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT student, 1 + (at >= ?2) + (at >= ?3) FROM login_events WHERE at >= ?1 AND at < ?4")?;
+    let mut rows = stmt.query([since[0], since[1], since[2], until])?;
+    let mut latest = IdMap::default();
     while let Some(row) = rows.next()? {
-        let student: i64 = row.get(0)?;
-        all.insert(student);
-        if row.get::<_, bool>(1)? {
-            recent.insert(student);
-        }
+        let reached: u8 = row.get(1)?;
+        let known = latest.entry(row.get(0)?).or_insert(reached);
+        *known = reached.max(*known);
     }
-    Ok((all, recent))
+    Ok(latest)
 }
 
 /// The student's last login before `until` (an RFC 3339 UTC instant), as stored.
