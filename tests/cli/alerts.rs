@@ -240,6 +240,20 @@ fn no_login_rises_at_three_five_and_seven_days() {
 }
 
 #[test]
+fn a_login_just_before_the_warn_window_counts_from_its_own_day_not_the_enrollment_start() {
+    // S1 is enrolled from the 5th and last logs in on the 6th: on the 9th that is three days,
+    // the day before the window of logins the job reads, which it must not take for the start.
+    let env = program();
+    env.import("logins", "student_id,at\nS1,2026-01-06T09:00:00Z\n");
+    let mut seen = Vec::new();
+    for day in 5..=10 {
+        run(&env, &format!("2026-01-{day:02}"));
+        seen.push(alerts_of(&env, "S1", "no_login").pop().map(|a| a["count"].as_i64().unwrap()));
+    }
+    assert_eq!(seen, vec![None, None, None, None, Some(3), Some(4)]);
+}
+
+#[test]
 fn snooze_hides_until_its_time_or_a_rise_in_severity() {
     let env = program();
     run(&env, "2026-01-05");
