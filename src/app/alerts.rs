@@ -16,6 +16,7 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 /// The actor the rules write timeline entries as.
@@ -302,8 +303,8 @@ struct PresentOn(HashMap<NaiveDate, IdSet<(i64, i64)>>);
 impl PresentOn {
     fn get(&mut self, ctx: &Ctx, day: NaiveDate) -> Result<&IdSet<(i64, i64)>> {
         Ok(match self.0.entry(day) {
-            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(new) => new.insert(engine::present_on(ctx.tx, day)?),
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(engine::present_on(ctx.tx, day)?),
         })
     }
 }
@@ -360,7 +361,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes
     let before_window = window_start - Days::new(1);
     let since = [before_window, window_start, day].map(|d| instant(ctx.zone.day_start(d)));
     let until = instant(ctx.zone.day_end(day));
-    let latest = engine::logged_in_since(ctx.tx, &[&since[0], &since[1], &since[2]], &until)?;
+    let latest = engine::logged_in_since(ctx.tx, &since, &until)?;
     // What `latest` holds per student: their latest login is on `before_window`, in the window, on `day`.
     let (just_before, in_window, on_the_day) = (1, 2, 3);
     let mut live = store_alerts::live(ctx.tx, kind)?;

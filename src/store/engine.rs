@@ -154,10 +154,10 @@ pub fn walk_back<T>(
 /// For each student with a login at or after the first of `since` and before `until` (RFC 3339
 /// UTC instants, the form logins are stored in, which sorts by time, `since` in ascending
 /// order): how many of `since` their latest such login is at or after. Several windows, one pass.
-pub fn logged_in_since(conn: &Connection, since: &[&str; 3], until: &str) -> Result<IdMap<i64, u8>> {
+pub fn logged_in_since(conn: &Connection, since: &[String; 3], until: &str) -> Result<IdMap<i64, u8>> {
     let mut stmt = conn
         .prepare_cached("SELECT student, 1 + (at >= ?2) + (at >= ?3) FROM login_events WHERE at >= ?1 AND at < ?4")?;
-    let mut rows = stmt.query([since[0], since[1], since[2], until])?;
+    let mut rows = stmt.query([since[0].as_str(), &since[1], &since[2], until])?;
     let mut latest = IdMap::default();
     while let Some(row) = rows.next()? {
         let reached: u8 = row.get(1)?;
