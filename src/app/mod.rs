@@ -610,7 +610,11 @@ pub struct App {
     batching: bool,
     /// While batching: what the alert rules read, shared by the batch's commands.
     rule_basis: std::cell::OnceCell<alerts::RuleBasis>,
+    /// A large import read and sorted by `ImportStage`, waiting for its `Import` command.
+    staged_import: StagedImport,
 }
+
+type StagedImport = std::cell::RefCell<Option<(ImportKind, store::staging::Sorted)>>;
 
 /// A state of the database file as one connection sees it: changes by other connections move
 /// `data_version`, its own move `total_changes`.
@@ -639,6 +643,7 @@ impl App {
             replica_device,
             batching: false,
             rule_basis: std::cell::OnceCell::new(),
+            staged_import: StagedImport::default(),
         };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
@@ -718,12 +723,16 @@ impl App {
         // as it is copied would cost a quarter of the copy. (The pragma only takes effect
         // outside a transaction.)
         let checked_copy = matches!(&command, Command::Import { batch: ImportBatch::Staged { .. }, .. });
+        // Its pages are copied from the WAL into the database once, after the commit has let
+        // go of the write lock, rather than by the commit itself.
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", false)?;
+            store::defer_checkpoints(self.store.conn(), true)?;
         }
         let outcome = self.execute_checked(actor, command, progress);
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", true)?;
+            store::defer_checkpoints(self.store.conn(), false)?;
         }
         outcome
     }
@@ -788,6 +797,7 @@ impl App {
                 today,
                 progress,
                 rule_basis: nested.then_some(&self.rule_basis),
+                staged: &self.staged_import,
                 audit_head: std::cell::RefCell::new(None),
             };
             let outcome = match command {
@@ -1005,6 +1015,8 @@ pub(crate) struct Ctx<'a> {
     /// Inside a device's push: what the alert rules read besides the student's rows, read once
     /// for the whole transaction.
     rule_basis: Option<&'a std::cell::OnceCell<alerts::RuleBasis>>,
+    /// Where a staged import's sorted rows wait for the command that copies them.
+    staged: &'a StagedImport,
     /// The audit log's head after the entries this command appended, keyed once at its end.
     audit_head: std::cell::RefCell<Option<crate::domain::audit::Head>>,
 }

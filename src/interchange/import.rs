@@ -9,7 +9,6 @@ use crate::app::{Actor, App, AppError, Command, ImportBatch, ImportKind, Outcome
 use crate::domain::text::TextKind;
 use crate::domain::{AttendanceStatus, Schedule, parse_date};
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::HashMap;
 use std::io::Read;
 use std::str::FromStr;
 
@@ -39,20 +38,32 @@ pub fn expected_columns(kind: ImportKind) -> String {
     text
 }
 
-fn check_header(kind: ImportKind, header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>, AppError> {
+/// Where each known column is in the file. A handful of columns: a list read in order costs
+/// less per field than hashing the name, and a large import looks up five fields a row.
+#[derive(Debug, Default)]
+struct ColumnIndex(Vec<(&'static str, usize)>);
+
+impl ColumnIndex {
+    fn get(&self, column: &str) -> Option<usize> {
+        self.0.iter().find(|(name, _)| *name == column).map(|(_, i)| *i)
+    }
+}
+
+fn check_header(kind: ImportKind, header: &csv::StringRecord) -> Result<ColumnIndex, AppError> {
     let (required, optional) = columns(kind);
     let expected = || format!("expected columns for {kind}: {}", expected_columns(kind));
-    let mut index = HashMap::new();
+    let mut index = ColumnIndex::default();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
         let Some(known) = required.iter().chain(optional).find(|c| **c == name) else {
             return Err(AppError::Invalid(format!("line 1: unknown column '{name}'; {}", expected())));
         };
-        if index.insert(*known, i).is_some() {
+        if index.get(known).is_some() {
             return Err(AppError::Invalid(format!("line 1: column '{name}' appears twice; {}", expected())));
         }
+        index.0.push((known, i));
     }
-    let missing: Vec<&str> = required.iter().copied().filter(|c| !index.contains_key(c)).collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|c| index.get(c).is_none()).collect();
     if !missing.is_empty() {
         return Err(AppError::Invalid(format!("line 1: missing column {}; {}", missing.join(", "), expected())));
     }
@@ -62,20 +73,22 @@ fn check_header(kind: ImportKind, header: &csv::StringRecord) -> Result<HashMap<
 /// Reads one record's fields by column name, noting problems instead of stopping at the first.
 struct Fields<'a> {
     record: &'a csv::StringRecord,
-    index: &'a HashMap<&'static str, usize>,
+    index: &'a ColumnIndex,
     line: u64,
     problems: &'a mut Problems,
 }
 
-impl Fields<'_> {
-    fn raw(&self, column: &str) -> &str {
-        self.index.get(column).and_then(|i| self.record.get(*i)).map_or("", str::trim)
+// Values are read as borrowed text and copied only into the row that keeps them: a large
+// import reads millions of dates, statuses and hours that are parsed and dropped.
+impl<'a> Fields<'a> {
+    fn raw(&self, column: &str) -> &'a str {
+        self.index.get(column).and_then(|i| self.record.get(i)).map_or("", str::trim)
     }
 
-    fn optional(&mut self, column: &str) -> Option<String> {
+    fn optional_text(&mut self, column: &str) -> Option<&'a str> {
         let value = Some(self.raw(column)).filter(|v| !v.is_empty())?;
         match crate::domain::text::check(text_kind(column), value) {
-            Ok(()) => Some(value.to_string()),
+            Ok(()) => Some(value),
             Err(why) => {
                 self.problems.add(self.line, Some(column), why);
                 None
@@ -83,23 +96,31 @@ impl Fields<'_> {
         }
     }
 
-    fn required(&mut self, column: &str) -> Option<String> {
+    fn required_text(&mut self, column: &str) -> Option<&'a str> {
         if self.raw(column).is_empty() {
             self.problems.add(self.line, Some(column), "is empty");
             return None;
         }
-        self.optional(column)
+        self.optional_text(column)
+    }
+
+    fn optional(&mut self, column: &str) -> Option<String> {
+        self.optional_text(column).map(str::to_string)
+    }
+
+    fn required(&mut self, column: &str) -> Option<String> {
+        self.required_text(column).map(str::to_string)
     }
 
     fn parsed<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
-        let text = self.required(column)?;
-        parse(&text).map_err(|e| self.problems.add(self.line, Some(column), e)).ok()
+        let text = self.required_text(column)?;
+        parse(text).map_err(|e| self.problems.add(self.line, Some(column), e)).ok()
     }
 
     fn optional_parsed<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<Option<T>> {
-        match self.optional(column) {
+        match self.optional_text(column) {
             None => Some(None),
-            Some(text) => parse(&text).map(Some).map_err(|e| self.problems.add(self.line, Some(column), e)).ok(),
+            Some(text) => parse(text).map(Some).map_err(|e| self.problems.add(self.line, Some(column), e)).ok(),
         }
     }
 

@@ -51,9 +51,13 @@ pub fn bulk_load<T, E: From<rusqlite::Error>>(
         definitions.push(sql);
     }
     let loaded = load()?;
+    // The rebuild's sort may use the machine's other cores.
+    let helpers = std::thread::available_parallelism().map_or(0, |n| n.get().min(4) - 1);
+    conn.pragma_update(None, "threads", helpers as i64)?;
     for sql in &definitions {
         conn.execute_batch(sql)?;
     }
+    conn.pragma_update(None, "threads", 0)?;
     conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
     Ok(loaded)
 }
@@ -78,22 +82,137 @@ pub struct AttendanceRecord<'a> {
     pub logged_at: &'a str,
 }
 
+const ATTENDANCE_COLUMNS: &str = "(student, program, date, status, hours, logged_by, logged_at, logged_by_person)";
+const ATTENDANCE_UPSERT: &str = "ON CONFLICT (student, program, date) DO UPDATE SET
+         status = excluded.status, hours = excluded.hours,
+         logged_by = excluded.logged_by, logged_at = excluded.logged_at,
+         logged_by_person = excluded.logged_by_person,
+         verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL
+     WHERE status IS NOT excluded.status OR hours IS NOT excluded.hours";
+
+/// A bulk load's statement: one INSERT of many rows at a time, so the cost of running a
+/// statement is paid once per hundred rows, not per row. Told the number of rows up front, it
+/// sizes its last statement to what is left.
+pub struct BatchedInsert<'c> {
+    conn: &'c Connection,
+    kind: BatchedKind,
+    /// Values every row shares, bound once per statement.
+    shared: Vec<rusqlite::types::Value>,
+    statement: Option<rusqlite::CachedStatement<'c>>,
+    /// Rows the current statement takes, and how many of them are bound.
+    capacity: usize,
+    bound: usize,
+    left: usize,
+    changed: usize,
+}
+
+/// What a [`BatchedInsert`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchedKind {
+    /// Attendance as [`upsert_attendance`] writes it (without `resubmit`). Shared: logged_by,
+    /// logged_at, logged_by_person; each row: student, program, date, status, hours.
+    Attendance,
+    /// Logins as [`insert_login`] writes them. Each row: student, at.
+    Logins,
+}
+
+const ROWS_PER_INSERT: usize = 100;
+
+impl BatchedKind {
+    /// (values shared by every row, values of each row)
+    fn arity(self) -> (usize, usize) {
+        match self {
+            BatchedKind::Attendance => (3, 5),
+            BatchedKind::Logins => (0, 2),
+        }
+    }
+
+    fn sql(self, rows: usize) -> String {
+        let (shared, own) = self.arity();
+        let values: Vec<String> = (0..rows)
+            .map(|row| {
+                let first = shared + row * own + 1;
+                let mut placeholders: Vec<String> = (first..first + own).map(|n| format!("?{n}")).collect();
+                placeholders.extend((1..=shared).map(|n| format!("?{n}")));
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        let values = values.join(", ");
+        match self {
+            BatchedKind::Attendance => {
+                format!("INSERT INTO attendance {ATTENDANCE_COLUMNS} VALUES {values} {ATTENDANCE_UPSERT}")
+            }
+            BatchedKind::Logins => {
+                format!("INSERT INTO login_events (student, at) VALUES {values} ON CONFLICT DO NOTHING")
+            }
+        }
+    }
+}
+
+impl<'c> BatchedInsert<'c> {
+    pub fn new(
+        conn: &'c Connection,
+        kind: BatchedKind,
+        rows: usize,
+        shared: Vec<rusqlite::types::Value>,
+    ) -> BatchedInsert<'c> {
+        debug_assert_eq!(shared.len(), kind.arity().0);
+        BatchedInsert { conn, kind, shared, statement: None, capacity: 0, bound: 0, left: rows, changed: 0 }
+    }
+
+    /// Adds one row: as many values as the kind's rows have.
+    pub fn row(&mut self, values: &[&dyn rusqlite::ToSql]) -> Result<()> {
+        let (shared, own) = self.kind.arity();
+        debug_assert_eq!(values.len(), own);
+        if self.left == 0 {
+            return Err(rusqlite::Error::InvalidParameterCount(self.bound + 1, self.bound).into());
+        }
+        let statement = match &mut self.statement {
+            Some(statement) => statement,
+            None => {
+                self.capacity = self.left.min(ROWS_PER_INSERT);
+                let statement = self.statement.insert(self.conn.prepare_cached(&self.kind.sql(self.capacity))?);
+                for (i, value) in self.shared.iter().enumerate() {
+                    statement.raw_bind_parameter(i + 1, value)?;
+                }
+                statement
+            }
+        };
+        let first = shared + self.bound * own + 1;
+        for (i, value) in values.iter().enumerate() {
+            statement.raw_bind_parameter(first + i, value)?;
+        }
+        self.bound += 1;
+        self.left -= 1;
+        if self.bound == self.capacity {
+            self.changed += statement.raw_execute()?;
+            self.bound = 0;
+            // The last rows need a statement of their own size.
+            if self.left < self.capacity {
+                self.statement = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many rows changed anything. Every row announced must have been given.
+    pub fn finish(self) -> Result<usize> {
+        if self.left > 0 {
+            return Err(rusqlite::Error::InvalidParameterCount(0, self.left).into());
+        }
+        Ok(self.changed)
+    }
+}
+
 /// Writes the record for (student, program, date). A changed status or hours sends the record
 /// back to `pending`; an identical one changes nothing — except that with `resubmit` a person
 /// logging a rejected day again, even unchanged, sends it back for another look. Returns
 /// whether anything changed.
 pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord, resubmit: bool) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO attendance (student, program, date, status, hours, logged_by, logged_at, logged_by_person)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (student, program, date) DO UPDATE SET
-             status = excluded.status, hours = excluded.hours,
-             logged_by = excluded.logged_by, logged_at = excluded.logged_at,
-             logged_by_person = excluded.logged_by_person,
-             verification = 'pending', verified_by = NULL, verified_at = NULL, reason = NULL
-         WHERE status IS NOT excluded.status OR hours IS NOT excluded.hours
-            OR (?9 AND verification = 'rejected')",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT INTO attendance {ATTENDANCE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         {ATTENDANCE_UPSERT} OR (?9 AND verification = 'rejected')"
+    ))?;
     let changed = stmt.execute(params![
         a.student,
         a.program,

@@ -1,12 +1,12 @@
 //! Programs, closures, students, enrollments and who is assigned to whom.
 
 use super::Cached;
+use super::ids::{IdMap, TextMap};
 use super::{Result, StoreError};
 use crate::domain::User;
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// A student as listed: who, where enrolled, and who looks after them.
 #[derive(Debug, Clone, Serialize)]
@@ -199,7 +199,7 @@ pub fn visible_program_ids(conn: &Connection, viewer: &User) -> Result<Vec<Strin
 }
 
 /// Source IDs to internal keys, for checking references in bulk.
-pub fn keys(conn: &Connection, table: KeyedTable) -> Result<HashMap<String, i64>> {
+pub fn keys(conn: &Connection, table: KeyedTable) -> Result<TextMap<i64>> {
     let sql = match table {
         KeyedTable::Programs => "SELECT program_id, id FROM programs",
         KeyedTable::Students => "SELECT student_id, id FROM students",
@@ -216,7 +216,7 @@ pub enum KeyedTable {
 }
 
 /// Every (student, program) pair that has an enrollment, with the earliest start date.
-pub fn enrolled_pairs(conn: &Connection) -> Result<HashMap<(i64, i64), NaiveDate>> {
+pub fn enrolled_pairs(conn: &Connection) -> Result<IdMap<(i64, i64), NaiveDate>> {
     let mut stmt =
         conn.prepare_cached("SELECT student, program, min(start_date) FROM enrollments GROUP BY student, program")?;
     let map = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;

@@ -29,6 +29,53 @@ fn every_kind_imports_and_a_second_import_changes_nothing() {
     assert_eq!(imports.len(), 8);
 }
 
+/// Rows written day by day across students and programs (not in key order), more than one
+/// statement's worth and not a multiple of it, with every kind of status and hours.
+#[test]
+fn a_large_import_lands_every_row_as_written_and_again_changes_only_what_differs() {
+    let env = organisation();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 7).unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    let mut file = String::from("student_id,program_id,date,status,hours\n");
+    for day in 0..97u64 {
+        let date = start + chrono::Days::new(day);
+        for (i, (student, program)) in [("S3", "P2"), ("S1", "P1"), ("S2", "P1")].into_iter().enumerate() {
+            let n = day as usize * 3 + i;
+            let (status, hours) = match n % 7 {
+                0 => ("absent", None),
+                1 => ("excused", None),
+                2 => ("present", None),
+                _ => ("present", Some((n % 97) as f64 / 4.0)),
+            };
+            let hours_text = hours.map_or(String::new(), |h: f64| h.to_string());
+            file.push_str(&format!("{student},{program},{date},{status},{hours_text}\n"));
+            expected.insert((student.to_string(), date.to_string()), (status.to_string(), hours));
+        }
+    }
+    let out = env.import("attendance", &file);
+    assert!(out.contains("291 rows read, 291 added or changed"), "{out}");
+    let conn = env.sql();
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.student_id, a.date, a.status, a.hours, a.verification FROM attendance a
+               JOIN students s ON s.id = a.student WHERE a.date >= '2026-01-07'",
+        )
+        .unwrap();
+    let landed: std::collections::BTreeMap<(String, String), (String, Option<f64>)> = stmt
+        .query_map([], |r| {
+            assert_eq!(r.get::<_, String>(4)?, "pending");
+            Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(landed, expected);
+    let again = file.replace("S1,P1,2026-01-07,excused,", "S1,P1,2026-01-07,present,8");
+    assert_ne!(again, file);
+    let out = env.import("attendance", &again);
+    assert!(out.contains("291 rows read, 1 added or changed"), "{out}");
+}
+
 #[test]
 fn changed_rows_are_updated_in_place() {
     let env = organisation();
@@ -133,6 +180,12 @@ const BAD_FILES: &[(&str, &str, &str)] = &[
         "line 3: duplicate attendance",
     ),
     ("logins", "student_id,at\nS2,2026-01-05T08:00:00Z\nS2,2026-01-05T03:00:00-05:00\n", "line 3: duplicate login"),
+    // a login the staged key cannot hold
+    (
+        "logins",
+        "student_id,at\nS2,1969-12-31T23:00:00Z\n",
+        "line 2, column at: 1969-12-31T23:00:00+00:00 is outside 1970 to 2106",
+    ),
 ];
 
 #[test]
