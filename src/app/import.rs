@@ -174,7 +174,7 @@ pub enum ImportBatch {
     Assignments(Vec<AssignmentRow>),
     Attendance(Vec<AttendanceRow>),
     Logins(Vec<LoginRow>),
-    /// Rows of a large file already read, checked and staged on this connection by
+    /// Rows of a large file already read, checked and staged in this process by
     /// [`ImportStage`]: attendance or logins. Such a command runs only where it was staged.
     Staged {
         of: ImportKind,
