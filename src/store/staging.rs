@@ -289,17 +289,17 @@ fn unnamed_temporary_file() -> Result<File> {
                 return Ok(file);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(source) => return Err(StoreError::Io { path, source }),
+            Err(source) => return Err(temporary_file_error(source)),
         }
     }
-    Err(StoreError::Io { path: dir, source: std::io::ErrorKind::AlreadyExists.into() })
+    Err(temporary_file_error(std::io::ErrorKind::AlreadyExists.into()))
 }
 
+/// Names the directory and what to do about it: the file itself is never seen by anyone.
 fn temporary_file_error(source: std::io::Error) -> StoreError {
-    StoreError::Io {
-        path: PathBuf::from(format!("{} (the import's sorted rows)", std::env::temp_dir().display())),
-        source,
-    }
+    let dir = std::env::temp_dir();
+    let what = format!("{} (where an import sorts its rows; set TMPDIR to use another directory)", dir.display());
+    StoreError::Io { path: PathBuf::from(what), source }
 }
 
 #[cfg(test)]
