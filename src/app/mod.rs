@@ -723,8 +723,8 @@ impl App {
         // as it is copied would cost a quarter of the copy. (The pragma only takes effect
         // outside a transaction.)
         let checked_copy = matches!(&command, Command::Import { batch: ImportBatch::Staged { .. }, .. });
-        // Its pages are copied from the WAL into the database once, after the commit has let
-        // go of the write lock, rather than by the commit itself.
+        // A staged import's pages are copied from the WAL into the database after its commit
+        // has let go of the write lock, rather than by the commit itself.
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", false)?;
             store::defer_checkpoints(self.store.conn(), true)?;

@@ -209,10 +209,14 @@ impl<'c> BatchedInsert<'c> {
 /// logging a rejected day again, even unchanged, sends it back for another look. Returns
 /// whether anything changed.
 pub fn upsert_attendance(conn: &Connection, a: &AttendanceRecord, resubmit: bool) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "INSERT INTO attendance {ATTENDANCE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         {ATTENDANCE_UPSERT} OR (?9 AND verification = 'rejected')"
-    ))?;
+    // Built once: a whole-file import or a device's push writes row after row through here.
+    static UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO attendance {ATTENDANCE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             {ATTENDANCE_UPSERT} OR (?9 AND verification = 'rejected')"
+        )
+    });
+    let mut stmt = conn.prepare_cached(&UPSERT)?;
     let changed = stmt.execute(params![
         a.student,
         a.program,
