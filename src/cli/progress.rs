@@ -19,7 +19,8 @@ impl Progress for Bar {
         let template = if total == 0 {
             "{spinner} {msg}  {elapsed} elapsed"
         } else {
-            "{msg:>30} [{bar:30}] {percent:>3}%  {elapsed} elapsed, ~{eta} left"
+            // The bar takes what the terminal has left, so the line fits at 80 columns.
+            "{msg:>28} [{wide_bar}] {percent:>3}%  {elapsed} elapsed, ~{eta} left"
         };
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -32,8 +33,9 @@ impl Progress for Bar {
         }
         bar.set_message(what.to_string());
         bar.set_length(total);
-        bar.set_position(0);
-        bar.reset_elapsed();
+        // A step after a finished one: `reset` makes the bar live again (a finished bar stays
+        // hidden however it moves), at zero, with its clock restarted.
+        bar.reset();
     }
 
     fn advance(&self, by: u64) {
