@@ -49,6 +49,21 @@ impl Every {
     }
 }
 
+/// The last day of the month a monthly report may be due on: every month has it.
+const LAST_MONTHLY_DAY: u32 = 28;
+
+/// `29th`, `30th`, `31st`.
+fn ordinal(day: u32) -> String {
+    let suffix = match (day % 10, day % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{day}{suffix}")
+}
+
 /// The detail of a run whose PDF is being written to the folder rather than mailed.
 const WRITING: &str = "writing";
 
@@ -137,6 +152,16 @@ pub(super) fn add(ctx: &Ctx, new: &NewReportSchedule) -> Result<Outcome> {
         }
     }
     let next_due = new.first.unwrap_or_else(|| new.every.first_after(ctx.today));
+    // A month has no 29th, 30th or 31st now and then; a schedule moved to the 28th would stay
+    // there. The report covers the calendar month before whatever the day, so the day only
+    // says when it goes out.
+    if new.every == Every::Monthly && next_due.day() > LAST_MONTHLY_DAY {
+        return Err(AppError::Invalid(format!(
+            "a monthly report goes out on the same day every month, and not every month has a {}: \
+             choose --first on a day from 1 to {LAST_MONTHLY_DAY} (it covers the calendar month before either way)",
+            ordinal(next_due.day())
+        )));
+    }
     let recipients = new.recipients.join(",");
     let at = ctx.now_text();
     let id = store::add(
@@ -325,5 +350,14 @@ mod tests {
         assert_eq!(Every::Weekly.first_after(date("2026-11-29")), date("2026-11-30"));
         assert_eq!(Every::Monthly.first_after(date("2026-01-31")), date("2026-02-01"));
         assert_eq!(Every::Monthly.after(date("2026-01-31")), date("2026-02-28"));
+    }
+
+    #[test]
+    fn days_are_named_as_people_say_them() {
+        let said: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 29, 30, 31].map(ordinal).into();
+        assert_eq!(
+            said,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "29th", "30th", "31st"]
+        );
     }
 }

@@ -135,6 +135,36 @@ fn without_mail_the_report_is_written_beside_the_database_and_schedules_are_for_
         &["--as", "ws_01", "report", "schedule", "add", "outcomes", "--every", "monthly", "--to", "a@b.example"],
     );
     env.fails(4, &["report", "schedule", "add", "outcomes", "--every", "monthly", "--to", "not-an-address"]);
+    // A monthly report due on the 31st would go out on the 28th from February on.
+    let refused = env.fails(
+        4,
+        &[
+            "report",
+            "schedule",
+            "add",
+            "outcomes",
+            "--every",
+            "monthly",
+            "--to",
+            "a@b.example",
+            "--first",
+            "2027-01-31",
+        ],
+    );
+    assert!(refused.contains("not every month has a 31st") && refused.contains("from 1 to 28"), "{refused}");
+    env.ok(&[
+        "report",
+        "schedule",
+        "add",
+        "outcomes",
+        "--every",
+        "monthly",
+        "--to",
+        "a@b.example",
+        "--first",
+        "2027-01-28",
+    ]);
+    env.ok(&["report", "schedule", "remove", "2", "--yes"]);
     env.fails(
         4,
         &["report", "schedule", "add", "health", "--every", "weekly", "--to", "a@b.example", "--partner", "nobody"],
