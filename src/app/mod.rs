@@ -544,7 +544,9 @@ impl From<StoreError> for AppError {
 
 impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
-        AppError::Store(StoreError::Sqlite(e))
+        // Through the store's own conversion: a writer that waited its limit out, or a file
+        // this account may not write, is said as such, never as SQLite's words.
+        AppError::Store(StoreError::from(e))
     }
 }
 

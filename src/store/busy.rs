@@ -2,10 +2,11 @@
 //! long writer (an import, demo data, a catch-up of the alert job) leaves a note beside the
 //! database saying who is doing what, and a process that has waited a second says on stderr
 //! what it is waiting for; one that gives up says the same instead of SQLite's "database is
-//! locked".
+//! locked". The console, whose screen cannot redraw while its thread waits inside SQLite, shows
+//! the wait through a hook of its own and may stop it.
 
 use rusqlite::Connection;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,9 +23,23 @@ static REPORT_WAITS: AtomicBool = AtomicBool::new(false);
 /// The note of the database this process opened last.
 static NOTE_PATH: Mutex<Option<PathBuf>> = Mutex::new(None);
 
+/// Shown a wait (the writer's note, if it left one, and how long so far), says whether to go on
+/// waiting.
+pub type ShowWait = Box<dyn FnMut(Option<&str>, Duration) -> bool>;
+
 thread_local! {
     static WAIT_STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
     static SAID: Cell<bool> = const { Cell::new(false) };
+    static SHOW_WAIT: RefCell<Option<ShowWait>> = const { RefCell::new(None) };
+    /// The person stopped the last wait on this thread (the hook said not to go on).
+    static STOPPED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Waits on this thread are shown through `show` once they pass a second, every time SQLite
+/// tries again (every 50 ms); when it returns false the wait ends and the change fails, having
+/// written nothing. `None` stops showing them.
+pub fn show_waits_on_this_thread(show: Option<ShowWait>) {
+    SHOW_WAIT.with(|slot| *slot.borrow_mut() = show);
 }
 
 pub fn report_waits_on_stderr(on: bool) {
@@ -62,6 +77,12 @@ fn waiting_for() -> String {
 
 /// The message of a command that waited its limit out.
 pub fn gave_up_message() -> String {
+    if STOPPED.with(Cell::get) {
+        return match writer_note() {
+            Some(note) => format!("nothing changed: you stopped waiting for {note}"),
+            None => "nothing changed: you stopped waiting for another muster process's write".to_string(),
+        };
+    }
     format!("{}; waited {} s and gave up: try again when it has finished", waiting_for(), WAIT_LIMIT.as_secs())
 }
 
@@ -72,6 +93,7 @@ fn wait(attempt: i32) -> bool {
         if attempt == 0 || s.get().is_none() {
             s.set(Some(now));
             SAID.with(|said| said.set(false));
+            STOPPED.with(|stopped| stopped.set(false));
         }
         s.get().unwrap_or(now)
     });
@@ -82,6 +104,15 @@ fn wait(attempt: i32) -> bool {
     if waited >= SAY_AFTER && REPORT_WAITS.load(Ordering::Relaxed) && !SAID.with(Cell::get) {
         SAID.with(|said| said.set(true));
         eprintln!("muster: waiting: {} …", waiting_for());
+    }
+    if waited >= SAY_AFTER {
+        // This thread is inside SQLite: the hook may draw and read the keyboard, not use the database.
+        let go_on =
+            SHOW_WAIT.with(|slot| slot.borrow_mut().as_mut().is_none_or(|show| show(writer_note().as_deref(), waited)));
+        if !go_on {
+            STOPPED.with(|stopped| stopped.set(true));
+            return false;
+        }
     }
     std::thread::sleep(Duration::from_millis(if attempt < 10 { 5 } else { 50 }));
     true
@@ -111,5 +142,48 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 impl Drop for WriterNote {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AppError;
+    use crate::store::{OpenMode, Store, StoreError};
+    use std::rc::Rc;
+
+    #[test]
+    fn a_wait_is_shown_with_the_writers_note_and_stopping_it_says_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let store = Store::open(&path, OpenMode::CreateIfMissing).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let _note = WriterNote::leave(&path, "alice: import attendance from year.csv, since 10:04:05");
+        /// Each time the wait was shown: the note, and how long it had waited.
+        type Shown = Vec<(Option<String>, Duration)>;
+        let shown: Rc<RefCell<Shown>> = Rc::default();
+        let seen = shown.clone();
+        show_waits_on_this_thread(Some(Box::new(move |note, waited| {
+            seen.borrow_mut().push((note.map(str::to_string), waited));
+            false
+        })));
+
+        let refused = store.conn().execute_batch("BEGIN IMMEDIATE").unwrap_err();
+        show_waits_on_this_thread(None);
+        let said = AppError::from(refused);
+        let AppError::Store(StoreError::Busy(message)) = &said else { panic!("not a wait: {said:?}") };
+        assert_eq!(
+            message,
+            "nothing changed: you stopped waiting for alice: import attendance from year.csv, since 10:04:05"
+        );
+        let shown = shown.borrow();
+        assert_eq!(shown.len(), 1, "shown once, then stopped");
+        assert_eq!(shown[0].0.as_deref(), Some("alice: import attendance from year.csv, since 10:04:05"));
+        assert!(shown[0].1 >= SAY_AFTER, "not before a second: a short wait goes unremarked");
+
+        // Without anyone stopping it, a wait that ends goes on as if nothing happened.
+        other.execute_batch("ROLLBACK").unwrap();
+        store.conn().execute_batch("BEGIN IMMEDIATE; ROLLBACK").unwrap();
     }
 }

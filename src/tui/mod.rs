@@ -19,6 +19,7 @@ pub mod reports;
 pub mod students;
 pub mod sync;
 pub mod theme;
+pub mod waiting;
 pub mod window;
 
 use crate::app::{App, Clock};
@@ -90,11 +91,13 @@ pub fn run(
     }));
     enable_raw_mode()?;
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    crate::store::busy::show_waits_on_this_thread(Some(Box::new(waiting::show)));
     let result = (|| {
         let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(event_loop(&mut terminal, &mut console))
     })();
+    crate::store::busy::show_waits_on_this_thread(None);
     restore_terminal();
     stop.store(true, Ordering::Relaxed);
     if let Some(engine) = engine {
@@ -137,6 +140,11 @@ async fn event_loop(
                 terminal.autoresize()?;
                 console.dirty = true;
             }
+        }
+        if waiting::drew() {
+            // The wait's line is not in ratatui's picture of the screen: draw all of it again.
+            terminal.clear()?;
+            console.dirty = true;
         }
         if console.dirty && settle.is_none() {
             terminal.draw(|frame| console.draw(frame))?;

@@ -382,3 +382,57 @@ fn no_keystroke_changes_a_decided_record_unseen() {
     assert!(on(day(6)).is_none(), "the Sunday was declined");
     assert_eq!(records.as_array().unwrap().len(), 2, "{records:#}");
 }
+
+/// Another process's long write (here a held lock and the note an import leaves) does not freeze
+/// the console silently: the bottom line says what it waits for, keys pressed meanwhile do
+/// nothing, Esc stops waiting with nothing changed, and once the write ends the change goes in.
+#[test]
+fn a_change_waiting_for_another_writer_says_so_and_can_be_stopped() {
+    let env = Env::new();
+    env.ok(&["demo", "--students", "60", "--days", "30", "--seed", "5"]);
+    env.ok(&["alerts", "run"]);
+    let listed = env.json(&["alerts", "list"]);
+    let first = listed[0]["id"].as_i64().expect("the demo has alerts");
+    let acknowledged_before = listed.as_array().unwrap().iter().filter(|a| a["status"] == "acknowledged").count();
+
+    let tmux = Tmux::console(&env, "wait", "");
+    tmux.wait_for("'s day");
+    tmux.keys(&["1"]);
+    tmux.wait_for("live 1 of");
+    let writer = rusqlite::Connection::open(&env.db).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut note = env.db.as_os_str().to_owned();
+    note.push("-writer");
+    std::fs::write(&note, "alice: import attendance from year.csv, since 10:04:05\n").unwrap();
+
+    tmux.keys(&["a"]);
+    tmux.wait_for(&format!("acknowledge alert {first}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("keys ignored, Esc stops: alice: import attendance from year.csv");
+    // Typed while the screen cannot follow: neither a move nor a second acknowledgement, nor
+    // text in the note.
+    tmux.keys(&["j", "a", "x"]);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("nothing changed: you stopped waiting for alice: import attendance");
+
+    // The note is still open: ⏎ tries again, and goes in when the other write ends.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Esc stops: alice");
+    tmux.keys(&["j", "a"]);
+    std::thread::sleep(Duration::from_millis(500));
+    writer.execute_batch("ROLLBACK").unwrap();
+    std::fs::remove_file(&note).unwrap();
+    let screen = tmux.wait_for(&format!("acknowledged alert {first}"));
+    assert!(!screen.contains("waiting"), "the whole screen is drawn again:\n{screen}");
+    tmux.quit();
+
+    let shown = env.json(&["alerts", "show", &first.to_string()]);
+    assert_eq!(shown["status"], "acknowledged");
+    let ack =
+        shown["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "acknowledged").expect("on the timeline");
+    assert!(ack["note"].is_null() || ack["note"] == "", "nothing typed during the wait reached the note: {ack}");
+    let listed = env.json(&["alerts", "list"]);
+    let acknowledged = listed.as_array().unwrap().iter().filter(|a| a["status"] == "acknowledged").count();
+    assert_eq!(acknowledged, acknowledged_before + 1, "only the one acknowledged on purpose");
+    env.ok(&["audit", "verify"]);
+}

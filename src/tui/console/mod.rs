@@ -343,8 +343,13 @@ impl Console {
                 self.refresh()?;
                 Ok(None)
             }
+            // So is another process's long write that the person stopped waiting for.
             Err(
-                e @ (AppError::Denied(_) | AppError::Invalid(_) | AppError::NotFound(_) | AppError::InvalidRows(_)),
+                e @ (AppError::Denied(_)
+                | AppError::Invalid(_)
+                | AppError::NotFound(_)
+                | AppError::InvalidRows(_)
+                | AppError::Store(crate::store::StoreError::Busy(_) | crate::store::StoreError::ReadOnly)),
             ) => Ok(Some(e.to_string())),
             Err(other) => Err(other.into()),
         }
