@@ -60,12 +60,26 @@ pub(super) fn install(conn: &Connection, db: &Path) -> rusqlite::Result<()> {
     conn.busy_handler(Some(wait))
 }
 
-/// What the current writer said it is doing, if it left a note.
+/// What the current writer said it is doing, if it left a note and is still running: a writer
+/// killed mid-write (kill -9, a power cut) leaves its note behind, and whoever waits next is
+/// waiting for someone else.
 fn writer_note() -> Option<String> {
     let path = NOTE_PATH.lock().ok()?.clone()?;
     let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().next()?.trim();
+    let mut lines = text.lines();
+    let line = lines.next()?.trim();
+    let writer = lines.next().and_then(|l| l.strip_prefix("pid ")).and_then(|pid| pid.trim().parse().ok());
+    if writer.is_some_and(|pid| !running(pid)) {
+        return None;
+    }
     (!line.is_empty()).then(|| crate::domain::text::shown(line))
+}
+
+/// Whether process `pid` exists (on this machine, whoever runs it).
+fn running(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 fn waiting_for() -> String {
@@ -128,7 +142,7 @@ impl WriterNote {
     /// A note that cannot be written only means others wait without being told why.
     pub fn leave(db: &Path, what: &str) -> WriterNote {
         let path = note_path(db);
-        let _ = write_private(&path, what);
+        let _ = write_private(&path, &format!("{what}\npid {}", std::process::id()));
         WriterNote { path }
     }
 }

@@ -125,3 +125,62 @@ fn a_colleague_waits_for_a_long_import_and_is_told_why() {
     assert_eq!(env.count("attendance"), 800_000);
     assert!(!note.exists(), "the note goes with the import");
 }
+
+/// A kill -9 while a long import copies leaves the database as it was, and nobody is told to
+/// wait for an import that is no longer running; the same file then imports whole.
+#[test]
+fn an_import_killed_while_it_writes_leaves_nothing_and_no_one_is_told_to_wait_for_it() {
+    let students = 4_000;
+    let env = organisation(students);
+    let file = attendance_file(env.dir.path(), "year.csv", students, 800_000, false);
+    let before = env.snapshot();
+    let mut import = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(&env.db)
+        .args(["import", "attendance"])
+        .arg(&file)
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let note = PathBuf::from(format!("{}-writer", env.db.display()));
+    let started = std::time::Instant::now();
+    while !note.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(note.exists(), "the import never started writing");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe { libc::kill(import.id() as libc::pid_t, libc::SIGKILL) };
+    import.wait().unwrap();
+    assert!(note.exists(), "a killed writer cannot take its note away");
+    assert_eq!(env.snapshot(), before, "nothing of the killed import");
+
+    // Someone else writes for a while: the colleague waits for them, not for the dead import.
+    let (locked, lock_taken) = std::sync::mpsc::channel();
+    let db = env.db.clone();
+    let other = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1_800));
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    lock_taken.recv().unwrap();
+    let colleague = env.run(&["user", "add", "ws_05", "--role", "worksite", "--name", "Wes Five"]);
+    other.join().unwrap();
+    assert_eq!(colleague.code, 0, "{}", colleague.stderr);
+    assert!(
+        colleague.stderr.contains("waiting: another muster process is writing to this database"),
+        "{}",
+        colleague.stderr
+    );
+    assert!(!colleague.stderr.contains("year.csv"), "told about the dead import: {}", colleague.stderr);
+
+    let again = env.run(&["import", "attendance", file.to_str().unwrap()]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(env.count("attendance"), 800_000);
+    assert!(!note.exists(), "the import that finished took its note away");
+    env.ok(&["audit", "verify"]);
+}
