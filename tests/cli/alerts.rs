@@ -446,3 +446,88 @@ fn only_who_acknowledged_takes_it_back_and_the_alert_is_open_again() {
     assert_eq!(kinds.iter().filter(|k| **k == "reopened").count(), 2, "{kinds:?}");
     env.ok(&["audit", "verify"]);
 }
+
+/// The alerts and timelines the job wrote, without the wall-clock times they were written at.
+fn written_by_the_job(env: &Env) -> (Vec<String>, Vec<String>) {
+    let conn = env.sql();
+    let rows = |sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        stmt.query_map([], |r| {
+            (0..columns).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    (
+        rows(
+            "SELECT id, type, severity, status, student, enrollment, program, count, first_missed, escalated,
+                     as_of, streak_start, resolved_by FROM alerts ORDER BY id",
+        ),
+        rows("SELECT id, alert, actor, kind, run_date, note FROM alert_events ORDER BY id"),
+    )
+}
+
+/// A kill -9 in the middle of a catch-up: the days it finished stay, the day it was on leaves
+/// nothing, and running it again ends where an uninterrupted catch-up does, alert for alert.
+#[test]
+fn a_catch_up_killed_midway_resumes_to_the_same_alerts() {
+    let (killed, whole) = (Env::new(), Env::new());
+    killed.ok(&[
+        "demo",
+        "--students",
+        "2000",
+        "--days",
+        "90",
+        "--seed",
+        "7",
+        "--today",
+        "2026-03-31",
+        "--profile",
+        "churn",
+    ]);
+    killed
+        .sql()
+        .execute_batch(
+            "DELETE FROM alert_events; DELETE FROM alerts;
+             UPDATE job_state SET value = '2026-02-18'
+              WHERE key IN ('alerts_processed_through', 'alerts_first_processed');",
+        )
+        .unwrap();
+    for suffix in ["", ".audit-key"] {
+        std::fs::copy(format!("{}{suffix}", killed.db.display()), format!("{}{suffix}", whole.db.display())).unwrap();
+    }
+    whole.ok(&["alerts", "run", "--date", "2026-03-30"]);
+
+    let mut job = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(&killed.db)
+        .args(["alerts", "run", "--date", "2026-03-30"])
+        .env("XDG_DATA_HOME", killed.dir.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let processed = || -> String {
+        killed
+            .sql()
+            .query_row("SELECT value FROM job_state WHERE key = 'alerts_processed_through'", [], |r| r.get(0))
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    while processed().as_str() < "2026-02-24" && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe { libc::kill(job.id() as libc::pid_t, libc::SIGKILL) };
+    job.wait().unwrap();
+    let reached = processed();
+    assert!(("2026-02-24".."2026-03-30").contains(&reached.as_str()), "killed midway, not at {reached}");
+
+    killed.ok(&["alerts", "run", "--date", "2026-03-30"]);
+    let (alerts, timeline) = written_by_the_job(&killed);
+    assert!(alerts.len() > 1_000, "the demo's churn opens alerts every day: {}", alerts.len());
+    assert_eq!((alerts, timeline), written_by_the_job(&whole));
+    killed.ok(&["audit", "verify"]);
+}
