@@ -469,6 +469,60 @@ fn written_by_the_job(env: &Env) -> (Vec<String>, Vec<String>) {
     )
 }
 
+/// Two catch-ups started together (cron and a person, two daemons): one processes each day, the
+/// other waits and finds it done; the alerts, timelines and digests are those of one run.
+#[test]
+fn two_catch_ups_at_once_process_each_day_once() {
+    let (twice, once) = (Env::new(), Env::new());
+    twice.ok(&[
+        "demo",
+        "--students",
+        "1000",
+        "--days",
+        "60",
+        "--seed",
+        "3",
+        "--today",
+        "2026-03-31",
+        "--profile",
+        "churn",
+    ]);
+    twice
+        .sql()
+        .execute_batch(
+            "DELETE FROM alert_events; DELETE FROM alerts; DELETE FROM digests;
+             UPDATE job_state SET value = '2026-03-09'
+              WHERE key IN ('alerts_processed_through', 'alerts_first_processed');",
+        )
+        .unwrap();
+    for suffix in ["", ".audit-key"] {
+        std::fs::copy(format!("{}{suffix}", twice.db.display()), format!("{}{suffix}", once.db.display())).unwrap();
+    }
+    once.ok(&["alerts", "run", "--date", "2026-03-30"]);
+    let job = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+            .arg("--db")
+            .arg(&twice.db)
+            .args(["alerts", "run", "--date", "2026-03-30"])
+            .env("XDG_DATA_HOME", twice.dir.path().join("data"))
+            .output()
+            .unwrap()
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(job);
+        let second = s.spawn(job);
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    for ran in [&first, &second] {
+        assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    }
+    assert_eq!(written_by_the_job(&twice), written_by_the_job(&once));
+    let digests = |env: &Env| env.count("digests");
+    assert!(digests(&once) > 0, "the demo's people get digests");
+    assert_eq!(digests(&twice), digests(&once), "one digest per person for the day");
+    twice.ok(&["audit", "verify"]);
+}
+
 /// A kill -9 in the middle of a catch-up: the days it finished stay, the day it was on leaves
 /// nothing, and running it again ends where an uninterrupted catch-up does, alert for alert.
 #[test]
