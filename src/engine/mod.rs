@@ -63,6 +63,21 @@ pub fn send_mail(
     }
 }
 
+/// Makes the scheduled reports that are due: mailed through `sender`, or written to the
+/// `reports` folder beside the database without one (a replica leaves them to its hub). What
+/// it did, for the log.
+pub fn make_reports(app: &mut App, actor: &Actor, sender: &mut Option<crate::mail::Sender>) -> Vec<String> {
+    let made = match sender {
+        Some(sender) => sender.reports(app, actor),
+        None if app.is_replica() => Ok(Vec::new()),
+        None => {
+            let folder = reports::folder_beside(app.path());
+            reports::make_due(app, actor, reports::Sink::Folder(folder)).map_err(anyhow::Error::from)
+        }
+    };
+    made.unwrap_or_else(|e| vec![format!("scheduled reports: {e:#}")])
+}
+
 /// Runs until SIGTERM or Ctrl-C: catches up at once, then wakes every minute for snoozes and at
 /// `run_at` for the daily job, and sends due messages through `mail` (every few seconds while
 /// some wait).
@@ -81,15 +96,7 @@ pub fn run_until_stopped(mut app: App, run_at: NaiveTime, mail: Option<crate::ma
                 eprintln!("muster daemon: {line}");
             }
             let (busy, said) = send_mail(&mut app, &actor, &mut sender, &|| false);
-            let made = match &mut sender {
-                Some(sender) => sender.reports(&mut app, &actor),
-                None if app.is_replica() => Ok(Vec::new()),
-                None => {
-                    let folder = reports::folder_beside(app.path());
-                    reports::make_due(&mut app, &actor, reports::Sink::Folder(folder)).map_err(anyhow::Error::from)
-                }
-            };
-            let made = made.unwrap_or_else(|e| vec![format!("scheduled reports: {e:#}")]);
+            let made = make_reports(&mut app, &actor, &mut sender);
             for line in said.into_iter().chain(made) {
                 tracing::info!("{line}");
                 eprintln!("muster daemon: {line}");

@@ -154,7 +154,9 @@ async fn event_loop(
     Ok(())
 }
 
-/// The background task inside the console: its own connection, the daily job on schedule.
+/// The background task inside the console: its own connection, the daily job on schedule, the
+/// messages and scheduled reports that are due (as `muster daemon` does; a run is marked before
+/// it is made, so a daemon and consoles running together make each report once).
 fn spawn_engine(
     path: PathBuf,
     clock: Box<dyn Clock>,
@@ -174,7 +176,7 @@ fn spawn_engine(
             }
             let (busy, said) =
                 crate::engine::send_mail(&mut app, &actor, &mut sender, &|| stop.load(Ordering::Relaxed));
-            if let Some(line) = said {
+            for line in said.into_iter().chain(crate::engine::make_reports(&mut app, &actor, &mut sender)) {
                 tracing::info!("{line}");
             }
             // Every minute, every couple of seconds while messages wait, and at once when the

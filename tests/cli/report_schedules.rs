@@ -175,3 +175,38 @@ fn without_mail_the_report_is_written_beside_the_database_and_schedules_are_for_
     env.ok(&["report", "schedule", "remove", "1", "--yes"]);
     assert_eq!(env.json(&["report", "schedule", "list"]).as_array().unwrap().len(), 0);
 }
+
+/// An admin's open console makes the reports that are due, as the daemon does; a daemon running
+/// beside it does not make them again.
+#[test]
+fn an_open_console_makes_the_reports_that_are_due_once() {
+    let env = organisation();
+    let today = chrono::Local::now().date_naive().to_string();
+    env.ok(&[
+        "report",
+        "schedule",
+        "add",
+        "attendance",
+        "--every",
+        "weekly",
+        "--to",
+        "board@org.example",
+        "--first",
+        &today,
+    ]);
+    let tmux = crate::console_e2e::Tmux::console(&env, "reports", "");
+    tmux.wait_for("'s day");
+    let folder = env.db.parent().unwrap().join("reports");
+    let file = folder.join(format!("attendance-{today}-1.pdf"));
+    let started = Instant::now();
+    while !file.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(file.exists(), "the console made no report; the screen shows:\n{}", tmux.screen());
+    daemon_until(&env, &|| true, Duration::from_secs(1));
+    tmux.quit();
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1, "made once");
+    assert!(std::fs::read(&file).unwrap().starts_with(b"%PDF-"));
+    let listed = env.json(&["report", "schedule", "list"]);
+    assert_eq!(listed[0]["last_status"], "written");
+}
