@@ -91,7 +91,7 @@ fn waiting_for() -> String {
 
 /// The message of a command that waited its limit out.
 pub fn gave_up_message() -> String {
-    if STOPPED.with(Cell::get) {
+    if STOPPED.with(|stopped| stopped.replace(false)) {
         return match writer_note() {
             Some(note) => format!("nothing changed: you stopped waiting for {note}"),
             None => "nothing changed: you stopped waiting for another muster process's write".to_string(),

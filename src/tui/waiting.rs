@@ -7,13 +7,16 @@
 use crossterm::event::{Event, KeyCode, KeyEventKind};
 use crossterm::style::{Attribute, Print, SetAttribute};
 use crossterm::{cursor, queue};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::time::Duration;
 
 thread_local! {
     /// The bottom line was written over since the last frame.
     static DREW: Cell<bool> = const { Cell::new(false) };
+    /// What it says now: written again only when that changes (once a second, not every 50 ms
+    /// SQLite tries again — the terminal may be at the end of a slow link).
+    static SHOWN: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Shows the wait on the bottom line and reads the keys pressed since; false on Esc.
@@ -23,16 +26,20 @@ pub fn show(note: Option<&str>, waited: Duration) -> bool {
     // What matters most first: a narrow terminal cuts the end.
     let text = format!(" waiting {} s, keys ignored, Esc stops: {what}", waited.as_secs());
     let line = fitted(&text, usize::from(columns));
-    let mut out = std::io::stdout();
-    let _ = queue!(
-        out,
-        cursor::MoveTo(0, rows.saturating_sub(1)),
-        SetAttribute(Attribute::Reverse),
-        Print(line),
-        SetAttribute(Attribute::Reset)
-    );
-    let _ = out.flush();
-    DREW.with(|drew| drew.set(true));
+    let drawn = DREW.with(Cell::get) && SHOWN.with(|shown| *shown.borrow() == line);
+    if !drawn {
+        let mut out = std::io::stdout();
+        let _ = queue!(
+            out,
+            cursor::MoveTo(0, rows.saturating_sub(1)),
+            SetAttribute(Attribute::Reverse),
+            Print(&line),
+            SetAttribute(Attribute::Reset)
+        );
+        let _ = out.flush();
+        SHOWN.with(|shown| *shown.borrow_mut() = line);
+        DREW.with(|drew| drew.set(true));
+    }
     let mut go_on = true;
     while crossterm::event::poll(Duration::ZERO).unwrap_or(false) {
         if let Ok(Event::Key(key)) = crossterm::event::read()
