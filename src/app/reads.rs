@@ -540,16 +540,27 @@ impl App {
 impl App {
     /// Every enrollment the actor may see that meets `filter`'s days, with its program's calendar,
     /// for funders' participant files.
+    ///
+    /// Each comes with its session days up to the period's end (`--to`), or today: the days
+    /// that have passed, and today once its record is in, as the reports count them. Its
+    /// attendance is counted up to the same day.
     pub fn export_participations(
         &self,
         actor: &Actor,
         filter: &store::exports::Filter,
-        each: &mut dyn FnMut(&store::exports::Participation, Option<&crate::domain::calendar::ProgramCalendar>) -> bool,
+        each: &mut dyn FnMut(&store::exports::Participation, u32) -> bool,
     ) -> Result<u64> {
         self.may_export(actor, store::exports::Table::Attendance, filter)?;
         let calendars = store::engine::program_calendars(self.store.conn())?;
-        Ok(store::exports::participations(self.store.conn(), actor.user(), filter, &mut |p| {
-            each(&p, calendars.get(&p.program))
+        let today = self.today();
+        let through = filter.to.map_or(today, |to| to.min(today));
+        Ok(store::exports::participations(self.store.conn(), actor.user(), filter, through, &mut |p| {
+            let session_days = calendars.get(&p.program).map_or(0, |program| {
+                let days = crate::domain::calendar::EnrollmentDays { program, start: p.start, end: p.end };
+                let today_unrecorded = through == today && days.is_session_day(today) && !p.recorded_on_last_day;
+                days.session_days_through(through) - u32::from(today_unrecorded)
+            });
+            each(&p, session_days)
         })?)
     }
 }

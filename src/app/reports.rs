@@ -50,7 +50,9 @@ impl App {
     }
 
     /// Each program's totals in each of `periods`, for the students the actor may see, read in
-    /// one pass over the periods. Session days count up to today in a period under way.
+    /// one pass over the periods. In a period under way, the session days that have passed
+    /// count, and today's once its record is in: a day not over is not yet a day missed (the
+    /// week under way read as a fall to nothing on a Monday morning).
     fn windows(
         &self,
         actor: &Actor,
@@ -64,6 +66,7 @@ impl App {
         let attended = figures::attendance(conn, viewer, periods, slice, &enrollments)?;
         let credentials = figures::credentials(conn, viewer, periods, slice)?;
         let today = self.today();
+        let recorded_today = figures::recorded_on(conn, today)?;
         let mut windows = vec![BTreeMap::<String, Window>::new(); periods.starts.len()];
         for (i, by_program) in windows.iter_mut().enumerate() {
             let (first, last) = periods.range(i);
@@ -83,7 +86,10 @@ impl App {
                     && through >= first
                 {
                     let days = EnrollmentDays { program, start: e.start.max(first), end: e.end };
-                    w.session_days += days.session_days_through(through);
+                    let today_unrecorded = through == today
+                        && days.is_session_day(today)
+                        && !recorded_today.contains(&(e.student, e.program));
+                    w.session_days += days.session_days_through(through) - u32::from(today_unrecorded);
                 }
             }
             for (program_id, w) in by_program.iter_mut() {

@@ -174,19 +174,14 @@ fn write_rows<W: Write>(
     };
     let rows = match wanted {
         Rows::Table(table) => session.app.export(&session.actor, *table, filter, &mut write)?,
-        Rows::Funder(_, map) => {
-            // The attendance rate counts session days up to the period's end, or today.
-            let today = session.app.today();
-            let through = filter.to.map_or(today, |to| to.min(today));
-            session.app.export_participations(&session.actor, filter, &mut |p, calendar| {
-                if let Err(why) = map.check_id(&p.student_id) {
-                    refused = Some(why);
-                    return false;
-                }
-                let cells: Vec<Value> = map.row(p, calendar, through).into_iter().map(Value::Text).collect();
-                write(&cells)
-            })?
-        }
+        Rows::Funder(_, map) => session.app.export_participations(&session.actor, filter, &mut |p, session_days| {
+            if let Err(why) = map.check_id(&p.student_id) {
+                refused = Some(why);
+                return false;
+            }
+            let cells: Vec<Value> = map.row(p, session_days).into_iter().map(Value::Text).collect();
+            write(&cells)
+        })?,
     };
     if let Some(why) = refused {
         anyhow::bail!(AppError::Invalid(format!("{why}: the export stopped, and with --out wrote no file")));

@@ -2,7 +2,6 @@
 //! headers and codes, come from a map kept as data under `assets/exports/` (a state's own map is
 //! passed with `--map`), and each cell from what muster knows about one enrollment.
 
-use crate::domain::calendar::{EnrollmentDays, ProgramCalendar};
 use crate::store::exports::Participation;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -110,8 +109,8 @@ impl FunderMap {
         Ok(())
     }
 
-    /// The row for one enrollment; `through` ends the days counted for the attendance rate.
-    pub fn row(&self, p: &Participation, calendar: Option<&ProgramCalendar>, through: NaiveDate) -> Vec<String> {
+    /// The row for one enrollment with its `session_days`, out of which its attendance rate is.
+    pub fn row(&self, p: &Participation, session_days: u32) -> Vec<String> {
         let date = |d: Option<NaiveDate>| d.map(|d| d.format(&self.date_format).to_string()).unwrap_or_default();
         let exited = matches!(p.status.as_str(), "completed" | "withdrawn");
         let yes_no = |b: bool| if b { self.yes.clone() } else { self.no.clone() };
@@ -137,12 +136,7 @@ impl FunderMap {
                 Source::TrainingCompleted => String::new(),
                 Source::ContactHoursVerified => format!("{:.2}", p.hours_verified),
                 Source::AttendanceRate => {
-                    let days = calendar
-                        .map(|program| {
-                            EnrollmentDays { program, start: p.start, end: p.end }.session_days_through(through)
-                        })
-                        .unwrap_or(0);
-                    let counted = days.saturating_sub(p.days_excused);
+                    let counted = session_days.saturating_sub(p.days_excused);
                     if counted == 0 {
                         String::new()
                     } else {

@@ -161,17 +161,20 @@ pub struct Participation {
     pub days_excused: u32,
     /// Hours of present days a verifier verified.
     pub hours_verified: f64,
+    /// Attendance is recorded on the last day counted (it counts as a session day if today).
+    pub recorded_on_last_day: bool,
     /// The latest progress event of kind `milestone`, and of kind `credential` with its detail.
     pub milestone: Option<chrono::NaiveDate>,
     pub credential: Option<(chrono::NaiveDate, String)>,
 }
 
 /// Every enrollment of the students `viewer` may see whose dates meet `filter`'s days, by
-/// student and start.
+/// student and start, with its attendance up to `through` (the period's end, or today).
 pub fn participations(
     conn: &Connection,
     viewer: &User,
     filter: &Filter,
+    through: chrono::NaiveDate,
     each: &mut dyn FnMut(Participation) -> bool,
 ) -> Result<u64> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
@@ -182,13 +185,13 @@ pub fn participations(
         "SELECT s.student_id, e.enrollment_id, p.id, p.program_id, p.name, e.start_date, e.end_date, e.status,
                 min(a.date) FILTER (WHERE {present}), count(a.date) FILTER (WHERE {present}),
                 total(a.hours) FILTER (WHERE a.status = 'present' AND a.verification = 'verified'),
-                count(a.date) FILTER (WHERE a.status = 'excused'),
+                count(a.date) FILTER (WHERE a.status = 'excused'), ifnull(max(a.date = ?5), 0),
                 (SELECT max(substr(g.at, 1, 10)) FROM progress_events g WHERE g.enrollment = e.id AND g.kind = 'milestone'),
                 (SELECT substr(g.at, 1, 10) || ' ' || ifnull(g.detail, '') FROM progress_events g
                   WHERE g.enrollment = e.id AND g.kind = 'credential' ORDER BY g.at DESC LIMIT 1)
            FROM enrollments e JOIN students s ON s.id = e.student JOIN programs p ON p.id = e.program
            LEFT JOIN attendance a ON a.student = e.student AND a.program = e.program AND a.date >= e.start_date
-                AND (e.end_date IS NULL OR a.date <= e.end_date)
+                AND (e.end_date IS NULL OR a.date <= e.end_date) AND a.date <= ?5
           WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?1))
             AND (?2 IS NULL OR e.end_date IS NULL OR e.end_date >= ?2) AND (?3 IS NULL OR e.start_date <= ?3)
             AND (?4 IS NULL OR p.program_id = ?4)
@@ -196,10 +199,10 @@ pub fn participations(
           ORDER BY s.student_id, e.start_date, e.enrollment_id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params![scope, filter.from, filter.to, filter.program_id])?;
+    let mut rows = stmt.query(params![scope, filter.from, filter.to, filter.program_id, through.to_string()])?;
     let mut count = 0;
     while let Some(r) = rows.next()? {
-        let credential: Option<String> = r.get(13)?;
+        let credential: Option<String> = r.get(14)?;
         let credential = credential.and_then(|text| {
             let (day, detail) = text.split_once(' ')?;
             Some((day.parse().ok()?, detail.to_string()))
@@ -217,7 +220,8 @@ pub fn participations(
             days_present: r.get(9)?,
             hours_verified: r.get(10)?,
             days_excused: r.get(11)?,
-            milestone: r.get::<_, Option<String>>(12)?.and_then(|d| d.parse().ok()),
+            recorded_on_last_day: r.get(12)?,
+            milestone: r.get::<_, Option<String>>(13)?.and_then(|d| d.parse().ok()),
             credential,
         };
         count += 1;

@@ -251,6 +251,13 @@ pub fn credentials(conn: &Connection, viewer: &User, periods: &Periods, slice: S
     Ok(rows)
 }
 
+/// The (student, program) pairs with attendance recorded on `day`, whatever its status.
+pub fn recorded_on(conn: &Connection, day: NaiveDate) -> Result<IdSet<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT student, program FROM attendance WHERE date = ?1")?;
+    let pairs = stmt.query_map([day.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(pairs)
+}
+
 /// The students who logged in during each period, given as instants `[starts[i], starts[i+1])`
 /// (RFC 3339, the organisation's midnights), the last ending at `end`. Set apart here rather
 /// than by `DISTINCT`, which sorted every login of the weeks in a temporary b-tree first.

@@ -269,6 +269,19 @@ fn wrg_and_jri_count_verified_hours_and_attendance_with_excused_days_set_aside()
     assert_eq!(jri[1..], rows[1..], "the same facts under the JRI map");
 }
 
+/// A file for a period that ended counts attendance up to its end, as it counts session days:
+/// an excused day after it does not shrink the days its rate is out of.
+#[test]
+fn a_funder_file_for_a_period_counts_attendance_up_to_its_end() {
+    let env = with_outcomes();
+    let rows = table(&env.ok(&["export", "wrg", "--to", "2026-01-06"]));
+    // S1: present on the 5th, absent on the 6th: 1 of 2. S2: present on the 5th (8 hours,
+    // verified), nothing on the 6th, excused only on the 7th: 1 of 2.
+    let rate_and_hours = |row: &[String]| (row[0].clone(), row[7].clone(), row[8].clone());
+    assert_eq!(rate_and_hours(&rows[1]), ("S1".into(), "0.00".into(), "0.50".into()));
+    assert_eq!(rate_and_hours(&rows[2]), ("S2".into(), "8.00".into(), "0.50".into()));
+}
+
 #[test]
 fn an_id_a_funder_may_not_receive_stops_the_file() {
     let env = logged();

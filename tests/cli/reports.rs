@@ -177,6 +177,51 @@ fn weekly_attendance_and_its_change_by_hand() {
     assert_eq!(rows.as_array().unwrap().len(), 2);
 }
 
+/// The week under way: the days that have passed count, and today once its record is in. On a
+/// Monday morning, before anyone has logged, the week is not a fall to nothing.
+#[test]
+fn today_counts_once_its_record_is_in() {
+    use chrono::Datelike;
+    let today = chrono::Local::now().date_naive();
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let start = monday - chrono::Days::new(7);
+    let env = Env::with_imports(&[
+        ("programs", &format!("program_id,name,schedule,start_date\nP1,Welding,daily,{start}\n")),
+        ("students", STUDENTS),
+        (
+            "enrollments",
+            &format!(
+                "enrollment_id,student_id,program_id,start_date,status\nE1,S1,P1,{start},active\nE2,S2,P1,{start},active\n"
+            ),
+        ),
+    ]);
+    let log = |student: &str, day: chrono::NaiveDate| {
+        let day = day.to_string();
+        env.ok(&["attendance", "log", "--student", student, "--program", "P1", "--date", &day, "--status", "present"]);
+    };
+    // Both present every day up to yesterday; today S1 is logged, S2 not yet.
+    let mut day = start;
+    while day < today {
+        log("S1", day);
+        log("S2", day);
+        day = day.succ_opt().unwrap();
+    }
+    log("S1", today);
+    let passed = (today - monday).num_days() as u64;
+    let rows = env.json(&["report", "attendance", "--from", &monday.to_string(), "--to", &today.to_string()]);
+    let week = rows.as_array().unwrap().last().unwrap();
+    assert_eq!(week["session_days"].as_u64(), Some(2 * passed + 1), "{rows}");
+    assert_eq!(week["present"].as_u64(), Some(2 * passed + 1), "{rows}");
+    assert_eq!(week["attendance_rate"].as_f64(), Some(1.0), "{rows}");
+    let month = format!("{:04}-{:02}", today.year(), today.month());
+    let outcomes = env.json(&["report", "outcomes", "--month", &month]);
+    assert_eq!(outcomes[0]["attendance_rate"].as_f64(), Some(1.0), "the month under way alike: {outcomes}");
+    // And a funder's file made today.
+    let wrg = env.ok(&["export", "wrg"]);
+    let rates: Vec<&str> = wrg.lines().skip(1).map(|line| line.split(',').nth(8).unwrap()).collect();
+    assert_eq!(rates, ["1.00", "1.00"], "{wrg}");
+}
+
 #[test]
 fn engagement_by_hand() {
     let env = organisation_with(STUDENTS);
