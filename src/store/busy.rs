@@ -31,6 +31,9 @@ thread_local! {
     static WAIT_STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
     static SAID: Cell<bool> = const { Cell::new(false) };
     static SHOW_WAIT: RefCell<Option<ShowWait>> = const { RefCell::new(None) };
+    /// The note of the database this thread opened last: a process may hold several (tests
+    /// do), and SQLite's busy handler is told nothing about the connection it waits on.
+    static THREAD_NOTE_PATH: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
     /// The person stopped the last wait on this thread (the hook said not to go on).
     static STOPPED: Cell<bool> = const { Cell::new(false) };
 }
@@ -54,6 +57,7 @@ pub fn note_path(db: &Path) -> PathBuf {
 }
 
 pub(super) fn install(conn: &Connection, db: &Path) -> rusqlite::Result<()> {
+    THREAD_NOTE_PATH.with(|slot| *slot.borrow_mut() = Some(note_path(db)));
     if let Ok(mut slot) = NOTE_PATH.lock() {
         *slot = Some(note_path(db));
     }
@@ -64,7 +68,9 @@ pub(super) fn install(conn: &Connection, db: &Path) -> rusqlite::Result<()> {
 /// killed mid-write (kill -9, a power cut) leaves its note behind, and whoever waits next is
 /// waiting for someone else.
 fn writer_note() -> Option<String> {
-    let path = NOTE_PATH.lock().ok()?.clone()?;
+    // A connection opened on another thread and moved here (the console's background job)
+    // finds the process's last one.
+    let path = THREAD_NOTE_PATH.with(|slot| slot.borrow().clone()).or_else(|| NOTE_PATH.lock().ok()?.clone())?;
     let text = std::fs::read_to_string(path).ok()?;
     let mut lines = text.lines();
     let line = lines.next()?.trim();
