@@ -420,9 +420,13 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
             readers.push(reader);
         }
     }
-    let mut digests = store::digests(ctx.tx, &readers, day)?;
+    let digests = store::digests(ctx.tx, &readers, day)?;
     for reader in readers {
-        let lines = digests.remove(&reader.login).unwrap_or_default();
+        let lines: Vec<&store::DigestLine> = digests
+            .of_reader
+            .get(&reader.login)
+            .map(|mine| mine.iter().map(|&i| &digests.lines[i]).collect())
+            .unwrap_or_default();
         if lines.is_empty() {
             continue;
         }
@@ -452,15 +456,19 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     Ok(Outcome::Noted(format!("{} digests for {day}", made.len())))
 }
 
-fn digest_body(reader: &User, day: NaiveDate, lines: &[store::DigestLine]) -> String {
+fn digest_body(reader: &User, day: NaiveDate, lines: &[&store::DigestLine]) -> String {
+    use std::fmt::Write;
     let mut body = format!("Hello {},\n\nThe alert job for {day} left these for you:\n\n", reader.name);
     for line in lines {
         let what = match line.kind.as_str() {
-            "no_login" => format!("{} days without a login", line.count),
-            _ => format!("{} missed session days", line.count),
+            "no_login" => "days without a login",
+            _ => "missed session days",
         };
-        let change = if line.change.is_empty() { String::new() } else { format!(" ({})", line.change) };
-        body.push_str(&format!("  {:<8} {} {}: {what}{change}\n", line.severity, line.student_id, line.name));
+        let _ = write!(body, "  {:<8} {} {}: {} {what}", line.severity, line.student_id, line.name, line.count);
+        if !line.change.is_empty() {
+            let _ = write!(body, " ({})", line.change);
+        }
+        body.push('\n');
     }
     body.push_str("\nOpen muster to triage them. Switch this digest off with: muster user digest off\n");
     body

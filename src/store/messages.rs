@@ -2,13 +2,14 @@
 //! assignment rows every other read uses: a partner's audience is drawn from their assignments,
 //! and each recipient is checked again when their message is sent.
 
-use super::ids::IdMap;
+use super::ids::{IdMap, TextHasher};
 use super::{Cached, Result};
 use crate::domain::User;
 use crate::domain::message::{Audience, CampaignKind, RecipientStatus, Values};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Template {
@@ -555,16 +556,20 @@ pub struct DigestLine {
     pub change: String,
 }
 
+/// What the digests for one day say: each line once, and each reader's lines in order.
+#[derive(Debug, Default)]
+pub struct Digests {
+    pub lines: Vec<DigestLine>,
+    /// Each reader (by login): indexes into `lines`.
+    pub of_reader: HashMap<String, Vec<usize>>,
+}
+
 /// What the digests for the job's `day` tell each of `readers` (by login): a partner, their
 /// students' live alerts the day's run opened, raised or escalated, and every critical one; an
 /// admin, the day's escalations. Each reader's lines by severity (highest first), student ID
 /// and alert. Read once for all readers: the day's timeline entries, the live alerts and who
 /// is assigned to whom, rather than one query per reader over their students' every alert.
-pub fn digests(
-    conn: &Connection,
-    readers: &[User],
-    day: chrono::NaiveDate,
-) -> Result<HashMap<String, Vec<DigestLine>>> {
+pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> Result<Digests> {
     // What the day did to each alert: opened, escalated, raised.
     let mut changed: IdMap<i64, [bool; 3]> = IdMap::default();
     let mut stmt = conn.prepare_cached(
@@ -580,44 +585,49 @@ pub fn digests(
             _ => flags[2] = true,
         }
     }
+    // Most live alerts are neither critical nor touched that day: the live critical ones come
+    // from the live inbox's index (not every critical alert there ever was), the day's from its
+    // timeline entries, and no other alert's row or student is read.
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.student, a.severity_rank, s.student_id, s.first_name || ' ' || s.last_name,
                 a.type, a.severity, a.count
+           FROM alerts a INDEXED BY alerts_live_inbox JOIN students s ON s.id = a.student
+          WHERE a.status <> 'resolved' AND a.severity_rank = 3
+         UNION ALL
+         SELECT a.id, a.student, a.severity_rank, s.student_id, s.first_name || ' ' || s.last_name,
+                a.type, a.severity, a.count
            FROM alerts a JOIN students s ON s.id = a.student
-          WHERE a.status <> 'resolved'",
+          WHERE a.id IN (SELECT alert FROM alert_events
+                          WHERE run_date = ?1 AND kind IN ('opened', 'escalated', 'raised'))
+            AND a.status <> 'resolved' AND a.severity_rank <> 3",
     )?;
-    // (severity rank, student ID, alert id, student, what the day did, the line)
-    let mut lines: Vec<(i64, String, i64, i64, [bool; 3], DigestLine)> = Vec::new();
-    let mut rows = stmt.query([])?;
+    // (severity rank, alert id, student, escalated that day, the line)
+    let mut lines: Vec<(i64, i64, i64, bool, DigestLine)> = Vec::new();
+    let mut rows = stmt.query([day])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let flags = changed.get(&id).copied().unwrap_or_default();
-        let severity: String = r.get(6)?;
-        if flags == [false; 3] && severity != "critical" {
-            continue;
-        }
         let change = match flags {
             [true, _, _] => "new",
             [_, true, _] => "escalated",
             [_, _, true] => "raised",
             _ => "",
         };
-        let student_id: String = r.get(3)?;
         let line = DigestLine {
-            student_id: student_id.clone(),
+            student_id: r.get(3)?,
             name: r.get(4)?,
             kind: r.get(5)?,
-            severity,
+            severity: r.get(6)?,
             count: r.get(7)?,
             change: change.to_string(),
         };
-        lines.push((r.get(2)?, student_id, id, r.get(1)?, flags, line));
+        lines.push((r.get(2)?, id, r.get(1)?, flags[1], line));
     }
-    lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.4.student_id.cmp(&b.4.student_id)).then(a.1.cmp(&b.1)));
     // Each partner reader by login, and the readers each student of the lines is assigned to.
-    let partners: HashMap<&str, usize> =
+    let partners: HashMap<&str, usize, BuildHasherDefault<TextHasher>> =
         readers.iter().enumerate().filter(|(_, r)| r.role.is_partner()).map(|(i, r)| (r.login.as_str(), i)).collect();
-    let mut assigned: IdMap<i64, Vec<usize>> = lines.iter().map(|line| (line.3, Vec::new())).collect();
+    let mut assigned: IdMap<i64, Vec<usize>> = lines.iter().map(|line| (line.2, Vec::new())).collect();
     if !partners.is_empty() {
         let mut stmt = conn.prepare_cached("SELECT student, login FROM student_assignments")?;
         let mut rows = stmt.query([])?;
@@ -629,16 +639,18 @@ pub fn digests(
         }
     }
     let admins: Vec<usize> = (0..readers.len()).filter(|&i| !readers[i].role.is_partner()).collect();
-    let mut digests: Vec<Vec<DigestLine>> = vec![Vec::new(); readers.len()];
-    for (_, _, _, student, [_, escalated, _], line) in lines {
+    let mut of_reader: Vec<Vec<usize>> = vec![Vec::new(); readers.len()];
+    let mut kept = Vec::with_capacity(lines.len());
+    for (i, (_, _, student, escalated, line)) in lines.into_iter().enumerate() {
         let to_admins = if escalated { admins.as_slice() } else { &[] };
         let to_partners = assigned.get(&student).map_or(&[][..], Vec::as_slice);
         for &reader in to_admins.iter().chain(to_partners) {
-            digests[reader].push(line.clone());
+            of_reader[reader].push(i);
         }
+        kept.push(line);
     }
-    let digests = readers.iter().map(|r| r.login.clone()).zip(digests).collect();
-    Ok(digests)
+    let of_reader = readers.iter().map(|r| r.login.clone()).zip(of_reader).collect();
+    Ok(Digests { lines: kept, of_reader })
 }
 
 /// People who get a digest today: with an e-mail address and the digest on.
