@@ -41,12 +41,12 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = demo_today();
     println!(
-        "{:>8}  {:>9}  {:>10}  {:>16}  {:>14}  {:>17}  {:>14}  {:>8}",
+        "{:>8}  {:>9}  {:>10}  {:>16}  {:>20}  {:>17}  {:>12}  {:>8}",
         "shape",
         "students",
         "demo (s)",
         "30-day catch-up",
-        "daily (median)",
+        "daily (best, median)",
         "job peak RSS (MB)",
         "write floor",
         "÷ floor"
@@ -81,20 +81,22 @@ fn main() {
             .expect("set the job's starting point");
             drop(conn);
             let (catch_up, catch_up_rss) = muster(&db, &["alerts", "run", "--date", &before(today, 2)]);
-            let (daily, daily_rss) = median_daily(&db, dir.path(), &before(today, 1));
-            let floor = write_floor(&db, dir.path());
+            let ((best, median), daily_rss) = daily_runs(&db, dir.path(), &before(today, 1));
+            // The best of three as well: this machine's noise only ever adds time.
+            let floor = (0..3).map(|_| write_floor(&db, dir.path())).fold(f64::INFINITY, f64::min);
             let peak = catch_up_rss.max(daily_rss);
             println!(
-                "{profile:>8}  {students:>9}  {demo:>10.2}  {catch_up:>14.2} s  {daily:>12.3} s  {peak:>17}  {floor:>12.3} s  {:>7.2}×",
-                daily / floor
+                "{profile:>8}  {students:>9}  {demo:>10.2}  {catch_up:>14.2} s  {best:>8.3} s, {median:>6.3} s  {peak:>17}  {floor:>10.3} s  {:>7.2}×",
+                best / floor
             );
         }
     }
 }
 
 /// The daily run three times from the same state (the files as the catch-up left them, WAL
-/// included); the median is what a morning looks like on a noisy machine.
-fn median_daily(db: &Path, dir: &Path, day: &str) -> (f64, u64) {
+/// included): the best and the median time, and the highest peak memory. The median is what a
+/// morning looks like on a noisy machine; the best is what compares with the floor.
+fn daily_runs(db: &Path, dir: &Path, day: &str) -> ((f64, f64), u64) {
     let files = saved_state(db, dir);
     for (live, saved) in &files {
         let _ = std::fs::remove_file(saved);
@@ -117,10 +119,10 @@ fn median_daily(db: &Path, dir: &Path, day: &str) -> (f64, u64) {
         })
         .collect();
     dailies.sort_by(|a, b| a.0.total_cmp(&b.0));
-    dailies[1]
+    ((dailies[0].0, dailies[1].0), dailies.iter().map(|d| d.1).max().unwrap_or(0))
 }
 
-/// The database's files and where `median_daily` keeps them as they were before the run.
+/// The database's files and where `daily_runs` keeps them as they were before the run.
 fn saved_state(db: &Path, dir: &Path) -> [(PathBuf, PathBuf); 3] {
     ["", "-wal", "-shm"].map(|suffix| (db.with_extension(format!("db{suffix}")), dir.join(format!("saved{suffix}"))))
 }
