@@ -538,8 +538,8 @@ impl App {
 }
 
 impl App {
-    /// Every enrollment the actor may see that meets `filter`'s days, with its program's calendar,
-    /// for funders' participant files.
+    /// Every enrollment the actor may see that meets `filter`'s days, for funders' participant
+    /// files.
     ///
     /// Each comes with its session days up to the period's end (`--to`), or today: the days
     /// that have passed, and today once its record is in, as the reports count them. Its
