@@ -7,7 +7,7 @@
 use super::alerts::Reevaluation;
 use super::{AppError, Ctx, Outcome, Result};
 use crate::domain::{AttendanceStatus, EnrollmentStatus, Role, User, text_enum};
-use crate::store::ids::TextMap;
+use crate::store::ids::{IdMap, TextMap};
 use crate::store::{activity, roster, users};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -244,6 +244,29 @@ fn resolve(keys: &TextMap<i64>, id: &str, problems: &mut Problems, line: u64, co
     key
 }
 
+/// Whether the row's student was enrolled in its program on its date, noting a problem when not.
+fn enrolled_on(
+    enrolled: &IdMap<(i64, i64), NaiveDate>,
+    (student, program): (i64, i64),
+    row: &AttendanceRow,
+    problems: &mut Problems,
+) -> bool {
+    match enrolled.get(&(student, program)) {
+        None => problems.add(
+            row.line,
+            Some("program_id"),
+            format!("student '{}' is not enrolled in program '{}'", row.student_id, row.program_id),
+        ),
+        Some(start) if row.date < *start => problems.add(
+            row.line,
+            Some("date"),
+            format!("{} is before the student's enrollment starts ({start})", row.date),
+        ),
+        Some(_) => return true,
+    }
+    false
+}
+
 /// How often to report progress while writing rows.
 const PROGRESS_STEP: usize = 10_000;
 
@@ -476,18 +499,8 @@ fn import_attendance(ctx: &Ctx, rows: &[AttendanceRow]) -> Result<usize> {
                 row.line,
                 "attendance (same student, program and date)",
             );
-            match enrolled.get(&(student, program)) {
-                None => problems.add(
-                    row.line,
-                    Some("program_id"),
-                    format!("student '{}' is not enrolled in program '{}'", row.student_id, row.program_id),
-                ),
-                Some(start) if row.date < *start => problems.add(
-                    row.line,
-                    Some("date"),
-                    format!("{} is before the student's enrollment starts ({start})", row.date),
-                ),
-                Some(_) => keyed.push((student, program, row)),
+            if enrolled_on(&enrolled, (student, program), row, &mut problems) {
+                keyed.push((student, program, row));
             }
         }
         if (i + 1) % PROGRESS_STEP == 0 {

@@ -4,7 +4,8 @@
 //! the staged rows in key order, a hundred to a statement.
 
 use super::{
-    AttendanceRow, ImportBatch, ImportKind, LoginRow, PROBLEMS_SHOWN, PROGRESS_STEP, Problems, date_text, resolve,
+    AttendanceRow, ImportBatch, ImportKind, LoginRow, PROBLEMS_SHOWN, PROGRESS_STEP, Problems, date_text, enrolled_on,
+    resolve,
 };
 use crate::app::alerts::Reevaluation;
 use crate::app::{AppError, Ctx, Result};
@@ -213,21 +214,11 @@ impl ImportStage<'_> {
             return Ok(());
         }
         let (Some(student), Some(program)) = (student, program) else { return Ok(()) };
-        match self.enrolled.get(&(student, program)) {
-            None => problems.add(
-                row.line,
-                Some("program_id"),
-                format!("student '{}' is not enrolled in program '{}'", row.student_id, row.program_id),
-            ),
-            Some(start) if row.date < *start => problems.add(
-                row.line,
-                Some("date"),
-                format!("{} is before the student's enrollment starts ({start})", row.date),
-            ),
-            Some(_) => match staging::attendance_key(student, program, row.date) {
+        if enrolled_on(&self.enrolled, (student, program), row, problems) {
+            match staging::attendance_key(student, program, row.date) {
                 Err(why) => problems.add(row.line, Some("date"), why),
                 Ok(key) => self.stager.push(key, row.line, attendance_payload(row.status, row.hours))?,
-            },
+            }
         }
         Ok(())
     }
