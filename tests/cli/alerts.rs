@@ -469,35 +469,41 @@ fn written_by_the_job(env: &Env) -> (Vec<String>, Vec<String>) {
     )
 }
 
-/// Two catch-ups started together (cron and a person, two daemons): one processes each day, the
-/// other waits and finds it done; the alerts, timelines and digests are those of one run.
-#[test]
-fn two_catch_ups_at_once_process_each_day_once() {
-    let (twice, once) = (Env::new(), Env::new());
-    twice.ok(&[
+/// A churn demo of `students` over `days` whose job last ran on `processed`, with no alerts or
+/// digests yet, and a copy of it.
+fn churn_and_its_copy(students: &str, days: &str, seed: &str, processed: &str) -> (Env, Env) {
+    let (env, copy) = (Env::new(), Env::new());
+    env.ok(&[
         "demo",
         "--students",
-        "1000",
+        students,
         "--days",
-        "60",
+        days,
         "--seed",
-        "3",
+        seed,
         "--today",
         "2026-03-31",
         "--profile",
         "churn",
     ]);
-    twice
-        .sql()
-        .execute_batch(
+    env.sql()
+        .execute_batch(&format!(
             "DELETE FROM alert_events; DELETE FROM alerts; DELETE FROM digests;
-             UPDATE job_state SET value = '2026-03-09'
-              WHERE key IN ('alerts_processed_through', 'alerts_first_processed');",
-        )
+             UPDATE job_state SET value = '{processed}'
+              WHERE key IN ('alerts_processed_through', 'alerts_first_processed');"
+        ))
         .unwrap();
     for suffix in ["", ".audit-key"] {
-        std::fs::copy(format!("{}{suffix}", twice.db.display()), format!("{}{suffix}", once.db.display())).unwrap();
+        std::fs::copy(format!("{}{suffix}", env.db.display()), format!("{}{suffix}", copy.db.display())).unwrap();
     }
+    (env, copy)
+}
+
+/// Two catch-ups started together (cron and a person, two daemons): one processes each day, the
+/// other waits and finds it done; the alerts, timelines and digests are those of one run.
+#[test]
+fn two_catch_ups_at_once_process_each_day_once() {
+    let (twice, once) = churn_and_its_copy("1000", "60", "3", "2026-03-09");
     once.ok(&["alerts", "run", "--date", "2026-03-30"]);
     let job = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
@@ -527,31 +533,7 @@ fn two_catch_ups_at_once_process_each_day_once() {
 /// nothing, and running it again ends where an uninterrupted catch-up does, alert for alert.
 #[test]
 fn a_catch_up_killed_midway_resumes_to_the_same_alerts() {
-    let (killed, whole) = (Env::new(), Env::new());
-    killed.ok(&[
-        "demo",
-        "--students",
-        "2000",
-        "--days",
-        "90",
-        "--seed",
-        "7",
-        "--today",
-        "2026-03-31",
-        "--profile",
-        "churn",
-    ]);
-    killed
-        .sql()
-        .execute_batch(
-            "DELETE FROM alert_events; DELETE FROM alerts;
-             UPDATE job_state SET value = '2026-02-18'
-              WHERE key IN ('alerts_processed_through', 'alerts_first_processed');",
-        )
-        .unwrap();
-    for suffix in ["", ".audit-key"] {
-        std::fs::copy(format!("{}{suffix}", killed.db.display()), format!("{}{suffix}", whole.db.display())).unwrap();
-    }
+    let (killed, whole) = churn_and_its_copy("2000", "90", "7", "2026-02-18");
     whole.ok(&["alerts", "run", "--date", "2026-03-30"]);
 
     let mut job = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))

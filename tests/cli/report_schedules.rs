@@ -105,9 +105,8 @@ fn the_daemon_mails_each_scheduled_report_once_per_period_as_a_pdf() {
     assert!(audit.contains("report.schedule") && audit.contains("report.sent"), "{audit}");
 }
 
-#[test]
-fn without_mail_the_report_is_written_beside_the_database_and_schedules_are_for_admins() {
-    let env = organisation();
+/// A weekly attendance report first due today, without mail: today's date.
+fn weekly_attendance_due_today(env: &Env) -> String {
     let today = chrono::Local::now().date_naive().to_string();
     env.ok(&[
         "report",
@@ -121,6 +120,13 @@ fn without_mail_the_report_is_written_beside_the_database_and_schedules_are_for_
         "--first",
         &today,
     ]);
+    today
+}
+
+#[test]
+fn without_mail_the_report_is_written_beside_the_database_and_schedules_are_for_admins() {
+    let env = organisation();
+    let today = weekly_attendance_due_today(&env);
     let folder = env.db.parent().unwrap().join("reports");
     let file = folder.join(format!("attendance-{today}-1.pdf"));
     let err = daemon_until(&env, &|| file.exists(), Duration::from_secs(30));
@@ -181,19 +187,7 @@ fn without_mail_the_report_is_written_beside_the_database_and_schedules_are_for_
 #[test]
 fn an_open_console_makes_the_reports_that_are_due_once() {
     let env = organisation();
-    let today = chrono::Local::now().date_naive().to_string();
-    env.ok(&[
-        "report",
-        "schedule",
-        "add",
-        "attendance",
-        "--every",
-        "weekly",
-        "--to",
-        "board@org.example",
-        "--first",
-        &today,
-    ]);
+    let today = weekly_attendance_due_today(&env);
     let tmux = crate::console_e2e::Tmux::console(&env, "reports", "");
     tmux.wait_for("'s day");
     let folder = env.db.parent().unwrap().join("reports");

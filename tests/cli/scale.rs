@@ -43,6 +43,28 @@ fn attendance_file(dir: &Path, name: &str, students: usize, rows: usize, bad_las
     path
 }
 
+/// Starts importing `file` and returns once the import writes (it reads with the database
+/// unlocked; its note appears when it copies): the running import and its note.
+fn import_until_it_writes(env: &Env, file: &Path) -> (std::process::Child, PathBuf) {
+    let import = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--db")
+        .arg(&env.db)
+        .args(["import", "attendance"])
+        .arg(file)
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let note = PathBuf::from(format!("{}-writer", env.db.display()));
+    let started = std::time::Instant::now();
+    while !note.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(note.exists(), "the import never started writing");
+    (import, note)
+}
+
 /// Runs an import to its end; returns (exit code, stderr, peak resident memory in MB).
 #[allow(clippy::zombie_processes, reason = "wait4 reaps the child and reports its rusage")]
 fn import_measured(env: &Env, file: &Path) -> (i32, String, u64) {
@@ -96,23 +118,7 @@ fn a_colleague_waits_for_a_long_import_and_is_told_why() {
     let students = 4_000;
     let env = organisation(students);
     let file = attendance_file(env.dir.path(), "year.csv", students, 800_000, false);
-    let mut import = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .args(["import", "attendance"])
-        .arg(&file)
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The import reads with the database unlocked; its note appears when it copies.
-    let note = PathBuf::from(format!("{}-writer", env.db.display()));
-    let started = std::time::Instant::now();
-    while !note.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(note.exists(), "the import never started writing");
+    let (mut import, note) = import_until_it_writes(&env, &file);
     let waited = std::time::Instant::now();
     let colleague = env.run(&["user", "add", "ws_05", "--role", "worksite", "--name", "Wes Five"]);
     let waited = waited.elapsed();
@@ -134,22 +140,7 @@ fn an_import_killed_while_it_writes_leaves_nothing_and_no_one_is_told_to_wait_fo
     let env = organisation(students);
     let file = attendance_file(env.dir.path(), "year.csv", students, 800_000, false);
     let before = env.snapshot();
-    let mut import = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .args(["import", "attendance"])
-        .arg(&file)
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let note = PathBuf::from(format!("{}-writer", env.db.display()));
-    let started = std::time::Instant::now();
-    while !note.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(note.exists(), "the import never started writing");
+    let (mut import, note) = import_until_it_writes(&env, &file);
     std::thread::sleep(std::time::Duration::from_millis(300));
     // SAFETY: kill only sends a signal to our own child.
     unsafe { libc::kill(import.id() as libc::pid_t, libc::SIGKILL) };
