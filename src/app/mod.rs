@@ -923,12 +923,10 @@ impl App {
         // The job touches every live alert and its indexes each day: with SQLite's default 2 MB
         // page cache it would read the same pages from the file again and again.
         let cache_before = store::set_cache_kib(self.store.conn(), JOB_CACHE_KIB)?;
-        // Days of a catch-up each touch much the same pages: copy them back from the WAL once,
-        // at the end, rather than after every day.
-        let deferring = days.len() > 1;
-        if deferring {
-            store::defer_checkpoints(self.store.conn(), true)?;
-        }
+        // Each day's commit copies its pages back from the WAL, as SQLite does by default. Left
+        // to the end of a catch-up, the WAL grew by every day's pages into new parts of the file,
+        // which the kernel had to allocate and zero: 30 days took 13.2-14.2 s that way, 12.2-12.8 s
+        // this way (churn, 100,000 students).
         let _note = (days.len() > 1).then(|| {
             let what =
                 format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());
@@ -936,9 +934,6 @@ impl App {
         });
         let outcomes = self.run_days(actor, &days, through, progress);
         store::set_cache_kib(self.store.conn(), cache_before)?;
-        if deferring {
-            store::defer_checkpoints(self.store.conn(), false)?;
-        }
         outcomes
     }
 
