@@ -275,6 +275,7 @@ pub fn each_row(
     problems: &mut Problems,
     mut each: impl FnMut(ImportRow, &mut Problems) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
+    let input = LineLengthLimit { inner: input, line: 0 };
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(input);
     let header =
         reader.headers().map_err(|e| AppError::Invalid(format!("line 1: cannot read the header: {e}")))?.clone();
@@ -284,11 +285,14 @@ pub fn each_row(
     let (mut reported, mut rows) = (0u64, 0u64);
     let mut record = csv::StringRecord::new();
     loop {
+        let starts_on = reader.position().line();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                // Only an error in the file's bytes knows its place; a line too long is on the
+                // line the row began.
+                let line = e.position().map_or(starts_on, |p| p.line());
                 let message = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
                     _ => e.to_string(),
@@ -323,6 +327,38 @@ pub fn each_row(
     }
     progress.finish();
     Ok(())
+}
+
+/// The longest line an import reads, in bytes: far past any real row (a text value is at most
+/// 200 characters), so a file that is one endless line stops with a problem rather than being
+/// held in memory whole.
+const LONGEST_LINE: usize = 64 * 1024;
+
+/// Passes a file through, failing once a line runs past `LONGEST_LINE` bytes (checked as each
+/// block is read, so a line up to a block longer may pass: the bound is on memory, not a rule on
+/// rows). Either line break ends a line, so a file whose lines end in `\r` alone still reads.
+struct LineLengthLimit<R> {
+    inner: R,
+    /// Bytes since the last line break.
+    line: usize,
+}
+
+impl<R: Read> Read for LineLengthLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        // Lines are short: the last break is a few dozen bytes from the end of what was read.
+        self.line = match buf[..read].iter().rposition(|&b| b == b'\n' || b == b'\r') {
+            Some(end) => read - end - 1,
+            None => self.line + read,
+        };
+        if self.line > LONGEST_LINE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("runs past {LONGEST_LINE} bytes without a line break; an import has one row per line"),
+            ));
+        }
+        Ok(read)
+    }
 }
 
 /// Reads one row of `kind`; a row with any problem is noted and left out.
@@ -426,6 +462,22 @@ mod tests {
             Err(AppError::InvalidRows(p)) => p.iter().map(ToString::to_string).collect(),
             other => panic!("expected row problems, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_line_too_long_stops_the_reading_at_its_line_and_a_lone_carriage_return_ends_a_line() {
+        let long = format!("student_id,first_name,last_name\nS1,Ann,Lee\nS2,{},Ray\nS3,Cy,Dee\n", "x".repeat(200_000));
+        assert_eq!(
+            problems(read_text(ImportKind::Students, &long)),
+            ["line 3: runs past 65536 bytes without a line break; an import has one row per line"]
+        );
+        // Well past the longest line in all, with no `\n` anywhere.
+        let mut old_style = String::from("student_id,first_name,last_name\r");
+        for i in 0..10_000 {
+            old_style.push_str(&format!("S{i},Ann,Lee\r"));
+        }
+        let ImportBatch::Students(rows) = read_text(ImportKind::Students, &old_style).unwrap() else { panic!() };
+        assert_eq!(rows.len(), 10_000);
     }
 
     #[test]

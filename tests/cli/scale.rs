@@ -114,6 +114,30 @@ fn a_bad_last_row_of_a_large_file_writes_nothing_and_memory_stays_flat() {
 }
 
 #[test]
+fn a_file_that_is_one_endless_line_stops_without_being_held_in_memory() {
+    let env = organisation(10);
+    // 96 MB without a line break: a file from a system whose line breaks were lost, or worse.
+    let path = env.dir.path().join("endless.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    write!(out, "student_id,program_id,date,status,hours\nS000001,P1,2025-01-02,present,6\nS000002,P1,2025-01-02,")
+        .unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..96 {
+        out.write_all(&chunk).unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    let before = env.snapshot();
+    let (code, err, rss) = import_measured(&env, &path);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("line 3: runs past 65536 bytes without a line break"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(env.snapshot(), before, "all or nothing");
+    // Held whole, the line alone would be 96 MB.
+    assert!(rss < 48, "reading one long line took {rss} MB");
+}
+
+#[test]
 fn a_colleague_waits_for_a_long_import_and_is_told_why() {
     let students = 4_000;
     let env = organisation(students);
