@@ -26,8 +26,13 @@ pub fn summarise(verifier: &str, mut hours: Vec<f64>) -> Option<Turnaround> {
         decisions: hours.len(),
         median_hours: rank(0.5),
         p95_hours: rank(0.95),
-        within_24h: within as f64 / hours.len() as f64,
+        within_24h: share(within, hours.len()),
     })
+}
+
+/// `part` of `whole` to two places, as the reports' other rates are.
+fn share(part: usize, whole: usize) -> f64 {
+    (part as f64 / whole as f64 * 100.0).round() / 100.0
 }
 
 /// The Monday and Sunday of an ISO week written `YYYY-Www`, e.g. `2026-W47`.
@@ -52,6 +57,10 @@ mod tests {
         assert_eq!(t.within_24h, 0.8);
         assert_eq!(summarise("x", vec![]), None);
         assert_eq!(summarise("x", vec![3.0]).unwrap().p95_hours, 3.0);
+        // A share is shown to two places, as the reports' other rates are.
+        assert_eq!(summarise("x", vec![1.0, 30.0, 40.0]).unwrap().within_24h, 0.33);
+        let partner = response("ph_01", "Pat", &[(Some(2.0), None), (Some(30.0), None), (None, None)]);
+        assert_eq!(partner.acked_within_24h, 0.33);
     }
 
     #[test]
@@ -94,7 +103,7 @@ pub fn response(partner: &str, name: &str, alerts: &[(Option<f64>, Option<f64>)]
         acknowledged: acks.len(),
         median_hours_to_ack: ack.as_ref().map(|t| t.median_hours),
         p95_hours_to_ack: ack.as_ref().map(|t| t.p95_hours),
-        acked_within_24h: if alerts.is_empty() { 0.0 } else { within as f64 / alerts.len() as f64 },
+        acked_within_24h: if alerts.is_empty() { 0.0 } else { share(within, alerts.len()) },
         resolved: resolves.len(),
         median_hours_to_resolve: resolve.as_ref().map(|t| t.median_hours),
         p95_hours_to_resolve: resolve.as_ref().map(|t| t.p95_hours),
