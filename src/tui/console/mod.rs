@@ -119,9 +119,8 @@ impl Console {
     /// what the tab bar shows, the tab in view, and marking the other tabs to be read when shown.
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
         let cx = Context { app: &self.app, actor: &self.actor };
-        for pane in &mut self.panes {
-            pane.summary(&cx)?;
-        }
+        let panes = &mut self.panes;
+        super::waiting::reading("what the tabs count", || panes.iter_mut().try_for_each(|pane| pane.summary(&cx)))?;
         self.stale.iter_mut().for_each(|stale| *stale = true);
         self.load_stale(self.active)?;
         self.dirty = true;
@@ -208,7 +207,8 @@ impl Console {
             return Ok(());
         }
         let cx = Context { app: &self.app, actor: &self.actor };
-        self.panes[index].load(&cx)
+        let pane = &mut self.panes[index];
+        super::waiting::reading(pane.title(), || pane.load(&cx))
     }
 
     /// The number a tab is shown with and reached by: Home is 0, the others count from 1.
