@@ -120,7 +120,7 @@ impl Console {
     pub fn after_first_frame(&mut self) -> anyhow::Result<()> {
         let cx = Context { app: &self.app, actor: &self.actor };
         let panes = &mut self.panes;
-        super::waiting::reading("what the tabs count", || panes.iter_mut().try_for_each(|pane| pane.summary(&cx)))?;
+        super::waiting::reading("the tabs' counts", || panes.iter_mut().try_for_each(|pane| pane.summary(&cx)))?;
         self.stale.iter_mut().for_each(|stale| *stale = true);
         self.load_stale(self.active)?;
         self.dirty = true;
