@@ -335,8 +335,9 @@ impl App {
         let starts: Vec<String> = periods.starts.iter().map(|d| instant(*d)).collect();
         let end = instant(periods.last + Days::new(1));
         let enrollments = figures::enrollments(conn, actor.user(), &periods, slice)?;
-        let logged_in = figures::logged_in(conn, &starts, &end)?;
-        let critical = figures::critical_alerts(conn, &starts[0], &end)?;
+        let students: std::collections::BTreeSet<i64> = enrollments.iter().map(|e| e.student).collect();
+        let logged_in = figures::logged_in(conn, &students, &starts, &end)?;
+        let critical = figures::critical_alerts(conn, &students, &starts[0], &end)?;
         let mut rows: Vec<WeekHealth> = Vec::new();
         for (i, monday) in periods.starts.iter().enumerate() {
             let (first, last) = periods.range(i);

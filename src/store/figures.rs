@@ -7,6 +7,7 @@ use super::Result;
 use super::ids::{IdMap, IdSet};
 use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, params};
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 
 use crate::domain::User;
@@ -258,30 +259,83 @@ pub fn recorded_on(conn: &Connection, day: NaiveDate) -> Result<IdSet<(i64, i64)
     Ok(pairs)
 }
 
-/// The students who logged in during each period, given as instants `[starts[i], starts[i+1])`
-/// (RFC 3339, the organisation's midnights), the last ending at `end`. Set apart here rather
-/// than by `DISTINCT`, which sorted every login of the weeks in a temporary b-tree first.
-pub fn logged_in(conn: &Connection, starts: &[String], end: &str) -> Result<IdSet<(i64, usize)>> {
-    let sql = format!("SELECT student, {} FROM login_events WHERE at >= ?1 AND at < ?2", period_case("at", starts));
-    let mut stmt = conn.prepare(&sql)?;
-    let first = starts.first().map_or(end, String::as_str);
-    let rows = stmt
-        .query_map(params![first, end], |r| Ok((r.get(0)?, usize::try_from(r.get::<_, i64>(1)?).unwrap_or(0))))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+/// Whether reading `students` one by one along an index beats one pass over everyone's rows:
+/// when they are less than a quarter of the organisation (a program's, a partner's).
+fn one_by_one(conn: &Connection, students: &BTreeSet<i64>) -> Result<bool> {
+    let everyone: i64 = conn.query_row("SELECT count(*) FROM students", [], |r| r.get(0))?;
+    Ok((students.len() as i64).saturating_mul(4) < everyone)
 }
 
-/// Critical alerts open at some time in `[start, end)`: the student, when each opened and was
-/// resolved (RFC 3339).
-pub fn critical_alerts(conn: &Connection, start: &str, end: &str) -> Result<Vec<(i64, String, Option<String>)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT student, opened_at, resolved_at FROM alerts
-          WHERE severity = 'critical' AND opened_at < ?2 AND (resolved_at IS NULL OR resolved_at >= ?1)",
-    )?;
-    let rows = stmt
-        .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+/// Which of `students` logged in during each period, given as instants `[starts[i],
+/// starts[i+1])` (RFC 3339, the organisation's midnights), the last ending at `end`. Set apart
+/// here rather than by `DISTINCT` over all of them, which sorted every login of the weeks in a
+/// temporary b-tree first.
+pub fn logged_in(
+    conn: &Connection,
+    students: &BTreeSet<i64>,
+    starts: &[String],
+    end: &str,
+) -> Result<IdSet<(i64, usize)>> {
+    let case = period_case("at", starts);
+    let first = starts.first().map_or(end, String::as_str);
+    let mut seen = IdSet::default();
+    if one_by_one(conn, students)? {
+        let sql = format!("SELECT DISTINCT {case} FROM login_events WHERE student = ?1 AND at >= ?2 AND at < ?3");
+        let mut stmt = conn.prepare(&sql)?;
+        for &student in students {
+            let mut rows = stmt.query(params![student, first, end])?;
+            while let Some(row) = rows.next()? {
+                seen.insert((student, usize::try_from(row.get::<_, i64>(0)?).unwrap_or(0)));
+            }
+        }
+    } else {
+        let mut stmt = conn.prepare(&format!("SELECT student, {case} FROM login_events WHERE at >= ?1 AND at < ?2"))?;
+        let mut rows = stmt.query(params![first, end])?;
+        // Asked of every login of the weeks: a hash, not the ordered set's walk.
+        let wanted: IdSet<i64> = students.iter().copied().collect();
+        while let Some(row) = rows.next()? {
+            let student: i64 = row.get(0)?;
+            if wanted.contains(&student) {
+                seen.insert((student, usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0)));
+            }
+        }
+    }
+    Ok(seen)
+}
+
+/// Critical alerts about `students` open at some time in `[start, end)`: the student, when each
+/// opened and was resolved (RFC 3339).
+pub fn critical_alerts(
+    conn: &Connection,
+    students: &BTreeSet<i64>,
+    start: &str,
+    end: &str,
+) -> Result<Vec<(i64, String, Option<String>)>> {
+    const OPEN_IN_SPAN: &str =
+        "severity = 'critical' AND opened_at < ?2 AND (resolved_at IS NULL OR resolved_at >= ?1)";
+    let mut alerts = Vec::new();
+    if one_by_one(conn, students)? {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT opened_at, resolved_at FROM alerts INDEXED BY alerts_student WHERE student = ?3 AND {OPEN_IN_SPAN}"
+        ))?;
+        for &student in students {
+            let mut rows = stmt.query(params![start, end, student])?;
+            while let Some(row) = rows.next()? {
+                alerts.push((student, row.get(0)?, row.get(1)?));
+            }
+        }
+    } else {
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT student, opened_at, resolved_at FROM alerts WHERE {OPEN_IN_SPAN}"))?;
+        let mut rows = stmt.query(params![start, end])?;
+        while let Some(row) = rows.next()? {
+            let student: i64 = row.get(0)?;
+            if students.contains(&student) {
+                alerts.push((student, row.get(1)?, row.get(2)?));
+            }
+        }
+    }
+    Ok(alerts)
 }
 
 #[cfg(test)]
@@ -297,6 +351,49 @@ mod tests {
         assert_eq!(weeks.case("a.date"), "CASE WHEN a.date < '2026-01-12' THEN 0 ELSE 1 END");
         let one = Periods { starts: vec![d("2026-01-05")], last: d("2026-01-11") };
         assert_eq!(one.case("a.date"), "0");
+    }
+
+    /// A few students are read one by one, many in one pass: both give each student the same.
+    #[test]
+    fn logins_and_critical_alerts_read_one_by_one_or_in_one_pass_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            crate::store::Store::open(&dir.path().join("m.db"), crate::store::OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        for id in 1..=12 {
+            conn.execute(
+                "INSERT INTO students (id, student_id, first_name, last_name) VALUES (?1, 'S' || ?1, 'A', 'B')",
+                [id],
+            )
+            .unwrap();
+            // Each logs in on the 6th; odd ones on the 13th too, the 3rd twice that week.
+            conn.execute("INSERT INTO login_events (student, at) VALUES (?1, '2026-01-06T15:00:00Z')", [id]).unwrap();
+            if id % 2 == 1 {
+                conn.execute("INSERT INTO login_events (student, at) VALUES (?1, '2026-01-13T15:00:00Z')", [id])
+                    .unwrap();
+            }
+        }
+        conn.execute_batch(
+            "INSERT INTO login_events (student, at) VALUES (3, '2026-01-14T09:00:00Z'), (3, '2026-01-20T09:00:00Z');
+             INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at, resolved_at)
+             VALUES ('no_login', 'critical', 'open', 3, 9, '2026-01-07T06:00:00Z', 't', NULL),
+                    ('no_login', 'critical', 'resolved', 4, 9, '2026-01-02T06:00:00Z', 't', '2026-01-03T06:00:00Z'),
+                    ('missing_attendance', 'warn', 'open', 3, 3, '2026-01-07T06:00:00Z', 't', NULL);",
+        )
+        .unwrap();
+        let starts = ["2026-01-05T00:00:00Z".to_string(), "2026-01-12T00:00:00Z".to_string()];
+        let end = "2026-01-19T00:00:00Z";
+        let few = BTreeSet::from([3, 4]);
+        let everyone: BTreeSet<i64> = (1..=12).collect();
+        assert!(one_by_one(conn, &few).unwrap() && !one_by_one(conn, &everyone).unwrap());
+        let expected: IdSet<(i64, usize)> = [(3, 0), (3, 1), (4, 0)].into_iter().collect();
+        assert_eq!(logged_in(conn, &few, &starts, end).unwrap(), expected);
+        let all = logged_in(conn, &everyone, &starts, end).unwrap();
+        assert_eq!(all.iter().filter(|(s, _)| few.contains(s)).copied().collect::<IdSet<_>>(), expected);
+        assert_eq!(all.len(), 12 + 6);
+        let open = vec![(3, "2026-01-07T06:00:00Z".to_string(), None)];
+        assert_eq!(critical_alerts(conn, &few, &starts[0], end).unwrap(), open);
+        assert_eq!(critical_alerts(conn, &everyone, &starts[0], end).unwrap(), open);
     }
 
     /// Both ways of reading attendance count the same records: within each enrollment's dates,
