@@ -56,7 +56,7 @@ fn check_header(kind: ImportKind, header: &csv::StringRecord) -> Result<ColumnIn
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
         let Some(known) = required.iter().chain(optional).find(|c| **c == name) else {
-            return Err(AppError::Invalid(format!("line 1: unknown column '{name}'; {}", expected())));
+            return Err(AppError::Invalid(format!("line 1: unknown column '{name}'{}; {}", hint(name), expected())));
         };
         if index.get(known).is_some() {
             return Err(AppError::Invalid(format!("line 1: column '{name}' appears twice; {}", expected())));
@@ -68,6 +68,18 @@ fn check_header(kind: ImportKind, header: &csv::StringRecord) -> Result<ColumnIn
         return Err(AppError::Invalid(format!("line 1: missing column {}; {}", missing.join(", "), expected())));
     }
     Ok(index)
+}
+
+/// What an unknown column most likely means, for the two mistakes a spreadsheet makes for you:
+/// another separator (saved as "CSV" with `;` in many locales, or as tab-separated text), and
+/// names in another case.
+fn hint(name: &str) -> String {
+    match [';', '\t'].into_iter().find(|separator| name.contains(*separator)) {
+        Some(';') => " (the file's values are separated by ';': save it with commas)".into(),
+        Some(_) => " (the file's values are separated by tabs: save it with commas)".into(),
+        None if name != name.to_lowercase() => format!(" (column names are lower case: {})", name.to_lowercase()),
+        None => String::new(),
+    }
 }
 
 /// Reads one record's fields by column name, noting problems instead of stopping at the first.
@@ -494,6 +506,16 @@ mod tests {
     fn header_errors_list_the_expected_columns() {
         let err = read_text(ImportKind::Logins, "student_id,when\n").unwrap_err().to_string();
         assert_eq!(err, "line 1: unknown column 'when'; expected columns for logins: student_id,at");
+        let err = read_text(ImportKind::Logins, "student_id;at\nS1;2026-01-05T10:00:00Z\n").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "unknown column 'student_id;at' (the file's values are separated by ';': save it with commas)"
+            )
+        );
+        let err = read_text(ImportKind::Logins, "student_id\tat\n").unwrap_err().to_string();
+        assert!(err.contains("(the file's values are separated by tabs: save it with commas)"), "{err}");
+        let err = read_text(ImportKind::Logins, "Student_ID,at\n").unwrap_err().to_string();
+        assert!(err.contains("unknown column 'Student_ID' (column names are lower case: student_id)"), "{err}");
         let err = read_text(ImportKind::Programs, "program_id,name\n").unwrap_err().to_string();
         assert!(err.contains("missing column schedule, start_date"), "{err}");
         assert!(err.contains("program_id,name,schedule,start_date[,end_date]"), "{err}");
