@@ -287,7 +287,7 @@ pub fn each_row(
     problems: &mut Problems,
     mut each: impl FnMut(ImportRow, &mut Problems) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    let input = LineLengthLimit { inner: input, line: 0 };
+    let input = LineEnds::new(input);
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::None).from_reader(input);
     let header =
         reader.headers().map_err(|e| AppError::Invalid(format!("line 1: cannot read the header: {e}")))?.clone();
@@ -346,20 +346,72 @@ pub fn each_row(
 /// held in memory whole.
 const LONGEST_LINE: usize = 64 * 1024;
 
-/// Passes a file through, failing once a line runs past `LONGEST_LINE` bytes (checked as each
-/// block is read, so a line up to a block longer may pass: the bound is on memory, not a rule on
-/// rows). Either line break ends a line, so a file whose lines end in `\r` alone still reads.
-struct LineLengthLimit<R> {
+/// Passes a file through with its line ends made `\n`, failing once a line runs past
+/// `LONGEST_LINE` bytes (checked as each block is read, so a line up to a block longer may pass:
+/// the bound is on memory, not a rule on rows). The csv reader ends a row at `\r\n` and at `\r`
+/// alone too, but counts lines by the `\n` it has passed: every problem in a Windows file named
+/// the line before its own (rust-csv #395), and in an old Mac's file, line 1.
+struct LineEnds<R> {
     inner: R,
     /// Bytes since the last line break.
     line: usize,
+    /// The byte read after a block ending in `\r`, to tell `\r\n` from `\r` alone; it
+    /// begins the next block.
+    carried: Option<u8>,
 }
 
-impl<R: Read> Read for LineLengthLimit<R> {
+impl<R: Read> LineEnds<R> {
+    fn new(inner: R) -> Self {
+        LineEnds { inner, line: 0, carried: None }
+    }
+
+    /// Drops the `\r` of each `\r\n` in `block` and makes each other `\r` a `\n`; the length
+    /// of what is left at its start.
+    fn line_ends_to_newlines(&mut self, block: &mut [u8]) -> std::io::Result<usize> {
+        // Moved up in runs between returns: a Windows file has one in every row.
+        let (mut kept, mut from) = (0, 0);
+        while let Some(at) = block[from..].iter().position(|&b| b == b'\r').map(|found| from + found) {
+            block.copy_within(from..at, kept);
+            kept += at - from;
+            let next = match block.get(at + 1) {
+                Some(&next) => Some(next),
+                None => {
+                    let mut one = [0u8];
+                    self.carried = (self.inner.read(&mut one)? == 1).then_some(one[0]);
+                    self.carried
+                }
+            };
+            if next != Some(b'\n') {
+                block[kept] = b'\n';
+                kept += 1;
+            }
+            from = at + 1;
+        }
+        block.copy_within(from.., kept);
+        Ok(kept + block.len() - from)
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let read = self.inner.read(buf)?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let read = loop {
+            let carried = self.carried.take().map_or(0, |byte| {
+                buf[0] = byte;
+                1
+            });
+            let read = carried + self.inner.read(&mut buf[carried..])?;
+            let read = if buf[..read].contains(&b'\r') { self.line_ends_to_newlines(&mut buf[..read])? } else { read };
+            // Nothing left but more to come (a `\r` whose `\n` was carried): 0 would say the
+            // file had ended.
+            if read > 0 || self.carried.is_none() {
+                break read;
+            }
+        };
         // Lines are short: the last break is a few dozen bytes from the end of what was read.
-        self.line = match buf[..read].iter().rposition(|&b| b == b'\n' || b == b'\r') {
+        self.line = match buf[..read].iter().rposition(|&b| b == b'\n') {
             Some(end) => read - end - 1,
             None => self.line + read,
         };
@@ -490,6 +542,37 @@ mod tests {
         }
         let ImportBatch::Students(rows) = read_text(ImportKind::Students, &old_style).unwrap() else { panic!() };
         assert_eq!(rows.len(), 10_000);
+        assert_eq!((rows[0].line, rows[9_999].line), (2, 10_001), "each line counted");
+        // Windows' `\r\n`, and a `\r` at the very end, whichever block they fall in.
+        let mixed = format!("student_id,first_name,last_name\r\n{}S9,Al,Bo\r", "S1,Ann,Lee\r\n".repeat(5_000));
+        let ImportBatch::Students(rows) = read_text(ImportKind::Students, &mixed).unwrap() else { panic!() };
+        assert_eq!((rows[0].line, rows[1].line, rows[4_999].line), (2, 3, 5_001));
+        assert_eq!((rows.len(), rows[5_000].line), (5_001, 5_002));
+        assert_eq!(rows[5_000].last_name, "Bo");
+    }
+
+    #[test]
+    fn every_line_end_becomes_a_newline_wherever_the_blocks_split() {
+        /// Hands out one byte a read: every `\r\n` falls across two blocks.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let Some((first, rest)) = self.0.split_first() else { return Ok(0) };
+                buf[0] = *first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let text = b"a,b\r\nc\rd\r\r\ne\r";
+        for whole in [false, true] {
+            let mut out = Vec::new();
+            if whole {
+                LineEnds::new(&text[..]).read_to_end(&mut out).unwrap();
+            } else {
+                LineEnds::new(Trickle(text)).read_to_end(&mut out).unwrap();
+            }
+            assert_eq!(String::from_utf8(out).unwrap(), "a,b\nc\nd\n\ne\n", "whole: {whole}");
+        }
     }
 
     #[test]
