@@ -257,3 +257,16 @@ fn a_users_import_cannot_demote_the_importer() {
     let file = env.file("u.csv", &format!("login,name,role\n{me},Me,worksite\n"));
     assert!(env.fails(4, &["import", "users", &file]).contains("cannot change your own role"));
 }
+
+/// A spreadsheet saved on Windows ends its lines in `\r\n`, an old Mac's in `\r`: the problems
+/// name the same lines as in a file ending them in `\n`.
+#[test]
+fn problems_name_the_same_line_whatever_ends_the_lines() {
+    let env = organisation();
+    for (name, end) in [("unix", "\n"), ("windows", "\r\n"), ("mac", "\r")] {
+        let rows = ["student_id,first_name,last_name", "S7,Ann,Lee", "S8,Bo,Ray", "S9,,Dee", "S10,Cy,Ko"];
+        let file = env.file(&format!("{name}.csv"), &rows.map(|row| format!("{row}{end}")).concat());
+        let err = env.fails(4, &["import", "students", &file]);
+        assert!(err.contains("line 4, column first_name"), "{name}: {err}");
+    }
+}
