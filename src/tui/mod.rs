@@ -142,7 +142,7 @@ async fn event_loop(
             }
         }
         if waiting::drew() {
-            // The wait's line is not in ratatui's picture of the screen: draw all of it again.
+            // The bottom line written over is not in ratatui's picture of the screen: draw it all again.
             terminal.clear()?;
             console.dirty = true;
         }

@@ -99,7 +99,8 @@ fn write_bottom_line(line: &str, rows: u16) {
     let _ = out.flush();
 }
 
-/// Whether a wait wrote over the screen since the last call: the next frame must be drawn whole.
+/// Whether a wait, or a read's notice, wrote over the screen since the last call: the next frame
+/// must be drawn whole.
 pub fn drew() -> bool {
     DREW.with(|drew| drew.replace(false))
 }
