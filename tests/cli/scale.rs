@@ -43,19 +43,23 @@ fn attendance_file(dir: &Path, name: &str, students: usize, rows: usize, bad_las
     path
 }
 
-/// Starts importing `file` and returns once the import writes (it reads with the database
-/// unlocked; its note appears when it copies): the running import and its note.
-fn import_until_it_writes(env: &Env, file: &Path) -> (std::process::Child, PathBuf) {
-    let import = Command::new(env!("CARGO_BIN_EXE_muster"))
+/// `muster import attendance FILE` on the organisation's database, its output unread.
+fn import_attendance(env: &Env, file: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_muster"));
+    command
         .arg("--db")
         .arg(&env.db)
         .args(["import", "attendance"])
         .arg(file)
         .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    command
+}
+
+/// Starts importing `file` and returns once the import writes (it reads with the database
+/// unlocked; its note appears when it copies): the running import and its note.
+fn import_until_it_writes(env: &Env, file: &Path) -> (std::process::Child, PathBuf) {
+    let import = import_attendance(env, file).stderr(Stdio::null()).spawn().unwrap();
     let note = PathBuf::from(format!("{}-writer", env.db.display()));
     let started = std::time::Instant::now();
     while !note.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
@@ -68,16 +72,7 @@ fn import_until_it_writes(env: &Env, file: &Path) -> (std::process::Child, PathB
 /// Runs an import to its end; returns (exit code, stderr, peak resident memory in MB).
 #[allow(clippy::zombie_processes, reason = "wait4 reaps the child and reports its rusage")]
 fn import_measured(env: &Env, file: &Path) -> (i32, String, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .args(["import", "attendance"])
-        .arg(file)
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = import_attendance(env, file).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     let mut status = 0;
