@@ -373,6 +373,23 @@ fn a_key_typed_into_a_dialog_or_a_filter_never_reaches_the_pane() {
     assert!(screen(&mut console, 100, 30).contains("/ q"));
 }
 
+/// Esc then `1` typed quickly (or over a slow link) reach the console as Alt+1: the dialog
+/// closes and the Alerts tab shows; nothing is typed into the reason, and ⏎ after submits nothing.
+#[test]
+fn esc_and_a_key_run_together_close_the_dialog_before_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('3'));
+    let queue = screen(&mut console, 80, 24);
+    press(&mut console, KeyCode::Char('n'));
+    assert!(screen(&mut console, 80, 24).contains("reason"));
+    console.handle(Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT))).unwrap();
+    let alerts = screen(&mut console, 80, 24);
+    assert!(!alerts.contains("reason") && alerts.contains("1 Alerts"), "{alerts}");
+    press(&mut console, KeyCode::Char('3'));
+    assert_eq!(screen(&mut console, 80, 24), queue, "no profile was rejected");
+}
+
 /// Presses and drags on screen cells with the left button, as a stroke.
 fn stroke(console: &mut Console, points: &[(u16, u16)]) {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};

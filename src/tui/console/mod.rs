@@ -249,6 +249,20 @@ impl Console {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return Ok(Flow::Quit);
         }
+        // A terminal sends Alt+key as Esc and the key: Esc pressed just before a key (quickly, or
+        // over a slow link) arrives as Alt+key. Read as the two keys pressed, so the Esc is never
+        // lost — a dialog that seemed closed would take the keys that follow, and ⏎ would submit it.
+        if let KeyCode::Char(_) = key.code
+            && key.modifiers.contains(KeyModifiers::ALT)
+            && !key.modifiers.contains(KeyModifiers::CONTROL)
+        {
+            if self.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))? == Flow::Quit {
+                return Ok(Flow::Quit);
+            }
+            let mut key = key;
+            key.modifiers.remove(KeyModifiers::ALT);
+            return self.key(key);
+        }
         if self.overlay.is_some() {
             return self.overlay_key(key);
         }
