@@ -102,6 +102,9 @@ fn streak(e: &Enrollment, date: NaiveDate, records: &BTreeMap<(&str, NaiveDate),
 enum Step {
     /// The job processes its next day (the first run starts at `first_day`).
     Run,
+    /// The job catches up on its next `days` days in one run, each day reusing what the one
+    /// before it read.
+    CatchUp { days: u32 },
     /// A record for a student, on a day at or before the last processed day.
     Log { student: usize, back: u32, status: AttendanceStatus },
     /// A verifier rejects the record of a student on a day at or before the last processed day.
@@ -119,6 +122,7 @@ fn step() -> impl Strategy<Value = Step> {
         prop_oneof![Just(AttendanceStatus::Present), Just(AttendanceStatus::Absent), Just(AttendanceStatus::Excused)];
     prop_oneof![
         3 => Just(Step::Run),
+        1 => (2u32..6).prop_map(|days| Step::CatchUp { days }),
         4 => (0usize..3, 0u32..12, status).prop_map(|(student, back, status)| Step::Log { student, back, status }),
         1 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Reject { student, back }),
         2 => (0usize..3, 0u32..12).prop_map(|(student, back)| Step::Login { student, back }),
@@ -189,6 +193,18 @@ impl World {
                 }
                 self.app.execute(&self.admin, Command::RunAlerts { date: next }).unwrap();
                 self.processed = Some(next);
+            }
+            Step::CatchUp { days } => {
+                let through = match self.processed {
+                    Some(p) => p + Days::new(u64::from(days)),
+                    None => self.first_day + Days::new(u64::from(days - 1)),
+                };
+                let through = through.min(day(SPAN));
+                if self.processed.is_some_and(|p| p >= through) {
+                    return;
+                }
+                self.app.run_alerts_from(&self.admin, self.first_day, through, &Quiet).unwrap();
+                self.processed = Some(through);
             }
             Step::Log { student, back, status } => {
                 let date = self.dated(back);
@@ -372,5 +388,48 @@ proptest! {
             world.app.run_alerts(&world.admin, p, &Quiet).unwrap();
             prop_assert_eq!(world.actual(), before);
         }
+    }
+}
+
+/// Withdraws E1 from another connection to the same file once the first day of a catch-up is
+/// done, as a person's import would between two of the job's days.
+struct WithdrawAfterTheFirstDay {
+    path: std::path::PathBuf,
+    done: std::cell::Cell<bool>,
+}
+
+impl muster::app::Progress for WithdrawAfterTheFirstDay {
+    fn advance(&self, _by: u64) {
+        if self.done.replace(true) {
+            return;
+        }
+        let os = identity::os_account().unwrap();
+        let clock = Box::new(FixedClock::on(day(SPAN + 5)));
+        let mut other = App::open(&self.path, OpenMode::Existing, clock, identity::this_origin(&os)).unwrap();
+        let admin = other.sign_in(&os, None).unwrap().actor;
+        let text = "enrollment_id,student_id,program_id,start_date,status\nE1,S1,P1,2026-01-05,withdrawn\n";
+        let batch = muster::interchange::import::read(ImportKind::Enrollments, text.as_bytes(), 0, &Quiet).unwrap();
+        other.execute(&admin, Command::Import { source: "colleague".into(), batch }).unwrap();
+    }
+}
+
+/// A catch-up's days share what they read, but not past another connection's commit: the day
+/// after a colleague withdrew an enrollment sees it withdrawn, as a run of that day alone would.
+#[test]
+fn a_catch_up_reads_again_what_another_connection_changed_between_its_days() {
+    let mut world = World::new(day(0));
+    let path = world._dir.path().join("p.db");
+    let colleague = WithdrawAfterTheFirstDay { path, done: std::cell::Cell::new(false) };
+    world.app.run_alerts_from(&world.admin, day(0), day(4), &colleague).unwrap();
+    assert!(colleague.done.get());
+    let filter = AlertFilter { all_statuses: true, student_id: Some("S1".into()), ..AlertFilter::default() };
+    let alerts = world.app.alerts(&world.admin, &filter, None, Direction::After, 1_000).unwrap();
+    assert!(!alerts.is_empty(), "S1 missed day 0");
+    for alert in alerts {
+        assert_eq!(alert.status, muster::domain::alerts::AlertStatus::Resolved, "{alert:?}");
+        let (_, timeline) = world.app.alert(&world.admin, alert.id).unwrap();
+        let last = timeline.last().unwrap();
+        assert_eq!(last.run_date, Some(day(1)), "resolved on the day after the withdrawal: {timeline:?}");
+        assert_eq!(last.note.as_deref(), Some("auto: the enrollment is no longer active"), "{timeline:?}");
     }
 }

@@ -4,6 +4,7 @@
 //! Both compute what the rules say and then `reconcile` the live alert with it, so an alert is
 //! opened, raised, lowered, escalated or resolved by the same code whichever way it was reached.
 
+use super::job_memory::{JobMemory, instant};
 use super::{AppError, Ctx, Outcome, Result};
 use crate::domain::alerts::{
     AlertStatus, AlertType, DayMark, Severity, Streak, Thresholds, no_login_days, no_login_since, streak_at,
@@ -16,7 +17,6 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 /// The actor the rules write timeline entries as.
@@ -65,11 +65,6 @@ impl Changes {
         self.timeline.write(ctx.tx, &ctx.now_text(), SYSTEM)?;
         Ok(self.ids)
     }
-}
-
-/// An instant as logins are stored: RFC 3339 UTC to the second, which sorts by time.
-fn instant(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The organisation's date of the student's last login on or before `day`.
@@ -227,31 +222,25 @@ pub(super) fn run_day(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
             p + Days::new(1)
         )));
     }
-    let calendars = engine::program_calendars(ctx.tx)?;
-    let enrollments = engine::active_enrollments(ctx.tx)?;
+    let mut memory = JobMemory::recall(ctx)?;
     let mut changes = Changes::default();
-    missing_attendance(ctx, day, &calendars, &enrollments, &mut changes)?;
-    no_login(ctx, day, &enrollments, &mut changes)?;
+    missing_attendance(ctx, day, &mut memory, &mut changes)?;
+    no_login(ctx, day, &mut memory, &mut changes)?;
     let changes = changes.finish(ctx)?;
     store_alerts::set_processed_through(ctx.tx, day)?;
     let after = serde_json::json!({ "date": day, "changes": changes });
     ctx.audit("alerts.run", "alert_run", &day.to_string(), serde_json::Value::Null, after)?;
+    memory.keep(ctx);
     Ok(Outcome::AlertsRun { date: day, changes: Some(changes) })
 }
 
-fn missing_attendance(
-    ctx: &Ctx,
-    day: NaiveDate,
-    calendars: &HashMap<i64, ProgramCalendar>,
-    enrollments: &[ActiveEnrollment],
-    changes: &mut Changes,
-) -> Result<()> {
+fn missing_attendance(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Changes) -> Result<()> {
+    let JobMemory { calendars, enrollments, present: present_on, kept, .. } = memory;
     let kind = AlertType::MissingAttendance;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     let marks = engine::marks_on(ctx.tx, day)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     let mut live = store_alerts::live(ctx.tx, kind)?;
-    let mut present_on = PresentOn::default();
     for e in enrollments.iter().filter(|e| e.covers(day)) {
         let Some(calendar) = calendars.get(&e.program) else { continue };
         let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
@@ -292,21 +281,11 @@ fn missing_attendance(
         };
         reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: attendance logged", changes)?;
     }
+    if *kept {
+        present_on.remember(day, &marks);
+    }
     let active: IdSet<i64> = enrollments.iter().map(|e| e.id).collect();
     resolve_unwatched(ctx, live, &active, "auto: the enrollment is no longer active", day, changes)
-}
-
-/// Who was present on a day, read once per day asked about.
-#[derive(Default)]
-struct PresentOn(HashMap<NaiveDate, IdSet<(i64, i64)>>);
-
-impl PresentOn {
-    fn get(&mut self, ctx: &Ctx, day: NaiveDate) -> Result<&IdSet<(i64, i64)>> {
-        Ok(match self.0.entry(day) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(new) => new.insert(engine::present_on(ctx.tx, day)?),
-        })
-    }
 }
 
 /// Resolves the live alerts (keyed by enrollment or student) whose key is no longer watched:
@@ -352,23 +331,28 @@ fn enrolled_students(enrollments: &[ActiveEnrollment], day: NaiveDate) -> Vec<En
         .collect()
 }
 
-fn no_login(ctx: &Ctx, day: NaiveDate, enrollments: &[ActiveEnrollment], changes: &mut Changes) -> Result<()> {
+fn no_login(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Changes) -> Result<()> {
     let kind = AlertType::NoLogin;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     // Whoever logged in within the last warn-1 days is below the threshold: no lookup needed.
     // Whoever last logged in the day before that window is one day past it: nor for them.
     let window_start = day - Days::new(u64::from(thresholds.warn.saturating_sub(1)));
     let before_window = window_start - Days::new(1);
-    let since = [before_window, window_start, day].map(|d| instant(ctx.zone.day_start(d)));
-    let until = instant(ctx.zone.day_end(day));
-    let latest = engine::logged_in_since(ctx.tx, &since, &until)?;
-    // What `latest` holds per student: their latest login is on `before_window`, in the window, on `day`.
+    let JobMemory { enrollments, logins, .. } = memory;
+    let latest = logins.days(ctx, before_window, day)?;
+    // How recent each student's latest login is: on `before_window`, in the window, on `day`.
     let (just_before, in_window, on_the_day) = (1, 2, 3);
+    let reached_by = |student: i64| match latest.get(&student) {
+        Some(last) if *last >= day => on_the_day,
+        Some(last) if *last >= window_start => in_window,
+        Some(last) if *last >= before_window => just_before,
+        _ => 0,
+    };
     let mut live = store_alerts::live(ctx.tx, kind)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     for EnrolledStudent { student, earliest_start, program } in enrolled_students(enrollments, day) {
         let existing = live.remove(&student);
-        let reached = latest.get(&student).copied().unwrap_or(0);
+        let reached = reached_by(student);
         if reached >= in_window && existing.is_none() {
             continue;
         }

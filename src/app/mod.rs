@@ -8,6 +8,7 @@ pub mod clock;
 mod demo;
 pub mod identity;
 pub mod import;
+mod job_memory;
 pub mod messages;
 pub mod onboarding;
 pub mod payroll;
@@ -614,7 +615,11 @@ pub struct App {
     rule_basis: std::cell::OnceCell<alerts::RuleBasis>,
     /// A large import read and sorted by `ImportStage`, waiting for its `Import` command.
     staged_import: StagedImport,
+    /// While the alert job runs its days: what one day read that the next may reuse.
+    job_memory: Option<JobMemorySlot>,
 }
+
+type JobMemorySlot = std::cell::RefCell<Option<job_memory::JobMemory>>;
 
 type StagedImport = std::cell::RefCell<Option<(ImportKind, store::staging::Sorted)>>;
 
@@ -646,6 +651,7 @@ impl App {
             batching: false,
             rule_basis: std::cell::OnceCell::new(),
             staged_import: StagedImport::default(),
+            job_memory: None,
         };
         if !app.store.read_only() && !onboarding::assets_current(app.store.conn())? {
             app.execute(&Actor::system(), Command::SyncOnboarding)?;
@@ -800,6 +806,7 @@ impl App {
                 progress,
                 rule_basis: nested.then_some(&self.rule_basis),
                 staged: &self.staged_import,
+                job_memory: self.job_memory.as_ref(),
                 audit_head: std::cell::RefCell::new(None),
             };
             let outcome = match command {
@@ -948,10 +955,15 @@ impl App {
     ) -> Result<Vec<Outcome>> {
         progress.start("processing days", days.len() as u64);
         let mut outcomes = Vec::with_capacity(days.len());
-        for &date in days {
+        self.job_memory = (days.len() > 1).then(JobMemorySlot::default);
+        let ran = days.iter().try_for_each(|&date| -> Result<()> {
             outcomes.push(self.execute(actor, Command::RunAlerts { date })?);
             progress.advance(1);
-        }
+            Ok(())
+        });
+        // Kept only while the days run: any other command may change what it holds.
+        self.job_memory = None;
+        ran?;
         // One digest per person for the last day processed, not one per day of a catch-up.
         if self.replica_device.is_none() {
             self.execute(actor, Command::MakeDigests { day: through })?;
@@ -1014,6 +1026,8 @@ pub(crate) struct Ctx<'a> {
     rule_basis: Option<&'a std::cell::OnceCell<alerts::RuleBasis>>,
     /// Where a staged import's sorted rows wait for the command that copies them.
     staged: &'a StagedImport,
+    /// While the alert job runs its days: where a day leaves what the next may reuse.
+    job_memory: Option<&'a JobMemorySlot>,
     /// The audit log's head after the entries this command appended, keyed once at its end.
     audit_head: std::cell::RefCell<Option<crate::domain::audit::Head>>,
 }

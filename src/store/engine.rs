@@ -8,6 +8,7 @@ use crate::domain::alerts::DayMark;
 use crate::domain::calendar::ProgramCalendar;
 use crate::domain::{AttendanceStatus, Verification};
 use chrono::NaiveDate;
+use rusqlite::types::Type;
 use rusqlite::{Connection, Row, params};
 use std::collections::{HashMap, HashSet};
 
@@ -151,20 +152,28 @@ pub fn walk_back<T>(
     }
 }
 
-/// For each student with a login at or after the first of `since` and before `until` (RFC 3339
-/// UTC instants, the form logins are stored in, which sorts by time, `since` in ascending
-/// order): how many of `since` their latest such login is at or after. Several windows, one pass.
-pub fn logged_in_since(conn: &Connection, since: &[String; 3], until: &str) -> Result<IdMap<i64, u8>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT student, 1 + (at >= ?2) + (at >= ?3) FROM login_events WHERE at >= ?1 AND at < ?4")?;
-    let mut rows = stmt.query([since[0].as_str(), &since[1], &since[2], until])?;
+/// For each student with a login at or after the first of `starts` and before `until` (RFC 3339
+/// UTC instants, the form logins are stored in, which sorts by time; `starts` in ascending
+/// order, a day's start each): the index in `starts` of the day of their latest such login.
+pub fn latest_login_day(conn: &Connection, starts: &[String], until: &str) -> Result<IdMap<i64, usize>> {
+    let Some(first) = starts.first() else { return Ok(IdMap::default()) };
+    let mut stmt = conn.prepare_cached("SELECT student, at FROM login_events WHERE at >= ?1 AND at < ?2")?;
+    let mut rows = stmt.query([first.as_str(), until])?;
     let mut latest = IdMap::default();
     while let Some(row) = rows.next()? {
-        let reached: u8 = row.get(1)?;
-        let known = latest.entry(row.get(0)?).or_insert(reached);
-        *known = reached.max(*known);
+        let at =
+            row.get_ref(1)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, Type::Text, e.into()))?;
+        let day = starts.partition_point(|start| start.as_str() <= at) - 1;
+        let known = latest.entry(row.get(0)?).or_insert(day);
+        *known = day.max(*known);
     }
     Ok(latest)
+}
+
+/// The students with a login at or after `since` and before `until`.
+pub fn logged_in_between(conn: &Connection, since: &str, until: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT student FROM login_events WHERE at >= ?1 AND at < ?2")?;
+    Ok(stmt.query_map([since, until], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The student's last login before `until` (an RFC 3339 UTC instant), as stored.

@@ -499,6 +499,30 @@ fn churn_and_its_copy(students: &str, days: &str, seed: &str, processed: &str) -
     (env, copy)
 }
 
+/// A catch-up's days reuse what the day before read (enrollments, who was present, the latest
+/// logins); on churning data it must write what running each day on its own writes.
+#[test]
+fn a_churn_catch_up_writes_what_its_days_run_one_by_one_write() {
+    // The default levels, then levels under which a missed day after a present one opens
+    // nothing, so the next day's streak hangs on who was present the session day before.
+    for (missed, no_login) in [(["1", "2", "3"], ["3", "5", "7"]), (["2", "3", "4"], ["4", "6", "8"])] {
+        let (caught_up, daily) = churn_and_its_copy("1000", "60", "3", "2026-03-09");
+        for env in [&caught_up, &daily] {
+            for (kind, [warn, escalate, critical]) in [("missing_attendance", missed), ("no_login", no_login)] {
+                let levels = ["--warn", warn, "--escalate", escalate, "--critical", critical];
+                env.ok(&[&["alerts", "thresholds", "--type", kind][..], &levels].concat());
+            }
+        }
+        caught_up.ok(&["alerts", "run", "--date", "2026-03-30"]);
+        for day in 10..=30 {
+            daily.ok(&["alerts", "run", "--date", &format!("2026-03-{day}")]);
+        }
+        let (alerts, timeline) = written_by_the_job(&caught_up);
+        assert!(alerts.len() > 500 && timeline.len() > 1500, "churn opens and closes alerts every day");
+        assert_eq!((alerts, timeline), written_by_the_job(&daily), "levels {missed:?} {no_login:?}");
+    }
+}
+
 /// Two catch-ups started together (cron and a person, two daemons): one processes each day, the
 /// other waits and finds it done; the alerts, timelines and digests are those of one run.
 #[test]
