@@ -225,12 +225,14 @@ pub fn set_cache_kib(conn: &Connection, kib: i64) -> Result<i64> {
     Ok(if before < 0 { -before } else { before * 4 })
 }
 
-/// With `true`, commits stop copying the WAL back into the database; with `false` that resumes
-/// (SQLite's default of every 1,000 pages) and what piled up is copied back now, as far as no
-/// reader needs it.
-pub fn defer_checkpoints(conn: &Connection, defer: bool) -> Result<()> {
-    conn.pragma_update(None, "wal_autocheckpoint", if defer { 0 } else { 1000 })?;
-    if !defer {
+/// SQLite's default: a commit copies the WAL back into the database once it holds 1,000 pages.
+pub const CHECKPOINT_PAGES: i64 = 1000;
+
+/// Commits copy the WAL back into the database once it holds `pages` (0: never). Set back to
+/// `CHECKPOINT_PAGES`, what piled up is copied back now, as far as no reader needs it.
+pub fn checkpoint_after(conn: &Connection, pages: i64) -> Result<()> {
+    conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+    if pages == CHECKPOINT_PAGES {
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     }
     Ok(())
