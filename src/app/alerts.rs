@@ -106,7 +106,8 @@ fn counted(kind: AlertType, count: u32) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
-/// Brings the subject's live alert (if any) to what `computed` says.
+/// Brings the subject's live alert (if any) to what `computed` says; returns it as it is now
+/// (none when there is none or it was resolved).
 fn reconcile(
     ctx: &Ctx,
     subject: &Subject,
@@ -115,15 +116,15 @@ fn reconcile(
     existing: Option<LiveAlert>,
     resolved_because: &str,
     changes: &mut Changes,
-) -> Result<()> {
+) -> Result<Option<LiveAlert>> {
     let now = ctx.now_text();
     let run_date = Some(computed.as_of);
     let Changes { ids: changes, timeline } = changes;
     let mut event = |id: i64, kind: &'static str, note: &str| timeline.add(id, kind, run_date, note.to_string());
     let severity = thresholds.severity(computed.count);
-    match (existing, severity) {
-        (None, None) => {}
-        (None, Some(_)) if !subject.may_open => {}
+    Ok(match (existing, severity) {
+        (None, None) => None,
+        (None, Some(_)) if !subject.may_open => None,
         (None, Some(severity)) => {
             let resolved_at = if subject.resolved_before {
                 store_alerts::manual_resolution(
@@ -138,35 +139,34 @@ fn reconcile(
             };
             // A person resolved this streak already; only a higher level brings it back.
             if resolved_at.is_some_and(|level| severity <= level) {
-                return Ok(());
+                return Ok(None);
             }
-            let id = store_alerts::insert(
-                ctx.tx,
-                &NewAlert {
-                    kind: subject.kind,
-                    severity,
-                    student: subject.student,
-                    enrollment: subject.enrollment,
-                    program: subject.program,
-                    count: computed.count,
-                    first_missed: computed.first_missed,
-                    streak_start: computed.streak_start,
-                    as_of: computed.as_of,
-                },
-                &now,
-            )?;
+            let new = NewAlert {
+                kind: subject.kind,
+                severity,
+                student: subject.student,
+                enrollment: subject.enrollment,
+                program: subject.program,
+                count: computed.count,
+                first_missed: computed.first_missed,
+                streak_start: computed.streak_start,
+                as_of: computed.as_of,
+            };
+            let id = store_alerts::insert(ctx.tx, &new, &now)?;
             event(id, "opened", &format!("{severity}: {}", counted(subject.kind, computed.count)));
             changes.opened.push(id);
             if severity == Severity::Critical {
                 event(id, "escalated", "critical: escalated to admins");
                 changes.escalated.push(id);
             }
+            Some(new.as_opened(id))
         }
         (Some(alert), None) => {
             store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
             let why = if computed.count == 0 { resolved_because } else { "auto: below the warn threshold" };
             event(alert.id, "resolved", why);
             changes.resolved.push(alert.id);
+            None
         }
         (Some(alert), Some(severity)) => {
             let mut next = LiveAlert {
@@ -199,9 +199,9 @@ fn reconcile(
             if next != alert {
                 store_alerts::update_streak(ctx.tx, &alert, &next, &now)?;
             }
+            Some(next)
         }
-    }
-    Ok(())
+    })
 }
 
 /// Processes one day: every active enrollment meeting that day, and every enrolled student.
@@ -235,12 +235,13 @@ pub(super) fn run_day(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
 }
 
 fn missing_attendance(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Changes) -> Result<()> {
-    let JobMemory { calendars, enrollments, present: present_on, kept, .. } = memory;
+    let JobMemory { calendars, enrollments, present: present_on, live: live_after, kept, .. } = memory;
     let kind = AlertType::MissingAttendance;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     let marks = engine::marks_on(ctx.tx, day)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
-    let mut live = store_alerts::live(ctx.tx, kind)?;
+    let mut live = live_after.take(ctx, kind)?;
+    let mut after = IdMap::default();
     for e in enrollments.iter().filter(|e| e.covers(day)) {
         let Some(calendar) = calendars.get(&e.program) else { continue };
         let days = EnrollmentDays { program: calendar, start: e.start, end: e.end };
@@ -279,17 +280,26 @@ fn missing_attendance(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes
             streak_start: streak.first_missed,
             as_of: day,
         };
-        reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: attendance logged", changes)?;
-    }
-    if *kept {
-        present_on.remember(day, &marks);
+        if let Some(now) =
+            reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: attendance logged", changes)?
+            && *kept
+        {
+            after.insert(e.id, now);
+        }
     }
     let active: IdSet<i64> = enrollments.iter().map(|e| e.id).collect();
-    resolve_unwatched(ctx, live, &active, "auto: the enrollment is no longer active", day, changes)
+    let untouched = resolve_unwatched(ctx, live, &active, "auto: the enrollment is no longer active", day, changes)?;
+    if *kept {
+        present_on.remember(day, &marks);
+        after.extend(untouched);
+        live_after.keep(kind, after);
+    }
+    Ok(())
 }
 
 /// Resolves the live alerts (keyed by enrollment or student) whose key is no longer watched:
-/// an enrollment that ended or was withdrawn leaves nothing for the rules to follow.
+/// an enrollment that ended or was withdrawn leaves nothing for the rules to follow. Returns
+/// the others, left as they were.
 fn resolve_unwatched(
     ctx: &Ctx,
     live: IdMap<i64, LiveAlert>,
@@ -297,14 +307,19 @@ fn resolve_unwatched(
     why: &str,
     day: NaiveDate,
     changes: &mut Changes,
-) -> Result<()> {
+) -> Result<IdMap<i64, LiveAlert>> {
     let now = ctx.now_text();
-    for (_, alert) in live.into_iter().filter(|(key, _)| !watched.contains(key)) {
+    let (untouched, unwatched): (IdMap<i64, LiveAlert>, IdMap<i64, LiveAlert>) =
+        live.into_iter().partition(|(key, _)| watched.contains(key));
+    // In id order, whichever way the map was filled.
+    let mut unwatched: Vec<LiveAlert> = unwatched.into_values().collect();
+    unwatched.sort_by_key(|alert| alert.id);
+    for alert in unwatched {
         store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
         changes.timeline.add(alert.id, "resolved", Some(day), why.to_string());
         changes.ids.resolved.push(alert.id);
     }
-    Ok(())
+    Ok(untouched)
 }
 
 /// A student the no-login rule watches on a day.
@@ -338,7 +353,7 @@ fn no_login(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Cha
     // Whoever last logged in the day before that window is one day past it: nor for them.
     let window_start = day - Days::new(u64::from(thresholds.warn.saturating_sub(1)));
     let before_window = window_start - Days::new(1);
-    let JobMemory { enrollments, logins, .. } = memory;
+    let JobMemory { enrollments, logins, live: live_after, kept, .. } = memory;
     let latest = logins.days(ctx, before_window, day)?;
     // How recent each student's latest login is: on `before_window`, in the window, on `day`.
     let (just_before, in_window, on_the_day) = (1, 2, 3);
@@ -348,7 +363,8 @@ fn no_login(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Cha
         Some(last) if *last >= before_window => just_before,
         _ => 0,
     };
-    let mut live = store_alerts::live(ctx.tx, kind)?;
+    let mut live = live_after.take(ctx, kind)?;
+    let mut after = IdMap::default();
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
     for EnrolledStudent { student, earliest_start, program } in enrolled_students(enrollments, day) {
         let existing = live.remove(&student);
@@ -391,10 +407,21 @@ fn no_login(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Cha
                 }
             }
         };
-        reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: student logged in", changes)?;
+        if let Some(now) =
+            reconcile(ctx, &subject, &computed, &thresholds, existing, "auto: student logged in", changes)?
+            && *kept
+        {
+            after.insert(student, now);
+        }
     }
     let still_enrolled: IdSet<i64> = enrollments.iter().map(|e| e.student).collect();
-    resolve_unwatched(ctx, live, &still_enrolled, "auto: the student has no active enrollment", day, changes)
+    let why = "auto: the student has no active enrollment";
+    let untouched = resolve_unwatched(ctx, live, &still_enrolled, why, day, changes)?;
+    if *kept {
+        after.extend(untouched);
+        live_after.keep(kind, after);
+    }
+    Ok(())
 }
 
 /// What re-evaluation reads besides the student's own rows: the days the job processed, the

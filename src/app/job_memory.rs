@@ -1,13 +1,14 @@
 //! What the days of one run of the alert job share. A catch-up of 30 days read the same programs,
 //! the same enrollments, each day's attendance twice (as that day's marks, then as the "present
-//! on the session day before" of the days after) and each login up to four times (once per day
-//! of the no-login window it fell in). None of that is what the job writes, so what one day read
-//! serves the next, until another connection commits: then SQLite's `data_version` moves and
-//! the next day reads afresh.
+//! on the session day before" of the days after), each login up to four times (once per day of
+//! the no-login window it fell in) and every live alert it had just written. None of that
+//! changes but by the job's own hand, so what one day read (and wrote) serves the next, until
+//! another connection commits: then SQLite's `data_version` moves and the next day reads afresh.
 
 use super::{Ctx, Result};
-use crate::domain::alerts::DayMark;
+use crate::domain::alerts::{AlertType, DayMark};
 use crate::domain::calendar::ProgramCalendar;
+use crate::store::alerts::{self as store_alerts, LiveAlert};
 use crate::store::engine::{self, ActiveEnrollment};
 use crate::store::ids::{IdMap, IdSet};
 use chrono::{Days, NaiveDate};
@@ -27,6 +28,7 @@ pub(crate) struct JobMemory {
     pub enrollments: Vec<ActiveEnrollment>,
     pub present: PresentOn,
     pub logins: LoginMemory,
+    pub live: LiveAfter,
     /// Whether a day after this one will use it (a run of several days).
     pub kept: bool,
 }
@@ -59,6 +61,7 @@ impl JobMemory {
             enrollments: engine::active_enrollments(ctx.tx)?,
             present: PresentOn::default(),
             logins: LoginMemory::default(),
+            live: LiveAfter::default(),
             kept: ctx.job_memory.is_some(),
         })
     }
@@ -121,5 +124,36 @@ impl PresentOn {
         self.0.insert(day, present);
         let oldest = day - Days::new(PRESENT_DAYS_KEPT);
         self.0.retain(|kept, _| *kept >= oldest);
+    }
+}
+
+/// The live alerts of each kind as the day before left them: its reconciliation knows what it
+/// wrote, so the next day need not read them back.
+#[derive(Default)]
+pub(crate) struct LiveAfter {
+    missing_attendance: Option<IdMap<i64, LiveAlert>>,
+    no_login: Option<IdMap<i64, LiveAlert>>,
+}
+
+impl LiveAfter {
+    fn slot(&mut self, kind: AlertType) -> &mut Option<IdMap<i64, LiveAlert>> {
+        match kind {
+            AlertType::MissingAttendance => &mut self.missing_attendance,
+            AlertType::NoLogin => &mut self.no_login,
+        }
+    }
+
+    /// The live alerts of `kind`, keyed as `store::alerts::live` keys them: as the day before
+    /// left them, or read.
+    pub fn take(&mut self, ctx: &Ctx, kind: AlertType) -> Result<IdMap<i64, LiveAlert>> {
+        match self.slot(kind).take() {
+            Some(known) => Ok(known),
+            None => Ok(store_alerts::live(ctx.tx, kind)?),
+        }
+    }
+
+    /// Keeps the live alerts of `kind` as this day leaves them, for the next.
+    pub fn keep(&mut self, kind: AlertType, live: IdMap<i64, LiveAlert>) {
+        *self.slot(kind) = Some(live);
     }
 }

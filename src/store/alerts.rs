@@ -118,6 +118,22 @@ pub struct NewAlert {
     pub as_of: NaiveDate,
 }
 
+impl NewAlert {
+    /// The live alert `insert` makes of this, once it has its id.
+    pub fn as_opened(&self, id: i64) -> LiveAlert {
+        LiveAlert {
+            id,
+            severity: self.severity,
+            status: AlertStatus::Open,
+            count: self.count,
+            first_missed: self.first_missed,
+            as_of: Some(self.as_of),
+            streak_start: self.streak_start,
+            escalated: self.severity == Severity::Critical,
+        }
+    }
+}
+
 pub fn insert(conn: &Connection, alert: &NewAlert, now: &str) -> Result<i64> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed,
