@@ -304,7 +304,10 @@ pub fn each_row(
             Err(e) => {
                 // Only an error in the file's bytes knows its place; a line too long is on the
                 // line the row began.
-                let line = e.position().map_or(starts_on, |p| p.line());
+                let line = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => reader.position().line().saturating_sub(1),
+                    _ => e.position().map_or(starts_on, |p| p.line()),
+                };
                 let message = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
                     _ => e.to_string(),
@@ -316,7 +319,7 @@ pub fn each_row(
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(&reader, &record);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -341,6 +344,15 @@ pub fn each_row(
     Ok(())
 }
 
+/// The line a row just read began on, counted back from where the reader stands: the line after
+/// the row's end (`LineEnds` ends every row with `\n`), less the line breaks inside quoted
+/// values. The csv reader's own start of a row is the blank line before it, when there is one
+/// (rust-csv #208).
+fn line_of<R: Read>(reader: &csv::Reader<R>, record: &csv::StringRecord) -> u64 {
+    let breaks_inside = record.as_slice().bytes().filter(|&b| b == b'\n').count() as u64;
+    reader.position().line().saturating_sub(1 + breaks_inside)
+}
+
 /// The longest line an import reads, in bytes: far past any real row (a text value is at most
 /// 200 characters), so a file that is one endless line stops with a problem rather than being
 /// held in memory whole.
@@ -358,11 +370,14 @@ struct LineEnds<R> {
     /// The byte read after a block ending in `\r`, to tell `\r\n` from `\r` alone; it
     /// begins the next block.
     carried: Option<u8>,
+    /// Whether the last byte passed on was `\n`: a file that ends without one is given one, so
+    /// every row ends with a line break.
+    ended_line: bool,
 }
 
 impl<R: Read> LineEnds<R> {
     fn new(inner: R) -> Self {
-        LineEnds { inner, line: 0, carried: None }
+        LineEnds { inner, line: 0, carried: None, ended_line: true }
     }
 
     /// Drops the `\r` of each `\r\n` in `block` and makes each other `\r` a `\n`; the length
@@ -410,6 +425,15 @@ impl<R: Read> Read for LineEnds<R> {
                 break read;
             }
         };
+        if read == 0 {
+            if self.ended_line {
+                return Ok(0);
+            }
+            buf[0] = b'\n';
+            self.ended_line = true;
+            return Ok(1);
+        }
+        self.ended_line = buf[read - 1] == b'\n';
         // Lines are short: the last break is a few dozen bytes from the end of what was read.
         self.line = match buf[..read].iter().rposition(|&b| b == b'\n') {
             Some(end) => read - end - 1,
@@ -573,6 +597,27 @@ mod tests {
             }
             assert_eq!(String::from_utf8(out).unwrap(), "a,b\nc\nd\n\ne\n", "whole: {whole}");
         }
+    }
+
+    #[test]
+    fn a_row_after_blank_lines_or_a_value_across_lines_is_reported_on_its_own_line() {
+        let text = "student_id,program_id,date,status,hours\n\
+                    \n\
+                    S1,P1,2026-03-02,late,8\r\n\
+                    \r\n\
+                    \r\n\
+                    S1,P1,2026-03-03,gone,8\n\
+                    \"S\n2\",P1,2026-03-04,absent,\n\
+                    S1,P1,2026-03-05,away,";
+        let found = problems(read_text(ImportKind::Attendance, text));
+        let lines: Vec<&str> = found.iter().map(|p| p.split(',').next().unwrap()).collect();
+        assert_eq!(lines, ["line 3", "line 6", "line 7", "line 9"], "{found:?}");
+        let ImportBatch::Students(rows) =
+            read_text(ImportKind::Students, "student_id,first_name,last_name\n\nS1,Ann,Lee\n\n\nS2,Bo,Li").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 6]);
     }
 
     #[test]
