@@ -40,15 +40,16 @@ impl AlertChanges {
 
 impl std::fmt::Display for AlertChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} opened, {} raised, {} lowered, {} escalated to admins, {} resolved",
-            self.opened.len(),
-            self.raised.len(),
-            self.lowered.len(),
-            self.escalated.len(),
-            self.resolved.len()
-        )
+        // Only what happened: a day of a 100,000-student catch-up still fits on 80 columns.
+        let counts = [
+            (self.opened.len(), "opened"),
+            (self.raised.len(), "raised"),
+            (self.lowered.len(), "lowered"),
+            (self.escalated.len(), "escalated"),
+            (self.resolved.len(), "resolved"),
+        ];
+        let said: Vec<String> = counts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+        if said.is_empty() { f.write_str("no alert changed") } else { f.write_str(&said.join(", ")) }
     }
 }
 

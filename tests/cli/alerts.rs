@@ -69,7 +69,8 @@ fn no_attendance_rises_warn_escalate_critical_and_logging_resolves_at_once() {
     assert_eq!((a["severity"].as_str(), a["count"].as_i64()), (Some("escalate"), Some(2)));
     assert_eq!(a["escalated"], false);
 
-    run(&env, "2026-01-07");
+    let said = run(&env, "2026-01-07");
+    assert!(said.starts_with("2026-01-07: ") && said.contains("1 escalated") && !said.contains(" 0 "), "{said}");
     let a = attendance_alert(&env, "S1");
     assert_eq!((a["severity"].as_str(), a["count"].as_i64()), (Some("critical"), Some(3)));
     assert_eq!(a["escalated"], true, "critical goes to admins");
