@@ -621,6 +621,13 @@ mod tests {
     }
 
     #[test]
+    fn a_row_that_is_not_utf8_is_reported_on_its_own_line_after_blank_lines_too() {
+        let bytes = b"student_id,first_name,last_name\nS1,\xff,Lee\n\nS2,Bo,\xfe\xfe\nS3,Cy,Dee\n";
+        let found = problems(read(ImportKind::Students, &bytes[..], bytes.len() as u64, &Quiet));
+        assert_eq!(found, ["line 2: is not valid UTF-8", "line 4: is not valid UTF-8"]);
+    }
+
+    #[test]
     fn columns_may_come_in_any_order() {
         let batch =
             read_text(ImportKind::Attendance, "date,status,program_id,student_id\n2026-03-02,present,P1,S1\n").unwrap();
