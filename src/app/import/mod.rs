@@ -270,6 +270,14 @@ fn enrolled_on(
 /// How often to report progress while writing rows.
 const PROGRESS_STEP: usize = 10_000;
 
+/// Moves the bar on by a step of rows and says how many are written and how fast, as the
+/// reading said how many were read.
+fn wrote(ctx: &Ctx, rows: usize, started: std::time::Instant) {
+    ctx.progress.advance(PROGRESS_STEP as u64);
+    let per_second = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
+    ctx.progress.status(&format!("wrote {rows} rows, {per_second:.0}/s"));
+}
+
 pub(super) fn execute(ctx: &Ctx, source: &str, batch: ImportBatch) -> Result<Outcome> {
     ctx.require_admin("import data")?;
     let kind = batch.kind();
@@ -304,11 +312,12 @@ pub(super) fn execute(ctx: &Ctx, source: &str, batch: ImportBatch) -> Result<Out
 /// Writes rows one by one with progress, counting those that changed anything.
 fn write_rows<R>(ctx: &Ctx, what: &str, rows: &[R], mut write: impl FnMut(&R) -> Result<bool>) -> Result<usize> {
     ctx.progress.start(what, rows.len() as u64);
+    let started = std::time::Instant::now();
     let mut changed = 0;
     for (i, row) in rows.iter().enumerate() {
         changed += usize::from(write(row)?);
         if (i + 1) % PROGRESS_STEP == 0 {
-            ctx.progress.advance(PROGRESS_STEP as u64);
+            wrote(ctx, i + 1, started);
         }
     }
     ctx.progress.finish();

@@ -5,7 +5,7 @@
 
 use super::{
     AttendanceRow, ImportBatch, ImportKind, LoginRow, PROBLEMS_SHOWN, PROGRESS_STEP, Problems, date_text, enrolled_on,
-    resolve,
+    resolve, wrote,
 };
 use crate::app::alerts::Reevaluation;
 use crate::app::{AppError, Ctx, Result};
@@ -65,10 +65,11 @@ fn copy_staged(
     let rows = sorted.rows();
     let mut copy = || -> Result<()> {
         ctx.progress.start("writing rows", rows as u64);
+        let started = std::time::Instant::now();
         for (i, row) in sorted.merged().enumerate() {
             write(row?)?;
             if (i + 1) % PROGRESS_STEP == 0 {
-                ctx.progress.advance(PROGRESS_STEP as u64);
+                wrote(ctx, i + 1, started);
             }
         }
         ctx.progress.finish();
@@ -264,4 +265,50 @@ impl ImportStage<'_> {
 pub enum StagedRow<'r> {
     Attendance(&'r AttendanceRow),
     Login(&'r LoginRow),
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::clock::FixedClock;
+    use crate::app::import::ImportKind;
+    use crate::app::{App, Command, Progress, Quiet, identity};
+    use crate::interchange::import::{import_file, read};
+    use crate::store::OpenMode;
+    use std::cell::RefCell;
+
+    /// Every status line a bar would have shown.
+    #[derive(Default)]
+    struct Said(RefCell<Vec<String>>);
+
+    impl Progress for Said {
+        fn status(&self, text: &str) {
+            self.0.borrow_mut().push(text.to_string());
+        }
+    }
+
+    #[test]
+    fn a_large_import_says_how_many_rows_it_wrote_and_how_fast() {
+        let dir = tempfile::tempdir().unwrap();
+        let os = identity::os_account().unwrap();
+        let clock = Box::new(FixedClock::on("2026-03-02".parse().unwrap()));
+        let mut app =
+            App::open(&dir.path().join("m.db"), OpenMode::CreateIfMissing, clock, identity::this_origin(&os)).unwrap();
+        let admin = app.sign_in(&os, None).unwrap().actor;
+        let students = "student_id,first_name,last_name\nS1,Ann,Lee\n";
+        let batch = read(ImportKind::Students, students.as_bytes(), 0, &Quiet).unwrap();
+        app.execute(&admin, Command::Import { source: "students".into(), batch }).unwrap();
+        let mut logins = String::from("student_id,at\n");
+        let first: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        for minute in 0..25_000 {
+            let at = first + chrono::Duration::minutes(minute);
+            logins.push_str(&format!("S1,{}\n", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        }
+        let said = Said::default();
+        import_file(&mut app, &admin, ImportKind::Logins, "logins", logins.as_bytes(), logins.len() as u64, &said)
+            .unwrap();
+        let said = said.0.into_inner();
+        let writing: Vec<&String> = said.iter().filter(|s| s.starts_with("wrote ")).collect();
+        assert_eq!(writing.len(), 2, "{said:?}");
+        assert!(writing[1].starts_with("wrote 20000 rows, ") && writing[1].ends_with("/s"), "{said:?}");
+    }
 }
