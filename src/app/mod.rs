@@ -731,8 +731,10 @@ impl App {
         // as it is copied would cost a quarter of the copy. (The pragma only takes effect
         // outside a transaction.)
         let checked_copy = matches!(&command, Command::Import { batch: ImportBatch::Staged { .. }, .. });
-        // A staged import's pages are copied from the WAL into the database after its commit
-        // has let go of the write lock, rather than by the commit itself.
+        // With nobody else reading, its pages are written once, not into the WAL and back;
+        // otherwise they are copied from the WAL into the database after its commit has let go
+        // of the write lock, rather than by the commit itself.
+        let written_once = checked_copy && self.store.write_once()?;
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", false)?;
             store::checkpoint_after(self.store.conn(), 0)?;
@@ -741,6 +743,13 @@ impl App {
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", true)?;
             store::checkpoint_after(self.store.conn(), store::CHECKPOINT_PAGES)?;
+        }
+        if written_once {
+            // The import has its answer either way; a file left on the rollback journal is put
+            // back on the WAL by the next connection to open it.
+            if let Err(e) = self.store.wal_again() {
+                tracing::warn!("{}: still on the rollback journal after an import: {e}", self.store.path().display());
+            }
         }
         outcome
     }

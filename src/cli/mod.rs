@@ -189,8 +189,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         if !matches!(cli.command, Some(Command::Daemon)) {
             restore_default_sigpipe();
         }
-        crate::store::busy::report_waits_on_stderr(true);
     }
+    // The console too, until it takes the screen: opening a file that a large import is
+    // writing waits for the import.
+    crate::store::busy::report_waits_on_stderr(true);
     if cli.format == Format::Pdf && !matches!(cli.command, Some(Command::Report(_))) {
         anyhow::bail!(AppError::Invalid(
             "--format pdf is for reports: muster report NAME --format pdf --out FILE".into()

@@ -138,6 +138,22 @@ fn wait(attempt: i32) -> bool {
     true
 }
 
+/// Runs `step` again, as the busy handler would, for as long as it finds the file busy: SQLite
+/// does not call the handler for a change of journal mode, which needs the file to itself.
+pub(super) fn retried<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let mut attempt = 0;
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && wait(attempt) =>
+            {
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// A note left for the length of a long write; removed when dropped.
 pub struct WriterNote {
     path: PathBuf,

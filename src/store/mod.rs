@@ -163,6 +163,9 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
+        // Installed first: while a large import writes through the rollback journal (see
+        // `write_once`), even reading the version waits for it.
+        busy::install(&conn, path)?;
         // Look at the schema version before anything can write to the file: a database from
         // a newer muster must stay byte-for-byte as it was.
         let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
@@ -170,7 +173,6 @@ impl Store {
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
         }
-        busy::install(&conn, path)?;
         conn.set_prepared_statement_cache_capacity(128);
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // SQLite opens a file the OS will not let us write read-only: it can still be read.
@@ -184,7 +186,9 @@ impl Store {
             let audit_key = audit::load_or_create_key(&conn, path, false)?;
             return Ok(Store { conn, path: path.to_path_buf(), read_only: true, audit_key });
         }
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        // A file an import left on the rollback journal when it was killed waits for whoever
+        // else is writing to it before it can go back to the WAL.
+        busy::retried(|| conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // While any connection is open (the console, the daemon) the WAL file is reused, never
         // deleted: without a limit it kept the size of the largest write ever made, 190 MB
@@ -219,6 +223,32 @@ impl Store {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// For one large write, takes the file from the WAL to SQLite's rollback journal, which
+    /// writes each new page once where the WAL writes it twice (into the WAL, then back into
+    /// the file): only when no other connection has the file open, since one that does (the
+    /// console, the daemon) could not read until the write ends. Returns whether it did; put
+    /// the WAL back with `wal_again`. A process killed meanwhile leaves a journal that the next
+    /// connection to read the file rolls back, so the write is still all or nothing.
+    pub fn write_once(&self) -> Result<bool> {
+        // Another connection makes the switch fail with "database is locked"; waiting for it
+        // to close would be waiting for the console to be quit.
+        self.conn.busy_handler(None)?;
+        let mode = self.conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+        busy::install(&self.conn, &self.path)?;
+        match mode {
+            Ok(mode) => Ok(mode.eq_ignore_ascii_case("delete")),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Back to the WAL after `write_once`. Every connection that opens the file asks for the WAL
+    /// too, so one that opened during the write may already have put it back.
+    pub fn wal_again(&self) -> Result<()> {
+        busy::retried(|| self.conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())))?;
+        Ok(())
     }
 
     pub fn conn_mut(&mut self) -> &mut Connection {

@@ -89,6 +89,8 @@ pub fn run(
         restore_terminal();
         previous_hook(info);
     }));
+    // From here on the screen shows waits; a line on stderr would land in the middle of it.
+    crate::store::busy::report_waits_on_stderr(false);
     enable_raw_mode()?;
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     crate::store::busy::show_waits_on_this_thread(Some(Box::new(waiting::show)));

@@ -436,3 +436,25 @@ fn a_change_waiting_for_another_writer_says_so_and_can_be_stopped() {
     assert_eq!(acknowledged, acknowledged_before + 1, "only the one acknowledged on purpose");
     env.ok(&["audit", "verify"]);
 }
+
+/// A console opened while a large import holds the whole file (on SQLite's rollback journal,
+/// as an import that nobody else was reading writes) says what it waits for instead of showing
+/// an empty terminal, and opens once the import ends.
+#[test]
+fn a_console_opened_during_a_large_import_says_what_it_waits_for() {
+    let env = Env::new();
+    env.ok(&["demo", "--students", "20", "--days", "10", "--seed", "5"]);
+    let import = rusqlite::Connection::open(&env.db).unwrap();
+    import.execute_batch("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE").unwrap();
+    let mut note = env.db.as_os_str().to_owned();
+    note.push("-writer");
+    std::fs::write(&note, "alice is importing attendance from year.csv, since 10:04:05\n").unwrap();
+
+    let tmux = Tmux::console(&env, "opening", "");
+    tmux.wait_for("waiting: another muster process is writing to this database (alice is importing");
+    import.execute_batch("COMMIT").unwrap();
+    std::fs::remove_file(&note).unwrap();
+    let screen = tmux.wait_for("'s day");
+    assert!(!screen.contains("waiting"), "the console has the whole screen:\n{screen}");
+    tmux.quit();
+}

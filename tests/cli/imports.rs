@@ -270,3 +270,68 @@ fn problems_name_the_same_line_whatever_ends_the_lines() {
         assert!(err.contains("line 4, column first_name"), "{name}: {err}");
     }
 }
+
+/// An import that nobody else is reading writes through SQLite's rollback journal (once per
+/// page, not into the WAL and back). Killed while it writes its pages into the file, it leaves
+/// the file as it was: the next command rolls the journal back, the file is whole and on the WAL
+/// again, and the same import then lands in full.
+#[test]
+fn an_import_killed_while_it_writes_into_the_file_leaves_it_as_it_was() {
+    let env = Env::initialised();
+    let students = 2_000;
+    let (mut roster, mut enrollments) = (
+        "student_id,first_name,last_name\n".to_string(),
+        "enrollment_id,student_id,program_id,start_date,status\n".to_string(),
+    );
+    for i in 0..students {
+        roster.push_str(&format!("S{i},First{i},Last{i}\n"));
+        enrollments.push_str(&format!("E{i},S{i},P1,2025-01-01,active\n"));
+    }
+    env.import("programs", "program_id,name,schedule,start_date\nP1,Welding,daily,2025-01-01\n");
+    env.import("students", &roster);
+    env.import("enrollments", &enrollments);
+    let mut attendance = String::from("student_id,program_id,date,status,hours\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for day in 0..200 {
+        let date = first + chrono::Days::new(day);
+        for i in 0..students {
+            attendance.push_str(&format!("S{i},P1,{date},present,6\n"));
+        }
+    }
+    let file = env.file("attendance.csv", &attendance);
+    let before = env.snapshot();
+    let size_before = std::fs::metadata(&env.db).unwrap().len();
+    let journal = env.dir.path().join("muster.db-journal");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["--db", env.db.to_str().unwrap(), "import", "attendance", &file])
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .env("HOME", env.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let writing_into_the_file = loop {
+        if journal.exists() && std::fs::metadata(&env.db).is_ok_and(|m| m.len() > size_before) {
+            // SAFETY: kill on our own child's pid.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    };
+    child.wait().unwrap();
+    assert!(writing_into_the_file, "the import was seen writing into the file beside its journal");
+    assert!(journal.exists(), "the kill left the journal behind");
+    // Any command that reads the file first rolls the journal back.
+    assert!(env.ok(&["user", "list"]).contains(&crate::harness::me()));
+    assert!(!journal.exists());
+    assert_eq!(env.snapshot(), before);
+    let conn = env.sql();
+    assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+    assert_eq!(conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0)).unwrap(), "wal");
+    drop(conn);
+    let out = env.ok(&["import", "attendance", &file]);
+    assert!(out.contains("400000 rows read, 400000 added or changed"), "{out}");
+}

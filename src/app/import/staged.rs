@@ -286,23 +286,35 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_large_import_says_how_many_rows_it_wrote_and_how_fast() {
-        let dir = tempfile::tempdir().unwrap();
+    /// An app on a fresh file in `dir` with one student, S1, and its admin.
+    fn one_student(dir: &std::path::Path) -> (App, crate::app::Actor) {
         let os = identity::os_account().unwrap();
         let clock = Box::new(FixedClock::on("2026-03-02".parse().unwrap()));
         let mut app =
-            App::open(&dir.path().join("m.db"), OpenMode::CreateIfMissing, clock, identity::this_origin(&os)).unwrap();
+            App::open(&dir.join("m.db"), OpenMode::CreateIfMissing, clock, identity::this_origin(&os)).unwrap();
         let admin = app.sign_in(&os, None).unwrap().actor;
         let students = "student_id,first_name,last_name\nS1,Ann,Lee\n";
         let batch = read(ImportKind::Students, students.as_bytes(), 0, &Quiet).unwrap();
         app.execute(&admin, Command::Import { source: "students".into(), batch }).unwrap();
+        (app, admin)
+    }
+
+    /// S1's logins a minute apart from New Year's Day on: `n` rows.
+    fn logins(n: i64) -> String {
         let mut logins = String::from("student_id,at\n");
         let first: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
-        for minute in 0..25_000 {
+        for minute in 0..n {
             let at = first + chrono::Duration::minutes(minute);
             logins.push_str(&format!("S1,{}\n", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
         }
+        logins
+    }
+
+    #[test]
+    fn a_large_import_says_how_many_rows_it_wrote_and_how_fast() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, admin) = one_student(dir.path());
+        let logins = logins(25_000);
         let said = Said::default();
         import_file(&mut app, &admin, ImportKind::Logins, "logins", logins.as_bytes(), logins.len() as u64, &said)
             .unwrap();
@@ -310,5 +322,59 @@ mod tests {
         let writing: Vec<&String> = said.iter().filter(|s| s.starts_with("wrote ")).collect();
         assert_eq!(writing.len(), 2, "{said:?}");
         assert!(writing[1].starts_with("wrote 20000 rows, ") && writing[1].ends_with("/s"), "{said:?}");
+    }
+
+    /// While an import writes its rows: whether SQLite's rollback journal is beside the file,
+    /// and how many students another connection (if any) could read.
+    struct Watch {
+        journal: std::path::PathBuf,
+        reader: Option<rusqlite::Connection>,
+        seen: RefCell<Vec<(bool, Option<i64>)>>,
+    }
+
+    impl Progress for Watch {
+        fn status(&self, text: &str) {
+            if text.starts_with("wrote ") {
+                let read = self
+                    .reader
+                    .as_ref()
+                    .map(|c| c.query_row("SELECT count(*) FROM students", [], |r| r.get(0)).unwrap());
+                self.seen.borrow_mut().push((self.journal.exists(), read));
+            }
+        }
+    }
+
+    fn journal_mode(conn: &rusqlite::Connection) -> String {
+        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_large_import_with_nobody_else_reading_writes_through_the_rollback_journal_then_goes_back_to_the_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, admin) = one_student(dir.path());
+        let logins = logins(25_000);
+        let watch = Watch { journal: dir.path().join("m.db-journal"), reader: None, seen: RefCell::default() };
+        import_file(&mut app, &admin, ImportKind::Logins, "logins", logins.as_bytes(), logins.len() as u64, &watch)
+            .unwrap();
+        assert_eq!(watch.seen.into_inner(), [(true, None), (true, None)]);
+        assert!(!dir.path().join("m.db-journal").exists());
+        assert_eq!(journal_mode(app.store.conn()), "wal");
+        let conn = rusqlite::Connection::open(dir.path().join("m.db")).unwrap();
+        assert_eq!(conn.query_row("SELECT count(*) FROM login_events", [], |r| r.get::<_, i64>(0)).unwrap(), 25_000);
+    }
+
+    #[test]
+    fn a_large_import_keeps_the_wal_while_another_connection_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, admin) = one_student(dir.path());
+        let logins = logins(25_000);
+        // As the console or the daemon would be: open, and read from before the import.
+        let reader = rusqlite::Connection::open(dir.path().join("m.db")).unwrap();
+        reader.query_row("SELECT count(*) FROM students", [], |_| Ok(())).unwrap();
+        let watch = Watch { journal: dir.path().join("m.db-journal"), reader: Some(reader), seen: RefCell::default() };
+        import_file(&mut app, &admin, ImportKind::Logins, "logins", logins.as_bytes(), logins.len() as u64, &watch)
+            .unwrap();
+        assert_eq!(watch.seen.into_inner(), [(false, Some(1)), (false, Some(1))]);
+        assert_eq!(journal_mode(app.store.conn()), "wal");
     }
 }
