@@ -195,3 +195,41 @@ fn write_students(ctx: &Ctx, world: &DemoWorld, program_keys: &[i64]) -> Result<
     ctx.progress.finish();
     Ok((records, logins))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::app::clock::FixedClock;
+    use crate::app::{App, Command, Progress, identity};
+    use crate::domain::demo::{DemoProfile, DemoSpec};
+    use crate::store::OpenMode;
+    use std::cell::Cell;
+    use std::path::PathBuf;
+
+    /// Whether SQLite's rollback journal was beside the file when the students were written.
+    struct JournalSeen(PathBuf, Cell<Option<bool>>);
+
+    impl Progress for JournalSeen {
+        fn finish(&self) {
+            self.1.set(Some(self.0.exists()));
+        }
+    }
+
+    #[test]
+    fn demo_data_with_nobody_else_reading_is_written_through_the_rollback_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let os = identity::os_account().unwrap();
+        let today = "2026-03-02".parse().unwrap();
+        let path = dir.path().join("m.db");
+        let mut app =
+            App::open(&path, OpenMode::CreateIfMissing, Box::new(FixedClock::on(today)), identity::this_origin(&os))
+                .unwrap();
+        let admin = app.sign_in(&os, None).unwrap().actor;
+        let spec = DemoSpec { students: 30, days: 10, seed: 1, today, profile: DemoProfile::Classic };
+        let seen = JournalSeen(dir.path().join("m.db-journal"), Cell::new(None));
+        app.execute_with_progress(&admin, Command::Demo(spec), &seen).unwrap();
+        assert_eq!(seen.1.get(), Some(true));
+        assert!(!seen.0.exists());
+        let mode: String = app.store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

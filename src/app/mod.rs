@@ -731,10 +731,12 @@ impl App {
         // as it is copied would cost a quarter of the copy. (The pragma only takes effect
         // outside a transaction.)
         let checked_copy = matches!(&command, Command::Import { batch: ImportBatch::Staged { .. }, .. });
-        // With nobody else reading, its pages are written once, not into the WAL and back;
-        // otherwise they are copied from the WAL into the database after its commit has let go
-        // of the write lock, rather than by the commit itself.
-        let written_once = checked_copy && self.store.write_once()?;
+        // A staged import and demo data fill the file with new pages: with nobody else reading,
+        // each is written once, not into the WAL and back. Otherwise an import's pages are
+        // copied from the WAL into the database after its commit has let go of the write lock,
+        // rather than by the commit itself.
+        let fills = checked_copy || matches!(&command, Command::Demo(_));
+        let written_once = fills && self.store.write_once()?;
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", false)?;
             store::checkpoint_after(self.store.conn(), 0)?;
@@ -745,10 +747,13 @@ impl App {
             store::checkpoint_after(self.store.conn(), store::CHECKPOINT_PAGES)?;
         }
         if written_once {
-            // The import has its answer either way; a file left on the rollback journal is put
+            // The command has its answer either way; a file left on the rollback journal is put
             // back on the WAL by the next connection to open it.
             if let Err(e) = self.store.wal_again() {
-                tracing::warn!("{}: still on the rollback journal after an import: {e}", self.store.path().display());
+                tracing::warn!(
+                    "{}: still on the rollback journal after a large write: {e}",
+                    self.store.path().display()
+                );
             }
         }
         outcome
