@@ -736,7 +736,7 @@ impl App {
         // copied from the WAL into the database after its commit has let go of the write lock,
         // rather than by the commit itself.
         let fills = checked_copy || matches!(&command, Command::Demo(_));
-        let written_once = fills && self.store.write_once()?;
+        let written_once = fills && !self.store.read_only() && self.store.write_once()?;
         if checked_copy {
             self.store.conn().pragma_update(None, "foreign_keys", false)?;
             store::checkpoint_after(self.store.conn(), 0)?;
