@@ -302,14 +302,18 @@ pub fn each_row(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                // Only an error in the file's bytes knows its place; a line too long is on the
-                // line the row began.
-                let line = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => reader.position().line().saturating_sub(1),
+                let too_long = match e.kind() {
+                    csv::ErrorKind::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<LineTooLong>()),
+                    _ => None,
+                };
+                let line = match (e.kind(), too_long) {
+                    (_, Some(LineTooLong(line))) => *line,
+                    (csv::ErrorKind::Utf8 { .. }, _) => reader.position().line().saturating_sub(1),
                     _ => e.position().map_or(starts_on, |p| p.line()),
                 };
-                let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                let message = match (e.kind(), too_long) {
+                    (_, Some(too_long)) => too_long.to_string(),
+                    (csv::ErrorKind::Utf8 { .. }, _) => "is not valid UTF-8".to_string(),
                     _ => e.to_string(),
                 };
                 problems.add(line, None, message);
@@ -373,11 +377,26 @@ struct LineEnds<R> {
     /// Whether the last byte passed on was `\n`: a file that ends without one is given one, so
     /// every row ends with a line break.
     ended_line: bool,
+    /// The line breaks passed on so far: a line too long is named by its own number, not the
+    /// csv reader's start of its row (a blank line before it, rust-csv #208).
+    breaks: u64,
 }
+
+/// The error of a line past `LONGEST_LINE`: its number.
+#[derive(Debug)]
+struct LineTooLong(u64);
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "runs past {LONGEST_LINE} bytes without a line break; an import has one row per line")
+    }
+}
+
+impl std::error::Error for LineTooLong {}
 
 impl<R: Read> LineEnds<R> {
     fn new(inner: R) -> Self {
-        LineEnds { inner, line: 0, carried: None, ended_line: true }
+        LineEnds { inner, line: 0, carried: None, ended_line: true, breaks: 0 }
     }
 
     /// Drops the `\r` of each `\r\n` in `block` and makes each other `\r` a `\n`; the length
@@ -434,16 +453,14 @@ impl<R: Read> Read for LineEnds<R> {
             return Ok(1);
         }
         self.ended_line = buf[read - 1] == b'\n';
+        self.breaks += buf[..read].iter().filter(|&&b| b == b'\n').count() as u64;
         // Lines are short: the last break is a few dozen bytes from the end of what was read.
         self.line = match buf[..read].iter().rposition(|&b| b == b'\n') {
             Some(end) => read - end - 1,
             None => self.line + read,
         };
         if self.line > LONGEST_LINE {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("runs past {LONGEST_LINE} bytes without a line break; an import has one row per line"),
-            ));
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLong(self.breaks + 1)));
         }
         Ok(read)
     }
@@ -558,6 +575,12 @@ mod tests {
         assert_eq!(
             problems(read_text(ImportKind::Students, &long)),
             ["line 3: runs past 65536 bytes without a line break; an import has one row per line"]
+        );
+        // After blank lines, on its own line, not the first blank one's.
+        let after_blanks = long.replacen("S2,", "\n\nS2,", 1);
+        assert_eq!(
+            problems(read_text(ImportKind::Students, &after_blanks)),
+            ["line 5: runs past 65536 bytes without a line break; an import has one row per line"]
         );
         // Well past the longest line in all, with no `\n` anywhere.
         let mut old_style = String::from("student_id,first_name,last_name\r");
