@@ -125,14 +125,7 @@ fn an_export_killed_midway_leaves_no_file_behind() {
     let dir = env.dir.path().join("exports");
     std::fs::create_dir(&dir).unwrap();
     let out = dir.join("attendance.csv");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
-        .args(["--db", env.db.to_str().unwrap(), "export", "attendance", "--out", out.to_str().unwrap()])
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("HOME", env.dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = env.spawn(&["export", "attendance", "--out", out.to_str().unwrap()]);
     // Killed while its file, not yet named, is open in the target directory.
     let fds = format!("/proc/{}/fd", child.id());
     let started = Instant::now();

@@ -39,6 +39,22 @@ impl Env {
         env
     }
 
+    /// muster in the background with the test's settings, e.g. a sender to kill or a daemon to
+    /// stop; its stderr is kept to read.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_muster"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("HOME", self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start muster")
+    }
+
     pub fn run(&self, args: &[&str]) -> Ran {
         self.run_with(args, &[])
     }

@@ -302,14 +302,7 @@ fn an_import_killed_while_it_writes_into_the_file_leaves_it_as_it_was() {
     let before = env.snapshot();
     let size_before = std::fs::metadata(&env.db).unwrap().len();
     let journal = env.dir.path().join("muster.db-journal");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
-        .args(["--db", env.db.to_str().unwrap(), "import", "attendance", &file])
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("HOME", env.dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = env.spawn(&["import", "attendance", &file]);
     let writing_into_the_file = loop {
         if journal.exists() && std::fs::metadata(&env.db).is_ok_and(|m| m.len() > size_before) {
             // SAFETY: kill on our own child's pid.

@@ -5,7 +5,6 @@ use crate::harness::{Env, Ran};
 use crate::smtp::Smtp;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PROGRAMS: &str = "program_id,name,schedule,start_date\nP1,Welding,Mon-Fri,2026-01-05\n";
@@ -28,21 +27,6 @@ pub(crate) fn configure(env: &Env, port: u16, retry_after_secs: u64) {
         ),
     )
     .unwrap();
-}
-
-/// muster in the background with the test's settings, e.g. a sender to kill or a daemon to stop.
-pub(crate) fn spawn(env: &Env, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .args(args)
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
-        .env("HOME", env.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start muster")
 }
 
 fn muster(env: &Env, args: &[&str]) -> Ran {
@@ -359,7 +343,7 @@ fn kill_9_mid_campaign_then_a_restart_ends_every_recipient_once_and_sends_nobody
     configure(&env, smtp.port, 0);
     let campaign = campaign_id(&ok(&env, &["message", "campaign", "create", "--template", "hello", "--all"]));
 
-    let mut sender = spawn(&env, &["message", "deliver"]);
+    let mut sender = env.spawn(&["message", "deliver"]);
     let started = Instant::now();
     while smtp.received().len() < 150 {
         assert!(started.elapsed() < Duration::from_secs(60), "sending did not start");
@@ -514,7 +498,7 @@ fn the_daemon_sends_what_is_queued_and_what_is_queued_while_it_runs() {
     let smtp = Smtp::start(env.dir.path(), &[]);
     configure(&env, smtp.port, 30);
     ok(&env, &["message", "send", "S1", "--template", "missed"]);
-    let mut daemon = spawn(&env, &["daemon"]);
+    let mut daemon = env.spawn(&["daemon"]);
     let arrived = |address: &str| {
         let started = Instant::now();
         while !smtp.received().iter().any(|m| m["to"][0] == address) {

@@ -3,7 +3,7 @@
 
 use crate::fixtures::{STUDENTS, organisation_with};
 use crate::harness::Env;
-use crate::messages::{configure, spawn};
+use crate::messages::configure;
 use crate::smtp::Smtp;
 use chrono::{Datelike, Days, Months};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ fn with_config(env: &Env, args: &[&str]) -> crate::harness::Ran {
 
 /// Runs the daemon until `done` holds (at most `longest`), then a few seconds more, and stops it.
 fn daemon_until(env: &Env, done: &dyn Fn() -> bool, longest: Duration) -> String {
-    let mut daemon = spawn(env, &["daemon"]);
+    let mut daemon = env.spawn(&["daemon"]);
     let started = Instant::now();
     while !done() && started.elapsed() < longest {
         std::thread::sleep(Duration::from_millis(100));
