@@ -92,6 +92,10 @@ pub fn run(
     // From here on the screen shows waits; a line on stderr would land in the middle of it.
     crate::store::busy::report_waits_on_stderr(false);
     enable_raw_mode()?;
+    // Keys typed before the console showed anything (while it waited for an import, or on a
+    // slow link) were typed at nothing: acted on now, `1 a ⏎` would acknowledge an alert unseen.
+    // SAFETY: tcflush only discards the terminal's pending input; stdin may not be a terminal.
+    unsafe { libc::tcflush(libc::STDIN_FILENO, libc::TCIFLUSH) };
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     crate::store::busy::show_waits_on_this_thread(Some(Box::new(waiting::show)));
     let result = (|| {

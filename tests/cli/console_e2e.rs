@@ -439,11 +439,18 @@ fn a_change_waiting_for_another_writer_says_so_and_can_be_stopped() {
 
 /// A console opened while a large import holds the whole file (on SQLite's rollback journal,
 /// as an import that nobody else was reading writes) says what it waits for instead of showing
-/// an empty terminal, and opens once the import ends.
+/// an empty terminal, and opens once the import ends. Keys typed meanwhile were typed at
+/// nothing: they neither move it nor acknowledge an alert.
 #[test]
 fn a_console_opened_during_a_large_import_says_what_it_waits_for() {
     let env = Env::new();
     env.ok(&["demo", "--students", "20", "--days", "10", "--seed", "5"]);
+    let acknowledged = |env: &Env| {
+        let listed = env.json(&["alerts", "list"]);
+        assert!(!listed.as_array().unwrap().is_empty(), "the demo has alerts");
+        listed.as_array().unwrap().iter().filter(|a| a["status"] == "acknowledged").count()
+    };
+    let before = acknowledged(&env);
     let import = rusqlite::Connection::open(&env.db).unwrap();
     import.execute_batch("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE").unwrap();
     let mut note = env.db.as_os_str().to_owned();
@@ -452,9 +459,16 @@ fn a_console_opened_during_a_large_import_says_what_it_waits_for() {
 
     let tmux = Tmux::console(&env, "opening", "");
     tmux.wait_for("waiting: another muster process is writing to this database (alice is importing");
+    tmux.keys(&["1"]);
+    tmux.keys(&["a"]);
+    tmux.keys(&["Enter"]);
     import.execute_batch("COMMIT").unwrap();
     std::fs::remove_file(&note).unwrap();
     let screen = tmux.wait_for("'s day");
     assert!(!screen.contains("waiting"), "the console has the whole screen:\n{screen}");
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = tmux.screen();
+    assert!(screen.contains("'s day") && !screen.contains("acknowledge"), "still on Home:\n{screen}");
     tmux.quit();
+    assert_eq!(acknowledged(&env), before);
 }
