@@ -573,8 +573,8 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
     // What the day did to each alert: opened, escalated, raised.
     let mut changed: IdMap<i64, [bool; 3]> = IdMap::default();
     let mut stmt = conn.prepare_cached(
-        "SELECT alert, kind FROM alert_events
-          WHERE run_date = ?1 AND kind IN ('opened', 'escalated', 'raised')",
+        "SELECT alert, kind FROM alert_events INDEXED BY alert_events_run
+          WHERE run_date = ?1 AND (kind = 'opened' OR kind = 'escalated' OR kind = 'raised')",
     )?;
     let mut rows = stmt.query([day])?;
     while let Some(r) = rows.next()? {
@@ -597,8 +597,9 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
          SELECT a.id, a.student, a.severity_rank, s.student_id, s.first_name || ' ' || s.last_name,
                 a.type, a.severity, a.count
            FROM alerts a JOIN students s ON s.id = a.student
-          WHERE a.id IN (SELECT alert FROM alert_events
-                          WHERE run_date = ?1 AND kind IN ('opened', 'escalated', 'raised'))
+          WHERE a.id IN (SELECT alert FROM alert_events INDEXED BY alert_events_run
+                          WHERE run_date = ?1
+                            AND (kind = 'opened' OR kind = 'escalated' OR kind = 'raised'))
             AND a.status <> 'resolved' AND a.severity_rank <> 3",
     )?;
     // (severity rank, alert id, student, escalated that day, the line)

@@ -42,6 +42,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0010_report_schedules.sql"),
     include_str!("../../migrations/0011_report_figures.sql"),
     include_str!("../../migrations/0012_digest_events.sql"),
+    include_str!("../../migrations/0013_digest_kinds.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
