@@ -2,14 +2,13 @@
 //! assignment rows every other read uses: a partner's audience is drawn from their assignments,
 //! and each recipient is checked again when their message is sent.
 
-use super::ids::{IdMap, TextHasher};
+use super::ids::IdMap;
 use super::{Cached, Result};
 use crate::domain::User;
 use crate::domain::message::{Audience, CampaignKind, RecipientStatus, Values};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Template {
@@ -625,16 +624,14 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
         lines.push((r.get(2)?, id, r.get(1)?, flags[1], line));
     }
     lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.4.student_id.cmp(&b.4.student_id)).then(a.1.cmp(&b.1)));
-    // Each partner reader by login, and the readers each student of the lines is assigned to.
-    let partners: HashMap<&str, usize, BuildHasherDefault<TextHasher>> =
-        readers.iter().enumerate().filter(|(_, r)| r.role.is_partner()).map(|(i, r)| (r.login.as_str(), i)).collect();
+    // The partner readers each student of the lines is assigned to: each partner's students
+    // are one range of the assignments' key, read without comparing a login per row.
     let mut assigned: IdMap<i64, Vec<usize>> = lines.iter().map(|line| (line.2, Vec::new())).collect();
-    if !partners.is_empty() {
-        let mut stmt = conn.prepare_cached("SELECT student, login FROM student_assignments")?;
-        let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare_cached("SELECT student FROM student_assignments WHERE login = ?1")?;
+    for (reader, partner) in readers.iter().enumerate().filter(|(_, r)| r.role.is_partner()) {
+        let mut rows = stmt.query([&partner.login])?;
         while let Some(r) = rows.next()? {
-            let Some(readers_of_student) = assigned.get_mut(&r.get(0)?) else { continue };
-            if let Some(&reader) = partners.get(r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?) {
+            if let Some(readers_of_student) = assigned.get_mut(&r.get(0)?) {
                 readers_of_student.push(reader);
             }
         }
