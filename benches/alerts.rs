@@ -161,13 +161,8 @@ fn restore(files: &[(PathBuf, PathBuf); 3]) {
 /// it; it leaves out the digests and the audit entry.
 fn write_floor(db: &Path, dir: &Path) -> f64 {
     let floor = dir.join("floor.db");
-    for (suffix, (_, saved)) in ["", "-wal", "-shm"].iter().zip(state_files(db, dir, "saved")) {
-        let copy = floor.with_extension(format!("db{suffix}"));
-        let _ = std::fs::remove_file(&copy);
-        if saved.exists() {
-            std::fs::copy(&saved, &copy).expect("copy the state before the run");
-        }
-    }
+    // The state before the run, saved by `daily_runs`, as the floor's copy.
+    restore(&state_files(&floor, dir, "saved"));
     const MUTABLE: &str = "severity, status, count, first_missed, escalated, assigned_to, snoozed_until, \
                            updated_at, resolved_at, resolved_by, as_of, streak_start, resolved_severity";
     const ALL: &str = "id, type, severity, status, student, enrollment, program, count, first_missed, escalated, \
