@@ -118,7 +118,8 @@ fn reconcile(
     resolved_because: &str,
     changes: &mut Changes,
 ) -> Result<Option<LiveAlert>> {
-    let now = ctx.now_text();
+    // Formatted only when something is written: most subjects need no change.
+    let now = || ctx.now_text();
     let run_date = Some(computed.as_of);
     let Changes { ids: changes, timeline } = changes;
     let mut event = |id: i64, kind: &'static str, note: &str| timeline.add(id, kind, run_date, note.to_string());
@@ -153,7 +154,7 @@ fn reconcile(
                 streak_start: computed.streak_start,
                 as_of: computed.as_of,
             };
-            let id = store_alerts::insert(ctx.tx, &new, &now)?;
+            let id = store_alerts::insert(ctx.tx, &new, &now())?;
             event(id, "opened", &format!("{severity}: {}", counted(subject.kind, computed.count)));
             changes.opened.push(id);
             if severity == Severity::Critical {
@@ -163,7 +164,7 @@ fn reconcile(
             Some(new.as_opened(id))
         }
         (Some(alert), None) => {
-            store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now)?;
+            store_alerts::resolve(ctx.tx, alert.id, SYSTEM, false, &now())?;
             let why = if computed.count == 0 { resolved_because } else { "auto: below the warn threshold" };
             event(alert.id, "resolved", why);
             changes.resolved.push(alert.id);
@@ -198,7 +199,7 @@ fn reconcile(
                 changes.escalated.push(alert.id);
             }
             if next != alert {
-                store_alerts::update_streak(ctx.tx, &alert, &next, &now)?;
+                store_alerts::update_streak(ctx.tx, &alert, &next, &now())?;
             }
             Some(next)
         }
