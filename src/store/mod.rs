@@ -7,6 +7,7 @@ pub mod activity;
 pub mod alerts;
 pub mod audit;
 pub mod busy;
+pub mod checkpoint;
 pub mod days;
 pub mod engine;
 pub mod exports;
