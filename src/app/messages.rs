@@ -420,6 +420,10 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
             readers.push(reader);
         }
     }
+    if readers.is_empty() {
+        store::set_digests_made_for(ctx.tx, day)?;
+        return Ok(Outcome::Noted(format!("0 digests for {day}")));
+    }
     let digests = store::digests(ctx.tx, &readers, day)?;
     for reader in readers {
         let lines: Vec<&store::DigestLine> = digests
@@ -453,6 +457,7 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     if !made.is_empty() {
         ctx.audit("message.digests", "digest", &day.to_string(), serde_json::Value::Null, json!({ "to": made }))?;
     }
+    store::set_digests_made_for(ctx.tx, day)?;
     Ok(Outcome::Noted(format!("{} digests for {day}", made.len())))
 }
 

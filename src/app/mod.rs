@@ -936,7 +936,17 @@ impl App {
             )));
         }
         let first = match store::alerts::processed_through(self.store.conn())? {
-            Some(done) if done >= through => return Ok(vec![Outcome::AlertsRun { date: through, changes: None }]),
+            Some(done) if done >= through => {
+                // The run that processed `through` stopped before making its digests (killed
+                // between the two commits): running it again makes them.
+                if done == through && self.digests_pending()? {
+                    let digests = self.execute(actor, Command::MakeDigests { day: through })?;
+                    return Ok(vec![Outcome::Noted(format!(
+                        "{through}: already processed, but the run stopped before its digests: {digests}"
+                    ))]);
+                }
+                return Ok(vec![Outcome::AlertsRun { date: through, changes: None }]);
+            }
             Some(done) => done + chrono::Days::new(1),
             None => first.min(through),
         };
@@ -998,6 +1008,20 @@ impl App {
         }
         progress.finish();
         Ok(outcomes)
+    }
+
+    /// Whether the last day the job processed still has its digests to make: the run stopped
+    /// between the day's commit and theirs. (A file from before muster kept that record says
+    /// yes once; making them again makes nobody a second digest.)
+    pub fn digests_pending(&self) -> Result<bool> {
+        if self.replica_device.is_some() {
+            return Ok(false);
+        }
+        let conn = self.store.conn();
+        Ok(match store::alerts::processed_through(conn)? {
+            Some(processed) => store::messages::digests_made_for(conn)?.is_none_or(|made| made < processed),
+            None => false,
+        })
     }
 
     /// The last day the alert job processed.

@@ -30,7 +30,8 @@ pub fn next_run(now: DateTime<Local>, run_at: NaiveTime) -> DateTime<Local> {
 pub fn catch_up(app: &mut App, actor: &Actor, run_at: NaiveTime) -> Result<Vec<String>, AppError> {
     let due = due_through(Local::now(), run_at);
     let mut done = Vec::new();
-    if app.alerts_processed_through()?.is_none_or(|p| p < due) {
+    let processed = app.alerts_processed_through()?;
+    if processed.is_none_or(|p| p < due) || (processed == Some(due) && app.digests_pending()?) {
         for outcome in app.run_alerts(actor, due, &Quiet)? {
             done.push(outcome.to_string());
         }

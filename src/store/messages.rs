@@ -535,6 +535,28 @@ pub fn digest_made(conn: &Connection, login: &str, day: chrono::NaiveDate) -> Re
     )?)
 }
 
+const DIGESTS_MADE_KEY: &str = "digests_made_for";
+
+/// The last day the digests were made for: a day the job processed after it has its digests
+/// still to make (the run stopped between the day's commit and theirs).
+pub fn digests_made_for(conn: &Connection) -> Result<Option<chrono::NaiveDate>> {
+    let value: Option<String> = conn
+        .query_row_cached("SELECT value FROM job_state WHERE key = ?1", [DIGESTS_MADE_KEY], |r| r.get(0))
+        .optional()?;
+    Ok(value.and_then(|v| v.parse().ok()))
+}
+
+/// Records that the digests for `day` were made; written only when it moves forward, so making
+/// them again writes nothing.
+pub fn set_digests_made_for(conn: &Connection, day: chrono::NaiveDate) -> Result<()> {
+    conn.execute_cached(
+        "INSERT INTO job_state (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value < excluded.value",
+        params![DIGESTS_MADE_KEY, day.to_string()],
+    )?;
+    Ok(())
+}
+
 pub fn record_digest(conn: &Connection, login: &str, day: chrono::NaiveDate, campaign: i64) -> Result<()> {
     conn.execute_cached(
         "INSERT INTO digests (login, day, campaign) VALUES (?1, ?2, ?3)",

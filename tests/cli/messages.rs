@@ -411,6 +411,39 @@ fn one_digest_per_person_per_day_however_often_the_job_runs() {
 }
 
 #[test]
+fn a_run_stopped_before_its_digests_makes_them_when_run_again() {
+    let env = organisation();
+    ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
+    let digests = |env: &Env| -> Vec<String> {
+        let conn = env.sql();
+        let mut stmt = conn
+            .prepare("SELECT d.login || ' ' || d.day || ' ' || c.subject FROM digests d JOIN message_campaigns c ON c.id = d.campaign ORDER BY d.login")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    let made = digests(&env);
+    assert!(!made.is_empty());
+    // What a kill between the day's commit and the digests' leaves: the day processed, no
+    // digest made for it.
+    env.sql()
+        .execute_batch(
+            "DELETE FROM message_recipients WHERE campaign IN (SELECT id FROM message_campaigns WHERE kind = 'digest');
+             DELETE FROM digests;
+             DELETE FROM message_campaigns WHERE kind = 'digest';
+             UPDATE job_state SET value = '2026-01-04' WHERE key = 'digests_made_for';",
+        )
+        .unwrap();
+    assert!(digests(&env).is_empty());
+    let out = ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
+    assert!(out.contains("the run stopped before its digests"), "{out}");
+    assert_eq!(digests(&env), made);
+    let before = env.snapshot();
+    let out = ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
+    assert!(out.contains("already processed, nothing to do"), "{out}");
+    assert_eq!(env.snapshot(), before, "made once, a run again writes nothing");
+}
+
+#[test]
 fn outreach_from_an_alert_in_the_console_is_edited_queued_and_sent_by_the_admins_console() {
     let env = organisation();
     let smtp = Smtp::start(env.dir.path(), &[]);
