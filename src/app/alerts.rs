@@ -224,7 +224,7 @@ pub(super) fn run_day(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
             p + Days::new(1)
         )));
     }
-    let mut memory = JobMemory::recall(ctx)?;
+    let mut memory = JobMemory::recall(ctx, day)?;
     let mut changes = Changes::default();
     missing_attendance(ctx, day, &mut memory, &mut changes)?;
     no_login(ctx, day, &mut memory, &mut changes)?;
@@ -237,12 +237,13 @@ pub(super) fn run_day(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
 }
 
 fn missing_attendance(ctx: &Ctx, day: NaiveDate, memory: &mut JobMemory, changes: &mut Changes) -> Result<()> {
-    let JobMemory { calendars, enrollments, present: present_on, live: live_after, kept, .. } = memory;
     let kind = AlertType::MissingAttendance;
     let thresholds = store_alerts::thresholds(ctx.tx, kind)?;
     let marks = engine::marks_on(ctx.tx, day)?;
     let resolved_by_people = store_alerts::students_resolved_by_people(ctx.tx, kind)?;
-    let mut live = live_after.take(ctx, kind)?;
+    let mut live = memory.live.take(ctx, kind)?;
+    memory.settle_prefetch()?;
+    let JobMemory { calendars, enrollments, present: present_on, live: live_after, kept, .. } = memory;
     let mut after = IdMap::default();
     for e in enrollments.iter().filter(|e| e.covers(day)) {
         let Some(calendar) = calendars.get(&e.program) else { continue };

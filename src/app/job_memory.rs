@@ -4,16 +4,19 @@
 //! the no-login window it fell in) and every live alert it had just written. None of that
 //! changes but by the job's own hand, so what one day read (and wrote) serves the next, until
 //! another connection commits: then SQLite's `data_version` moves and the next day reads afresh.
+//! A day that starts with nothing kept (the daily run) reads half of it on a second connection.
 
-use super::{Ctx, Result};
+use super::{AppError, Ctx, Result};
 use crate::domain::alerts::{AlertType, DayMark};
-use crate::domain::calendar::ProgramCalendar;
+use crate::domain::calendar::{EnrollmentDays, ProgramCalendar};
 use crate::store::alerts::{self as store_alerts, LiveAlert};
 use crate::store::engine::{self, ActiveEnrollment};
 use crate::store::ids::{IdMap, IdSet};
 use chrono::{Days, NaiveDate};
+use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::thread::JoinHandle;
 
 /// How far back the present days are kept: the session day before a day is at most a few days
 /// earlier on every schedule; one further back (after a long closure) is read when asked for.
@@ -31,6 +34,8 @@ pub(crate) struct JobMemory {
     pub live: LiveAfter,
     /// Whether a day after this one will use it (a run of several days).
     pub kept: bool,
+    /// The present days and logins being read on another connection, when this was read cold.
+    prefetch: Option<Prefetch>,
 }
 
 /// Each student's latest login day, as far as it was read.
@@ -47,23 +52,40 @@ struct LoginDays {
 
 impl JobMemory {
     /// What the previous day of this run left, when no other connection has committed since;
-    /// otherwise the calendars and enrollments read now.
-    pub fn recall(ctx: &Ctx) -> Result<JobMemory> {
+    /// otherwise the calendars and enrollments read now, and what `day` will ask of the present
+    /// days and logins being read on another connection meanwhile (see `Prefetch`).
+    pub fn recall(ctx: &Ctx, day: NaiveDate) -> Result<JobMemory> {
         let data_version = ctx.tx.pragma_query_value(None, "data_version", |r| r.get(0))?;
         if let Some(kept) = ctx.job_memory.and_then(|slot| slot.take())
             && kept.data_version == data_version
         {
             return Ok(kept);
         }
+        let calendars = engine::program_calendars(ctx.tx)?;
+        let prefetch = Prefetch::start(ctx, &calendars, day)?;
         Ok(JobMemory {
             data_version,
-            calendars: engine::program_calendars(ctx.tx)?,
             enrollments: engine::active_enrollments(ctx.tx)?,
+            calendars,
             present: PresentOn::default(),
             logins: LoginMemory::default(),
             live: LiveAfter::default(),
             kept: ctx.job_memory.is_some(),
+            prefetch,
         })
+    }
+
+    /// Takes in what was read on the other connection, waiting for it if need be. Called before
+    /// the rules first ask for a present day or a login.
+    pub fn settle_prefetch(&mut self) -> Result<()> {
+        let Some(prefetch) = self.prefetch.take() else { return Ok(()) };
+        let Prefetched { present, logins } = match prefetch.0.join() {
+            Ok(read) => read?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        self.present.0.extend(present);
+        self.logins.0 = Some(logins);
+        Ok(())
     }
 
     /// Keeps this for the run's next day. Only a day that ran to its end keeps it: a day that
@@ -81,6 +103,7 @@ impl LoginMemory {
     pub fn days(&mut self, ctx: &Ctx, since: NaiveDate, day: NaiveDate) -> Result<&IdMap<i64, NaiveDate>> {
         let until = instant(ctx.zone.day_end(day));
         let logins = match self.0.take() {
+            Some(known) if known.since <= since && known.through == day => known,
             Some(mut known) if known.since <= since && known.through.succ_opt() == Some(day) => {
                 for student in engine::logged_in_between(ctx.tx, &instant(ctx.zone.day_start(day)), &until)? {
                     known.latest.insert(student, day);
@@ -97,6 +120,68 @@ impl LoginMemory {
             }
         };
         Ok(&self.0.insert(logins).latest)
+    }
+}
+
+/// Who was present on the session days before a day and each student's latest login in its
+/// no-login window, read on a connection of its own while the job reads the enrollments, the
+/// day's marks and the live alerts on its own: on a churn day each half is about a tenth of a
+/// second, and the machine has a second core. Both see the same data: the job holds the write
+/// lock before this starts, and what it writes before taking this in is not yet committed.
+struct Prefetch(JoinHandle<Result<Prefetched>>);
+
+struct Prefetched {
+    present: Vec<(NaiveDate, IdSet<(i64, i64)>)>,
+    logins: LoginDays,
+}
+
+impl Prefetch {
+    /// Starts reading what `day` will ask for: the session day before it of each program that
+    /// meets on it (an enrollment's is its program's, or none), and the logins of the no-login
+    /// window, as `no_login` reads them.
+    fn start(ctx: &Ctx, calendars: &HashMap<i64, ProgramCalendar>, day: NaiveDate) -> Result<Option<Prefetch>> {
+        // A database with no file of its own has nothing a second connection could open; and a
+        // second connection would not see what a batch wrote before (the job never runs in one:
+        // it does not travel from a device).
+        let Some(path) = ctx.tx.path().filter(|p| !p.is_empty()).map(str::to_string) else { return Ok(None) };
+        if ctx.in_batch() {
+            return Ok(None);
+        }
+        let mut present_days: Vec<NaiveDate> = calendars
+            .values()
+            .filter(|calendar| calendar.is_session_day(day))
+            .filter_map(|calendar| {
+                EnrollmentDays { program: calendar, start: calendar.start, end: None }.session_day_before(day)
+            })
+            .collect();
+        present_days.sort_unstable();
+        present_days.dedup();
+        let warn = store_alerts::thresholds(ctx.tx, AlertType::NoLogin)?.warn;
+        let since = day - Days::new(u64::from(warn));
+        let login_days: Vec<NaiveDate> = since.iter_days().take_while(|d| *d <= day).collect();
+        let starts: Vec<String> = login_days.iter().map(|d| instant(ctx.zone.day_start(*d))).collect();
+        let until = instant(ctx.zone.day_end(day));
+        let read = move || -> Result<Prefetched> {
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            // One snapshot for every read.
+            conn.execute_batch("BEGIN")?;
+            let present =
+                present_days.into_iter().map(|d| Ok((d, engine::present_on(&conn, d)?))).collect::<Result<_>>()?;
+            let latest = engine::latest_login_day(&conn, &starts, &until)?
+                .into_iter()
+                .map(|(s, i)| (s, login_days[i]))
+                .collect();
+            Ok(Prefetched { present, logins: LoginDays { since, through: day, latest } })
+        };
+        let handle = std::thread::Builder::new()
+            .name("job reads".to_string())
+            .spawn(read)
+            .map_err(|e| AppError::Invalid(format!("could not start a thread for the alert job's reads: {e}")))?;
+        Ok(Some(Prefetch(handle)))
     }
 }
 

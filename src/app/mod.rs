@@ -1087,6 +1087,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Whether this command is one savepoint of a larger transaction (a device's push): what the
+    /// commands before it wrote is not yet committed, so another connection would not see it.
+    pub fn in_batch(&self) -> bool {
+        self.rule_basis.is_some()
+    }
+
     pub fn now_text(&self) -> String {
         self.now.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
