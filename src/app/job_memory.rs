@@ -6,7 +6,7 @@
 //! another connection commits: then SQLite's `data_version` moves and the next day reads afresh.
 //! A day that starts with nothing kept (the daily run) reads half of it on a second connection.
 
-use super::{AppError, Ctx, Result};
+use super::{Ctx, Result};
 use crate::domain::alerts::{AlertType, DayMark};
 use crate::domain::calendar::{EnrollmentDays, ProgramCalendar};
 use crate::store::alerts::{self as store_alerts, LiveAlert};
@@ -80,7 +80,10 @@ impl JobMemory {
     pub fn settle_prefetch(&mut self) -> Result<()> {
         let Some(prefetch) = self.prefetch.take() else { return Ok(()) };
         let Prefetched { present, logins } = match prefetch.0.join() {
-            Ok(read) => read?,
+            Ok(Ok(read)) => read,
+            // Whatever kept the second connection from reading, the job's own reads the same
+            // rows when the rules ask for them, and reports what goes wrong there.
+            Ok(Err(_)) => return Ok(()),
             Err(panic) => std::panic::resume_unwind(panic),
         };
         self.present.0.extend(present);
@@ -177,11 +180,8 @@ impl Prefetch {
                 .collect();
             Ok(Prefetched { present, logins: LoginDays { since, through: day, latest } })
         };
-        let handle = std::thread::Builder::new()
-            .name("job reads".to_string())
-            .spawn(read)
-            .map_err(|e| AppError::Invalid(format!("could not start a thread for the alert job's reads: {e}")))?;
-        Ok(Some(Prefetch(handle)))
+        // Without a thread the job's own connection reads it all, as it would have.
+        Ok(std::thread::Builder::new().name("job reads".to_string()).spawn(read).ok().map(Prefetch))
     }
 }
 

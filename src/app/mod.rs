@@ -965,14 +965,15 @@ impl App {
         // the thread after every day of a catch-up was no faster: the commit that reaches 80 MB
         // then finds the thread copying and leaves the WAL to grow.)
         store::checkpoint_after(self.store.conn(), CATCH_UP_CHECKPOINT_PAGES)?;
-        let copier = store::checkpoint::BackgroundCheckpoint::start(self.store.path())?;
+        // Without the thread, the commits and the end of the run copy back as they did.
+        let copier = store::checkpoint::BackgroundCheckpoint::start(self.store.path()).ok();
         let _note = (days.len() > 1).then(|| {
             let what =
                 format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());
             store::busy::WriterNote::leave(self.store.path(), &what)
         });
-        let outcomes = self.run_days(actor, &days, through, progress, &copier);
-        let copied = copier.finish();
+        let outcomes = self.run_days(actor, &days, through, progress, copier.as_ref());
+        let copied = copier.map_or(Ok(()), store::checkpoint::BackgroundCheckpoint::finish);
         store::checkpoint_after(self.store.conn(), store::CHECKPOINT_PAGES)?;
         store::set_cache_kib(self.store.conn(), cache_before)?;
         let outcomes = outcomes?;
@@ -988,7 +989,7 @@ impl App {
         days: &[NaiveDate],
         through: NaiveDate,
         progress: &dyn Progress,
-        copier: &store::checkpoint::BackgroundCheckpoint,
+        copier: Option<&store::checkpoint::BackgroundCheckpoint>,
     ) -> Result<Vec<Outcome>> {
         progress.start("processing days", days.len() as u64);
         let mut outcomes = Vec::with_capacity(days.len());
@@ -1001,7 +1002,9 @@ impl App {
         // Kept only while the days run: any other command may change what it holds.
         self.job_memory = None;
         ran?;
-        copier.request();
+        if let Some(copier) = copier {
+            copier.request();
+        }
         // One digest per person for the last day processed, not one per day of a catch-up.
         if self.replica_device.is_none() {
             self.execute(actor, Command::MakeDigests { day: through })?;
