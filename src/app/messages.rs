@@ -420,11 +420,8 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
             readers.push(reader);
         }
     }
-    if readers.is_empty() {
-        store::set_digests_made_for(ctx.tx, day)?;
-        return Ok(Outcome::Noted(format!("0 digests for {day}")));
-    }
-    let digests = store::digests(ctx.tx, &readers, day)?;
+    // Everyone has theirs already (a run again): nothing to read.
+    let digests = if readers.is_empty() { store::Digests::default() } else { store::digests(ctx.tx, &readers, day)? };
     for reader in readers {
         let lines: Vec<&store::DigestLine> = digests
             .of_reader

@@ -312,12 +312,16 @@ pub fn set_thresholds(conn: &Connection, kind: AlertType, t: &Thresholds) -> Res
 
 const PROCESSED_KEY: &str = "alerts_processed_through";
 
+/// The day `job_state` holds under `key`, if any.
+pub(super) fn day_in_job_state(conn: &Connection, key: &str) -> Result<Option<NaiveDate>> {
+    let value: Option<String> =
+        conn.query_row_cached("SELECT value FROM job_state WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    Ok(value.and_then(|v| v.parse().ok()))
+}
+
 /// The last day the daily job processed.
 pub fn processed_through(conn: &Connection) -> Result<Option<NaiveDate>> {
-    let value: Option<String> = conn
-        .query_row_cached("SELECT value FROM job_state WHERE key = ?1", [PROCESSED_KEY], |r| r.get(0))
-        .optional()?;
-    Ok(value.and_then(|v| v.parse().ok()))
+    day_in_job_state(conn, PROCESSED_KEY)
 }
 
 /// Records `day` as processed; the first day ever processed is kept too, because the rules may
@@ -339,10 +343,7 @@ const FIRST_PROCESSED_KEY: &str = "alerts_first_processed";
 /// The days the daily job has processed: from the first to the last, without gaps.
 pub fn processed_days(conn: &Connection) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let Some(last) = processed_through(conn)? else { return Ok(None) };
-    let first: Option<String> = conn
-        .query_row_cached("SELECT value FROM job_state WHERE key = ?1", [FIRST_PROCESSED_KEY], |r| r.get(0))
-        .optional()?;
-    let first = first.and_then(|v| v.parse().ok()).unwrap_or(last);
+    let first = day_in_job_state(conn, FIRST_PROCESSED_KEY)?.unwrap_or(last);
     Ok(Some((first, last)))
 }
 

@@ -96,13 +96,19 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn what_is_committed_reaches_the_file_when_asked_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
+    /// A database in WAL mode whose own connection never copies the WAL back.
+    fn never_copying_back(dir: &Path) -> (std::path::PathBuf, Connection) {
+        let path = dir.join("t.db");
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).unwrap();
         conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        (path, conn)
+    }
+
+    #[test]
+    fn what_is_committed_reaches_the_file_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, conn) = never_copying_back(dir.path());
         conn.execute_batch(
             "CREATE TABLE t (x);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
@@ -119,10 +125,7 @@ mod tests {
     #[test]
     fn nothing_is_copied_unasked() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).unwrap();
-        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        let (path, conn) = never_copying_back(dir.path());
         let copier = BackgroundCheckpoint::start(&path).unwrap();
         conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
         copier.finish().unwrap();

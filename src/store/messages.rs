@@ -540,10 +540,7 @@ const DIGESTS_MADE_KEY: &str = "digests_made_for";
 /// The last day the digests were made for: a day the job processed after it has its digests
 /// still to make (the run stopped between the day's commit and theirs).
 pub fn digests_made_for(conn: &Connection) -> Result<Option<chrono::NaiveDate>> {
-    let value: Option<String> = conn
-        .query_row_cached("SELECT value FROM job_state WHERE key = ?1", [DIGESTS_MADE_KEY], |r| r.get(0))
-        .optional()?;
-    Ok(value.and_then(|v| v.parse().ok()))
+    super::alerts::day_in_job_state(conn, DIGESTS_MADE_KEY)
 }
 
 /// Records that the digests for `day` were made; written only when it moves forward, so making

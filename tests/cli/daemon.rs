@@ -1,7 +1,6 @@
 //! `muster daemon`: catches up at start, exits cleanly on SIGTERM.
 
 use crate::harness::Env;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -10,16 +9,7 @@ fn the_daemon_catches_up_and_stops_on_sigterm() {
     // The demo processes its own last days; it ends three days ago, so the daemon has days to catch up.
     let three_days_ago = (chrono::Utc::now().date_naive() - chrono::Days::new(3)).to_string();
     env.ok(&["demo", "--students", "30", "--days", "20", "--today", &three_days_ago]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .arg("daemon")
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
-        .env("HOME", env.dir.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the daemon");
+    let mut child = env.spawn(&["daemon"]);
     let started = Instant::now();
     let processed = || -> Option<String> {
         env.sql().query_row("SELECT value FROM job_state WHERE key = 'alerts_processed_through'", [], |r| r.get(0)).ok()
@@ -59,16 +49,7 @@ fn the_daemon_makes_the_digests_a_stopped_run_left_unmade() {
              DELETE FROM job_state WHERE key = 'digests_made_for';",
         )
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .arg("--db")
-        .arg(&env.db)
-        .arg("daemon")
-        .env("XDG_DATA_HOME", env.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
-        .env("HOME", env.dir.path())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the daemon");
+    let mut child = env.spawn(&["daemon"]);
     let started = Instant::now();
     while env.count("digests") < made && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(100));
