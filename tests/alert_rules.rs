@@ -332,6 +332,24 @@ impl World {
         open
     }
 
+    /// What `PRAGMA foreign_key_check` finds in the file: a table and the row that points nowhere.
+    fn broken_references(&self) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self._dir.path().join("p.db")).unwrap();
+        let mut check = conn.prepare("PRAGMA foreign_key_check").unwrap();
+        check
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} row {:?} -> {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?
+                ))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
     fn actual(&self) -> BTreeMap<String, u32> {
         self.live(AlertType::MissingAttendance, |a| a.enrollment_id.clone().unwrap_or_default())
     }
@@ -381,6 +399,8 @@ proptest! {
                 step,
                 world.logins
             );
+            // The job's days write without SQLite checking their references.
+            prop_assert_eq!(world.broken_references(), Vec::<String>::new(), "after step {} ({:?})", i, step);
         }
         // A repeated run of a processed day changes nothing.
         if let Some(p) = world.processed {

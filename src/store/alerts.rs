@@ -254,13 +254,15 @@ impl TimelineBatch {
     /// the order they were added in.
     pub fn write(&mut self, conn: &Connection, at: &str, actor: &str) -> Result<()> {
         // The statement inserting n rows, for every n up to a chunk, written once per process.
+        // OR FAIL: a failing entry fails the whole command anyway, so SQLite need not keep a
+        // journal to undo the statement's earlier rows (with foreign keys checked it still does).
         static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
             let row = |i: usize| format!("(?{}, ?1, ?2, ?{}, ?{}, ?{})", 4 * i + 3, 4 * i + 4, 4 * i + 5, 4 * i + 6);
             (0..=TIMELINE_CHUNK)
                 .map(|rows| {
                     let values: Vec<String> = (0..rows).map(row).collect();
                     format!(
-                        "INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES {}",
+                        "INSERT OR FAIL INTO alert_events (alert, at, actor, kind, run_date, note) VALUES {}",
                         values.join(", ")
                     )
                 })
