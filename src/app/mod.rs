@@ -22,7 +22,6 @@ pub use reporting::{ReportName, ReportRequest, Sheet, cells};
 pub use reports::{AtRiskRow, OnboardingRow, PayoutRow, WeekAttendance, WeekEngagement, WeekHealth};
 pub use reports::{month_days, week_name};
 pub mod triage;
-mod warm_heap;
 pub mod zone;
 
 pub use alerts::AlertChanges;
@@ -963,8 +962,6 @@ impl App {
             None => first.min(through),
         };
         let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= through).collect();
-        // Until the run returns: the heap its page cache and its reads fill, faulted in beforehand.
-        let _warm = warm_heap::WarmHeap::start();
         // The job touches every live alert and its indexes each day: with SQLite's default 2 MB
         // page cache it would read the same pages from the file again and again.
         let cache_before = store::set_cache_kib(self.store.conn(), JOB_CACHE_KIB)?;
