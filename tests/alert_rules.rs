@@ -141,7 +141,7 @@ struct World {
     /// What a rejected record said before it was rejected.
     rejected_from: BTreeMap<(&'static str, NaiveDate), Mark>,
     logins: BTreeMap<&'static str, std::collections::BTreeSet<NaiveDate>>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl World {
@@ -173,7 +173,7 @@ impl World {
             records: BTreeMap::new(),
             rejected_from: BTreeMap::new(),
             logins: BTreeMap::new(),
-            _dir: dir,
+            dir,
         }
     }
 
@@ -334,7 +334,7 @@ impl World {
 
     /// What `PRAGMA foreign_key_check` finds in the file: a table and the row that points nowhere.
     fn broken_references(&self) -> Vec<String> {
-        let conn = rusqlite::Connection::open(self._dir.path().join("p.db")).unwrap();
+        let conn = rusqlite::Connection::open(self.dir.path().join("p.db")).unwrap();
         let mut check = conn.prepare("PRAGMA foreign_key_check").unwrap();
         check
             .query_map([], |r| {
@@ -438,7 +438,7 @@ impl muster::app::Progress for WithdrawAfterTheFirstDay {
 #[test]
 fn a_catch_up_reads_again_what_another_connection_changed_between_its_days() {
     let mut world = World::new(day(0));
-    let path = world._dir.path().join("p.db");
+    let path = world.dir.path().join("p.db");
     let colleague = WithdrawAfterTheFirstDay { path, done: std::cell::Cell::new(false) };
     world.app.run_alerts_from(&world.admin, day(0), day(4), &colleague).unwrap();
     assert!(colleague.done.get());
