@@ -141,12 +141,14 @@ fn save(files: &[(PathBuf, PathBuf); 3]) {
     }
 }
 
-/// Puts the saved copy back, and lets the kernel write it back before anything is timed.
+/// Puts the saved copy back, and lets the kernel write it back before anything is timed. Over
+/// the same files, not new ones: the floor's early writeback keeps the file it first saw open.
 fn restore(files: &[(PathBuf, PathBuf); 3]) {
     for (live, saved) in files {
-        let _ = std::fs::remove_file(live);
         if saved.exists() {
             std::fs::copy(saved, live).expect("restore the state");
+        } else {
+            let _ = std::fs::remove_file(live);
         }
     }
     // SAFETY: sync takes no arguments and cannot fail.
@@ -157,8 +159,9 @@ fn restore(files: &[(PathBuf, PathBuf); 3]) {
 /// deciding: into the state before the run, the alerts it changed, the alerts it opened and the
 /// timeline entries it wrote, copied from `db` (the state after it) as three set-based
 /// statements in one transaction, with the job's page cache and journal settings, committed
-/// and checkpointed as the job's run is. No arrangement of the job's own statements can beat
-/// it; it leaves out the digests and the audit entry.
+/// and checkpointed as the job's run is, with the disk started on the WAL and the file as the
+/// job starts it (`store::writeback`). No arrangement of the job's own statements can beat it;
+/// it leaves out the digests and the audit entry.
 fn write_floor(db: &Path, dir: &Path) -> f64 {
     let floor = dir.join("floor.db");
     // The state before the run, saved by `daily_runs`, as the floor's copy.
@@ -185,6 +188,7 @@ fn write_floor(db: &Path, dir: &Path) -> f64 {
     // SAFETY: sync takes no arguments and cannot fail.
     unsafe { libc::sync() };
     let started = std::time::Instant::now();
+    let writeback = muster::store::writeback::EarlyWriteback::start(&floor);
     conn.execute_batch(&format!(
         "BEGIN;
          UPDATE alerts SET {} FROM temp.changed c WHERE c.id = alerts.id;
@@ -197,5 +201,6 @@ fn write_floor(db: &Path, dir: &Path) -> f64 {
     conn.execute_batch("DETACH after").expect("detach");
     // Closing the last connection checkpoints, as the job's process does when it ends.
     drop(conn);
+    drop(writeback);
     started.elapsed().as_secs_f64()
 }

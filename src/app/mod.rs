@@ -978,6 +978,8 @@ impl App {
         store::checkpoint_after(self.store.conn(), CATCH_UP_CHECKPOINT_PAGES)?;
         // Without the thread, the commits and the end of the run copy back as they did.
         let copier = store::checkpoint::BackgroundCheckpoint::start(self.store.path()).ok();
+        // The copying back begins by syncing the WAL; the disk takes it while the job computes.
+        let _writeback = store::writeback::EarlyWriteback::start(self.store.path());
         let _note = (days.len() > 1).then(|| {
             let what =
                 format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());

@@ -23,6 +23,7 @@ mod schema_edit;
 pub mod settings;
 pub mod staging;
 pub mod users;
+pub mod writeback;
 
 use rusqlite::{Connection, OpenFlags, Params, Row};
 use rusqlite_migration::{M, Migrations};
