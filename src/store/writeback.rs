@@ -39,7 +39,7 @@ impl EarlyWriteback {
         let database = kept_open(db);
         let (stop, stopped) = channel::<()>();
         let worker = std::thread::Builder::new()
-            .name("wal-writeback".to_string())
+            .name("early-writeback".to_string())
             .spawn(move || {
                 let mut file: Option<File> = None;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
