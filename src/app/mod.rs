@@ -737,8 +737,6 @@ impl App {
         // rather than by the commit itself.
         let fills = checked_copy || matches!(&command, Command::Demo(_));
         let written_once = fills && !self.store.read_only() && self.store.write_once()?;
-        // The commit's sync would otherwise wait for every page the kernel had not yet written.
-        let _writeback = fills.then(|| store::writeback::EarlyWriteback::start(self.store.path()));
         // A day of the alert job refers only to students, enrollments, programs and alerts it
         // read or wrote in the same transaction. Checked, every alert it opens looked up its
         // three parents and every timeline entry its alert, and the entries were written with
