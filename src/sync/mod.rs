@@ -134,7 +134,12 @@ impl Hub {
             bail!("the hub refused: {message}");
         }
         hub.protocol = frame::agree(&theirs, "this muster", "the hub").map_err(anyhow::Error::msg)?;
-        sent?;
+        // Ours not sent means the hub has closed its end; what it said before it did (a clone's
+        // rows cut short) is still read, and the request after this says what went wrong. Failing
+        // here instead depended on whether the hub had closed before or after our hello went.
+        if let Err(e) = sent {
+            tracing::debug!("our hello did not reach the hub: {e}");
+        }
         if let Message::Hello { muster, .. } = theirs {
             hub.hub_version = muster;
         }
