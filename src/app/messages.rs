@@ -422,11 +422,14 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     }
     // Everyone has theirs already (a run again): nothing to read.
     let digests = if readers.is_empty() { store::Digests::default() } else { store::digests(ctx.tx, &readers, day)? };
+    // Each line is written once, however many readers it goes to (three partners or more a
+    // student, and every admin for an escalation).
+    let texts: Vec<String> = digests.lines.iter().map(digest_line).collect();
     for reader in readers {
-        let lines: Vec<&store::DigestLine> = digests
+        let lines: Vec<&str> = digests
             .of_reader
             .get(&reader.login)
-            .map(|mine| mine.iter().map(|&i| &digests.lines[i]).collect())
+            .map(|mine| mine.iter().map(|&i| texts[i].as_str()).collect())
             .unwrap_or_default();
         if lines.is_empty() {
             continue;
@@ -458,20 +461,29 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     Ok(Outcome::Noted(format!("{} digests for {day}", made.len())))
 }
 
-fn digest_body(reader: &User, day: NaiveDate, lines: &[&store::DigestLine]) -> String {
-    use std::fmt::Write;
+fn digest_body(reader: &User, day: NaiveDate, lines: &[&str]) -> String {
+    const END: &str = "\nOpen muster to triage them. Switch this digest off with: muster user digest off\n";
     let mut body = format!("Hello {},\n\nThe alert job for {day} left these for you:\n\n", reader.name);
+    body.reserve(lines.iter().map(|line| line.len()).sum::<usize>() + END.len());
     for line in lines {
-        let what = match line.kind.as_str() {
-            "no_login" => "days without a login",
-            _ => "missed session days",
-        };
-        let _ = write!(body, "  {:<8} {} {}: {} {what}", line.severity, line.student_id, line.name, line.count);
-        if !line.change.is_empty() {
-            let _ = write!(body, " ({})", line.change);
-        }
-        body.push('\n');
+        body.push_str(line);
     }
-    body.push_str("\nOpen muster to triage them. Switch this digest off with: muster user digest off\n");
+    body.push_str(END);
     body
+}
+
+/// One line of a digest, its line break included.
+fn digest_line(line: &store::DigestLine) -> String {
+    let what = match line.kind.as_str() {
+        "no_login" => "days without a login",
+        _ => "missed session days",
+    };
+    let mut text = format!("  {:<8} {} {}: {} {what}", line.severity, line.student_id, line.name, line.count);
+    if !line.change.is_empty() {
+        text.push_str(" (");
+        text.push_str(&line.change);
+        text.push(')');
+    }
+    text.push('\n');
+    text
 }
