@@ -417,7 +417,7 @@ fn a_run_stopped_before_its_digests_makes_them_when_run_again() {
     let digests = |env: &Env| -> Vec<String> {
         let conn = env.sql();
         let mut stmt = conn
-            .prepare("SELECT d.login || ' ' || d.day || ' ' || c.subject FROM digests d JOIN message_campaigns c ON c.id = d.campaign ORDER BY d.login")
+            .prepare("SELECT d.login || ' ' || d.day || ' ' || c.subject || c.body FROM digests d JOIN message_campaigns c ON c.id = d.campaign ORDER BY d.login")
             .unwrap();
         stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
     };
@@ -436,6 +436,7 @@ fn a_run_stopped_before_its_digests_makes_them_when_run_again() {
     assert!(digests(&env).is_empty());
     let out = ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
     assert!(out.contains("the run stopped before its digests"), "{out}");
+    // Made again word for word.
     assert_eq!(digests(&env), made);
     let before = env.snapshot();
     let out = ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
