@@ -985,12 +985,22 @@ impl App {
                 format!("{} is running the alert job for {} days up to {through}", actor_name(actor), days.len());
             store::busy::WriterNote::leave(self.store.path(), &what)
         });
-        let outcomes = self.run_days(actor, &days, through, progress, copier.as_ref());
+        let mut took = JobTimes::default();
+        let outcomes = self.run_days(actor, &days, through, progress, copier.as_ref(), &mut took);
+        let waited = std::time::Instant::now();
         let copied = copier.map_or(Ok(()), store::checkpoint::BackgroundCheckpoint::finish);
+        took.copy_back = waited.elapsed();
+        let copying = std::time::Instant::now();
         store::checkpoint_after(self.store.conn(), store::CHECKPOINT_PAGES)?;
+        took.copy_back += copying.elapsed();
         store::set_cache_kib(self.store.conn(), cache_before)?;
         let outcomes = outcomes?;
         copied?;
+        tracing::info!(
+            "alert job: {} day{} up to {through}: {took}",
+            days.len(),
+            if days.len() == 1 { "" } else { "s" }
+        );
         Ok(outcomes)
     }
 
@@ -1003,7 +1013,9 @@ impl App {
         through: NaiveDate,
         progress: &dyn Progress,
         copier: Option<&store::checkpoint::BackgroundCheckpoint>,
+        took: &mut JobTimes,
     ) -> Result<Vec<Outcome>> {
+        let started = std::time::Instant::now();
         progress.start("processing days", days.len() as u64);
         let mut outcomes = Vec::with_capacity(days.len());
         self.job_memory = (days.len() > 1).then(JobMemorySlot::default);
@@ -1018,9 +1030,12 @@ impl App {
         if let Some(copier) = copier {
             copier.request();
         }
+        took.days = started.elapsed();
         // One digest per person for the last day processed, not one per day of a catch-up.
         if self.replica_device.is_none() {
+            let digests = std::time::Instant::now();
             self.execute(actor, Command::MakeDigests { day: through })?;
+            took.digests = Some(digests.elapsed());
         }
         progress.finish();
         Ok(outcomes)
@@ -1064,6 +1079,28 @@ impl App {
 
     fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
         if actor.is_admin() { Ok(()) } else { Err(AppError::Denied(format!("only admins may {what}"))) }
+    }
+}
+
+/// Where a run of the alert job spent its time, for the log: a slow morning on an organisation's
+/// own data says there which part grew.
+#[derive(Default)]
+struct JobTimes {
+    /// The days' rules, each with its commit.
+    days: std::time::Duration,
+    /// Making the digests, when this file makes them.
+    digests: Option<std::time::Duration>,
+    /// Waiting for the days' pages to be copied back into the file, then copying the rest.
+    copy_back: std::time::Duration,
+}
+
+impl std::fmt::Display for JobTimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the rules {:.2} s", self.days.as_secs_f64())?;
+        if let Some(digests) = self.digests {
+            write!(f, ", the digests {:.2} s", digests.as_secs_f64())?;
+        }
+        write!(f, ", copying back after them {:.2} s", self.copy_back.as_secs_f64())
     }
 }
 

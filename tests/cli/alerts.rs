@@ -199,6 +199,28 @@ fn a_second_run_for_the_same_date_writes_nothing() {
     assert_eq!(env.snapshot(), before, "an earlier day is already behind the job");
 }
 
+/// The log says how long each run took and where, so a slow morning on an organisation's own
+/// data can be told apart (the rules, the digests, copying back) without a profiler.
+#[test]
+fn each_run_logs_where_its_time_went() {
+    let env = program();
+    run(&env, "2026-01-05");
+    run(&env, "2026-01-08");
+    run(&env, "2026-01-08");
+    let log = std::fs::read_to_string(env.dir.path().join("data/muster/muster.log")).unwrap();
+    let runs: Vec<&str> = log.lines().filter(|line| line.contains("alert job:")).collect();
+    assert_eq!(runs.len(), 2, "a day already processed is no run: {log}");
+    let timed = |line: &str, days: &str| {
+        line.contains(days)
+            && line.contains(": the rules ")
+            && line.contains(" s, the digests ")
+            && line.contains(" s, copying back after them ")
+            && line.ends_with(" s")
+    };
+    assert!(timed(runs[0], "alert job: 1 day up to 2026-01-05:"), "{}", runs[0]);
+    assert!(timed(runs[1], "alert job: 3 days up to 2026-01-08:"), "{}", runs[1]);
+}
+
 #[test]
 fn future_dates_are_refused() {
     let env = program();
