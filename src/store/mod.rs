@@ -45,20 +45,22 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0011_report_figures.sql"),
     include_str!("../../migrations/0012_digest_events.sql"),
     include_str!("../../migrations/0013_digest_kinds.sql"),
+    include_str!("../../migrations/0014_message_checks.sql"),
 ];
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| {
-        Migrations::new(
-            MIGRATION_FILES
-                .iter()
-                .enumerate()
-                .map(|(i, sql)| {
-                    if i + 1 == 5 { M::up_with_hook(sql, schema_edit::alert_checks_as_comparisons) } else { M::up(sql) }
-                })
-                .collect(),
-        )
-    });
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(
+        MIGRATION_FILES
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| match i + 1 {
+                5 => M::up_with_hook(sql, schema_edit::alert_checks_as_comparisons),
+                14 => M::up_with_hook(sql, schema_edit::message_checks_as_comparisons),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
+});
 
 /// Running SQL through the connection's cache of prepared statements: a small change (one
 /// attendance record from a device's push) runs a few dozen statements, and parsing them anew
