@@ -414,12 +414,7 @@ pub(super) fn make_digests(ctx: &Ctx, day: NaiveDate) -> Result<Outcome> {
     ctx.require_admin("make the daily digests")?;
     let now = ctx.now_text();
     let mut made = Vec::new();
-    let mut readers = Vec::new();
-    for reader in store::digest_readers(ctx.tx)? {
-        if !store::digest_made(ctx.tx, &reader.login, day)? {
-            readers.push(reader);
-        }
-    }
+    let readers = users::awaiting_digest(ctx.tx, day)?;
     // Everyone has theirs already (a run again): nothing to read.
     let digests = if readers.is_empty() { store::Digests::default() } else { store::digests(ctx.tx, &readers, day)? };
     // Each line is written once, however many readers it goes to (three partners or more a

@@ -527,14 +527,6 @@ pub fn digest_on(conn: &Connection, login: &str) -> Result<bool> {
         .unwrap_or(false))
 }
 
-pub fn digest_made(conn: &Connection, login: &str, day: chrono::NaiveDate) -> Result<bool> {
-    Ok(conn.query_row_cached(
-        "SELECT EXISTS (SELECT 1 FROM digests WHERE login = ?1 AND day = ?2)",
-        params![login, day],
-        |r| r.get(0),
-    )?)
-}
-
 const DIGESTS_MADE_KEY: &str = "digests_made_for";
 
 /// The last day the digests were made for: a day the job processed after it has its digests
@@ -676,17 +668,4 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
     }
     let of_reader = readers.iter().map(|r| r.login.clone()).zip(of_reader).collect();
     Ok(Digests { lines: kept, of_reader })
-}
-
-/// People who get a digest today: with an e-mail address and the digest on.
-pub fn digest_readers(conn: &Connection) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT login FROM users WHERE digest AND email IS NOT NULL AND trim(email) <> '' ORDER BY login",
-    )?;
-    let logins: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    let mut users = Vec::with_capacity(logins.len());
-    for login in logins {
-        users.extend(super::users::get(conn, &login)?);
-    }
-    Ok(users)
 }

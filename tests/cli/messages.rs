@@ -442,6 +442,12 @@ fn a_run_stopped_before_its_digests_makes_them_when_run_again() {
     let out = ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
     assert!(out.contains("already processed, nothing to do"), "{out}");
     assert_eq!(env.snapshot(), before, "made once, a run again writes nothing");
+    // A file from before muster kept the record of the day's digests: the run makes them
+    // again for nobody who has theirs.
+    env.sql().execute("DELETE FROM job_state WHERE key = 'digests_made_for'", []).unwrap();
+    let out = ok(&env, &["alerts", "run", "--date", "2026-01-05"]);
+    assert!(out.contains("0 digests for 2026-01-05"), "{out}");
+    assert_eq!(digests(&env), made, "nobody has a second digest");
 }
 
 #[test]
