@@ -4,6 +4,8 @@
 
 use rusqlite::Transaction;
 use rusqlite_migration::{HookError, HookResult};
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 /// The alerts table's `IN (…)` CHECKs, and what each becomes: the same rule as comparisons.
 const ALERT_CHECKS: [(&str, &str); 2] = [
@@ -47,18 +49,15 @@ pub fn message_checks_as_comparisons(tx: &Transaction) -> HookResult {
 
 /// Replaces each (table, before, after) in the table's `CREATE TABLE` text, all or none.
 fn checks_as_comparisons(tx: &Transaction, edits: &[(&str, &str, &str)]) -> HookResult {
-    let mut edited: Vec<(&str, String)> = Vec::new();
+    let mut edited: BTreeMap<&str, String> = BTreeMap::new();
     for &(table, before, after) in edits {
-        let sql = match edited.iter_mut().find(|(name, _)| *name == table) {
-            Some((_, sql)) => sql,
-            None => {
-                let sql: String =
-                    tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| {
-                        r.get(0)
-                    })?;
-                edited.push((table, sql));
-                &mut edited.last_mut().expect("just pushed").1
-            }
+        let sql = match edited.entry(table) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(tx.query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )?),
         };
         if !sql.contains(before) {
             return Err(HookError::Hook(format!("the {table} table has no `{before}` to rewrite")));
@@ -70,7 +69,7 @@ fn checks_as_comparisons(tx: &Transaction, edits: &[(&str, &str, &str)]) -> Hook
     let edit = edited
         .iter()
         .try_for_each(|(table, sql)| {
-            tx.execute("UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = ?2", [sql.as_str(), table])
+            tx.execute("UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = ?2", [sql.as_str(), *table])
                 .map(drop)
         })
         .and_then(|()| tx.pragma_update(None, "schema_version", version + 1));
