@@ -127,7 +127,17 @@ impl Console {
             vec![Span::styled(format!(" {} ", keymap.short(*action)), theme.marked), Span::raw(format!("{text} "))]
         };
         let pane = self.panes[self.active].as_mut();
-        let spans: Vec<Span> = if self.filtering {
+        let spans: Vec<Span> = if self.filtering && pane.filter().is_none() {
+            vec![
+                Span::styled(" / ", theme.marked),
+                Span::styled(
+                    format!("the {} tab has no filter: what you type goes nowhere · ", pane.title()),
+                    theme.error,
+                ),
+                Span::styled("Esc", theme.marked),
+                Span::raw(" back"),
+            ]
+        } else if self.filtering {
             let matches = pane.filter_matches();
             let typed = pane.filter().and_then(|text| text.clone());
             vec![

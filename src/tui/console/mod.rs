@@ -387,22 +387,20 @@ impl Console {
         Ok(())
     }
 
-    /// `/`: the lists with a filter take typed text from now until ⏎ or Esc; elsewhere the
-    /// person is told there is none (so what they type next is not mistaken for a filter).
+    /// `/`: typed text is the filter's from now until ⏎ or Esc. A tab without a filter says so
+    /// and takes the text all the same, so what was meant for a filter is not taken for keys
+    /// (a `q` in it would quit, an `X` ask to stop a sending).
     fn start_filter(&mut self) {
-        if self.pane().filter().is_some() {
-            self.filtering = true;
-        } else {
-            let title = self.pane().title();
-            self.message = Some((format!("the {title} tab has no filter"), true));
-        }
+        self.filtering = true;
     }
 
     /// Every key while filtering is text for the filter (`q` types a q) until ⏎ keeps it or Esc
-    /// clears it.
+    /// clears it; on a tab without one, it goes nowhere.
     fn filter_key(&mut self, key: KeyEvent) -> anyhow::Result<()> {
         let Some(slot) = self.panes[self.active].filter() else {
-            self.filtering = false;
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
+                self.filtering = false;
+            }
             return Ok(());
         };
         let text = slot.get_or_insert_with(String::new);

@@ -19,10 +19,12 @@ struct Seen {
     filter: Option<String>,
 }
 
-/// Opens a note dialog on ⏎; refuses the first note written into it.
+/// Opens a note dialog on ⏎; refuses the first note written into it. A filter when it is
+/// `filterable`.
 struct Recorder {
     title: &'static str,
     seen: Rc<RefCell<Seen>>,
+    filterable: bool,
     filter: Option<String>,
 }
 
@@ -56,7 +58,7 @@ impl Pane for Recorder {
     }
 
     fn filter(&mut self) -> Option<&mut Option<String>> {
-        Some(&mut self.filter)
+        self.filterable.then_some(&mut self.filter)
     }
 
     fn filter_changed(&mut self, _cx: &Context) -> anyhow::Result<()> {
@@ -75,8 +77,8 @@ fn console(dir: &tempfile::TempDir) -> (Console, Rc<RefCell<Seen>>, Rc<RefCell<S
     let actor = app.sign_in(&os, None).unwrap().actor;
     let (first, second) = (Rc::new(RefCell::new(Seen::default())), Rc::new(RefCell::new(Seen::default())));
     let panes: Vec<Box<dyn Pane>> = vec![
-        Box::new(Recorder { title: "First", seen: first.clone(), filter: None }),
-        Box::new(Recorder { title: "Second", seen: second.clone(), filter: None }),
+        Box::new(Recorder { title: "First", seen: first.clone(), filterable: true, filter: None }),
+        Box::new(Recorder { title: "Second", seen: second.clone(), filterable: false, filter: None }),
     ];
     let settings = Settings {
         keymap: Keymap::new(&Default::default()).unwrap(),
@@ -150,5 +152,24 @@ fn a_filter_being_typed_takes_every_key_until_enter() {
     // Once kept, keys are actions again.
     press(&mut console, KeyCode::Char('j'));
     assert_eq!(first.borrow().actions, [Action::Down]);
+    assert_eq!(press(&mut console, KeyCode::Char('q')), Flow::Quit);
+}
+
+#[test]
+fn text_typed_after_a_slash_on_a_tab_without_a_filter_is_not_taken_for_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut console, first, second) = console(&dir);
+    press(&mut console, KeyCode::Char('2'));
+    press(&mut console, KeyCode::Char('/'));
+    for c in "jq1".chars() {
+        assert_eq!(press(&mut console, KeyCode::Char(c)), Flow::Continue, "{c} was taken for a key");
+    }
+    assert!(second.borrow().actions.is_empty(), "{:?}", second.borrow().actions);
+    assert_eq!(console.active, 1, "a digit after / is text, not a tab");
+    assert!(first.borrow().filter.is_none() && second.borrow().filter_changes == 0);
+    // Esc ends it; keys are actions again.
+    press(&mut console, KeyCode::Esc);
+    press(&mut console, KeyCode::Char('j'));
+    assert_eq!(second.borrow().actions, [Action::Down]);
     assert_eq!(press(&mut console, KeyCode::Char('q')), Flow::Quit);
 }
