@@ -128,14 +128,12 @@ impl Console {
         };
         let pane = self.panes[self.active].as_mut();
         let spans: Vec<Span> = if self.filtering && pane.filter().is_none() {
+            // Esc before the explanation: a 40-column screen still shows the way out.
             vec![
                 Span::styled(" / ", theme.marked),
-                Span::styled(
-                    format!("the {} tab has no filter: what you type goes nowhere · ", pane.title()),
-                    theme.error,
-                ),
+                Span::styled(format!("no filter on {} · ", pane.title()), theme.error),
                 Span::styled("Esc", theme.marked),
-                Span::raw(" back"),
+                Span::raw(" back · what you type goes nowhere"),
             ]
         } else if self.filtering {
             let matches = pane.filter_matches();
