@@ -22,10 +22,11 @@ impl std::fmt::Debug for OrgZone {
 impl OrgZone {
     /// The machine's zone: `TZ` (unless setuid), else `/etc/localtime`, else UTC.
     pub fn machine() -> OrgZone {
-        let tz = if super::identity::running_setuid() {
-            std::fs::read("/etc/localtime").ok().and_then(|bytes| tz::TimeZone::from_tz_data(&bytes).ok())
-        } else {
-            tz::TimeZone::local().ok()
+        // tz-rs's `TimeZone::local` reads /etc/localtime only: TZ is read here.
+        let from_env = std::env::var("TZ").ok().filter(|tz| !tz.is_empty() && !super::identity::running_setuid());
+        let tz = match from_env {
+            Some(tz) => tz::TimeZone::from_posix_tz(&tz).ok(),
+            None => std::fs::read("/etc/localtime").ok().and_then(|bytes| tz::TimeZone::from_tz_data(&bytes).ok()),
         };
         OrgZone { name: None, tz: tz.unwrap_or_else(tz::TimeZone::utc) }
     }

@@ -293,6 +293,17 @@ fn evening_logins_count_for_the_organisations_day() {
     assert!(env.ok(&["settings", "show"]).contains("America/Los_Angeles"));
 }
 
+/// With no zone set, days are the machine's: `TZ` where it is set, as for every other program.
+#[test]
+fn without_a_zone_set_the_machines_tz_counts_the_days() {
+    let env = Env::initialised();
+    // POSIX zones, 25 hours apart, so the two never share a date (and need no tz database).
+    let today_in = |tz: &str| env.run_with(&["settings", "show"], &[("TZ", tz)]).stdout;
+    let (east, west) = (today_in("KIR-14"), today_in("SST11"));
+    assert!(east.contains("the machine's time zone"), "{east}");
+    assert_ne!(east, west, "the same day at UTC+14 and UTC-11");
+}
+
 #[test]
 fn the_demo_inbox_has_attendance_alerts_on_a_monday() {
     let env = Env::new();
