@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod attendance;
 pub mod clock;
 mod demo;
+mod demo_days;
 pub mod identity;
 pub mod import;
 mod job_memory;
@@ -941,6 +942,19 @@ impl App {
         through: NaiveDate,
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
+        self.run_job(actor, first, through, progress, true)
+    }
+
+    /// `run_alerts_from`, and the digests for `through` when `make_digests`: the demo's days,
+    /// run one by one, make them only for the last.
+    fn run_job(
+        &mut self,
+        actor: &Actor,
+        first: NaiveDate,
+        through: NaiveDate,
+        progress: &dyn Progress,
+        make_digests: bool,
+    ) -> Result<Vec<Outcome>> {
         if through > self.today() {
             return Err(AppError::Invalid(format!(
                 "{through} is in the future; the job runs for days that have passed"
@@ -950,7 +964,7 @@ impl App {
             Some(done) if done >= through => {
                 // The run that processed `through` stopped before making its digests (killed
                 // between the two commits): running it again makes them.
-                if done == through && self.digests_pending()? {
+                if make_digests && done == through && self.digests_pending()? {
                     let digests = self.execute(actor, Command::MakeDigests { day: through })?;
                     return Ok(vec![Outcome::Noted(format!(
                         "{through}: already processed, but the run stopped before its digests: {digests}"
@@ -986,7 +1000,8 @@ impl App {
             store::busy::WriterNote::leave(self.store.path(), &what)
         });
         let mut took = JobTimes::default();
-        let outcomes = self.run_days(actor, &days, through, progress, copier.as_ref(), &mut took);
+        let digests_for = make_digests.then_some(through);
+        let outcomes = self.run_days(actor, &days, digests_for, progress, copier.as_ref(), &mut took);
         let waited = std::time::Instant::now();
         let copied = copier.map_or(Ok(()), store::checkpoint::BackgroundCheckpoint::finish);
         took.copy_back = waited.elapsed();
@@ -1004,13 +1019,13 @@ impl App {
         Ok(outcomes)
     }
 
-    /// The days of `run_alerts_from`, then the digests for the last (which read the live alerts
-    /// the job just wrote, still in its page cache).
+    /// The days of `run_alerts_from`, then the digests for `digests_for`, the last (which read the
+    /// live alerts the job just wrote, still in its page cache).
     fn run_days(
         &mut self,
         actor: &Actor,
         days: &[NaiveDate],
-        through: NaiveDate,
+        digests_for: Option<NaiveDate>,
         progress: &dyn Progress,
         copier: Option<&store::checkpoint::BackgroundCheckpoint>,
         took: &mut JobTimes,
@@ -1032,9 +1047,11 @@ impl App {
         }
         took.days = started.elapsed();
         // One digest per person for the last day processed, not one per day of a catch-up.
-        if self.replica_device.is_none() {
+        if let Some(day) = digests_for
+            && self.replica_device.is_none()
+        {
             let digests = std::time::Instant::now();
-            self.execute(actor, Command::MakeDigests { day: through })?;
+            self.execute(actor, Command::MakeDigests { day })?;
             took.digests = Some(digests.elapsed());
         }
         progress.finish();

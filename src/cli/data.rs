@@ -59,36 +59,29 @@ pub fn init(cli: &Cli) -> anyhow::Result<()> {
 }
 
 pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
     // Refuse before a file or an admin is created for it.
     if let Some(today) = args.today
-        && today > crate::app::zone::OrgZone::machine().date_of(chrono::Utc::now())
+        && today > crate::app::zone::OrgZone::machine().date_of(now)
     {
         return Err(AppError::Invalid(format!("--today {today} is in the future")).into());
     }
     let mut session = open_session(cli, OpenMode::CreateIfMissing)?;
-    let spec = DemoSpec {
-        students: args.students,
-        days: args.days,
-        seed: args.seed,
-        today: args.today.unwrap_or_else(|| session.app.today()),
-        profile: args.profile,
-    };
-    let today = spec.today;
+    let today = args.today.unwrap_or_else(|| session.app.today());
+    let spec = DemoSpec { students: args.students, days: args.days, seed: args.seed, today, profile: args.profile };
     let outcome = session.app.execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
     println!("{outcome}");
     // The inbox should show what the demo's data says on any day of the week, so the job
-    // processes its last two weeks (a Monday alone would see only Sunday, when nobody meets).
+    // processes its last two weeks (a Monday alone would see only Sunday, when nobody meets),
+    // each the morning after, with the partners acknowledging alerts in between.
     let through = today.pred_opt().unwrap_or(today);
     let first = through - chrono::Days::new(DEMO_DAYS_PROCESSED - 1);
-    let runs = session.app.run_alerts_from(&session.actor, first, through, &Bar::new())?;
-    let opened: usize = runs
-        .iter()
-        .filter_map(|o| match o {
-            crate::app::Outcome::AlertsRun { changes: Some(c), .. } => Some(c.opened.len()),
-            _ => None,
-        })
-        .sum();
-    println!("alert job: processed {} days up to {through}; {opened} alerts opened", runs.len());
+    let played = session.app.play_demo_days(&session.actor, args.seed, (first, through), now, &Bar::new())?;
+    println!(
+        "alert job: processed {} days up to {through}, each the morning after; {} alerts opened, {} of them \
+         acknowledged by partners",
+        played.days, played.opened, played.acknowledged
+    );
     Ok(())
 }
 

@@ -24,10 +24,15 @@ pub fn summarise(verifier: &str, mut hours: Vec<f64>) -> Option<Turnaround> {
     Some(Turnaround {
         verifier: verifier.to_string(),
         decisions: hours.len(),
-        median_hours: rank(0.5),
-        p95_hours: rank(0.95),
+        median_hours: tenths(rank(0.5)),
+        p95_hours: tenths(rank(0.95)),
         within_24h: share(within, hours.len()),
     })
+}
+
+/// Hours to one place, six minutes: what a reader compares; the last digits of 8.0666… are noise.
+fn tenths(hours: f64) -> f64 {
+    (hours * 10.0).round() / 10.0
 }
 
 /// `part` of `whole` to two places, as the reports' other rates are.
@@ -59,6 +64,10 @@ mod tests {
         assert_eq!(summarise("x", vec![3.0]).unwrap().p95_hours, 3.0);
         // A share is shown to two places, as the reports' other rates are.
         assert_eq!(summarise("x", vec![1.0, 30.0, 40.0]).unwrap().within_24h, 0.33);
+        // Hours to one place: 8 h 4 min is 8.1, not 8.0666….
+        let minutes = |m: f64| m / 60.0;
+        let t = summarise("x", vec![minutes(484.0), minutes(3449.0)]).unwrap();
+        assert_eq!((t.median_hours, t.p95_hours), (8.1, 57.5));
         let partner = response("ph_01", "Pat", &[(Some(2.0), None), (Some(30.0), None), (None, None)]);
         assert_eq!(partner.acked_within_24h, 0.33);
     }

@@ -216,12 +216,26 @@ fn a_new_worksite_onboards_from_the_keyboard_and_an_admin_approves_the_payroll_p
     assert_eq!(signatures.as_array().unwrap().len(), 2, "the memorandum and the payment terms");
 }
 
+/// The first open alert in the inbox's order (the demo's partners have acknowledged some), and
+/// how many rows down it is.
+fn first_open(listed: &serde_json::Value) -> (usize, i64) {
+    let alerts = listed.as_array().expect("a list of alerts");
+    let row = alerts.iter().position(|a| a["status"] == "open").expect("the demo has open alerts");
+    (row, alerts[row]["id"].as_i64().expect("an id"))
+}
+
+fn down(tmux: &Tmux, rows: usize) {
+    for _ in 0..rows {
+        tmux.keys(&["j"]);
+    }
+}
+
 #[test]
 fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     let env = Env::new();
     env.ok(&["demo", "--students", "60", "--days", "30", "--seed", "5"]);
     env.ok(&["alerts", "run"]);
-    let first = env.json(&["alerts", "list"])[0]["id"].as_i64().expect("the demo has alerts");
+    let (row, first) = first_open(&env.json(&["alerts", "list"]));
 
     let dir = env.dir.path().display().to_string();
     let command = format!(
@@ -234,6 +248,7 @@ fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     tmux.wait_for("1 Ale");
     tmux.wait_for("'s day");
     tmux.keys(&["1"]);
+    down(&tmux, row);
     tmux.keys(&["a"]);
     tmux.wait_for(&format!("acknowledge alert {first}"));
     tmux.keys(&["-l", "called her, back on Monday"]);
@@ -392,13 +407,15 @@ fn a_change_waiting_for_another_writer_says_so_and_can_be_stopped() {
     env.ok(&["demo", "--students", "60", "--days", "30", "--seed", "5"]);
     env.ok(&["alerts", "run"]);
     let listed = env.json(&["alerts", "list"]);
-    let first = listed[0]["id"].as_i64().expect("the demo has alerts");
+    let (row, first) = first_open(&listed);
     let acknowledged_before = listed.as_array().unwrap().iter().filter(|a| a["status"] == "acknowledged").count();
 
     let tmux = Tmux::console(&env, "wait", "");
     tmux.wait_for("'s day");
     tmux.keys(&["1"]);
     tmux.wait_for("live 1 of");
+    down(&tmux, row);
+    tmux.wait_for(&format!("live {} of", row + 1));
     let writer = rusqlite::Connection::open(&env.db).unwrap();
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
     let mut note = env.db.as_os_str().to_owned();
