@@ -89,18 +89,8 @@ impl App {
             let resolved: HashSet<i64> = changes.resolved.iter().copied().collect();
             waiting.values_mut().for_each(|ids| ids.retain(|id| !resolved.contains(id)));
             for &id in &changes.opened {
-                if !rng.chance(SHARE_TAKEN_UP) {
-                    continue;
-                }
-                let student = store::alerts::get(self.store.conn(), admin.user(), id)?.student;
-                let partners: Vec<String> = store::users::who_may_see(self.store.conn(), student)?
-                    .into_iter()
-                    .filter(|login| habits.contains_key(login))
-                    .collect();
-                if !partners.is_empty() {
-                    let login = rng.pick(&partners);
-                    let (key, _) = habits.get_key_value(login).expect("filtered above");
-                    waiting.entry(key.as_str()).or_default().push(id);
+                if let Some(login) = self.taken_up_by(admin, habits, id, &mut rng)? {
+                    waiting.entry(login).or_default().push(id);
                 }
             }
             let next_morning = if day == through { now } else { morning_after(self, day.succ_opt().unwrap_or(day)) };
@@ -126,6 +116,25 @@ impl App {
         }
         progress.finish();
         Ok(played)
+    }
+
+    /// Which of the alert's student's partners means to acknowledge it, if anybody does.
+    fn taken_up_by<'a>(
+        &self,
+        admin: &Actor,
+        habits: &'a BTreeMap<String, Habit>,
+        alert: i64,
+        rng: &mut Rng,
+    ) -> Result<Option<&'a str>> {
+        if !rng.chance(SHARE_TAKEN_UP) {
+            return Ok(None);
+        }
+        let student = store::alerts::get(self.store.conn(), admin.user(), alert)?.student;
+        let partners: Vec<&str> = store::users::who_may_see(self.store.conn(), student)?
+            .iter()
+            .filter_map(|login| habits.get_key_value(login).map(|(key, _)| key.as_str()))
+            .collect();
+        Ok((!partners.is_empty()).then(|| *rng.pick(&partners)))
     }
 
     /// The partners who may act (onboarded), each with a habit drawn from the demo's seed.
