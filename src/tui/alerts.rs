@@ -73,7 +73,8 @@ impl Pane for Inbox {
                 self.filter = Default::default();
                 self.first(app, actor)?;
             }
-            Action::Ack | Action::Resolve => return self.note(action),
+            Action::Ack => return self.acknowledge(cx),
+            Action::Resolve => return self.note(action),
             Action::Message => return self.message(cx),
             Action::Snooze => return self.snooze(cx),
             Action::Assign => return self.assign(cx),
@@ -266,6 +267,29 @@ impl Inbox {
         let (purpose, verb) =
             if action == Action::Ack { (NoteFor::Ack(ids), "acknowledge") } else { (NoteFor::Resolve(ids), "resolve") };
         Ok(Effect::Open(Overlay::note(format!("{verb} {title} · note"), purpose)))
+    }
+
+    /// Only open alerts can be acknowledged: said before the note is typed, not after it was
+    /// written for nothing.
+    fn acknowledge(&mut self, cx: &Context) -> anyhow::Result<Effect> {
+        let ids = self.targets();
+        let mut views = Vec::with_capacity(ids.len());
+        for id in &ids {
+            views.push(cx.app.alert(cx.actor, *id)?.0);
+        }
+        if !views.is_empty() && views.iter().all(|alert| alert.status != AlertStatus::Open) {
+            let which = match views.as_slice() {
+                [alert] => match (alert.status, &alert.assigned_to) {
+                    (AlertStatus::Acknowledged, Some(by)) => {
+                        format!("alert {} is already acknowledged, by {by}", alert.id)
+                    }
+                    (status, _) => format!("alert {} is {status}", alert.id),
+                },
+                _ => format!("none of the {} marked alerts is open", views.len()),
+            };
+            return Ok(Effect::warn(format!("nothing to acknowledge: {which}")));
+        }
+        self.note(Action::Ack)
     }
 
     /// Only acknowledged alerts can be snoozed: said before the duration menu, not after a

@@ -261,6 +261,10 @@ fn acknowledging_an_alert_from_the_keyboard_is_stored_with_its_note() {
     tmux.wait_for(&format!("acknowledge alert {first}"));
     tmux.keys(&["Enter"]);
     tmux.wait_for(&format!("acknowledged alert {first}"));
+    // Once acknowledged, `a` says so at once rather than open a note that would change nothing.
+    tmux.keys(&["a"]);
+    tmux.wait_for(&format!("alert {first} is already acknowledged, by {}", crate::harness::me()));
+    assert!(!tmux.screen().contains("· note"), "no note dialog opened");
     tmux.keys(&["q"]);
     let started = Instant::now();
     while tmux.is_running() {
