@@ -10,6 +10,7 @@ use super::pane::{Change, Context, Effect, Hint, Look, Pane};
 use super::window::PagedList;
 use crate::app::{Command, Triage};
 use crate::domain::alerts::{AlertStatus, AlertType, Severity};
+use crate::store::alerts::AlertView;
 use chrono::Duration;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Frame;
@@ -269,14 +270,15 @@ impl Inbox {
         Ok(Effect::Open(Overlay::note(format!("{verb} {title} · note"), purpose)))
     }
 
+    /// The selected or marked alerts as they are now, for a check before a dialog opens.
+    fn target_views(&self, cx: &Context) -> anyhow::Result<Vec<AlertView>> {
+        self.targets().iter().map(|id| Ok(cx.app.alert(cx.actor, *id)?.0)).collect()
+    }
+
     /// Only open alerts can be acknowledged: said before the note is typed, not after it was
     /// written for nothing.
     fn acknowledge(&mut self, cx: &Context) -> anyhow::Result<Effect> {
-        let ids = self.targets();
-        let mut views = Vec::with_capacity(ids.len());
-        for id in &ids {
-            views.push(cx.app.alert(cx.actor, *id)?.0);
-        }
+        let views = self.target_views(cx)?;
         if !views.is_empty() && views.iter().all(|alert| alert.status != AlertStatus::Open) {
             let which = match views.as_slice() {
                 [alert] => match (alert.status, &alert.assigned_to) {
@@ -295,25 +297,20 @@ impl Inbox {
     /// Only acknowledged alerts can be snoozed: said before the duration menu, not after a
     /// choice was made in it.
     fn snooze(&mut self, cx: &Context) -> anyhow::Result<Effect> {
-        let ids = self.targets();
-        if ids.is_empty() {
+        let views = self.target_views(cx)?;
+        if views.is_empty() {
             return Ok(Effect::Nothing);
         }
-        let mut not_acknowledged = 0;
-        for id in &ids {
-            let (alert, _) = cx.app.alert(cx.actor, *id)?;
-            if alert.status != AlertStatus::Acknowledged {
-                not_acknowledged += 1;
-            }
-        }
+        let not_acknowledged = views.iter().filter(|alert| alert.status != AlertStatus::Acknowledged).count();
         if not_acknowledged > 0 {
-            let which = if ids.len() == 1 {
+            let which = if views.len() == 1 {
                 "this alert is not acknowledged".to_string()
             } else {
-                format!("{not_acknowledged} of the {} marked alerts are not acknowledged", ids.len())
+                format!("{not_acknowledged} of the {} marked alerts are not acknowledged", views.len())
             };
             return Ok(Effect::warn(format!("only acknowledged alerts can be snoozed: {which} (a acknowledges)")));
         }
+        let ids: Vec<i64> = views.iter().map(|alert| alert.id).collect();
         let now = cx.app.now();
         let options = [
             ("1 hour", Duration::hours(1)),
