@@ -141,6 +141,10 @@ fn confirmation_dialog_for_a_bulk_action() {
     let after = screen(&mut console, 120, 40);
     assert!(after.contains("acknowledged alert"), "{after}");
     assert_eq!(after.matches("ack'd").count(), 3, "{after}");
+    // On a narrow screen too: what has been taken up must not look like what has not.
+    let narrow = screen(&mut console, 40, 12);
+    assert_eq!(narrow.matches("ack'd").count(), 3, "{narrow}");
+    assert!(narrow.contains("open"), "{narrow}");
 }
 
 #[test]

@@ -274,8 +274,10 @@ impl Inbox {
             header.push("assigned");
             widths.push(Constraint::Fill(1));
         }
-        // Narrow screens lose age, status, the count and the alert type before the student.
-        let drop_order: Vec<usize> = if wide { Vec::new() } else { vec![6, 5, 4, 3] };
+        // Narrow screens lose age, the count, the alert type and then the status before the
+        // student: whether someone has taken an alert up decides what to press next, while the
+        // count shows in the detail and its size in the severity.
+        let drop_order: Vec<usize> = if wide { Vec::new() } else { vec![6, 4, 3, 5] };
         let kept = super::columns::fitting(inner.width, &widths, &drop_order, 12);
         let (header, widths) = (super::columns::keep(header, &kept), super::columns::keep(widths, &kept));
         let selected = self.window.selected;
