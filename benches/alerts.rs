@@ -3,7 +3,9 @@
 //! memory < 200 MB), at 1,000, 10,000 and 100,000 students × 365 days.
 //!
 //! Runs the real `muster` binary, so the figures include start-up and are what cron would see;
-//! peak memory is the child's maximum resident set size.
+//! peak memory is the child's own maximum resident set size (`tests/support/measured.rs`). It
+//! keeps three copies of each database beside it: about 20 GB free for the churn shape at
+//! 100,000 students.
 //! Both demo shapes: `classic` and `churn` (logins on 30–70 % of all days, so no-login alerts
 //! open and close every day — the worst realistic case). The 30 days are run twice from the same
 //! start: as one catch-up, and one by one as 30 commands, the way a nightly timer runs them.
@@ -88,6 +90,7 @@ fn main() {
             ))
             .expect("set the job's starting point");
             drop(conn);
+            room_for_copies(&db, dir.path());
             // Time the job, not the kernel writing back the demo it just made.
             // SAFETY: sync takes no arguments and cannot fail.
             unsafe { libc::sync() };
@@ -110,6 +113,16 @@ fn main() {
                 best / floor
             );
             println!("{:>8}  the median daily run, as it logged itself: {median_split}", "");
+            // The next shape needs the room.
+            for name in ["start", "saved"] {
+                for (live, saved) in state_files(&db, dir.path(), name) {
+                    let _ = std::fs::remove_file(live);
+                    let _ = std::fs::remove_file(saved);
+                }
+            }
+            for (floor, _) in state_files(&dir.path().join("floor.db"), dir.path(), "saved") {
+                let _ = std::fs::remove_file(floor);
+            }
         }
     }
 }
@@ -150,6 +163,29 @@ fn days_one_by_one(db: &Path, start: &[(PathBuf, PathBuf); 3], today: chrono::Na
         .rev()
         .map(|n| muster(db, &["alerts", "run", "--date", &before(today, n)]))
         .fold((0.0, 0), |(took, peak), (day, rss)| (took + day, peak.max(rss)))
+}
+
+/// Stops before the hour's work, not in the middle of it, when the disk cannot hold the three
+/// copies of the database the bench keeps (the start, the state before the daily run, the
+/// floor's), with a gigabyte for the WALs.
+fn room_for_copies(db: &Path, dir: &Path) {
+    let size = std::fs::metadata(db).expect("the demo's database").len();
+    let needed = size * 3 + (1 << 30);
+    let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).expect("a path without NUL");
+    // SAFETY: statvfs writes only into the struct we hand it; the path is NUL-terminated.
+    let mut disk: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(path.as_ptr(), &mut disk) }, 0, "statvfs {}", dir.display());
+    let free = disk.f_bavail as u64 * disk.f_frsize as u64;
+    let mb = |bytes: u64| bytes >> 20;
+    assert!(
+        free >= needed,
+        "the bench keeps three copies of the {} MB database: {} MB are free in {}, {} MB are needed \
+         (free some, point TMPDIR elsewhere, or choose smaller --sizes)",
+        mb(size),
+        mb(free),
+        dir.display(),
+        mb(needed)
+    );
 }
 
 /// The database's files and where a copy named `name` of them is kept.

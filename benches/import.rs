@@ -14,28 +14,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use measured::muster;
+
+#[path = "../tests/support/measured.rs"]
+mod measured;
+
 fn option(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-/// Runs a command to its end; returns its wall time and peak resident memory in MB.
-#[allow(clippy::zombie_processes, reason = "wait4 reaps the child; Child::wait would not report its rusage")]
-fn measured(command: &mut Command) -> (f64, u64) {
-    let started = Instant::now();
-    let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start");
-    let mut status = 0;
-    // SAFETY: wait4 writes only into the status and rusage we hand it, for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert!(waited > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{command:?} failed");
-    (started.elapsed().as_secs_f64(), usage.ru_maxrss as u64 / 1024)
-}
-
-fn muster(db: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_muster"));
-    command.arg("--db").arg(db).args(args).env("XDG_DATA_HOME", db.parent().expect("db in a directory"));
-    command
 }
 
 fn write_roster(dir: &Path, students: usize) -> std::io::Result<()> {
@@ -115,15 +101,15 @@ fn main() {
                 "student_id, at"
             };
             let db = dir.path().join(format!("bench-{kind}-{rows}.db"));
-            measured(&mut muster(&db, &["init"]));
+            muster(&db, &["init"]);
             for roster in ["programs", "students", "enrollments"] {
                 let path = dir.path().join(format!("{roster}.csv"));
-                measured(&mut muster(&db, &["import", roster, path.to_str().expect("utf-8 path")]));
+                muster(&db, &["import", roster, path.to_str().expect("utf-8 path")]);
             }
             // SAFETY: sync takes no arguments and cannot fail; the import is timed, not writeback.
             unsafe { libc::sync() };
-            let (took, rss) = measured(&mut muster(&db, &["import", kind, file.to_str().expect("utf-8 path")]));
-            let (again, _) = measured(&mut muster(&db, &["import", kind, file.to_str().expect("utf-8 path")]));
+            let (took, rss) = muster(&db, &["import", kind, file.to_str().expect("utf-8 path")]);
+            let (again, _) = muster(&db, &["import", kind, file.to_str().expect("utf-8 path")]);
             unsafe { libc::sync() };
             let floor = floor(dir.path(), &file, key);
             let (floor_text, ratio) = match floor {

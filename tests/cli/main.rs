@@ -12,6 +12,8 @@ mod harness;
 mod hostile;
 mod identity;
 mod imports;
+#[path = "../support/measured.rs"]
+mod measured;
 mod messages;
 mod onboarding;
 mod report_documents;

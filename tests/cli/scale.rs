@@ -69,29 +69,10 @@ fn import_until_it_writes(env: &Env, file: &Path) -> (std::process::Child, PathB
     (import, note)
 }
 
-/// Runs an import to its end; returns (exit code, stderr, peak resident memory in MB).
-///
-/// Through a small Python parent that reports its child's peak: a child spawned straight from
-/// this test process is charged this process's own peak too (Linux carries the high-water mark
-/// of the memory an `exec` replaces), and in a full run of the tests that alone passed 48 MB.
+/// Runs an import to its end; returns (exit code, stderr, its own peak resident memory in MB).
 fn import_measured(env: &Env, file: &Path) -> (i32, String, u64) {
-    const PEAK_OF_CHILD: &str = "import resource, subprocess, sys
-code = subprocess.run(sys.argv[2:]).returncode
-open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-sys.exit(code)";
-    let import = import_attendance(env, file);
-    let peak = env.dir.path().join("peak-kib");
-    let output = Command::new("python3")
-        .args(["-c", PEAK_OF_CHILD])
-        .arg(&peak)
-        .arg(import.get_program())
-        .args(import.get_args())
-        .envs(import.get_envs().filter_map(|(key, value)| Some((key, value?))))
-        .stdout(Stdio::null())
-        .output()
-        .expect("python3 runs (.ci/run installs it for the SMTP tests)");
-    let kib: u64 = std::fs::read_to_string(&peak).expect("the peak was written").trim().parse().unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned(), kib / 1024)
+    let run = crate::measured::run(&import_attendance(env, file), env.dir.path());
+    (run.code, run.stderr, run.peak_mb)
 }
 
 #[test]
