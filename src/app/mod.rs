@@ -457,6 +457,7 @@ impl std::fmt::Display for Outcome {
                 write!(f, "{login} is now the admin of this database")
             }
             Outcome::UserAdded { login } => write!(f, "added user {login}"),
+            Outcome::Imported { kind, rows: 0, .. } => write!(f, "{kind}: the file has a header and no rows"),
             Outcome::Imported { kind, rows, changed: 0 } => {
                 write!(f, "{kind}: {rows} rows read, nothing new (already imported)")
             }

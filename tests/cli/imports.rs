@@ -328,3 +328,19 @@ fn an_import_killed_while_it_writes_into_the_file_leaves_it_as_it_was() {
     let out = env.ok(&["import", "attendance", &file]);
     assert!(out.contains("400000 rows read, 400000 added or changed"), "{out}");
 }
+
+/// A file with its header and nothing under it (an export of an empty query) says so, rather
+/// than that its rows were imported already.
+#[test]
+fn a_file_with_only_a_header_says_it_has_no_rows_and_changes_nothing() {
+    let env = organisation();
+    let before = env.snapshot();
+    for (kind, header) in
+        [("students", "student_id,first_name,last_name\n"), ("attendance", "student_id,program_id,date,status,hours\n")]
+    {
+        let out = env.import(kind, header);
+        assert!(out.contains(&format!("{kind}: the file has a header and no rows")), "{kind}: {out}");
+        assert!(!out.contains("already imported"), "{out}");
+    }
+    assert_eq!(env.snapshot(), before);
+}
