@@ -188,14 +188,14 @@ impl App {
         if !matches!(actor.user().role, crate::domain::Role::Admin | crate::domain::Role::SiteCoordinator) {
             return Err(super::AppError::Denied("turnaround reports are for admins and site coordinators".into()));
         }
-        let mut waits: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-        for (verifier, logged_at, verified_at) in store::activity::decisions(self.store.conn(), from, to)? {
-            let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
-            if let (Some(logged), Some(verified)) = (parse(&logged_at), parse(&verified_at)) {
-                waits.entry(verifier).or_default().push((verified - logged).num_minutes().max(0) as f64 / 60.0);
-            }
-        }
-        Ok(waits.into_iter().filter_map(|(who, hours)| crate::domain::turnaround::summarise(&who, hours)).collect())
+        let waits = store::activity::decision_waits(self.store.conn(), from, to)?;
+        Ok(waits
+            .into_iter()
+            .filter_map(|(who, minutes)| {
+                let hours = minutes.into_iter().map(|m| m as f64 / 60.0).collect();
+                crate::domain::turnaround::summarise(&who, hours)
+            })
+            .collect())
     }
 
     /// Whether any snooze has run out, so ending snoozes is worth a write.
@@ -577,19 +577,16 @@ impl App {
         self.require_onboarded(actor)?;
         let conn = self.store.conn();
         let only = actor.user().role.is_partner().then_some(actor.user().login.as_str());
-        // Each alert's hours to acknowledgement and to resolution, by partner.
-        type Hours = (Option<f64>, Option<f64>);
-        let mut by_partner: std::collections::BTreeMap<String, Vec<Hours>> = Default::default();
+        let by_partner = store::alerts::response_times(conn, only, from, to)?;
         let hours = |minutes: Option<i64>| minutes.map(|m| m as f64 / 60.0);
-        for t in store::alerts::response_times(conn, only, from, to)? {
-            by_partner.entry(t.partner).or_default().push((hours(t.minutes_to_ack), hours(t.minutes_to_resolve)));
-        }
         let people: std::collections::HashMap<String, User> =
             store::users::list(conn, actor.user())?.into_iter().map(|u| (u.login.clone(), u)).collect();
         Ok(by_partner
             .into_iter()
             .filter_map(|(partner, times)| {
                 let user = people.get(&partner).filter(|u| u.role.is_partner())?;
+                let times: Vec<(Option<f64>, Option<f64>)> =
+                    times.iter().map(|(to_ack, to_resolve)| (hours(*to_ack), hours(*to_resolve))).collect();
                 Some(crate::domain::turnaround::response(&partner, &user.name, &times))
             })
             .collect())

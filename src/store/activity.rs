@@ -466,18 +466,34 @@ pub fn decide(conn: &Connection, id: i64, verification: &str, by: &str, at: &str
     Ok(())
 }
 
-/// (verifier, logged_at, verified_at) of every decision made on records dated in the range.
-pub fn decisions(
+/// For each verifier, the whole minutes from logging to decision (never below 0) of every
+/// decision made on records dated in the range. The minutes are worked out by SQLite, to the
+/// millisecond its dates keep, and each verifier's login is allocated once: a month of a large
+/// program is over a million decisions. A record whose times do not read as dates is left out.
+pub fn decision_waits(
     conn: &Connection,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-) -> Result<Vec<(String, String, String)>> {
+) -> Result<std::collections::BTreeMap<String, Vec<i64>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT verified_by, logged_at, verified_at FROM attendance
+        "SELECT verified_by,
+                max(CAST((unixepoch(verified_at, 'subsec') - unixepoch(logged_at, 'subsec')) / 60 AS INTEGER), 0)
+           FROM attendance
           WHERE date BETWEEN ?1 AND ?2 AND verification <> 'pending' AND verified_at IS NOT NULL",
     )?;
-    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query(params![from, to])?;
+    let mut waits: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    while let Some(r) = rows.next()? {
+        let Some(minutes) = r.get::<_, Option<i64>>(1)? else { continue };
+        let verifier = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        match waits.get_mut(verifier) {
+            Some(list) => list.push(minutes),
+            None => {
+                waits.insert(verifier.to_string(), vec![minutes]);
+            }
+        }
+    }
+    Ok(waits)
 }
 
 /// A student enrolled during a week, as the weekly grid lists them.
@@ -619,4 +635,44 @@ pub fn engagement(
         params![scope, first, last, start, end, quiet_since],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OpenMode, Store};
+
+    /// The minutes are chrono's `num_minutes` of the exact wait, as before SQLite worked them
+    /// out: truncated, offsets honoured, never below 0, and a time that is no date left out.
+    #[test]
+    fn a_decisions_wait_is_whole_minutes_from_logging_to_deciding() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        conn.execute_batch(
+            "INSERT INTO students (id, student_id, first_name, last_name) VALUES (1, 'S1', 'A', 'B');
+             INSERT INTO programs (id, program_id, name, schedule, start_date) VALUES (1, 'P1', 'W', 'daily', '2026-01-01');",
+        )
+        .unwrap();
+        let decided = [
+            ("2026-01-05", "2026-01-05T10:00:30.500Z", "2026-01-05T10:02:30.400Z", "sc_01", "verified"),
+            ("2026-01-06", "2026-01-06T10:00:00+02:00", "2026-01-06T09:00:00Z", "sc_01", "rejected"),
+            ("2026-01-07", "2026-01-07T10:00:00Z", "2026-01-07T09:00:00Z", "sc_02", "verified"),
+            ("2026-01-08", "2026-01-08T10:00:00Z", "soon", "sc_02", "verified"),
+            ("2026-02-01", "2026-02-01T10:00:00Z", "2026-02-01T11:00:00Z", "sc_02", "verified"),
+        ];
+        for (date, logged, verified, by, verification) in decided {
+            conn.execute(
+                "INSERT INTO attendance (student, program, date, status, logged_by, logged_at, verification,
+                                         verified_by, verified_at)
+                 VALUES (1, 1, ?1, 'present', 'ws_01', ?2, ?3, ?4, ?5)",
+                params![date, logged, verification, by, verified],
+            )
+            .unwrap();
+        }
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+        let waits = decision_waits(conn, day("2026-01-01"), day("2026-01-31")).unwrap();
+        assert_eq!(waits.get("sc_01"), Some(&vec![1, 60]), "119.9 s is 1 minute; 10:00+02:00 is 08:00Z");
+        assert_eq!(waits.get("sc_02"), Some(&vec![0]), "a decision before the logging counts 0; 'soon' is left out");
+    }
 }
