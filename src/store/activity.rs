@@ -481,19 +481,7 @@ pub fn decision_waits(
            FROM attendance
           WHERE date BETWEEN ?1 AND ?2 AND verification <> 'pending' AND verified_at IS NOT NULL",
     )?;
-    let mut rows = stmt.query(params![from, to])?;
-    let mut waits: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-    while let Some(r) = rows.next()? {
-        let Some(minutes) = r.get::<_, Option<i64>>(1)? else { continue };
-        let verifier = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        match waits.get_mut(verifier) {
-            Some(list) => list.push(minutes),
-            None => {
-                waits.insert(verifier.to_string(), vec![minutes]);
-            }
-        }
-    }
-    Ok(waits)
+    super::grouped_by_first_column(stmt.query(params![from, to])?, |r| r.get(1))
 }
 
 /// A student enrolled during a week, as the weekly grid lists them.

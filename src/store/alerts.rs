@@ -740,20 +740,9 @@ pub fn response_times(
 ) -> Result<BTreeMap<String, Vec<ResponseMinutes>>> {
     let mut stmt = conn.prepare_cached(RESPONSE_TIMES)?;
     let after_to = to.succ_opt().unwrap_or(to);
-    let mut rows = stmt.query(params![only, bound(from), bound(after_to)])?;
-    let mut by_partner: BTreeMap<String, Vec<ResponseMinutes>> = BTreeMap::new();
-    // A few hundred partners over a million rows: each login is allocated once, not per row.
-    while let Some(r) = rows.next()? {
-        let times = (r.get(1)?, r.get(2)?);
-        let login = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        match by_partner.get_mut(login) {
-            Some(list) => list.push(times),
-            None => {
-                by_partner.insert(login.to_string(), vec![times]);
-            }
-        }
-    }
-    Ok(by_partner)
+    super::grouped_by_first_column(stmt.query(params![only, bound(from), bound(after_to)])?, |r| {
+        Ok(Some((r.get(1)?, r.get(2)?)))
+    })
 }
 
 /// A student with open alerts: the worst severity, how many, and since when.
