@@ -145,6 +145,13 @@ fn confirmation_dialog_for_a_bulk_action() {
     let narrow = screen(&mut console, 40, 12);
     assert_eq!(narrow.matches("ack'd").count(), 3, "{narrow}");
     assert!(narrow.contains("open"), "{narrow}");
+    // Pressed on one of them, `a` says why nothing happens, and 40 columns show all of it.
+    press(&mut console, KeyCode::Char('g'));
+    press(&mut console, KeyCode::Char('a'));
+    let narrow = screen(&mut console, 40, 12);
+    let foot: Vec<&str> = narrow.lines().rev().take(2).collect();
+    assert!(foot[1].starts_with(" nothing to acknowledge: alert"), "{narrow}");
+    assert!(foot[0].trim_start().starts_with("already acknowledged, by "), "{narrow}");
 }
 
 #[test]

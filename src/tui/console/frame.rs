@@ -6,8 +6,11 @@ use super::*;
 impl Console {
     pub fn draw(&mut self, frame: &mut Frame) {
         let theme = self.settings.theme.clone();
+        let message_rows = self.message.as_ref().map(|(message, _)| message_lines(message, frame.area().width));
+        let hint_rows = message_rows.as_ref().map_or(1, |lines| lines.len() as u16);
         let [tabs, body, hints] =
-            Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(hint_rows)])
+                .areas(frame.area());
         self.draw_tabs(frame, tabs, &theme);
         let cx = Context { app: &self.app, actor: &self.actor };
         let look = Look { theme: &theme, now: self.app.now(), filtering: self.filtering };
@@ -119,7 +122,9 @@ impl Console {
     pub(super) fn draw_hints(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some((message, error)) = &self.message {
             let style = if *error { theme.error } else { theme.ok };
-            frame.render_widget(Paragraph::new(Line::styled(format!(" {message}"), style)), area);
+            let lines: Vec<Line> =
+                message_lines(message, area.width).into_iter().map(|line| Line::styled(line, style)).collect();
+            frame.render_widget(Paragraph::new(lines), area);
             return;
         }
         let keymap = &self.settings.keymap;
@@ -170,5 +175,69 @@ impl Console {
             spans
         };
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+}
+
+/// Most rows a message takes at the foot of the screen.
+const MESSAGE_ROWS: usize = 3;
+
+/// A message as the rows it takes at `width`: one if it fits, otherwise wrapped between words
+/// onto up to three, so a 40-column screen reads what happened whole (a word longer than the
+/// screen is cut, and a message longer than three rows ends in `…`).
+fn message_lines(message: &str, width: u16) -> Vec<String> {
+    let width = usize::from(width).max(2);
+    let mut lines = vec![String::new()];
+    for word in message.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && Span::raw(format!("{line} {word}")).width() + 1 > width {
+            lines.push(String::new());
+        }
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    let cut = lines.len() > MESSAGE_ROWS;
+    lines.truncate(MESSAGE_ROWS);
+    for (i, line) in lines.iter_mut().enumerate() {
+        let last = i + 1 == MESSAGE_ROWS && cut;
+        let room = width - 1 - usize::from(last);
+        if Span::raw(line.as_str()).width() > room {
+            *line = line
+                .chars()
+                .scan(0, |used, c| {
+                    *used += Span::raw(c.to_string()).width();
+                    (*used <= room).then_some(c)
+                })
+                .collect();
+        }
+        line.insert(0, ' ');
+        if last {
+            line.push('…');
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message_lines;
+
+    #[test]
+    fn a_message_wraps_between_words_onto_three_rows_at_most() {
+        assert_eq!(message_lines("saved", 40), vec![" saved"]);
+        let said = "nothing to acknowledge: alert 131 is already acknowledged, by ws_03";
+        assert_eq!(message_lines(said, 80), vec![format!(" {said}")]);
+        assert_eq!(
+            message_lines(said, 40),
+            vec![" nothing to acknowledge: alert 131 is", " already acknowledged, by ws_03"]
+        );
+        let long = "word ".repeat(40);
+        let lines = message_lines(long.trim(), 20);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].ends_with('…') && lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        let endless = "x".repeat(100);
+        assert!(message_lines(&endless, 20).iter().all(|l| l.chars().count() <= 20));
     }
 }
