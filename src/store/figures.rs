@@ -181,26 +181,24 @@ fn attendance_by_day(
     periods: &Periods,
     chosen: &[Enrollment],
 ) -> Result<HashMap<(String, usize), Attended>> {
-    // Each chosen enrollment's dates by (student, program), as day numbers.
-    let mut spans: IdMap<(i64, i64), Vec<(u32, u32)>> = IdMap::default();
-    let mut program_ids: HashMap<i64, &str> = HashMap::new();
-    for e in chosen {
-        let end = e.end.map_or(u32::MAX, day_number);
-        spans.entry((e.student, e.program)).or_default().push((day_number(e.start), end));
-        program_ids.insert(e.program, &e.program_id);
-    }
+    let spans = Spans::new(chosen);
+    let program_ids: HashMap<i64, &str> = chosen.iter().map(|e| (e.program, e.program_id.as_str())).collect();
     let starts: Vec<u32> = periods.starts.iter().copied().map(day_number).collect();
     let first = periods.starts.first().copied().unwrap_or(periods.last);
-    let mut totals: HashMap<(i64, usize), Attended> = HashMap::new();
+    let mut totals: IdMap<(i64, usize), Attended> = IdMap::default();
     let mut stmt = conn.prepare(
         "SELECT student, program, date, status, verification, hours FROM attendance WHERE date >= ?1 AND date <= ?2",
     )?;
     let mut rows = stmt.query(params![first, periods.last])?;
     while let Some(r) = rows.next()? {
-        let (student, program): (i64, i64) = (r.get(0)?, r.get(1)?);
-        let Some(dates) = spans.get(&(student, program)) else { continue };
+        let dates = spans.of(r.get(0)?);
+        if dates.is_empty() {
+            continue;
+        }
+        let program: i64 = r.get(1)?;
         let day = text_day_number(r.get_ref(2)?.as_bytes().map_err(rusqlite::Error::from)?);
-        let times = dates.iter().filter(|(start, end)| *start <= day && day <= *end).count() as u32;
+        let times =
+            dates.iter().filter(|span| span.program == program && span.start <= day && day <= span.end).count() as u32;
         if times == 0 {
             continue;
         }
@@ -223,6 +221,80 @@ fn attendance_by_day(
         .into_iter()
         .filter_map(|((program, period), attended)| Some(((program_ids.get(&program)?.to_string(), period), attended)))
         .collect())
+}
+
+/// An enrollment's program and dates, as day numbers (`end`: `u32::MAX` while it runs on).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    program: i64,
+    start: u32,
+    end: u32,
+}
+
+/// The chosen enrollments' spans, found by student. A whole organisation's report looks one up
+/// for each of millions of records in date order, when the students come round in no order: in
+/// a hash map of (student, program) to a list, the two cache misses of each lookup were most of
+/// the report's own time. Here a student's spans sit side by side, found by the student's rowid
+/// in an array of offsets (muster's rowids are dense), or through a map when they are not.
+struct Spans {
+    spans: Vec<Span>,
+    by_student: ByStudent,
+}
+
+enum ByStudent {
+    /// `first[s]..first[s + 1]` are student `s`'s spans.
+    Dense(Vec<u32>),
+    Sparse(IdMap<i64, (u32, u32)>),
+}
+
+impl Spans {
+    fn new(chosen: &[Enrollment]) -> Self {
+        let mut sorted: Vec<(i64, Span)> = chosen
+            .iter()
+            .map(|e| {
+                (
+                    e.student,
+                    Span { program: e.program, start: day_number(e.start), end: e.end.map_or(u32::MAX, day_number) },
+                )
+            })
+            .collect();
+        sorted.sort_by_key(|(student, _)| *student);
+        let (lowest, highest) = (sorted.first().map_or(0, |s| s.0), sorted.last().map_or(0, |s| s.0));
+        // Dense up to a few entries a span: 400 KB for 100,000 students.
+        let dense = lowest >= 0 && highest <= 8 * sorted.len() as i64 + 65_536;
+        let by_student = if dense {
+            let mut first = vec![0u32; highest as usize + 2];
+            for (student, _) in &sorted {
+                first[*student as usize + 1] += 1;
+            }
+            for s in 1..first.len() {
+                first[s] += first[s - 1];
+            }
+            ByStudent::Dense(first)
+        } else {
+            let mut ranges: IdMap<i64, (u32, u32)> = IdMap::default();
+            for (i, (student, _)) in sorted.iter().enumerate() {
+                ranges.entry(*student).or_insert((i as u32, i as u32)).1 = i as u32 + 1;
+            }
+            ByStudent::Sparse(ranges)
+        };
+        Spans { spans: sorted.into_iter().map(|(_, span)| span).collect(), by_student }
+    }
+
+    /// The spans of `student`'s chosen enrollments, in any program.
+    fn of(&self, student: i64) -> &[Span] {
+        let (from, to) = match &self.by_student {
+            ByStudent::Dense(first) => match usize::try_from(student).ok().filter(|s| s + 1 < first.len()) {
+                Some(s) => (first[s], first[s + 1]),
+                None => return &[],
+            },
+            ByStudent::Sparse(ranges) => match ranges.get(&student) {
+                Some(range) => *range,
+                None => return &[],
+            },
+        };
+        &self.spans[from as usize..to as usize]
+    }
 }
 
 /// A day as the number YYYYMMDD, which orders as the days do.
@@ -394,6 +466,44 @@ mod tests {
         let open = vec![(3, "2026-01-07T06:00:00Z".to_string(), None)];
         assert_eq!(critical_alerts(conn, &few, &starts[0], end).unwrap(), open);
         assert_eq!(critical_alerts(conn, &everyone, &starts[0], end).unwrap(), open);
+    }
+
+    /// A student's spans are found the same whether rowids are dense or far apart, and a student
+    /// with none (or a rowid muster never makes) has none.
+    #[test]
+    fn spans_are_found_by_student_whether_rowids_are_dense_or_not() {
+        let d = |t: &str| crate::domain::parse_date(t).unwrap();
+        let enrollment = |student: i64, program: i64, start: &str, end: Option<&str>| Enrollment {
+            student,
+            program,
+            program_id: format!("P{program}"),
+            start: d(start),
+            end: end.map(d),
+            status: "active".into(),
+        };
+        for far in [7, 90_000_000] {
+            let chosen = [
+                enrollment(far, 1, "2026-01-14", None),
+                enrollment(3, 2, "2026-01-06", None),
+                enrollment(far, 1, "2026-01-01", Some("2026-01-07")),
+            ];
+            let spans = Spans::new(&chosen);
+            assert_eq!(matches!(spans.by_student, ByStudent::Dense(_)), far == 7);
+            let mut theirs = spans.of(far).to_vec();
+            theirs.sort_by_key(|span| span.start);
+            assert_eq!(
+                theirs,
+                vec![
+                    Span { program: 1, start: 20260101, end: 20260107 },
+                    Span { program: 1, start: 20260114, end: u32::MAX }
+                ],
+                "{far}"
+            );
+            assert_eq!(spans.of(3), &[Span { program: 2, start: 20260106, end: u32::MAX }]);
+            for nobody in [0, 4, -1, 100_000_000] {
+                assert!(spans.of(nobody).is_empty(), "{nobody}");
+            }
+        }
     }
 
     /// Both ways of reading attendance count the same records: within each enrollment's dates,
