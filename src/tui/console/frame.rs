@@ -186,17 +186,24 @@ const MESSAGE_ROWS: usize = 3;
 /// screen is cut, and a message longer than three rows ends in `…`).
 fn message_lines(message: &str, width: u16) -> Vec<String> {
     let width = usize::from(width).max(2);
-    let mut lines = vec![String::new()];
-    for word in message.split(' ') {
-        let line = lines.last_mut().expect("one line at least");
-        if !line.is_empty() && Span::raw(format!("{line} {word}")).width() + 1 > width {
-            lines.push(String::new());
+    let mut lines = Vec::new();
+    // A line break the message has (an error's list of problems) starts a row of its own.
+    for paragraph in message.lines() {
+        lines.push(String::new());
+        for word in paragraph.trim().split(' ') {
+            let line = lines.last_mut().expect("a row begun");
+            if !line.is_empty() && Span::raw(format!("{line} {word}")).width() + 1 > width {
+                lines.push(String::new());
+            }
+            let line = lines.last_mut().expect("a row begun");
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
         }
-        let line = lines.last_mut().expect("one line at least");
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
     }
     let cut = lines.len() > MESSAGE_ROWS;
     lines.truncate(MESSAGE_ROWS);
@@ -239,5 +246,7 @@ mod tests {
         assert!(lines[2].ends_with('…') && lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
         let endless = "x".repeat(100);
         assert!(message_lines(&endless, 20).iter().all(|l| l.chars().count() <= 20));
+        assert_eq!(message_lines("2 problems:\n  line 3: bad date", 80), vec![" 2 problems:", " line 3: bad date"]);
+        assert_eq!(message_lines("", 80), vec![" "]);
     }
 }
