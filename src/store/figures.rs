@@ -260,7 +260,8 @@ impl Spans {
             .collect();
         sorted.sort_by_key(|(student, _)| *student);
         let (lowest, highest) = (sorted.first().map_or(0, |s| s.0), sorted.last().map_or(0, |s| s.0));
-        // Dense up to a few entries a span: 400 KB for 100,000 students.
+        // An array of offsets while it stays under eight entries a span (400 KB for 100,000
+        // students); past that the rowids are far apart and a map costs less memory.
         let dense = lowest >= 0 && highest <= 8 * sorted.len() as i64 + 65_536;
         let by_student = if dense {
             let mut first = vec![0u32; highest as usize + 2];
