@@ -209,6 +209,29 @@ fn weekly_grid_for_a_worksite() {
 }
 
 #[test]
+fn a_day_after_today_is_refused_before_anything_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = console_as(&dir, Some("ws_01"));
+    press(&mut console, KeyCode::Char('2'));
+    press(&mut console, KeyCode::Char('w'));
+    // Today is a Wednesday: four steps right is Sunday, a day off the schedule and not yet come.
+    for _ in 0..4 {
+        press(&mut console, KeyCode::Right);
+    }
+    let grid = screen(&mut console, 80, 24);
+    for key in ['x', 'p', 'h'] {
+        press(&mut console, KeyCode::Char(key));
+        let shown = screen(&mut console, 80, 24);
+        assert!(shown.contains("Sun Mar 8 is in the future: nothing logged"), "{key}:\n{shown}");
+        assert!(!shown.contains("make-up") && !shown.contains("hours for"), "{key}:\n{shown}");
+        // Any other key clears the message; the grid is as it was.
+        press(&mut console, KeyCode::Left);
+        press(&mut console, KeyCode::Right);
+        assert_eq!(screen(&mut console, 80, 24), grid);
+    }
+}
+
+#[test]
 fn verification_queue_for_a_coordinator() {
     let dir = tempfile::tempdir().unwrap();
     let mut console = console_as(&dir, Some("sc_01"));
