@@ -167,6 +167,9 @@ impl Inbox {
     /// Marks every row between the last marked one and the selection.
     pub fn mark_range(&mut self) {
         let (rows, selected) = (&self.window.rows, self.window.selected);
+        // An empty list (a filter that matches nothing) has no range to mark.
+        let Some(last) = rows.len().checked_sub(1) else { return };
+        let selected = selected.min(last);
         let anchor = self.anchor.and_then(|id| rows.iter().position(|a| a.id == id)).unwrap_or(selected);
         let (from, to) = (anchor.min(selected), anchor.max(selected));
         self.marked.extend(rows[from..=to].iter().map(|a| a.id));
