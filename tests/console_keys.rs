@@ -200,7 +200,8 @@ fn press_randomly(login: Option<&str>, tab: char, seed: u64, presses: usize) -> 
             let is = after.get(record);
             if is != Some(was) {
                 decided_changed = true;
-                let answered = asked && matches!(key, KeyCode::Char('y') | KeyCode::Enter);
+                // A question takes y, Y or ⏎ for yes.
+                let answered = asked && matches!(key, KeyCode::Char('y' | 'Y') | KeyCode::Enter);
                 let undone = key == KeyCode::Char('u') && now.contains("undone:");
                 assert!(
                     answered || undone,

@@ -64,24 +64,28 @@ impl Pane for AttendancePane {
                     _ => AttendanceStatus::Excused,
                 };
                 match self.entry(status, None) {
-                    Some(entry) if entry.date > self.today => Effect::warn(not_yet(&entry)),
-                    Some(entry) => {
-                        let change = self.change(entry);
-                        // The cursor moves on only when nothing is asked about the cell.
-                        if change.question.is_none() {
-                            self.move_row(1);
+                    Some(entry) => match self.refusal(&entry) {
+                        Some(why) => Effect::warn(why),
+                        None => {
+                            let change = self.change(entry);
+                            // The cursor moves on only when nothing is asked about the cell.
+                            if change.question.is_none() {
+                                self.move_row(1);
+                            }
+                            Effect::Change(change.into_change())
                         }
-                        Effect::Change(change.into_change())
-                    }
+                    },
                     None => Effect::Nothing,
                 }
             }
             Action::Hours if !in_queue => match self.entry(AttendanceStatus::Present, self.hours_here()) {
-                Some(entry) if entry.date > self.today => Effect::warn(not_yet(&entry)),
-                Some(entry) => {
-                    let title = format!("hours for {} on {}", entry.student_id, entry.date.format("%a %m-%d"));
-                    Effect::Open(Overlay::note(title, NoteFor::Hours(entry)))
-                }
+                Some(entry) => match self.refusal(&entry) {
+                    Some(why) => Effect::warn(why),
+                    None => {
+                        let title = format!("hours for {} on {}", entry.student_id, entry.date.format("%a %m-%d"));
+                        Effect::Open(Overlay::note(title, NoteFor::Hours(entry)))
+                    }
+                },
                 None => Effect::Nothing,
             },
             Action::FillWeek if self.view == View::Week => {
@@ -239,10 +243,4 @@ fn records_label(ids: &[i64]) -> String {
         [one] => format!("record {one}"),
         many => format!("{} records", many.len()),
     }
-}
-
-/// Why a day after today is refused before anything is asked about it; the data layer refuses
-/// it too, but a question first would suggest the answer mattered.
-fn not_yet(entry: &AttendanceEntry) -> String {
-    format!("{} is in the future: nothing logged", entry.date.format("%a %b %-d"))
 }

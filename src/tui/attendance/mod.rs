@@ -324,6 +324,19 @@ impl AttendancePane {
         })
     }
 
+    /// Why the day an entry is for cannot be logged at all, said before anything is asked about
+    /// it: the data layer refuses it too, but a question first would suggest the answer mattered.
+    pub fn refusal(&self, entry: &AttendanceEntry) -> Option<String> {
+        let day = entry.date.format("%a %b %-d");
+        if entry.date > self.today {
+            return Some(format!("{day} is in the future: nothing logged"));
+        }
+        let student = &self.grid_row()?.student;
+        (entry.date < student.start).then(|| {
+            format!("{day} is before {}'s enrollment starts ({}): nothing logged", student.name, student.start)
+        })
+    }
+
     /// What changing the cell an entry is for means: the status line once it is made, and the
     /// question to ask first when it overwrites a decided record or logs a day off schedule.
     pub fn change(&self, entry: AttendanceEntry) -> CellChange {
@@ -443,5 +456,52 @@ impl AttendancePane {
         } else {
             self.marked.extend(self.queue.iter().map(|r| r.id));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::WeekRow;
+    use crate::store::activity::WeekStudent;
+
+    /// A worksite's week grid of one student whose enrollment starts on the Wednesday, on a Friday.
+    fn grid_on_friday() -> AttendancePane {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let mut pane = AttendancePane::new(Role::Worksite, day("2026-03-06"));
+        pane.view = View::Week;
+        let student = WeekStudent {
+            student: 1,
+            student_id: "S1".into(),
+            name: "Ann Lee".into(),
+            program: 1,
+            program_id: "P1".into(),
+            start: day("2026-03-04"),
+            end: None,
+        };
+        let days = std::array::from_fn(|i| (i < 5, None));
+        pane.grid = Some(WeekGrid {
+            monday: day("2026-03-02"),
+            rows: vec![WeekRow { student, days, usual_hours: 6.0 }],
+            truncated: false,
+        });
+        pane
+    }
+
+    #[test]
+    fn a_day_that_cannot_be_logged_is_refused_before_anything_is_asked() {
+        let mut pane = grid_on_friday();
+        let mut refusal_on = |col: usize| {
+            pane.col = col;
+            let entry = pane.entry(AttendanceStatus::Present, None).expect("a cell under the cursor");
+            pane.refusal(&entry)
+        };
+        assert_eq!(
+            refusal_on(1).as_deref(),
+            Some("Tue Mar 3 is before Ann Lee's enrollment starts (2026-03-04): nothing logged")
+        );
+        assert_eq!(refusal_on(2), None, "the first day of the enrollment");
+        assert_eq!(refusal_on(4), None, "today");
+        assert_eq!(refusal_on(5).as_deref(), Some("Sat Mar 7 is in the future: nothing logged"));
     }
 }
