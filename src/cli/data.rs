@@ -1,7 +1,7 @@
 //! `init`, `demo` and `import`: getting data into a database.
 
 use super::progress::Bar;
-use super::{Cli, database_path, open_session, vocabulary};
+use super::{Cli, Session, database_path, open_session, open_session_as, vocabulary};
 use crate::app::{AppError, Command, ImportKind};
 use crate::domain::demo::{DemoProfile, DemoSpec};
 use crate::interchange;
@@ -66,22 +66,31 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     {
         return Err(AppError::Invalid(format!("--today {today} is in the future")).into());
     }
-    let mut session = open_session(cli, OpenMode::CreateIfMissing)?;
+    fill_demo(open_session(cli, OpenMode::CreateIfMissing)?, args, now, &|line| println!("{line}"))
+}
+
+/// Fills the session's empty database and plays its last days, saying what it made to `say`.
+fn fill_demo(
+    mut session: Session,
+    args: &DemoArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    say: &dyn Fn(String),
+) -> anyhow::Result<()> {
     let today = args.today.unwrap_or_else(|| session.app.today());
     let spec = DemoSpec { students: args.students, days: args.days, seed: args.seed, today, profile: args.profile };
     let outcome = session.app.execute_with_progress(&session.actor, Command::Demo(spec), &Bar::new())?;
-    println!("{outcome}");
+    say(outcome.to_string());
     // The inbox should show what the demo's data says on any day of the week, so the job
     // processes its last two weeks (a Monday alone would see only Sunday, when nobody meets),
     // each the morning after, with the partners acknowledging alerts in between.
     let through = today.pred_opt().unwrap_or(today);
     let first = through - chrono::Days::new(DEMO_DAYS_PROCESSED - 1);
     let played = session.app.play_demo_days(&session.actor, args.seed, (first, through), now, &Bar::new())?;
-    println!(
+    say(format!(
         "alert job: processed {} days up to {through}, each the morning after; {} alerts opened, {} of them \
          acknowledged by partners",
         played.days, played.opened, played.acknowledged
-    );
+    ));
     Ok(())
 }
 
@@ -93,10 +102,13 @@ pub fn ensure_demo_database(cli: &Cli) -> anyhow::Result<()> {
     }
     eprintln!("muster: creating the demo database at {} (once)", path.display());
     let args = DemoArgs { students: 500, days: 120, seed: 1, today: None, profile: DemoProfile::Classic };
-    demo(cli, &args).inspect_err(|_| {
-        // A half-made demo database would be reused next time; start clean instead.
-        let _ = std::fs::remove_file(&path);
-    })
+    // Made by the account at the keyboard, its first admin: a `--as ws_01` given with `--demo`
+    // names a user the file does not have until the demo has made it.
+    let made = open_session_as(cli, OpenMode::CreateIfMissing, None)
+        // On stderr: stdout is the command's own, perhaps JSON read by a program.
+        .and_then(|session| fill_demo(session, &args, chrono::Utc::now(), &|line| eprintln!("muster: {line}")));
+    // A half-made demo database would be reused next time; start clean instead.
+    made.inspect_err(|_| crate::store::remove_unfinished(&path))
 }
 
 pub fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {

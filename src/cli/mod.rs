@@ -168,10 +168,15 @@ pub struct Session {
 /// Opens the database and works out who is acting; says so once when this account just became
 /// the first admin.
 pub fn open_session(cli: &Cli, mode: OpenMode) -> anyhow::Result<Session> {
+    open_session_as(cli, mode, cli.as_login.as_deref())
+}
+
+/// As `open_session`, acting as `as_login` (or oneself) whatever `--as` said.
+pub fn open_session_as(cli: &Cli, mode: OpenMode, as_login: Option<&str>) -> anyhow::Result<Session> {
     let path = database_path(cli)?;
     let os: OsAccount = identity::os_account()?;
     let mut app = App::open(&path, mode, Box::new(SystemClock), identity::this_origin(&os))?;
-    let sign_in = app.sign_in(&os, cli.as_login.as_deref())?;
+    let sign_in = app.sign_in(&os, as_login)?;
     if sign_in.bootstrapped {
         eprintln!(
             "muster: {} had no users; you ({}) are now its admin. Add others with: muster user add LOGIN --role ROLE --name \"Full Name\"",

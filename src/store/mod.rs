@@ -335,6 +335,20 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
+/// Removes a database file that was being made and failed, with what SQLite and the audit key
+/// keep beside it, so the next attempt starts from nothing rather than from half a file (or a
+/// stale WAL laid over a new one).
+pub fn remove_unfinished(path: &Path) {
+    let beside = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    for leftover in [path.to_path_buf(), audit::key_path(path), beside("-wal"), beside("-shm")] {
+        let _ = std::fs::remove_file(leftover);
+    }
+}
+
 fn create_private_file(path: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     let io_err = |source| StoreError::Io { path: path.to_path_buf(), source };

@@ -204,14 +204,7 @@ impl Hub {
         }
         let made = self.receive_clone(path, device_name, hub, os);
         if made.is_err() {
-            for leftover in [
-                path.to_path_buf(),
-                crate::store::audit::key_path(path),
-                companion(path, "-wal"),
-                companion(path, "-shm"),
-            ] {
-                let _ = std::fs::remove_file(leftover);
-            }
+            crate::store::remove_unfinished(path);
         }
         made
     }
@@ -334,13 +327,6 @@ pub fn stored_address(hub: &str) -> anyhow::Result<HubAddress> {
         Some(command) => Ok(HubAddress::Command(command.to_string())),
         None => hub.parse().map_err(anyhow::Error::msg),
     }
-}
-
-/// SQLite's companion file of `path`: `replica.db-wal`.
-fn companion(path: &Path, suffix: &str) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    name.into()
 }
 
 #[cfg(test)]

@@ -134,3 +134,31 @@ fn the_demos_days_happen_one_morning_after_another_with_partners_acknowledging()
         .unwrap();
     assert_eq!(days, ["2026-03-01"]);
 }
+
+/// `--demo` on a fresh machine, as the README's first command runs it, also with `--as` a partner
+/// the demo makes: the file is made and filled once, by the account at the keyboard (its admin),
+/// and the command then runs as the partner.
+#[test]
+fn the_demo_database_is_made_on_first_use_even_when_acting_as_one_of_its_partners() {
+    let env = Env::new();
+    let students = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(args)
+            .args(["--format", "json", "students", "list"])
+            .env("XDG_DATA_HOME", env.dir.path().join("data"))
+            .env("HOME", env.dir.path())
+            .env_remove("MUSTER_DB")
+            .output()
+            .expect("run muster");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        (listed.as_array().expect("a list").len(), stderr)
+    };
+    let (partners, first) = students(&["--demo", "--as", "ws_01"]);
+    assert!(first.contains("creating the demo database"), "{first}");
+    let (everyone, again) = students(&["--demo"]);
+    assert!(!again.contains("creating"), "made once: {again}");
+    assert_eq!(everyone, 500, "the admin sees the whole demo");
+    assert!((1..everyone).contains(&partners), "ws_01 sees their own {partners} students");
+}
