@@ -69,6 +69,9 @@ const KEYS: &[(KeyCode, u32)] = &[
     (KeyCode::Char('A'), 1),
 ];
 
+/// Sizes each state is also drawn at: the narrowest the README promises, less, and large.
+const SIZES: &[(u16, u16)] = &[(40, 12), (20, 6), (120, 40), (1, 1)];
+
 /// A small generator, so a failure names its seed and replays exactly.
 struct Keys(u64);
 
@@ -167,6 +170,7 @@ fn console_with_decisions(dir: &tempfile::TempDir, login: Option<&str>) -> Conso
 /// record (each after a yes or an undo, or the walk has already failed).
 #[derive(Default)]
 struct Walk {
+    presses: usize,
     changes: usize,
     decided_changes: usize,
 }
@@ -188,6 +192,10 @@ fn press_randomly(login: Option<&str>, tab: char, seed: u64, presses: usize) -> 
         let asked = shown.contains("y yes");
         console.handle(Event::Key(KeyEvent::new(key, KeyModifiers::NONE))).unwrap();
         let now = screen(&mut console, 80, 24);
+        // The same state drawn small and large as well: what a narrow screen cuts must not panic.
+        let (width, height) = SIZES[walk.presses % SIZES.len()];
+        screen(&mut console, width, height);
+        walk.presses += 1;
         let (after, audit) = (decided(&db), audit_entries(&db));
         let tail = &recent[recent.len().saturating_sub(12)..];
         let who = login.unwrap_or("the admin");
@@ -260,4 +268,20 @@ fn marking_keys_on_an_empty_inbox_do_nothing() {
         press(&mut console, KeyCode::Char(key));
     }
     assert_eq!(screen(&mut console, 80, 24).lines().next(), empty.lines().next());
+}
+
+/// Found by the walks drawn small: the note dialog asked for eight rows of a screen that had
+/// fewer, and brought the console down in a short terminal (a split tmux pane).
+#[test]
+fn a_dialog_fits_a_screen_shorter_than_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('r'));
+    for height in 1..=12 {
+        for width in [1, 20, 40] {
+            screen(&mut console, width, height);
+        }
+    }
+    let dialog = screen(&mut console, 80, 24);
+    assert!(dialog.contains("Esc cancel"), "the note dialog is open\n{dialog}");
 }

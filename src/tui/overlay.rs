@@ -292,7 +292,8 @@ pub fn draw_note(frame: &mut Frame, theme: &Theme, title: &str, editor: &TextAre
     let lines = editor.lines();
     let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
     let width = longest.saturating_add(6).clamp(70, 100).min(frame.area().width.saturating_sub(6));
-    let height = (lines.len() as u16).saturating_add(5).clamp(8, frame.area().height.saturating_sub(2));
+    // On a screen too short for eight rows, the screen wins (clamp would panic).
+    let height = (lines.len() as u16).saturating_add(5).max(8).min(frame.area().height.saturating_sub(2));
     let outer = centred(frame.area(), width, height);
     let inner = popup(frame, outer, title, theme);
     let [edit, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
