@@ -66,6 +66,9 @@ pub enum TemplateCommand {
         name: String,
         #[arg(long)]
         org: bool,
+        /// Do not ask first
+        #[arg(long)]
+        yes: bool,
     },
     /// The placeholders a template may use
     Placeholders,
@@ -155,7 +158,16 @@ pub fn message(cli: &Cli, cmd: &MessageCommand) -> anyhow::Result<()> {
                     _ => writeln!(out, "Subject: {}\n\n{}", shown(&subject), shown(&body))?,
                 }
             }
-            TemplateCommand::Delete { name, org } => {
+            TemplateCommand::Delete { name, org, yes } => {
+                // Asked only about a template there is; the rules word a missing one.
+                let owner = if *org { "organisation".to_string() } else { actor.user().login.clone() };
+                let kept = app.templates(actor)?.into_iter().find(|t| &t.name == name && t.owner == owner);
+                if let Some(kept) = kept.filter(|_| !*yes) {
+                    super::confirm(&format!(
+                        "Delete the template {} (\"{}\")? It cannot be brought back; messages already queued keep their text.",
+                        kept.name, kept.subject
+                    ))?;
+                }
                 let command = Command::DeleteTemplate { name: name.clone(), organisation: *org };
                 writeln!(out, "{}", app.execute(actor, command)?)?;
             }

@@ -55,7 +55,12 @@ pub enum DeviceCommand {
     /// Let one more person use a device's replica (from its next sync)
     Allow { device: String, login: String },
     /// Stop serving a device: its syncs are refused from now on
-    Revoke { device: String },
+    Revoke {
+        device: String,
+        /// Do not ask first
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub fn device(cli: &Cli, command: &DeviceCommand) -> anyhow::Result<()> {
@@ -69,7 +74,17 @@ pub fn device(cli: &Cli, command: &DeviceCommand) -> anyhow::Result<()> {
         DeviceCommand::Allow { device, login } => {
             crate::app::Command::AllowOnDevice { device: device.clone(), login: login.clone() }
         }
-        DeviceCommand::Revoke { device } => crate::app::Command::RevokeDevice { device: device.clone() },
+        DeviceCommand::Revoke { device, yes } => {
+            // Asked only about a device that is served; the rules word any other case.
+            let served = session.app.devices(&session.actor)?.into_iter().find(|d| &d.id == device);
+            if let Some(served) = served.filter(|d| d.revoked_at.is_none() && !*yes) {
+                super::confirm(&format!(
+                    "Stop serving {} ({}, cloned by {})? Its syncs are refused from now on; no command serves it again.",
+                    served.id, served.name, served.ssh_login
+                ))?;
+            }
+            crate::app::Command::RevokeDevice { device: device.clone() }
+        }
     };
     println!("{}", session.app.execute(&session.actor, change)?);
     Ok(())

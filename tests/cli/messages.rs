@@ -157,6 +157,26 @@ fn a_template_with_an_unknown_placeholder_is_refused_by_name_and_nothing_is_kept
     assert_eq!(denied.code, 3, "a worksite may not preview for a student not theirs");
 }
 
+/// Deleting a template cannot be undone: asked first, and without a terminal to ask on refused
+/// unless --yes says so; a template that is not there is refused as before, without a question.
+#[test]
+fn deleting_a_template_asks_first() {
+    let env = organisation();
+    let before = env.snapshot();
+    let asked = muster(&env, &["message", "templates", "delete", "missed", "--org"]);
+    assert_eq!(asked.code, 4, "{}", asked.stderr);
+    assert!(
+        asked.stderr.contains("Delete the template missed") && asked.stderr.contains("add --yes"),
+        "{}",
+        asked.stderr
+    );
+    assert_eq!(env.snapshot(), before, "nothing changed");
+    let missing = muster(&env, &["message", "templates", "delete", "nope", "--org"]);
+    assert!(!missing.stderr.contains("Delete the template") && missing.stderr.contains("'nope'"), "{}", missing.stderr);
+    assert!(ok(&env, &["message", "templates", "delete", "missed", "--org", "--yes"]).contains("deleted template"));
+    assert_eq!(json(&env, &["message", "templates"]), serde_json::json!([]));
+}
+
 #[test]
 fn a_refused_recipient_fails_with_the_servers_reason_and_the_others_arrive() {
     let env = organisation();

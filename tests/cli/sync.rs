@@ -211,7 +211,11 @@ fn admins_allow_people_on_a_device_and_revoke_it() {
     assert!(hub.ok(&["device", "allow", "dev-1", "ws_02"]).contains("already"));
     hub.fails(4, &["device", "allow", "dev-9", "ws_02"]);
     hub.fails(4, &["device", "allow", "dev-1", "nobody"]);
-    assert!(hub.ok(&["device", "revoke", "dev-1"]).contains("revoked"));
+    // Revoking cannot be undone: asked first; with no terminal to ask on, refused without --yes.
+    let asked = hub.fails(4, &["device", "revoke", "dev-1"]);
+    assert!(asked.contains("Stop serving dev-1") && asked.contains("add --yes"), "{asked}");
+    assert!(hub.json(&["device", "list"])[0]["revoked_at"].is_null(), "nothing changed");
+    assert!(hub.ok(&["device", "revoke", "dev-1", "--yes"]).contains("revoked"));
     let listed = hub.json(&["device", "list"]);
     assert_eq!(listed[0]["allowed"], serde_json::json!(["ws_02"]));
     assert!(listed[0]["revoked_at"].is_string());
