@@ -25,22 +25,21 @@ fn arg(name: &str, default: u32) -> u32 {
 const ALERTS_SQL: &str = "
     DELETE FROM alert_events;
     DELETE FROM alerts;
+    -- Stored as numbers (store::stored): type 1 missing_attendance, 2 no_login; severity 1-3;
+    -- status 1 open, 4 resolved; times in seconds.
     INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed, escalated,
                         opened_at, updated_at, as_of, streak_start)
-    SELECT t.type, CASE (s.id + length(t.type)) % 3 WHEN 0 THEN 'critical' WHEN 1 THEN 'escalate' ELSE 'warn' END,
-           'open', s.id, CASE WHEN t.type = 'missing_attendance' THEN e.id END, e.program, 3, NULL, 0,
-           printf('2026-%02d-%02dT06:00:%02dZ', 1 + s.id % 10, 1 + s.id % 28, s.id % 60),
-           '2026-11-01T06:00:00Z', NULL, NULL
+    SELECT t.type, 1 + (s.id + t.type) % 3, 1, s.id, CASE WHEN t.type = 1 THEN e.id END, e.program, 3, NULL, 0,
+           unixepoch(printf('2026-%02d-%02dT06:00:%02dZ', 1 + s.id % 10, 1 + s.id % 28, s.id % 60)),
+           unixepoch('2026-11-01T06:00:00Z'), NULL, NULL
       FROM students s JOIN enrollments e ON e.student = s.id
-     CROSS JOIN (SELECT 'missing_attendance' AS type UNION ALL SELECT 'no_login') t;
+     CROSS JOIN (SELECT 1 AS type UNION ALL SELECT 2) t;
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 800000)
     INSERT INTO alerts (type, severity, status, student, count, escalated, opened_at, updated_at, resolved_at,
                         resolved_by)
-    SELECT CASE i % 2 WHEN 0 THEN 'missing_attendance' ELSE 'no_login' END,
-           CASE i % 3 WHEN 0 THEN 'critical' WHEN 1 THEN 'escalate' ELSE 'warn' END, 'resolved',
-           1 + i % (SELECT count(*) FROM students), 2, 0,
-           printf('2025-%02d-%02dT07:00:%02dZ', 1 + i % 12, 1 + i % 28, i % 60), '2025-12-31T00:00:00Z',
-           '2025-12-31T00:00:00Z', 'system'
+    SELECT 1 + i % 2, 1 + i % 3, 4, 1 + i % (SELECT count(*) FROM students), 2, 0,
+           unixepoch(printf('2025-%02d-%02dT07:00:%02dZ', 1 + i % 12, 1 + i % 28, i % 60)),
+           unixepoch('2025-12-31T00:00:00Z'), unixepoch('2025-12-31T00:00:00Z'), 'system'
       FROM n;";
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -107,7 +107,7 @@ fn decided(db: &rusqlite::Connection) -> BTreeMap<String, String> {
         (
             "alert",
             "SELECT id, status || ' ' || severity || ' ' || count || ' ' || updated_at || ' ' || ifnull(resolved_by, '') \
-             FROM alerts WHERE status = 'resolved'",
+             FROM alerts WHERE status = 4 /* resolved */",
         ),
         (
             "signature",

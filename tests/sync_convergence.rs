@@ -283,8 +283,8 @@ impl World {
                 let replica = rusqlite::Connection::open(laptop.app.path()).unwrap();
                 let live: Option<i64> = replica
                     .query_row(
-                        "SELECT id FROM alerts WHERE status = 'open'
-                          ORDER BY id LIMIT 1 OFFSET ?1 % max(1, (SELECT count(*) FROM alerts WHERE status = 'open'))",
+                        "SELECT id FROM alerts WHERE status = 1 -- open
+                          ORDER BY id LIMIT 1 OFFSET ?1 % max(1, (SELECT count(*) FROM alerts WHERE status = 1))",
                         [nth as i64],
                         |r| r.get(0),
                     )

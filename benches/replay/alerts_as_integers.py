@@ -11,7 +11,9 @@ The two copies are timed alternately, since this machine's speed varies from hou
 
 BEFORE.db is a muster file the job has processed up to the day before a run (the bench's saved
 state, or `muster demo --profile churn` after a 30-day catch-up); AFTER.db the same file after
-`muster alerts run` for the next day. Needs Debian's `sqlite3` (3.38 or later, for `unixepoch`)
+`muster alerts run` for the next day. Both must be schema version 15, from a muster before the
+alerts were stored as numbers (3b8f625 or earlier): it measured the decision migration 16 then
+carried out. Needs Debian's `sqlite3` (3.38 or later, for `unixepoch`)
 and about three times BEFORE.db's size free beside it.
 """
 import os, shutil, subprocess, sys

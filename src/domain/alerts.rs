@@ -45,6 +45,42 @@ text_enum! {
     }
 }
 
+/// The numbers the alerts table stores these words as (docs/alerts-storage.md). They are on
+/// disk in every muster file: a word keeps its number for good, and a new word takes a new one.
+pub trait StoredCode: Sized + Copy + 'static {
+    /// Every word with its number.
+    const CODES: &'static [(Self, i64)];
+
+    fn code(self) -> i64
+    where
+        Self: PartialEq,
+    {
+        Self::CODES.iter().find(|(word, _)| *word == self).map_or(0, |&(_, code)| code)
+    }
+
+    fn from_code(code: i64) -> Option<Self> {
+        Self::CODES.iter().find(|&&(_, c)| c == code).map(|&(word, _)| word)
+    }
+}
+
+impl StoredCode for AlertType {
+    const CODES: &'static [(AlertType, i64)] = &[(AlertType::MissingAttendance, 1), (AlertType::NoLogin, 2)];
+}
+
+/// A severity's number is its rank: the most severe sorts first in `severity DESC`.
+impl StoredCode for Severity {
+    const CODES: &'static [(Severity, i64)] = &[(Severity::Warn, 1), (Severity::Escalate, 2), (Severity::Critical, 3)];
+}
+
+impl StoredCode for AlertStatus {
+    const CODES: &'static [(AlertStatus, i64)] = &[
+        (AlertStatus::Open, 1),
+        (AlertStatus::Acknowledged, 2),
+        (AlertStatus::Snoozed, 3),
+        (AlertStatus::Resolved, 4),
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Thresholds {
     pub warn: u32,

@@ -2,10 +2,11 @@
 
 use super::Cached;
 use super::Result;
-use super::days::{self, bound, bound_opt};
+use super::days::{bound, bound_opt};
 use super::ids::{IdMap, IdSet};
+use super::stored::{self, day_number, day_number_opt};
 use crate::domain::User;
-use crate::domain::alerts::{AlertStatus, AlertType, Severity, Thresholds};
+use crate::domain::alerts::{AlertStatus, AlertType, Severity, StoredCode, Thresholds};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
@@ -25,17 +26,22 @@ pub struct LiveAlert {
     pub escalated: bool,
 }
 
+/// The status codes the statements here name (`StoredCode for AlertStatus`).
+const OPEN: i64 = 1;
+const SNOOZED: i64 = 3;
+const RESOLVED: i64 = 4;
+
 const LIVE_COLUMNS: &str = "id, severity, status, count, first_missed, as_of, streak_start, escalated";
 
 fn live_from_row(r: &Row, at: usize) -> rusqlite::Result<LiveAlert> {
     Ok(LiveAlert {
         id: r.get(at)?,
-        severity: super::word(r, at + 1)?,
-        status: super::word(r, at + 2)?,
+        severity: stored::get_code(r, at + 1)?,
+        status: stored::get_code(r, at + 2)?,
         count: r.get(at + 3)?,
-        first_missed: days::get_opt(r, at + 4)?,
-        as_of: days::get_opt(r, at + 5)?,
-        streak_start: days::get_opt(r, at + 6)?,
+        first_missed: stored::get_day_opt(r, at + 4)?,
+        as_of: stored::get_day_opt(r, at + 5)?,
+        streak_start: stored::get_day_opt(r, at + 6)?,
         escalated: r.get(at + 7)?,
     })
 }
@@ -48,9 +54,9 @@ fn key_column(kind: AlertType) -> &'static str {
 /// Live alerts of one type, keyed by enrollment (missing_attendance) or student (no_login).
 pub fn live(conn: &Connection, kind: AlertType) -> Result<IdMap<i64, LiveAlert>> {
     let sql =
-        format!("SELECT {}, {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND status <> 'resolved'", key_column(kind));
+        format!("SELECT {}, {LIVE_COLUMNS} FROM alerts WHERE type = ?1 AND status <> {RESOLVED}", key_column(kind));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, live_from_row(r, 1)?)))?;
+    let rows = stmt.query_map([kind.code()], |r| Ok((r.get(0)?, live_from_row(r, 1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -64,10 +70,10 @@ pub fn live_one(
     // The key of alerts_one_live, column for column, so this is one index lookup.
     let sql = format!(
         "SELECT {LIVE_COLUMNS} FROM alerts
-          WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0) AND status <> 'resolved'"
+          WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0) AND status <> {RESOLVED}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt.query_row(params![kind.as_str(), student, enrollment], |r| live_from_row(r, 0)).optional()?)
+    Ok(stmt.query_row(params![kind.code(), student, enrollment], |r| live_from_row(r, 0)).optional()?)
 }
 
 /// The severity a person resolved an earlier alert of the same streak at, if they did.
@@ -78,7 +84,7 @@ pub fn students_resolved_by_people(conn: &Connection, kind: AlertType) -> Result
         "SELECT DISTINCT student FROM alerts INDEXED BY alerts_streak
           WHERE type = ?1 AND resolved_severity IS NOT NULL",
     )?;
-    let students = stmt.query_map([kind.as_str()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let students = stmt.query_map([kind.code()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(students)
 }
 
@@ -91,20 +97,14 @@ pub fn manual_resolution(
 ) -> Result<Option<Severity>> {
     // Pinned to its index: an inbox index in severity order once tempted the planner into
     // walking every resolved alert for each call.
-    let mut stmt = conn.prepare_cached(
-        "SELECT max(CASE resolved_severity WHEN 'critical' THEN 3 WHEN 'escalate' THEN 2 WHEN 'warn' THEN 1 END)
-           FROM alerts INDEXED BY alerts_streak
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT max(resolved_severity) FROM alerts INDEXED BY alerts_streak
           WHERE type = ?1 AND student = ?2 AND ifnull(enrollment, 0) = ifnull(?3, 0)
-            AND streak_start IS ?4 AND status = 'resolved' AND resolved_severity IS NOT NULL",
-    )?;
-    let rank: Option<i64> =
-        stmt.query_row(params![kind.as_str(), student, enrollment, bound_opt(streak_start)], |r| r.get(0))?;
-    let found = rank.map(|rank| match rank {
-        3 => "critical",
-        2 => "escalate",
-        _ => "warn",
-    });
-    Ok(found.and_then(|s| s.parse().ok()))
+            AND streak_start IS ?4 AND status = {RESOLVED} AND resolved_severity IS NOT NULL"
+    ))?;
+    Ok(stmt.query_row(params![kind.code(), student, enrollment, day_number_opt(streak_start)], |r| {
+        stored::get_code_opt(r, 0)
+    })?)
 }
 
 pub struct NewAlert {
@@ -136,23 +136,23 @@ impl NewAlert {
 }
 
 pub fn insert(conn: &Connection, alert: &NewAlert, now: &str) -> Result<i64> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed,
                              escalated, opened_at, updated_at, as_of, streak_start)
-         VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
-    )?;
+         VALUES (?1, ?2, {OPEN}, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)"
+    ))?;
     stmt.execute(params![
-        alert.kind.as_str(),
-        alert.severity.as_str(),
+        alert.kind.code(),
+        alert.severity.code(),
         alert.student,
         alert.enrollment,
         alert.program,
         alert.count,
-        bound_opt(alert.first_missed),
+        day_number_opt(alert.first_missed),
         alert.severity == Severity::Critical,
-        now,
-        bound(alert.as_of),
-        bound_opt(alert.streak_start)
+        stored::bound_seconds(now)?,
+        day_number(alert.as_of),
+        day_number_opt(alert.streak_start)
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -163,35 +163,41 @@ pub fn update_streak(conn: &Connection, before: &LiveAlert, after: &LiveAlert, n
     // status, which change far less often than the count, so they get their own statement.
     let mut stmt = conn
         .prepare_cached("UPDATE alerts SET count = ?2, first_missed = ?3, as_of = ?4, updated_at = ?5 WHERE id = ?1")?;
-    stmt.execute(params![after.id, after.count, bound_opt(after.first_missed), bound_opt(after.as_of), now])?;
+    stmt.execute(params![
+        after.id,
+        after.count,
+        day_number_opt(after.first_missed),
+        day_number_opt(after.as_of),
+        stored::bound_seconds(now)?
+    ])?;
     // streak_start is in alerts_streak: named only when it changed.
     if before.streak_start != after.streak_start {
         let mut stmt = conn.prepare_cached("UPDATE alerts SET streak_start = ?2 WHERE id = ?1")?;
-        stmt.execute(params![after.id, bound_opt(after.streak_start)])?;
+        stmt.execute(params![after.id, day_number_opt(after.streak_start)])?;
     }
     if (before.severity, before.escalated) != (after.severity, after.escalated) {
         let mut stmt = conn.prepare_cached("UPDATE alerts SET severity = ?2, escalated = ?3 WHERE id = ?1")?;
-        stmt.execute(params![after.id, after.severity.as_str(), after.escalated])?;
+        stmt.execute(params![after.id, after.severity.code(), after.escalated])?;
     }
     // status decides alerts_one_live and alerts_live_inbox: named only when it changed.
     if before.status != after.status {
-        let mut stmt = conn.prepare_cached(
-            "UPDATE alerts SET status = ?2, snoozed_until = CASE WHEN ?2 = 'snoozed' THEN snoozed_until END
-              WHERE id = ?1",
-        )?;
-        stmt.execute(params![after.id, after.status.as_str()])?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "UPDATE alerts SET status = ?2, snoozed_until = CASE WHEN ?2 = {SNOOZED} THEN snoozed_until END
+              WHERE id = ?1"
+        ))?;
+        stmt.execute(params![after.id, after.status.code()])?;
     }
     Ok(())
 }
 
 /// Marks an alert resolved. `by_person` keeps the severity, so the same streak is not reopened.
 pub fn resolve(conn: &Connection, id: i64, by: &str, by_person: bool, now: &str) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_by = ?2, updated_at = ?3,
+    let mut stmt = conn.prepare_cached(&format!(
+        "UPDATE alerts SET status = {RESOLVED}, resolved_at = ?3, resolved_by = ?2, updated_at = ?3,
                 snoozed_until = NULL, resolved_severity = CASE WHEN ?4 THEN severity END
-          WHERE id = ?1",
-    )?;
-    stmt.execute(params![id, by, now, by_person])?;
+          WHERE id = ?1"
+    ))?;
+    stmt.execute(params![id, by, stored::bound_seconds(now)?, by_person])?;
     Ok(())
 }
 
@@ -206,17 +212,16 @@ pub fn set_triage(
 ) -> Result<()> {
     conn.execute_cached(
         "UPDATE alerts SET status = ?2, assigned_to = ?3, snoozed_until = ?4, updated_at = ?5 WHERE id = ?1",
-        params![id, status.as_str(), assigned_to, snoozed_until, now],
+        params![id, status.code(), assigned_to, stored::bound_seconds_opt(snoozed_until)?, stored::bound_seconds(now)?],
     )?;
     Ok(())
 }
 
 /// Snoozed alerts whose time has come.
 pub fn snoozes_ending(conn: &Connection, now: &str) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id FROM alerts WHERE status = 'snoozed' AND unixepoch(snoozed_until) <= unixepoch(?1)",
-    )?;
-    let ids = stmt.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT id FROM alerts WHERE status = {SNOOZED} AND snoozed_until <= ?1"))?;
+    let ids = stmt.query_map([stored::bound_seconds(now)?], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(ids)
 }
 
@@ -373,12 +378,15 @@ pub struct AlertView {
     pub resolved_by: Option<String>,
     #[serde(skip)]
     pub student: i64,
+    /// `opened_at` as stored, where the next page starts.
+    #[serde(skip)]
+    pub opened_seconds: i64,
 }
 
 const VIEW_COLUMNS: &str = "
     SELECT a.id, a.type, a.severity, a.status, s.student_id, s.first_name || ' ' || s.last_name,
            e.enrollment_id, p.program_id, a.count, a.first_missed, a.escalated, a.assigned_to,
-           a.snoozed_until, a.opened_at, a.updated_at, a.resolved_at, a.resolved_by, a.student";
+           a.snoozed_until, a.opened_at, a.updated_at, a.resolved_at, a.resolved_by, a.student, a.opened_at";
 
 const VIEW_JOINS: &str = "
       JOIN students s ON s.id = a.student
@@ -388,23 +396,24 @@ const VIEW_JOINS: &str = "
 fn view_from_row(r: &Row) -> rusqlite::Result<AlertView> {
     Ok(AlertView {
         id: r.get(0)?,
-        kind: super::word(r, 1)?,
-        severity: super::word(r, 2)?,
-        status: super::word(r, 3)?,
+        kind: stored::get_code(r, 1)?,
+        severity: stored::get_code(r, 2)?,
+        status: stored::get_code(r, 3)?,
         student_id: r.get(4)?,
         student_name: r.get(5)?,
         enrollment_id: r.get(6)?,
         program_id: r.get(7)?,
         count: r.get(8)?,
-        first_missed: r.get(9)?,
+        first_missed: stored::get_day_opt(r, 9)?,
         escalated: r.get(10)?,
         assigned_to: r.get(11)?,
-        snoozed_until: r.get(12)?,
-        opened_at: r.get(13)?,
-        updated_at: r.get(14)?,
-        resolved_at: r.get(15)?,
+        snoozed_until: stored::get_time_opt(r, 12)?,
+        opened_at: stored::get_time(r, 13)?,
+        updated_at: stored::get_time(r, 14)?,
+        resolved_at: stored::get_time_opt(r, 15)?,
         resolved_by: r.get(16)?,
         student: r.get(17)?,
+        opened_seconds: r.get(18)?,
     })
 }
 
@@ -427,19 +436,14 @@ pub struct AlertFilter {
 /// Where a page ends, to start the next one after it (most severe first, then oldest).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertCursor {
-    pub severity_rank: i64,
-    pub opened_at: String,
+    pub severity: Severity,
+    pub opened_seconds: i64,
     pub id: i64,
 }
 
 impl AlertView {
     pub fn cursor(&self) -> AlertCursor {
-        let severity_rank = match self.severity {
-            Severity::Critical => 3,
-            Severity::Escalate => 2,
-            Severity::Warn => 1,
-        };
-        AlertCursor { severity_rank, opened_at: self.opened_at.clone(), id: self.id }
+        AlertCursor { severity: self.severity, opened_seconds: self.opened_seconds, id: self.id }
     }
 }
 
@@ -466,18 +470,18 @@ pub fn list(
         (true, _) => "1",
         // Naming the live condition lets a live status walk alerts_live_inbox.
         (false, Some(AlertStatus::Resolved)) => "a.status = ?2",
-        (false, Some(_)) => "a.status <> 'resolved' AND a.status = ?2",
+        (false, Some(_)) => &format!("a.status <> {RESOLVED} AND a.status = ?2"),
         // Snoozed alerts are hidden until their time (SPEC "Triage"); ask for them by status.
-        (false, None) => "a.status <> 'resolved' AND a.status <> 'snoozed'",
+        (false, None) => &format!("a.status <> {RESOLVED} AND a.status <> {SNOOZED}"),
     };
     let (beyond, order) = match direction {
         Direction::After => (
-            "a.severity_rank < ?7 OR (a.severity_rank = ?7 AND (a.opened_at > ?8 OR (a.opened_at = ?8 AND a.id > ?9)))",
-            "a.severity_rank DESC, a.opened_at, a.id",
+            "a.severity < ?7 OR (a.severity = ?7 AND (a.opened_at > ?8 OR (a.opened_at = ?8 AND a.id > ?9)))",
+            "a.severity DESC, a.opened_at, a.id",
         ),
         Direction::Before => (
-            "a.severity_rank > ?7 OR (a.severity_rank = ?7 AND (a.opened_at < ?8 OR (a.opened_at = ?8 AND a.id < ?9)))",
-            "a.severity_rank, a.opened_at DESC, a.id DESC",
+            "a.severity > ?7 OR (a.severity = ?7 AND (a.opened_at < ?8 OR (a.opened_at = ?8 AND a.id < ?9)))",
+            "a.severity, a.opened_at DESC, a.id DESC",
         ),
     };
     // An admin's page walks an index in inbox order. A partner's starts from their assignments
@@ -504,13 +508,13 @@ pub fn list(
     let rows = stmt.query_map(
         params![
             scope,
-            filter.status.map(|s| s.as_str()),
-            filter.severity.map(|s| s.as_str()),
-            filter.kind.map(|k| k.as_str()),
+            filter.status.map(|s| s.code()),
+            filter.severity.map(|s| s.code()),
+            filter.kind.map(|k| k.code()),
             filter.program_id,
             filter.assigned_to,
-            cursor.map(|c| c.severity_rank),
-            cursor.map(|c| c.opened_at.as_str()),
+            cursor.map(|c| c.severity.code()),
+            cursor.map(|c| c.opened_seconds),
             cursor.map(|c| c.id),
             limit as i64,
             filter.text.as_deref().filter(|t| !t.is_empty()),
@@ -528,11 +532,11 @@ pub fn list(
 /// Live alerts `viewer` may see in the inbox (snoozed ones are hidden), by severity: (critical, escalate, warn).
 pub fn live_counts(conn: &Connection, viewer: &User) -> Result<(u64, u64, u64)> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let mut stmt = conn.prepare_cached(
-        "SELECT severity_rank, count(*) FROM alerts a WHERE status <> 'resolved' AND status <> 'snoozed'
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT severity, count(*) FROM alerts a WHERE status <> {RESOLVED} AND status <> {SNOOZED}
             AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
-          GROUP BY severity_rank",
-    )?;
+          GROUP BY severity"
+    ))?;
     let mut counts = (0, 0, 0);
     let mut rows = stmt.query([scope])?;
     while let Some(row) = rows.next()? {
@@ -589,7 +593,7 @@ pub fn timeline(conn: &Connection, alert: i64) -> Result<Vec<AlertEvent>> {
 pub fn set_triage_status(conn: &Connection, id: i64, status: AlertStatus, now: &str) -> Result<()> {
     conn.execute_cached(
         "UPDATE alerts SET status = ?2, snoozed_until = NULL, updated_at = ?3 WHERE id = ?1",
-        params![id, status.as_str(), now],
+        params![id, status.code(), stored::bound_seconds(now)?],
     )?;
     Ok(())
 }
@@ -608,7 +612,7 @@ mod tests {
         for _ in 0..3 {
             conn.execute(
                 "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at)
-                 VALUES ('no_login', 'warn', 'resolved', 1, 3, 'then', 'then')",
+                 VALUES (2, 1, 4, 1, 3, 0, 0)",
                 [],
             )
             .unwrap();
@@ -633,6 +637,14 @@ mod tests {
         batch.write(conn, "later", "system").unwrap();
         let total: i64 = conn.query_row("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
         assert_eq!(total, 250, "a written batch is empty");
+    }
+
+    #[test]
+    fn the_status_codes_named_in_sql_are_the_stored_ones() {
+        assert_eq!(
+            (OPEN, SNOOZED, RESOLVED),
+            (AlertStatus::Open.code(), AlertStatus::Snoozed.code(), AlertStatus::Resolved.code())
+        );
     }
 
     #[test]
@@ -699,8 +711,8 @@ pub fn notices_since(conn: &Connection, viewer: &User, after: i64, limit: usize)
                 event: r.get(0)?,
                 alert: r.get(1)?,
                 what: r.get(2)?,
-                severity: r.get(3)?,
-                kind: r.get(4)?,
+                severity: stored::get_code::<Severity>(r, 3)?.to_string(),
+                kind: stored::get_code::<AlertType>(r, 4)?.to_string(),
                 student_id: r.get(5)?,
                 name: r.get(6)?,
                 at: r.get(7)?,
@@ -720,11 +732,11 @@ pub type ResponseMinutes = (Option<i64>, Option<i64>);
 const RESPONSE_TIMES: &str = "WITH a AS MATERIALIZED (
          SELECT a.student,
                 max((unixepoch((SELECT min(e.at) FROM alert_events e
-                                 WHERE e.alert = a.id AND e.kind = 'acknowledged')) - unixepoch(a.opened_at)) / 60,
+                                 WHERE e.alert = a.id AND e.kind = 'acknowledged')) - a.opened_at) / 60,
                     0) AS to_ack,
-                max((unixepoch(CASE WHEN a.status = 'resolved' THEN a.resolved_at END) - unixepoch(a.opened_at)) / 60,
-                    0) AS to_resolve
-           FROM alerts a WHERE a.opened_at >= ?2 AND a.opened_at < ?3)
+                max((CASE WHEN a.status = 4 /* resolved */ THEN a.resolved_at END - a.opened_at) / 60, 0)
+                    AS to_resolve
+           FROM alerts a WHERE a.opened_at >= unixepoch(?2) AND a.opened_at < unixepoch(?3))
      SELECT x.login, a.to_ack, a.to_resolve
        FROM a JOIN student_assignments x ON x.student = a.student
       WHERE ?1 IS NULL OR x.login = ?1";
@@ -759,27 +771,22 @@ pub struct AtRisk {
 /// The students `viewer` may see with open (or snoozed) alerts, most severe first, then longest open.
 pub fn at_risk(conn: &Connection, viewer: &User) -> Result<Vec<AtRisk>> {
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.student_id, s.first_name || ' ' || s.last_name, max(a.severity_rank), count(*), min(a.opened_at)
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT s.student_id, s.first_name || ' ' || s.last_name, max(a.severity), count(*), min(a.opened_at)
            FROM alerts a JOIN students s ON s.id = a.student
-          WHERE a.status <> 'resolved'
+          WHERE a.status <> {RESOLVED}
             AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
           GROUP BY a.student
-          ORDER BY 3 DESC, 5, 1",
-    )?;
+          ORDER BY 3 DESC, 5, 1"
+    ))?;
     let rows = stmt
         .query_map([scope], |r| {
-            let severity = match r.get::<_, i64>(2)? {
-                3 => Severity::Critical,
-                2 => Severity::Escalate,
-                _ => Severity::Warn,
-            };
             Ok(AtRisk {
                 student_id: r.get(0)?,
                 name: r.get(1)?,
-                severity,
+                severity: stored::get_code(r, 2)?,
                 open_alerts: r.get(3)?,
-                open_since: r.get(4)?,
+                open_since: stored::get_time(r, 4)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -3,7 +3,9 @@
 //! students assigned to them.
 
 use super::Result;
+use super::stored;
 use crate::domain::User;
+use crate::domain::alerts::{AlertStatus, AlertType, Severity};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params};
 
@@ -108,13 +110,20 @@ pub fn stream(
                 AND (?4 IS NULL OR p.program_id = ?4)
               ORDER BY a.student, a.program, a.date"
         ),
+        // The alerts keep words, days and times as numbers (`store::stored`); exported as text.
         Table::Alerts => format!(
-            "SELECT a.id, a.type, a.severity, a.status, s.student_id, s.first_name, s.last_name, p.program_id,
-                    a.count, a.first_missed, a.escalated, a.assigned_to, a.opened_at, a.resolved_at, a.resolved_by
+            "SELECT a.id, {}, {}, {}, s.student_id, s.first_name, s.last_name, p.program_id,
+                    a.count, {}, a.escalated, a.assigned_to, {}, {}, a.resolved_by
                FROM alerts a JOIN students s ON s.id = a.student LEFT JOIN programs p ON p.id = a.program
-              WHERE {visible} AND (?2 IS NULL OR substr(a.opened_at, 1, 10) >= ?2)
-                AND (?3 IS NULL OR substr(a.opened_at, 1, 10) <= ?3) AND (?4 IS NULL OR p.program_id = ?4)
-              ORDER BY a.id"
+              WHERE {visible} AND (?2 IS NULL OR date(a.opened_at, 'unixepoch') >= ?2)
+                AND (?3 IS NULL OR date(a.opened_at, 'unixepoch') <= ?3) AND (?4 IS NULL OR p.program_id = ?4)
+              ORDER BY a.id",
+            stored::sql_word::<AlertType>("a.type"),
+            stored::sql_word::<Severity>("a.severity"),
+            stored::sql_word::<AlertStatus>("a.status"),
+            stored::sql_day("a.first_missed"),
+            stored::sql_time("a.opened_at"),
+            stored::sql_time("a.resolved_at"),
         ),
         Table::Audit => "SELECT seq, at, actor, acting_as, action, entity, entity_id, change, host, client, version,
                     prev_hash, hash

@@ -5,6 +5,7 @@
 
 use super::Result;
 use super::ids::{IdMap, IdSet};
+use super::stored;
 use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, params};
 use std::collections::BTreeSet;
@@ -384,8 +385,9 @@ pub fn critical_alerts(
     start: &str,
     end: &str,
 ) -> Result<Vec<(i64, String, Option<String>)>> {
-    const OPEN_IN_SPAN: &str =
-        "severity = 'critical' AND opened_at < ?2 AND (resolved_at IS NULL OR resolved_at >= ?1)";
+    // Severity 3 is critical (`StoredCode`); the times are stored as seconds.
+    const OPEN_IN_SPAN: &str = "severity = 3 AND opened_at < ?2 AND (resolved_at IS NULL OR resolved_at >= ?1)";
+    let (start, end) = (stored::bound_seconds(start)?, stored::bound_seconds(end)?);
     let mut alerts = Vec::new();
     if one_by_one(conn, students)? {
         let mut stmt = conn.prepare_cached(&format!(
@@ -394,7 +396,7 @@ pub fn critical_alerts(
         for &student in students {
             let mut rows = stmt.query(params![start, end, student])?;
             while let Some(row) = rows.next()? {
-                alerts.push((student, row.get(0)?, row.get(1)?));
+                alerts.push((student, stored::get_time(row, 0)?, stored::get_time_opt(row, 1)?));
             }
         }
     } else {
@@ -404,7 +406,7 @@ pub fn critical_alerts(
         while let Some(row) = rows.next()? {
             let student: i64 = row.get(0)?;
             if students.contains(&student) {
-                alerts.push((student, row.get(1)?, row.get(2)?));
+                alerts.push((student, stored::get_time(row, 1)?, stored::get_time_opt(row, 2)?));
             }
         }
     }
@@ -449,9 +451,9 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO login_events (student, at) VALUES (3, '2026-01-14T09:00:00Z'), (3, '2026-01-20T09:00:00Z');
              INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at, resolved_at)
-             VALUES ('no_login', 'critical', 'open', 3, 9, '2026-01-07T06:00:00Z', 't', NULL),
-                    ('no_login', 'critical', 'resolved', 4, 9, '2026-01-02T06:00:00Z', 't', '2026-01-03T06:00:00Z'),
-                    ('missing_attendance', 'warn', 'open', 3, 3, '2026-01-07T06:00:00Z', 't', NULL);",
+             VALUES (2, 3, 1, 3, 9, unixepoch('2026-01-07T06:00:00Z'), 0, NULL),
+                    (2, 3, 4, 4, 9, unixepoch('2026-01-02T06:00:00Z'), 0, unixepoch('2026-01-03T06:00:00Z')),
+                    (1, 1, 1, 3, 3, unixepoch('2026-01-07T06:00:00Z'), 0, NULL);",
         )
         .unwrap();
         let starts = ["2026-01-05T00:00:00Z".to_string(), "2026-01-12T00:00:00Z".to_string()];

@@ -3,8 +3,10 @@
 //! and each recipient is checked again when their message is sent.
 
 use super::ids::IdMap;
+use super::stored;
 use super::{Cached, Result};
 use crate::domain::User;
+use crate::domain::alerts::{AlertType, Severity, StoredCode};
 use crate::domain::message::{Audience, CampaignKind, RecipientStatus, Values};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -109,9 +111,9 @@ pub fn audience(conn: &Connection, viewer: &User, audience: &Audience) -> Result
             Some(program_id.clone()),
         ),
         Audience::OpenAlerts { at_least } => (
-            "EXISTS (SELECT 1 FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved'
-                      AND a.severity_rank >= CASE ?2 WHEN 'warn' THEN 1 WHEN 'escalate' THEN 2 ELSE 3 END)",
-            Some(at_least.as_str().to_string()),
+            // Codes (`StoredCode`): resolved 4; a severity is its own rank.
+            "EXISTS (SELECT 1 FROM alerts a WHERE a.student = s.id AND a.status <> 4 AND a.severity >= ?2)",
+            Some(at_least.code().to_string()),
         ),
         Audience::Students { student_ids } => {
             let mut keys = Vec::with_capacity(student_ids.len());
@@ -461,8 +463,8 @@ pub fn student_values(
             "SELECT s.first_name, s.last_name, s.student_id, s.email, s.opted_out_at IS NOT NULL,
                     (SELECT p.name FROM enrollments e JOIN programs p ON p.id = e.program
                       WHERE e.student = s.id AND e.status = 'active' ORDER BY e.start_date LIMIT 1),
-                    (SELECT max(count) FROM alerts a WHERE a.student = s.id AND a.status <> 'resolved'
-                        AND a.type = 'missing_attendance'),
+                    (SELECT max(count) FROM alerts a WHERE a.student = s.id AND a.status <> 4 -- resolved
+                        AND a.type = 1 /* missing_attendance */),
                     (SELECT date(max(at)) FROM login_events l WHERE l.student = s.id)
                FROM students s WHERE s.id = ?1",
             [student],
@@ -598,19 +600,18 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
     // Most live alerts are neither critical nor touched that day: the live critical ones come
     // from the live inbox's index (not every critical alert there ever was), the day's from its
     // timeline entries, and no other alert's row or student is read.
+    // Codes (`StoredCode`): resolved 4, critical 3.
     let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.student, a.severity_rank, s.student_id, s.first_name || ' ' || s.last_name,
-                a.type, a.severity, a.count
+        "SELECT a.id, a.student, a.severity, s.student_id, s.first_name || ' ' || s.last_name, a.type, a.count
            FROM alerts a INDEXED BY alerts_live_inbox JOIN students s ON s.id = a.student
-          WHERE a.status <> 'resolved' AND a.severity_rank = 3
+          WHERE a.status <> 4 AND a.severity = 3
          UNION ALL
-         SELECT a.id, a.student, a.severity_rank, s.student_id, s.first_name || ' ' || s.last_name,
-                a.type, a.severity, a.count
+         SELECT a.id, a.student, a.severity, s.student_id, s.first_name || ' ' || s.last_name, a.type, a.count
            FROM alerts a JOIN students s ON s.id = a.student
           WHERE a.id IN (SELECT alert FROM alert_events INDEXED BY alert_events_run
                           WHERE run_date = ?1
                             AND (kind = 'opened' OR kind = 'escalated' OR kind = 'raised'))
-            AND a.status <> 'resolved' AND a.severity_rank <> 3",
+            AND a.status <> 4 AND a.severity <> 3",
     )?;
     // (severity rank, alert id, student, escalated that day, the line)
     let mut lines: Vec<(i64, i64, i64, bool, DigestLine)> = Vec::new();
@@ -624,15 +625,16 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
             [_, _, true] => "raised",
             _ => "",
         };
+        let severity: Severity = stored::get_code(r, 2)?;
         let line = DigestLine {
             student_id: r.get(3)?,
             name: r.get(4)?,
-            kind: r.get(5)?,
-            severity: r.get(6)?,
-            count: r.get(7)?,
+            kind: stored::get_code::<AlertType>(r, 5)?.to_string(),
+            severity: severity.to_string(),
+            count: r.get(6)?,
             change: change.to_string(),
         };
-        lines.push((r.get(2)?, id, r.get(1)?, flags[1], line));
+        lines.push((severity.code(), id, r.get(1)?, flags[1], line));
     }
     lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.4.student_id.cmp(&b.4.student_id)).then(a.1.cmp(&b.1)));
     // The partner readers each student of the lines is assigned to, looked up by student: a

@@ -22,7 +22,9 @@ pub mod schedules;
 mod schema_edit;
 pub mod settings;
 pub mod staging;
+pub mod stored;
 pub mod users;
+mod wire;
 pub mod writeback;
 
 use rusqlite::{Connection, OpenFlags, Params, Row};
@@ -47,6 +49,7 @@ const MIGRATION_FILES: &[&str] = &[
     include_str!("../../migrations/0013_digest_kinds.sql"),
     include_str!("../../migrations/0014_message_checks.sql"),
     include_str!("../../migrations/0015_acknowledgements.sql"),
+    include_str!("../../migrations/0016_alerts_as_numbers.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
@@ -57,6 +60,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             .map(|(i, sql)| match i + 1 {
                 5 => M::up_with_hook(sql, schema_edit::alert_checks_as_comparisons),
                 14 => M::up_with_hook(sql, schema_edit::message_checks_as_comparisons),
+                16 => M::up_with_hook(sql, schema_edit::alerts_as_numbers).foreign_key_check(),
                 _ => M::up(sql),
             })
             .collect(),
@@ -96,7 +100,10 @@ const LARGE_FILE_BYTES: u64 = 256 << 20;
 
 /// The versions whose update builds an index over a table that grows with the years: a minute
 /// at 20 million attendance records. The others take milliseconds on any file.
-const REBUILDING_VERSIONS: &[usize] = &[2, 4, 5, 11, 12, 13, 15];
+const REBUILDING_VERSIONS: &[usize] = &[2, 4, 5, 11, 12, 13, 15, 16];
+
+/// The versions that copy a table into a new definition and put it in the old one's place.
+const TABLE_REPLACING_VERSIONS: &[usize] = &[16];
 
 /// Whether bringing a file from `found` up to date builds such an index.
 fn update_rebuilds(found: usize) -> bool {
@@ -216,7 +223,17 @@ impl Store {
             );
         }
         for version in found + 1..=SCHEMA_VERSION {
-            MIGRATIONS.to_version(&mut conn, version)?;
+            // SQLite's procedure for replacing a table other tables refer to asks for foreign
+            // keys off while it runs; the migration checks them before it commits.
+            let replaces_a_table = TABLE_REPLACING_VERSIONS.contains(&version);
+            if replaces_a_table {
+                conn.pragma_update(None, "foreign_keys", "OFF")?;
+            }
+            let migrated = MIGRATIONS.to_version(&mut conn, version);
+            if replaces_a_table {
+                conn.pragma_update(None, "foreign_keys", "ON")?;
+            }
+            migrated?;
         }
         let audit_key = audit::load_or_create_key(&conn, path, true)?;
         Ok(Store { conn, path: path.to_path_buf(), read_only: false, audit_key })
@@ -370,7 +387,9 @@ mod tests {
         let large = ["attendance", "login_events", "alerts", "alert_events"];
         for (index, sql) in MIGRATION_FILES.iter().enumerate().skip(1) {
             let version = index + 1;
-            let indexes_large = large.iter().any(|table| sql.contains(&format!(" ON {table}(")));
+            // A version that replaces a table builds that table's indexes afresh.
+            let indexes_large = large.iter().any(|table| sql.contains(&format!(" ON {table}(")))
+                || TABLE_REPLACING_VERSIONS.contains(&version);
             assert_eq!(indexes_large, REBUILDING_VERSIONS.contains(&version), "version {version}");
         }
         assert!(update_rebuilds(12) && update_rebuilds(1));
@@ -421,7 +440,8 @@ mod tests {
             conn.execute_batch(
                 "INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B');
                  INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at, resolved_severity)
-                 VALUES ('no_login', 'critical', 'resolved', 1, 7, 'then', 'then', 'critical');",
+                 VALUES ('no_login', 'critical', 'resolved', 1, 7, '2026-01-02T06:30:00Z', '2026-01-02T06:30:00Z',
+                         'critical');",
             )
             .unwrap();
         }
@@ -431,19 +451,23 @@ mod tests {
         assert_eq!(version as usize, SCHEMA_VERSION);
         let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(ok, "ok");
-        let kept: (String, i64) =
-            conn.query_row("SELECT severity, count FROM alerts", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-        assert_eq!(kept, ("critical".to_string(), 7));
+        let kept: (i64, i64, String) = conn
+            .query_row("SELECT severity, count, datetime(opened_at, 'unixepoch') FROM alerts", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, (3, 7, "2026-01-02 06:30:00".to_string()), "critical, as a number");
         // The person-resolved alert is in the new partial streak index, which the job reads.
         let resolved: i64 = conn
             .query_row(
-                "SELECT count(*) FROM alerts INDEXED BY alerts_streak WHERE type = 'no_login' AND resolved_severity IS NOT NULL",
+                "SELECT count(*) FROM alerts INDEXED BY alerts_streak WHERE type = 2 AND resolved_severity IS NOT NULL",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
         assert_eq!(resolved, 1);
-        assert!(conn.execute("UPDATE alerts SET status = 'gone'", []).is_err(), "the rewritten CHECK still holds");
+        assert!(conn.execute("UPDATE alerts SET status = 'gone'", []).is_err(), "the CHECK still holds");
+        assert!(conn.execute("UPDATE alerts SET status = 5", []).is_err(), "the CHECK still holds");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! rest alone — so a pull after a few changes sends and writes a few rows, not the whole scope.
 
 use super::Cached;
-use super::replica::{Cell, Rows, TABLES};
+use super::replica::{Rows, TABLES};
+use super::wire::Codec;
 use rusqlite::Connection;
 use rusqlite::types::{Value, ValueRef};
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,7 @@ pub fn digests(conn: &Connection, filter: &dyn Fn(&str) -> String) -> anyhow::Re
     let mut tables = Vec::new();
     for (table, _) in TABLES {
         let columns = super::replica::stored_columns(conn, table)?;
+        let codec = Codec::new(table, &columns);
         let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
         let student = super::replica::student_of(table).unwrap_or("NULL");
         let mut stmt = conn.prepare_cached(&format!(
@@ -75,7 +77,9 @@ pub fn digests(conn: &Connection, filter: &dyn Fn(&str) -> String) -> anyhow::Re
             let mut hash = Sha256::new();
             hash.update(table.as_bytes());
             for i in 1..=columns.len() {
-                match row.get_ref(i)? {
+                let value = row.get_ref(i)?;
+                let wire = codec.wire_text(i - 1, value);
+                match wire.as_deref().map_or(value, |text| ValueRef::Text(text.as_bytes())) {
                     ValueRef::Null => hash.update([0]),
                     ValueRef::Integer(n) => {
                         hash.update([1]);
@@ -160,8 +164,13 @@ pub fn merge_scope(
         };
         let plan = Plan::new(conn, table, columns, filter)?;
         let local = plan.read_local(conn)?;
+        let codec = Codec::new(table, columns);
+        let rows: Vec<Vec<Value>> = rows
+            .iter()
+            .map(|row| super::replica::stored_values(&codec, table, columns, row))
+            .collect::<anyhow::Result<_>>()?;
         let keep: std::collections::HashSet<String> =
-            rows.iter().map(|row| key_text(plan.key.iter().map(|&i| row[i].to_sql()))).collect();
+            rows.iter().map(|row| key_text(plan.key.iter().map(|&i| row[i].clone()))).collect();
         let mut delete = conn.prepare_cached(&plan.delete_sql())?;
         for (_, values) in local.iter().filter(|(key, _)| !keep.contains(*key)) {
             delete.execute(rusqlite::params_from_iter(plan.key.iter().map(|&i| &values[i])))?;
@@ -170,14 +179,14 @@ pub fn merge_scope(
         plans.push((plan, local, rows));
     }
     for (plan, local, rows) in plans.into_iter().rev() {
-        match plan.write(conn, &local, rows) {
+        match plan.write(conn, &local, &rows) {
             Ok((inserted, updated)) => {
                 merged.inserted += inserted;
                 merged.updated += updated;
             }
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                 conn.execute_cached(&format!("DELETE FROM main.{} WHERE {}", plan.table, plan.filter), [])?;
-                let (inserted, _) = plan.write(conn, &Local::new(), rows)?;
+                let (inserted, _) = plan.write(conn, &Local::new(), &rows)?;
                 merged.inserted += inserted;
             }
             Err(e) => return Err(e.into()),
@@ -280,7 +289,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Inserts the rows the replica lacks and updates those that differ from `local`.
-    fn write(&self, conn: &Connection, local: &Local, rows: &Rows) -> rusqlite::Result<(usize, usize)> {
+    fn write(&self, conn: &Connection, local: &Local, rows: &[Vec<Value>]) -> rusqlite::Result<(usize, usize)> {
         let n = self.columns.len();
         let names: Vec<String> = (0..n).map(|i| self.quoted(i)).collect();
         let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
@@ -293,10 +302,9 @@ impl<'a> Plan<'a> {
         // The UPDATE for each set of changed columns, written once.
         let mut updates: HashMap<Vec<usize>, String> = HashMap::new();
         let (mut inserted, mut updated) = (0, 0);
-        for row in rows {
-            let values: Vec<Value> = row.iter().map(Cell::to_sql).collect();
+        for values in rows {
             match local.get(&key_text(self.key.iter().map(|&i| values[i].clone()))) {
-                Some(old) if *old == values => {}
+                Some(old) if old == values => {}
                 Some(old) => {
                     // Only the columns that differ: an index none of whose columns changed is
                     // left as it is.
@@ -316,7 +324,7 @@ impl<'a> Plan<'a> {
                     updated += 1;
                 }
                 None => {
-                    insert.execute(rusqlite::params_from_iter(&values))?;
+                    insert.execute(rusqlite::params_from_iter(values))?;
                     inserted += 1;
                 }
             }

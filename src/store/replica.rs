@@ -5,6 +5,7 @@
 
 use super::Cached;
 use super::Result;
+use super::wire::Codec;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -208,14 +209,19 @@ pub fn read_table(
 ) -> anyhow::Result<()> {
     // Generated columns (the alerts' severity rank) are computed again where the row lands.
     let columns = stored_columns(conn, table)?;
+    let codec = Codec::new(table, &columns);
     let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
     let mut stmt = conn.prepare_cached(&format!("SELECT {} FROM main.{table} WHERE {filter}", names.join(", ")))?;
     let mut rows = stmt.query([])?;
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut bytes = 0;
     while let Some(row) = rows.next()? {
-        let cells: Vec<Cell> =
-            (0..columns.len()).map(|i| row.get_ref(i).map(Cell::from_sql)).collect::<rusqlite::Result<_>>()?;
+        let cells: Vec<Cell> = (0..columns.len())
+            .map(|i| {
+                let value = row.get_ref(i)?;
+                Ok(codec.wire_text(i, value).map_or_else(|| Cell::from_sql(value), Cell::Text))
+            })
+            .collect::<rusqlite::Result<_>>()?;
         bytes += cells.iter().map(Cell::size).sum::<usize>();
         chunk.push(cells);
         if chunk.len() == CHUNK || bytes >= CHUNK_BYTES {
@@ -243,6 +249,7 @@ pub fn write_rows(conn: &Connection, table: &str, columns: &[String], rows: &[Ve
     if !TABLES.iter().any(|(t, _)| *t == table) || columns.iter().any(|c| !known.contains(c)) {
         anyhow::bail!("the hub sent rows for {table}({}), which this muster does not hold", columns.join(", "));
     }
+    let codec = Codec::new(table, columns);
     let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
     let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
     let mut stmt = conn.prepare_cached(&format!(
@@ -253,10 +260,25 @@ pub fn write_rows(conn: &Connection, table: &str, columns: &[String], rows: &[Ve
         marks.join(", ")
     ))?;
     for row in rows {
-        let values: Vec<rusqlite::types::Value> = row.iter().map(Cell::to_sql).collect();
+        let values = stored_values(&codec, table, columns, row)?;
         stmt.execute(rusqlite::params_from_iter(values))?;
     }
     Ok(())
+}
+
+/// A received row's values as this muster stores them.
+pub(super) fn stored_values(
+    codec: &Codec,
+    table: &str,
+    columns: &[String],
+    row: &[Cell],
+) -> anyhow::Result<Vec<rusqlite::types::Value>> {
+    row.iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            codec.stored(i, cell.to_sql()).map_err(|e| anyhow::anyhow!("the hub sent {table}.{}: {e}", columns[i]))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -357,11 +379,21 @@ pub fn version(conn: &Connection, kind: &str, id: i64) -> Result<Option<String>>
         "payroll" => "SELECT submitted_at FROM payroll_profiles WHERE id = ?1",
         // Which alert it is, not how it stands: triage of an alert the hub has since raised is
         // still about that alert; one the laptop opened itself has another's id on the hub.
-        "alert" => "SELECT student || ' ' || type || ' ' || opened_at FROM alerts WHERE id = ?1",
+        // Written as text, as before the alerts kept numbers: a change queued by an older
+        // muster still names the same alert.
+        "alert" => ALERT_IDENTITY.as_str(),
         _ => return Ok(None),
     };
     Ok(conn.query_row_cached(sql, [id], |r| r.get(0)).optional()?)
 }
+
+static ALERT_IDENTITY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT student || ' ' || {} || ' ' || {} FROM alerts WHERE id = ?1",
+        super::stored::sql_word::<crate::domain::alerts::AlertType>("type"),
+        super::stored::sql_time("opened_at")
+    )
+});
 
 /// A change kept on a replica.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! documents for them ("Making Other Kinds Of Table Schema Changes"): edit the `CREATE TABLE`
 //! text in `sqlite_schema` and bump the schema version, instead of copying the table.
 
-use rusqlite::Transaction;
+use rusqlite::{OptionalExtension, Transaction};
 use rusqlite_migration::{HookError, HookResult};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -47,6 +47,67 @@ pub fn message_checks_as_comparisons(tx: &Transaction) -> HookResult {
     checks_as_comparisons(tx, &MESSAGE_CHECKS)
 }
 
+/// Migration 16, after its SQL copied the alerts into `alerts_as_numbers`: refuses, naming the
+/// alert, if any value would not read back as the text it was (a time with fractions of a second
+/// or another offset than `Z`, a word the rules never wrote); otherwise the copy replaces the
+/// table and gets its indexes.
+pub fn alerts_as_numbers(tx: &Transaction) -> HookResult {
+    use super::stored::{sql_day, sql_time, sql_word};
+    use crate::domain::alerts::{AlertStatus, AlertType, Severity};
+    let mut differs = vec![
+        format!("o.type IS NOT {}", sql_word::<AlertType>("n.type")),
+        format!("o.severity IS NOT {}", sql_word::<Severity>("n.severity")),
+        format!("o.status IS NOT {}", sql_word::<AlertStatus>("n.status")),
+        format!("o.resolved_severity IS NOT {}", sql_word::<Severity>("n.resolved_severity")),
+    ];
+    for day in ["first_missed", "as_of", "streak_start"] {
+        differs.push(format!("o.{day} IS NOT {}", sql_day(&format!("n.{day}"))));
+    }
+    for time in ["snoozed_until", "opened_at", "updated_at", "resolved_at"] {
+        differs.push(format!("o.{time} IS NOT {}", sql_time(&format!("n.{time}"))));
+    }
+    let unchanged = ["student", "enrollment", "program", "count", "escalated", "assigned_to", "resolved_by"];
+    differs.extend(unchanged.iter().map(|column| format!("o.{column} IS NOT n.{column}")));
+    let first_differing: Option<(i64, i64)> = tx
+        .query_row(
+            &format!(
+                "SELECT o.id, n.id IS NULL FROM alerts o LEFT JOIN alerts_as_numbers n ON n.id = o.id
+                  WHERE n.id IS NULL OR {} ORDER BY o.id LIMIT 1",
+                differs.join(" OR ")
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((id, _)) = first_differing {
+        let stored: String = tx.query_row(
+            "SELECT json_array(type, severity, status, first_missed, as_of, streak_start,
+                               opened_at, updated_at, resolved_at, snoozed_until, resolved_severity)
+               FROM alerts WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        return Err(HookError::Hook(format!(
+            "alert {id} holds a value this muster cannot keep as it was ({stored}): the file was left as it was; \
+             write its times as YYYY-MM-DDTHH:MM:SSZ and its days as YYYY-MM-DD, then open it again"
+        )));
+    }
+    tx.execute_batch(ALERTS_AS_NUMBERS_FINISH)?;
+    Ok(())
+}
+
+/// The copy becomes the alerts table, with the indexes the old one had, where the severity is
+/// its own rank.
+const ALERTS_AS_NUMBERS_FINISH: &str = "
+    DROP TABLE alerts;
+    ALTER TABLE alerts_as_numbers RENAME TO alerts;
+    CREATE UNIQUE INDEX alerts_one_live ON alerts(type, student, ifnull(enrollment, 0)) WHERE status <> 4;
+    CREATE INDEX alerts_live_inbox ON alerts(severity DESC, opened_at, id) WHERE status <> 4;
+    CREATE INDEX alerts_all_inbox ON alerts(severity DESC, opened_at, id);
+    CREATE INDEX alerts_student ON alerts(student);
+    CREATE INDEX alerts_streak ON alerts(student, type, ifnull(enrollment, 0), streak_start)
+        WHERE resolved_severity IS NOT NULL;";
+
 /// Replaces each (table, before, after) in the table's `CREATE TABLE` text, all or none.
 fn checks_as_comparisons(tx: &Transaction, edits: &[(&str, &str, &str)]) -> HookResult {
     let mut edited: BTreeMap<&str, String> = BTreeMap::new();
@@ -80,12 +141,14 @@ fn checks_as_comparisons(tx: &Transaction, edits: &[(&str, &str, &str)]) -> Hook
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::alerts::{AlertStatus, AlertType, Severity};
+    use crate::store::stored::{sql_day, sql_time, sql_word};
     use crate::store::{OpenMode, Store};
 
-    fn inserted(store: &Store, severity: &str, status: &str) -> rusqlite::Result<usize> {
+    fn inserted(store: &Store, severity: i64, status: i64) -> rusqlite::Result<usize> {
         store.conn().execute(
             "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at)
-             VALUES ('no_login', ?1, ?2, 1, 3, 'now', 'now')",
+             VALUES (2, ?1, ?2, 1, 3, 0, 0)",
             [severity, status],
         )
     }
@@ -98,24 +161,221 @@ mod tests {
     }
 
     #[test]
-    fn the_rewritten_checks_hold_the_same_rule_without_a_temporary_btree() {
+    fn the_alerts_checks_hold_their_codes_without_a_temporary_btree() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("m.db"), OpenMode::CreateIfMissing).unwrap();
         store
             .conn()
             .execute("INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B')", [])
             .unwrap();
-        assert!(inserted(&store, "bogus", "open").is_err());
-        assert!(inserted(&store, "warn", "bogus").is_err());
-        inserted(&store, "critical", "snoozed").unwrap();
+        assert!(inserted(&store, 4, 1).is_err());
+        assert!(inserted(&store, 1, 5).is_err());
+        assert!(inserted(&store, 0, 1).is_err());
+        inserted(&store, 3, 3).unwrap();
         let ok: String = store.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(ok, "ok");
         let program = program(
             &store,
             "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at)
-             VALUES ('no_login', 'warn', 'open', 1, 3, 'now', 'now')",
+             VALUES (2, 1, 1, 1, 3, 0, 0)",
         );
         assert!(!program.iter().any(|op| op == "OpenEphemeral"), "{program:?}");
+    }
+
+    /// A file at version 15, the last to keep the alerts as text, with alerts in every status.
+    fn version_15_file(path: &std::path::Path, alerts: &str) {
+        let mut conn = rusqlite::Connection::open(path).unwrap();
+        super::super::MIGRATIONS.to_version(&mut conn, 15).unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO users (login, name, role, created_at) VALUES ('ann', 'Ann', 'admin', '2026-01-01T00:00:00Z');
+             INSERT INTO students (student_id, first_name, last_name) VALUES ('S1', 'A', 'B'), ('S2', 'C', 'D');
+             INSERT INTO programs (program_id, name, schedule, start_date) VALUES ('P1', 'Welding', 'Mon-Fri', '2026-01-05');
+             INSERT INTO enrollments (enrollment_id, student, program, start_date, status)
+             VALUES ('E1', 1, 1, '2026-01-05', 'active'), ('E2', 2, 1, '2026-01-05', 'active');
+             {alerts}
+             INSERT INTO alert_events (alert, at, actor, kind, run_date, note)
+             SELECT id, opened_at, 'system', 'opened', date(opened_at), NULL FROM alerts;"
+        ))
+        .unwrap();
+    }
+
+    /// Every column as a person or a program reads it.
+    const ALERT_ROWS_AS_TEXT: &str =
+        "SELECT json_group_array(json_array(id, type, severity, status, student, enrollment,
+        program, count, first_missed, escalated, assigned_to, snoozed_until, opened_at, updated_at, resolved_at,
+        resolved_by, as_of, streak_start, resolved_severity)) FROM (SELECT * FROM alerts ORDER BY id)";
+
+    #[test]
+    fn a_version_15_file_keeps_every_alert_reading_as_it_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v15.db");
+        version_15_file(
+            &path,
+            "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed, escalated,
+                                 assigned_to, snoozed_until, opened_at, updated_at, resolved_at, resolved_by, as_of,
+                                 streak_start, resolved_severity) VALUES
+               ('missing_attendance', 'warn', 'open', 1, 1, 1, 3, '2026-01-07', 0, NULL, NULL,
+                '2026-01-10T06:30:00Z', '2026-01-12T06:30:00Z', NULL, NULL, '2026-01-11', '2026-01-07', NULL),
+               ('no_login', 'escalate', 'acknowledged', 1, NULL, NULL, 8, NULL, 0, 'ann', NULL,
+                '2026-01-09T06:30:00Z', '2026-01-12T09:15:42Z', NULL, NULL, '2026-01-11', '2026-01-02', NULL),
+               ('missing_attendance', 'critical', 'snoozed', 2, 2, 1, 11, '2025-12-29', 1, NULL,
+                '2026-01-20T00:00:00Z', '2026-01-02T06:30:00Z', '2026-01-12T10:00:00Z', NULL, NULL, '2026-01-11',
+                '2025-12-29', NULL),
+               ('no_login', 'critical', 'resolved', 2, NULL, NULL, 12, NULL, 1, 'ann', NULL,
+                '2025-12-20T06:30:00Z', '2026-01-03T11:00:00Z', '2026-01-03T11:00:00Z', 'ann', '2026-01-02',
+                '1969-12-25', 'critical'),
+               ('missing_attendance', 'warn', 'resolved', 1, 1, 1, 0, NULL, 0, NULL, NULL,
+                '2025-12-01T06:30:00Z', '2025-12-03T06:30:00Z', '2025-12-03T06:30:00Z', 'system', '2025-12-02',
+                NULL, NULL);",
+        );
+        let before: String = {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.query_row(ALERT_ROWS_AS_TEXT, [], |r| r.get(0)).unwrap()
+        };
+        let store = Store::open(&path, OpenMode::Existing).unwrap();
+        let conn = store.conn();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 16);
+        let decoded = ALERT_ROWS_AS_TEXT.replace(
+            "SELECT * FROM alerts",
+            &format!(
+                "SELECT id, {} AS type, {} AS severity, {} AS status, student, enrollment, program, count,
+                        {} AS first_missed, escalated, assigned_to, {} AS snoozed_until, {} AS opened_at,
+                        {} AS updated_at, {} AS resolved_at, resolved_by, {} AS as_of, {} AS streak_start,
+                        {} AS resolved_severity FROM alerts",
+                sql_word::<AlertType>("type"),
+                sql_word::<Severity>("severity"),
+                sql_word::<AlertStatus>("status"),
+                sql_day("first_missed"),
+                sql_time("snoozed_until"),
+                sql_time("opened_at"),
+                sql_time("updated_at"),
+                sql_time("resolved_at"),
+                sql_day("as_of"),
+                sql_day("streak_start"),
+                sql_word::<Severity>("resolved_severity"),
+            ),
+        );
+        let after: String = conn.query_row(&decoded, [], |r| r.get(0)).unwrap();
+        assert_eq!(after, before);
+        let typed: String = conn
+            .query_row("SELECT group_concat(DISTINCT typeof(opened_at) || typeof(type)) FROM alerts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(typed, "integerinteger");
+        let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        let orphans: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(orphans, 0);
+        let fks: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+        assert_eq!(fks, 1, "foreign keys are on again after the migration");
+        // The timeline still refers to the same alerts, and the indexes are there.
+        let events: i64 = conn
+            .query_row("SELECT count(*) FROM alert_events e JOIN alerts a ON a.id = e.alert", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 5);
+        let indexes: String = conn
+            .query_row(
+                "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema
+                  WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL ORDER BY name)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, "alerts_all_inbox alerts_live_inbox alerts_one_live alerts_streak alerts_student");
+        // The job's read of a person's resolution finds it through its index, as before.
+        let severity = crate::store::alerts::manual_resolution(
+            conn,
+            AlertType::NoLogin,
+            2,
+            None,
+            Some("1969-12-25".parse().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(severity, Some(Severity::Critical));
+    }
+
+    /// While an organisation upgrades, a hub and a laptop may be on either side of migration 16.
+    /// The rows travel as text, so what one sends the other keeps as it stores it, and their
+    /// digests of the same rows are equal: a pull between them sends and writes nothing.
+    #[test]
+    fn files_on_either_side_of_migration_16_send_the_same_rows_and_agree_on_them() {
+        use crate::store::{pull, replica};
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join("v15.db"), dir.path().join("v16.db"));
+        version_15_file(
+            &old,
+            "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, first_missed,
+                                 snoozed_until, opened_at, updated_at, as_of, streak_start) VALUES
+               ('missing_attendance', 'escalate', 'snoozed', 1, 1, 1, 6, '2026-01-07', '2026-01-20T00:00:00Z',
+                '2026-01-10T06:30:00Z', '2026-01-12T06:30:00Z', '2026-01-11', '2026-01-07'),
+               ('no_login', 'warn', 'open', 2, NULL, NULL, 3, NULL, NULL,
+                '2026-01-11T06:30:00Z', '2026-01-11T06:30:00Z', '2026-01-10', '2026-01-08');",
+        );
+        std::fs::copy(&old, &new).unwrap();
+        let new_store = Store::open(&new, OpenMode::Existing).unwrap();
+        let old_conn = rusqlite::Connection::open(&old).unwrap();
+        let every_row = |table: &str| pull::held(table).to_string();
+        let sent = |conn: &rusqlite::Connection| {
+            let mut tables: Vec<(String, Vec<String>, replica::Rows)> = Vec::new();
+            for (table, _) in replica::TABLES {
+                replica::read_table(conn, table, pull::held(table), &mut |columns, rows| {
+                    tables.push((table.to_string(), columns.to_vec(), rows));
+                    Ok(())
+                })
+                .unwrap();
+            }
+            tables
+        };
+        let (from_old, from_new) = (sent(&old_conn), sent(new_store.conn()));
+        assert_eq!(from_new, from_old, "the rows travel as they did before migration 16");
+        assert!(from_new.iter().any(|(table, _, rows)| table == "alerts" && rows.len() == 2));
+        assert_eq!(pull::digests(new_store.conn(), &every_row).unwrap(), pull::digests(&old_conn, &every_row).unwrap());
+        let received: std::collections::HashMap<&str, pull::Received> =
+            from_old.iter().map(|(table, columns, rows)| (table.as_str(), (columns.as_slice(), rows))).collect();
+        let before: String = new_store.conn().query_row(ALERT_ROWS_AS_TEXT, [], |r| r.get(0)).unwrap();
+        let merged = pull::merge_scope(new_store.conn(), &received, None).unwrap();
+        assert_eq!(merged, pull::Merged::default(), "equal rows are left alone");
+        let after: String = new_store.conn().query_row(ALERT_ROWS_AS_TEXT, [], |r| r.get(0)).unwrap();
+        assert_eq!(after, before);
+        // A changed alert from the old side lands as a number on the new one.
+        old_conn.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = 1", []).unwrap();
+        let from_old = sent(&old_conn);
+        let received: std::collections::HashMap<&str, pull::Received> =
+            from_old.iter().map(|(table, columns, rows)| (table.as_str(), (columns.as_slice(), rows))).collect();
+        let merged = pull::merge_scope(new_store.conn(), &received, None).unwrap();
+        assert_eq!(merged, pull::Merged { inserted: 0, updated: 1, deleted: 0 });
+        let status: (i64, Option<i64>) = new_store
+            .conn()
+            .query_row("SELECT status, snoozed_until FROM alerts WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(status, (1, None));
+        assert_eq!(sent(new_store.conn()), from_old);
+    }
+
+    #[test]
+    fn an_alert_that_cannot_read_back_as_it_was_stops_the_migration_and_leaves_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v15.db");
+        version_15_file(
+            &path,
+            "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at) VALUES
+               ('no_login', 'warn', 'open', 1, 3, '2026-01-10T06:30:00Z', '2026-01-10T06:30:00Z'),
+               ('no_login', 'warn', 'open', 2, 3, '2026-01-10T06:30:00.250Z', '2026-01-10T06:30:00Z');",
+        );
+        let error = Store::open(&path, OpenMode::Existing).err().expect("refused").to_string();
+        assert!(error.contains("alert 2 holds a value"), "{error}");
+        assert!(error.contains("06:30:00.250Z"), "{error}");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 15);
+        let kept: String = conn
+            .query_row("SELECT group_concat(typeof(type) || ' ' || opened_at, ', ') FROM alerts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, "text 2026-01-10T06:30:00Z, text 2026-01-10T06:30:00.250Z");
+        let copies: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'alerts_as_numbers'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(copies, 0);
     }
 
     #[test]

@@ -312,7 +312,7 @@ fn a_snooze_ends_when_its_time_comes() {
     env.ok(&["alerts", "snooze", &id, "--until", "1h"]);
     assert_eq!(attendance_alert(&env, "S1")["status"], "snoozed");
     // An hour passes.
-    env.sql().execute("UPDATE alerts SET snoozed_until = '2000-01-01T00:00:00Z'", []).unwrap();
+    env.sql().execute("UPDATE alerts SET snoozed_until = unixepoch('2000-01-01T00:00:00Z')", []).unwrap();
     assert_eq!(attendance_alert(&env, "S1")["status"], "open");
 }
 

@@ -13,7 +13,7 @@ fn alerts_with_known_times() -> Env {
     let alert = |student: &str| -> String {
         env.sql()
             .query_row(
-                "SELECT a.id FROM alerts a JOIN students s ON s.id = a.student WHERE s.student_id = ?1 AND a.type = 'missing_attendance'",
+                "SELECT a.id FROM alerts a JOIN students s ON s.id = a.student WHERE s.student_id = ?1 AND a.type = 1",
                 [student],
                 |r| r.get::<_, i64>(0),
             )
@@ -25,8 +25,9 @@ fn alerts_with_known_times() -> Env {
     env.ok(&["--as", "sc_01", "alerts", "ack", &a2]);
     env.ok(&["--as", "sc_01", "alerts", "resolve", &a1]);
     let sql = env.sql();
-    sql.execute("UPDATE alerts SET opened_at = '2026-01-06T08:00:00Z' WHERE id IN (?1, ?2)", [&a1, &a2]).unwrap();
-    sql.execute("UPDATE alerts SET resolved_at = '2026-01-08T08:00:00Z' WHERE id = ?1", [&a1]).unwrap();
+    sql.execute("UPDATE alerts SET opened_at = unixepoch('2026-01-06T08:00:00Z') WHERE id IN (?1, ?2)", [&a1, &a2])
+        .unwrap();
+    sql.execute("UPDATE alerts SET resolved_at = unixepoch('2026-01-08T08:00:00Z') WHERE id = ?1", [&a1]).unwrap();
     sql.execute(
         "UPDATE alert_events SET at = '2026-01-06T20:00:00Z' WHERE alert = ?1 AND kind = 'acknowledged'",
         [&a1],
@@ -266,8 +267,8 @@ fn cohort_health_by_hand() {
     env.sql()
         .execute(
             "INSERT INTO alerts (type, severity, status, student, enrollment, program, count, opened_at, updated_at)
-             SELECT 'missing_attendance', 'critical', 'open', s.id, e.id, e.program, 3,
-                    '2026-01-07T12:00:00Z', '2026-01-07T12:00:00Z'
+             SELECT 1, 3, 1, s.id, e.id, e.program, 3, -- a critical missing-attendance alert, open
+                    unixepoch('2026-01-07T12:00:00Z'), unixepoch('2026-01-07T12:00:00Z')
                FROM students s JOIN enrollments e ON e.student = s.id WHERE s.student_id = 'S2'",
             [],
         )

@@ -557,11 +557,16 @@ fn triage_of_an_alert_the_laptop_guessed_never_lands_on_another() {
     let hub = hub_where_i_am_a_worksite();
     let laptop = Env::new();
     laptop.ok(&["sync", "clone", "--hub-command", &hub_command(&hub)]);
-    let open =
-        student_ids(&laptop.sql(), "SELECT CAST(id AS TEXT) FROM alerts WHERE status = 'open' ORDER BY id LIMIT 2");
+    let open = student_ids(
+        &laptop.sql(),
+        "SELECT CAST(id AS TEXT) FROM alerts WHERE status = 1 /* open */ ORDER BY id LIMIT 2",
+    );
     assert_eq!(open.len(), 2, "the demo leaves the worksite open alerts");
     // The first stands for one the laptop opened itself and numbered as the hub numbers another.
-    laptop.sql().execute("UPDATE alerts SET opened_at = '2026-03-02T09:00:00Z' WHERE id = ?1", [&open[0]]).unwrap();
+    laptop
+        .sql()
+        .execute("UPDATE alerts SET opened_at = unixepoch('2026-03-02T09:00:00Z') WHERE id = ?1", [&open[0]])
+        .unwrap();
     laptop.ok(&["alerts", "ack", &open[0]]);
     laptop.ok(&["alerts", "ack", &open[1]]);
     let said = laptop.ok(&["sync"]);
@@ -569,7 +574,8 @@ fn triage_of_an_alert_the_laptop_guessed_never_lands_on_another() {
     let status = laptop.ok(&["sync", "status"]);
     assert!(status.contains(&format!("alert {} is not the alert you saw", open[0])), "{status}");
     let state = |id: &str| -> String {
-        hub.sql().query_row("SELECT status FROM alerts WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+        let sql = "SELECT CASE status WHEN 1 THEN 'open' WHEN 2 THEN 'acknowledged' END FROM alerts WHERE id = ?1";
+        hub.sql().query_row(sql, [id], |r| r.get(0)).unwrap()
     };
     assert_eq!(state(&open[0]), "open", "the hub's alert of that number was left alone");
     assert_eq!(state(&open[1]), "acknowledged");
