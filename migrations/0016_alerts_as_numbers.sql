@@ -8,8 +8,11 @@
 --   first_missed, as_of, streak_start                 days since 1970-01-01
 --   opened_at, updated_at, resolved_at, snoozed_until seconds since 1970-01-01T00:00:00Z
 --
+-- and in their timeline `at` as seconds and `run_date` as a day number (its kinds stay words:
+-- files from early versions hold kinds no list here would know).
+--
 -- Copied here; `schema_edit::alerts_as_numbers` checks every value reads back as it was before
--- it replaces the old table. Run with foreign keys off, as SQLite's procedure for changing a
+-- it replaces the old tables. Run with foreign keys off, as SQLite's procedure for changing a
 -- table asks, and checked before it commits.
 CREATE TABLE alerts_as_numbers (
     id                INTEGER PRIMARY KEY,
@@ -47,4 +50,19 @@ SELECT id,
        julianday(streak_start) - 2440587.5,
        CASE resolved_severity WHEN 'warn' THEN 1 WHEN 'escalate' THEN 2 WHEN 'critical' THEN 3 END
   FROM alerts
+ ORDER BY id;
+
+CREATE TABLE alert_events_as_numbers (
+    id          INTEGER PRIMARY KEY,
+    alert       INTEGER NOT NULL REFERENCES alerts(id),
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    kind        TEXT NOT NULL,      -- opened, escalated, raised, lowered, updated, resolved, acknowledged …
+    run_date    INTEGER,
+    note        TEXT
+);
+
+INSERT INTO alert_events_as_numbers
+SELECT id, alert, unixepoch(at), actor, kind, julianday(run_date) - 2440587.5, note
+  FROM alert_events
  ORDER BY id;

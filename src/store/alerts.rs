@@ -2,7 +2,7 @@
 
 use super::Cached;
 use super::Result;
-use super::days::{bound, bound_opt};
+use super::days::bound;
 use super::ids::{IdMap, IdSet};
 use super::stored::{self, day_number, day_number_opt};
 use crate::domain::User;
@@ -237,7 +237,7 @@ pub fn add_event(
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alert_events (alert, at, actor, kind, run_date, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    stmt.execute(params![alert, at, actor, kind, bound_opt(run_date), note])?;
+    stmt.execute(params![alert, stored::bound_seconds(at)?, actor, kind, day_number_opt(run_date), note])?;
     Ok(())
 }
 
@@ -275,6 +275,7 @@ impl TimelineBatch {
                 .collect()
         });
         self.entries.sort_by_key(|entry| entry.0);
+        let at = stored::bound_seconds(at)?;
         for chunk in self.entries.chunks(TIMELINE_CHUNK) {
             let mut insert = conn.prepare_cached(&INSERTS[chunk.len()])?;
             bind_timeline(&mut insert, at, actor, chunk)?;
@@ -287,7 +288,7 @@ impl TimelineBatch {
 
 fn bind_timeline(
     stmt: &mut rusqlite::Statement,
-    at: &str,
+    at: i64,
     actor: &str,
     entries: &[(i64, &'static str, Option<NaiveDate>, String)],
 ) -> Result<()> {
@@ -296,7 +297,7 @@ fn bind_timeline(
     for (i, (alert, kind, run_date, note)) in entries.iter().enumerate() {
         stmt.raw_bind_parameter(4 * i + 3, alert)?;
         stmt.raw_bind_parameter(4 * i + 4, kind)?;
-        stmt.raw_bind_parameter(4 * i + 5, bound_opt(*run_date))?;
+        stmt.raw_bind_parameter(4 * i + 5, day_number_opt(*run_date))?;
         stmt.raw_bind_parameter(4 * i + 6, note)?;
     }
     Ok(())
@@ -583,7 +584,13 @@ pub fn timeline(conn: &Connection, alert: i64) -> Result<Vec<AlertEvent>> {
         conn.prepare_cached("SELECT at, actor, kind, run_date, note FROM alert_events WHERE alert = ?1 ORDER BY id")?;
     let events = stmt
         .query_map([alert], |r| {
-            Ok(AlertEvent { at: r.get(0)?, actor: r.get(1)?, kind: r.get(2)?, run_date: r.get(3)?, note: r.get(4)? })
+            Ok(AlertEvent {
+                at: stored::get_time(r, 0)?,
+                actor: r.get(1)?,
+                kind: r.get(2)?,
+                run_date: stored::get_day_opt(r, 3)?,
+                note: r.get(4)?,
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(events)
@@ -634,7 +641,7 @@ mod tests {
         let events = timeline(conn, 3).unwrap();
         assert_eq!((events[0].run_date, events[1].run_date), (Some(day), None));
         assert_eq!((events[0].at.as_str(), events[0].actor.as_str()), ("2026-11-19T06:00:00Z", "system"));
-        batch.write(conn, "later", "system").unwrap();
+        batch.write(conn, "2026-11-19T07:00:00Z", "system").unwrap();
         let total: i64 = conn.query_row("SELECT count(*) FROM alert_events", [], |r| r.get(0)).unwrap();
         assert_eq!(total, 250, "a written batch is empty");
     }
@@ -715,7 +722,7 @@ pub fn notices_since(conn: &Connection, viewer: &User, after: i64, limit: usize)
                 kind: stored::get_code::<AlertType>(r, 4)?.to_string(),
                 student_id: r.get(5)?,
                 name: r.get(6)?,
-                at: r.get(7)?,
+                at: stored::get_time(r, 7)?,
             });
         }
     }
@@ -731,9 +738,8 @@ pub type ResponseMinutes = (Option<i64>, Option<i64>);
 /// out once, not once for each of its student's partners.
 const RESPONSE_TIMES: &str = "WITH a AS MATERIALIZED (
          SELECT a.student,
-                max((unixepoch((SELECT min(e.at) FROM alert_events e
-                                 WHERE e.alert = a.id AND e.kind = 'acknowledged')) - a.opened_at) / 60,
-                    0) AS to_ack,
+                max(((SELECT min(e.at) FROM alert_events e WHERE e.alert = a.id AND e.kind = 'acknowledged')
+                     - a.opened_at) / 60, 0) AS to_ack,
                 max((CASE WHEN a.status = 4 /* resolved */ THEN a.resolved_at END - a.opened_at) / 60, 0)
                     AS to_resolve
            FROM alerts a WHERE a.opened_at >= unixepoch(?2) AND a.opened_at < unixepoch(?3))

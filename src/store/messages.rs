@@ -588,7 +588,7 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
         "SELECT alert, kind FROM alert_events INDEXED BY alert_events_run
           WHERE run_date = ?1 AND (kind = 'opened' OR kind = 'escalated' OR kind = 'raised')",
     )?;
-    let mut rows = stmt.query([day])?;
+    let mut rows = stmt.query([stored::day_number(day)])?;
     while let Some(r) = rows.next()? {
         let flags = changed.entry(r.get(0)?).or_default();
         match r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)? {
@@ -615,7 +615,7 @@ pub fn digests(conn: &Connection, readers: &[User], day: chrono::NaiveDate) -> R
     )?;
     // (severity rank, alert id, student, escalated that day, the line)
     let mut lines: Vec<(i64, i64, i64, bool, DigestLine)> = Vec::new();
-    let mut rows = stmt.query([day])?;
+    let mut rows = stmt.query([stored::day_number(day)])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let flags = changed.get(&id).copied().unwrap_or_default();

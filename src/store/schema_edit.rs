@@ -47,10 +47,10 @@ pub fn message_checks_as_comparisons(tx: &Transaction) -> HookResult {
     checks_as_comparisons(tx, &MESSAGE_CHECKS)
 }
 
-/// Migration 16, after its SQL copied the alerts into `alerts_as_numbers`: refuses, naming the
-/// alert, if any value would not read back as the text it was (a time with fractions of a second
-/// or another offset than `Z`, a word the rules never wrote); otherwise the copy replaces the
-/// table and gets its indexes.
+/// Migration 16, after its SQL copied the alerts and their timeline into `alerts_as_numbers` and
+/// `alert_events_as_numbers`: refuses, naming the alert or the entry, if any value would not read
+/// back as the text it was (a time with fractions of a second or another offset than `Z`, a word
+/// the rules never wrote); otherwise the copies replace the tables and get their indexes.
 pub fn alerts_as_numbers(tx: &Transaction) -> HookResult {
     use super::stored::{sql_day, sql_time, sql_word};
     use crate::domain::alerts::{AlertStatus, AlertType, Severity};
@@ -68,18 +68,18 @@ pub fn alerts_as_numbers(tx: &Transaction) -> HookResult {
     }
     let unchanged = ["student", "enrollment", "program", "count", "escalated", "assigned_to", "resolved_by"];
     differs.extend(unchanged.iter().map(|column| format!("o.{column} IS NOT n.{column}")));
-    let first_differing: Option<(i64, i64)> = tx
+    let first_differing: Option<i64> = tx
         .query_row(
             &format!(
-                "SELECT o.id, n.id IS NULL FROM alerts o LEFT JOIN alerts_as_numbers n ON n.id = o.id
+                "SELECT o.id FROM alerts o LEFT JOIN alerts_as_numbers n ON n.id = o.id
                   WHERE n.id IS NULL OR {} ORDER BY o.id LIMIT 1",
                 differs.join(" OR ")
             ),
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()?;
-    if let Some((id, _)) = first_differing {
+    if let Some(id) = first_differing {
         let stored: String = tx.query_row(
             "SELECT json_array(type, severity, status, first_missed, as_of, streak_start,
                                opened_at, updated_at, resolved_at, snoozed_until, resolved_severity)
@@ -92,12 +92,35 @@ pub fn alerts_as_numbers(tx: &Transaction) -> HookResult {
              write its times as YYYY-MM-DDTHH:MM:SSZ and its days as YYYY-MM-DD, then open it again"
         )));
     }
+    let first_differing_entry: Option<(i64, i64, String)> = tx
+        .query_row(
+            &format!(
+                "SELECT o.id, o.alert, json_array(o.at, o.run_date) FROM alert_events o
+                   LEFT JOIN alert_events_as_numbers n ON n.id = o.id
+                  WHERE n.id IS NULL OR o.at IS NOT {} OR o.run_date IS NOT {}
+                     OR o.alert IS NOT n.alert OR o.actor IS NOT n.actor OR o.kind IS NOT n.kind
+                     OR o.note IS NOT n.note
+                  ORDER BY o.id LIMIT 1",
+                sql_time("n.at"),
+                sql_day("n.run_date")
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((id, alert, stored)) = first_differing_entry {
+        return Err(HookError::Hook(format!(
+            "entry {id} of alert {alert}'s timeline holds a value this muster cannot keep as it was ({stored}): \
+             the file was left as it was; write its time as YYYY-MM-DDTHH:MM:SSZ and its day as YYYY-MM-DD, \
+             then open it again"
+        )));
+    }
     tx.execute_batch(ALERTS_AS_NUMBERS_FINISH)?;
     Ok(())
 }
 
-/// The copy becomes the alerts table, with the indexes the old one had, where the severity is
-/// its own rank.
+/// The copies become the tables, with the indexes the old ones had (the severity is its own
+/// rank now).
 const ALERTS_AS_NUMBERS_FINISH: &str = "
     DROP TABLE alerts;
     ALTER TABLE alerts_as_numbers RENAME TO alerts;
@@ -106,7 +129,13 @@ const ALERTS_AS_NUMBERS_FINISH: &str = "
     CREATE INDEX alerts_all_inbox ON alerts(severity DESC, opened_at, id);
     CREATE INDEX alerts_student ON alerts(student);
     CREATE INDEX alerts_streak ON alerts(student, type, ifnull(enrollment, 0), streak_start)
-        WHERE resolved_severity IS NOT NULL;";
+        WHERE resolved_severity IS NOT NULL;
+    DROP TABLE alert_events;
+    ALTER TABLE alert_events_as_numbers RENAME TO alert_events;
+    CREATE INDEX alert_events_alert ON alert_events(alert, id);
+    CREATE INDEX alert_events_run ON alert_events(run_date, kind, alert)
+        WHERE run_date IS NOT NULL AND (kind = 'opened' OR kind = 'escalated' OR kind = 'raised');
+    CREATE INDEX alert_events_acknowledged ON alert_events(alert, at) WHERE kind = 'acknowledged';";
 
 /// Replaces each (table, before, after) in the table's `CREATE TABLE` text, all or none.
 fn checks_as_comparisons(tx: &Transaction, edits: &[(&str, &str, &str)]) -> HookResult {
@@ -268,7 +297,13 @@ mod tests {
         assert_eq!(orphans, 0);
         let fks: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
         assert_eq!(fks, 1, "foreign keys are on again after the migration");
-        // The timeline still refers to the same alerts, and the indexes are there.
+        // The timeline still refers to the same alerts and reads as it did, and the indexes are there.
+        let timeline = crate::store::alerts::timeline(conn, 4).unwrap();
+        assert_eq!(timeline.len(), 1);
+        assert_eq!(
+            (timeline[0].at.as_str(), timeline[0].kind.as_str(), timeline[0].run_date),
+            ("2025-12-20T06:30:00Z", "opened", Some("2025-12-20".parse().unwrap()))
+        );
         let events: i64 = conn
             .query_row("SELECT count(*) FROM alert_events e JOIN alerts a ON a.id = e.alert", [], |r| r.get(0))
             .unwrap();
@@ -282,6 +317,15 @@ mod tests {
             )
             .unwrap();
         assert_eq!(indexes, "alerts_all_inbox alerts_live_inbox alerts_one_live alerts_streak alerts_student");
+        let indexes: String = conn
+            .query_row(
+                "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema
+                  WHERE type = 'index' AND tbl_name = 'alert_events' ORDER BY name)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, "alert_events_acknowledged alert_events_alert alert_events_run");
         // The job's read of a person's resolution finds it through its index, as before.
         let severity = crate::store::alerts::manual_resolution(
             conn,
@@ -373,9 +417,35 @@ mod tests {
             .unwrap();
         assert_eq!(kept, "text 2026-01-10T06:30:00Z, text 2026-01-10T06:30:00.250Z");
         let copies: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'alerts_as_numbers'", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%as_numbers'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(copies, 0);
+    }
+
+    #[test]
+    fn a_timeline_entry_that_cannot_read_back_as_it_was_stops_the_migration_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v15.db");
+        version_15_file(
+            &path,
+            "INSERT INTO alerts (type, severity, status, student, count, opened_at, updated_at) VALUES
+               ('no_login', 'warn', 'open', 1, 3, '2026-01-10T06:30:00Z', '2026-01-10T06:30:00Z');",
+        );
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute(
+                "INSERT INTO alert_events (alert, at, actor, kind, note)
+                 VALUES (1, '2026-01-10T07:30:00+01:00', 'ann', 'note', 'seen')",
+                [],
+            )
+            .unwrap();
+        let error = Store::open(&path, OpenMode::Existing).err().expect("refused").to_string();
+        assert!(error.contains("entry 2 of alert 1's timeline"), "{error}");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 15);
+        let kept: String = conn.query_row("SELECT at FROM alert_events WHERE id = 2", [], |r| r.get(0)).unwrap();
+        assert_eq!(kept, "2026-01-10T07:30:00+01:00");
     }
 
     #[test]

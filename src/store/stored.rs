@@ -1,6 +1,6 @@
-//! The alerts table keeps its words, dates and times as numbers (docs/alerts-storage.md): a
-//! churn morning rewrites tens of thousands of alert rows, and their text was most of the pages
-//! it wrote. Here they are converted both ways, in Rust and as SQL, so that everything read out
+//! The alerts and their timeline keep their words, dates and times as numbers
+//! (docs/alerts-storage.md): a churn morning rewrites tens of thousands of alert rows and adds as
+//! many timeline entries, and their text was most of the pages it wrote. Here they are converted both ways, in Rust and as SQL, so that everything read out
 //! of the table is exactly the text it was before.
 //!
 //! - words: the codes of `domain::alerts::StoredCode`;

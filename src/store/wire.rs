@@ -1,5 +1,5 @@
 //! Rows travel between a hub and its laptops in one form, whatever either side's schema keeps on
-//! disk: the alerts' words, days and times as text, as muster kept them before it stored them as
+//! disk: the alerts' (and their timeline's) words, days and times as text, as muster kept them before it stored them as
 //! numbers (`store::stored`). While an organisation upgrades, a hub and a laptop on different
 //! versions still exchange rows, and their digests of the same rows still agree.
 
@@ -31,6 +31,8 @@ const ALERT_COLUMNS: &[(&str, Stored)] = &[
     ("resolved_at", Stored::Time),
 ];
 
+const TIMELINE_COLUMNS: &[(&str, Stored)] = &[("at", Stored::Time), ("run_date", Stored::Day)];
+
 impl Stored {
     fn text(self, number: i64) -> Option<String> {
         match self {
@@ -58,7 +60,11 @@ pub struct Codec(Vec<Option<Stored>>);
 
 impl Codec {
     pub fn new(table: &str, columns: &[String]) -> Codec {
-        let forms: &[(&str, Stored)] = if table == "alerts" { ALERT_COLUMNS } else { &[] };
+        let forms: &[(&str, Stored)] = match table {
+            "alerts" => ALERT_COLUMNS,
+            "alert_events" => TIMELINE_COLUMNS,
+            _ => &[],
+        };
         Codec(
             columns.iter().map(|column| forms.iter().find(|(name, _)| name == column).map(|&(_, form)| form)).collect(),
         )

@@ -88,7 +88,7 @@ fn the_demos_days_happen_one_morning_after_another_with_partners_acknowledging()
     let (alerts, mornings, out_of_step): (i64, i64, i64) = sql
         .query_row(
             "SELECT count(*), count(DISTINCT a.opened_at),
-                    sum(date(a.opened_at, 'unixepoch', '-6 hours') <> date(e.run_date, '+1 day')
+                    sum(date(a.opened_at, 'unixepoch', '-6 hours') <> date(e.run_date * 86400, 'unixepoch', '+1 day')
                         OR time(a.opened_at, 'unixepoch', '-6 hours') <> '06:30:00')
                FROM alerts a JOIN alert_events e ON e.alert = a.id AND e.kind = 'opened'",
             [],
@@ -100,7 +100,8 @@ fn the_demos_days_happen_one_morning_after_another_with_partners_acknowledging()
     // Partners acknowledged some, each after it opened, on a weekday in working hours.
     let acks: Vec<(String, String, String, String)> = sql
         .prepare(
-            "SELECT e.actor, e.at, strftime('%Y-%m-%dT%H:%M:%SZ', a.opened_at, 'unixepoch'), u.role
+            "SELECT e.actor, strftime('%Y-%m-%dT%H:%M:%SZ', e.at, 'unixepoch'),
+                    strftime('%Y-%m-%dT%H:%M:%SZ', a.opened_at, 'unixepoch'), u.role
                FROM alert_events e JOIN alerts a ON a.id = e.alert
                JOIN users u ON u.login = e.actor WHERE e.kind = 'acknowledged'",
         )

@@ -29,12 +29,12 @@ fn alerts_with_known_times() -> Env {
         .unwrap();
     sql.execute("UPDATE alerts SET resolved_at = unixepoch('2026-01-08T08:00:00Z') WHERE id = ?1", [&a1]).unwrap();
     sql.execute(
-        "UPDATE alert_events SET at = '2026-01-06T20:00:00Z' WHERE alert = ?1 AND kind = 'acknowledged'",
+        "UPDATE alert_events SET at = unixepoch('2026-01-06T20:00:00Z') WHERE alert = ?1 AND kind = 'acknowledged'",
         [&a1],
     )
     .unwrap();
     sql.execute(
-        "UPDATE alert_events SET at = '2026-01-08T08:00:00Z' WHERE alert = ?1 AND kind = 'acknowledged'",
+        "UPDATE alert_events SET at = unixepoch('2026-01-08T08:00:00Z') WHERE alert = ?1 AND kind = 'acknowledged'",
         [&a2],
     )
     .unwrap();

@@ -226,7 +226,7 @@ fn overlong_and_hostile_text_is_refused_and_old_text_is_shown_escaped() {
         .unwrap();
     env.sql()
         .execute(
-            "INSERT INTO alert_events (alert, at, actor, kind, note) VALUES (?1, 'now', 'x', 'note', ?2)",
+            "INSERT INTO alert_events (alert, at, actor, kind, note) VALUES (?1, unixepoch('2026-01-05T10:00:00Z'), 'x', 'note', ?2)",
             [id.as_str(), &long],
         )
         .unwrap();
