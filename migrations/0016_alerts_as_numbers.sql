@@ -13,7 +13,7 @@
 --
 -- Copied here; `schema_edit::alerts_as_numbers` checks every value reads back as it was before
 -- it replaces the old tables. Run with foreign keys off, as SQLite's procedure for changing a
--- table asks, and checked before it commits.
+-- table asks; the hook checks the replaced tables' keys before it commits.
 CREATE TABLE alerts_as_numbers (
     id                INTEGER PRIMARY KEY,
     type              INTEGER NOT NULL CHECK (type BETWEEN 1 AND 2),

@@ -60,7 +60,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             .map(|(i, sql)| match i + 1 {
                 5 => M::up_with_hook(sql, schema_edit::alert_checks_as_comparisons),
                 14 => M::up_with_hook(sql, schema_edit::message_checks_as_comparisons),
-                16 => M::up_with_hook(sql, schema_edit::alerts_as_numbers).foreign_key_check(),
+                16 => M::up_with_hook(sql, schema_edit::alerts_as_numbers),
                 _ => M::up(sql),
             })
             .collect(),
