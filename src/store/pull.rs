@@ -164,13 +164,8 @@ pub fn merge_scope(
         };
         let plan = Plan::new(conn, table, columns, filter)?;
         let local = plan.read_local(conn)?;
-        let codec = Codec::new(table, columns);
-        let rows: Vec<Vec<Value>> = rows
-            .iter()
-            .map(|row| super::replica::stored_values(&codec, table, columns, row))
-            .collect::<anyhow::Result<_>>()?;
         let keep: std::collections::HashSet<String> =
-            rows.iter().map(|row| key_text(plan.key.iter().map(|&i| row[i].clone()))).collect();
+            rows.iter().map(|row| key_text(plan.key.iter().map(|&i| row[i].to_sql()))).collect();
         let mut delete = conn.prepare_cached(&plan.delete_sql())?;
         for (_, values) in local.iter().filter(|(key, _)| !keep.contains(*key)) {
             delete.execute(rusqlite::params_from_iter(plan.key.iter().map(|&i| &values[i])))?;
@@ -179,14 +174,14 @@ pub fn merge_scope(
         plans.push((plan, local, rows));
     }
     for (plan, local, rows) in plans.into_iter().rev() {
-        match plan.write(conn, &local, &rows) {
+        match plan.write(conn, &local, rows) {
             Ok((inserted, updated)) => {
                 merged.inserted += inserted;
                 merged.updated += updated;
             }
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                 conn.execute_cached(&format!("DELETE FROM main.{} WHERE {}", plan.table, plan.filter), [])?;
-                let (inserted, _) = plan.write(conn, &Local::new(), &rows)?;
+                let (inserted, _) = plan.write(conn, &Local::new(), rows)?;
                 merged.inserted += inserted;
             }
             Err(e) => return Err(e.into()),
@@ -235,6 +230,8 @@ struct Plan<'a> {
     key: Vec<usize>,
     /// Which of the table's rows the merge makes equal to what came.
     filter: String,
+    /// How the columns that travel as text are stored.
+    codec: Codec,
 }
 
 impl<'a> Plan<'a> {
@@ -253,7 +250,10 @@ impl<'a> Plan<'a> {
             .collect::<Option<Vec<usize>>>()
             .filter(|key| !key.is_empty())
             .ok_or_else(|| anyhow::anyhow!("the hub sent rows for {table} without its key"))?;
-        Ok(Plan { table, columns, key, filter })
+        // Rows are brought to their stored form one at a time, as they are written; their keys
+        // (ids) travel as they are stored.
+        let codec = Codec::new(table, columns);
+        Ok(Plan { table, columns, key, filter, codec })
     }
 
     fn quoted(&self, i: usize) -> String {
@@ -289,7 +289,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Inserts the rows the replica lacks and updates those that differ from `local`.
-    fn write(&self, conn: &Connection, local: &Local, rows: &[Vec<Value>]) -> rusqlite::Result<(usize, usize)> {
+    fn write(&self, conn: &Connection, local: &Local, rows: &Rows) -> rusqlite::Result<(usize, usize)> {
         let n = self.columns.len();
         let names: Vec<String> = (0..n).map(|i| self.quoted(i)).collect();
         let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
@@ -302,7 +302,9 @@ impl<'a> Plan<'a> {
         // The UPDATE for each set of changed columns, written once.
         let mut updates: HashMap<Vec<usize>, String> = HashMap::new();
         let (mut inserted, mut updated) = (0, 0);
-        for values in rows {
+        for row in rows {
+            let values = &super::replica::stored_values(&self.codec, self.table, self.columns, row)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
             match local.get(&key_text(self.key.iter().map(|&i| values[i].clone()))) {
                 Some(old) if old == values => {}
                 Some(old) => {
