@@ -51,7 +51,7 @@ impl ToSql for DayText {
 
 /// Parses `YYYY-MM-DD`; anything else goes to chrono, so what is accepted is what rusqlite's
 /// own conversion accepts.
-fn parse(text: &[u8]) -> Option<NaiveDate> {
+pub(super) fn parse(text: &[u8]) -> Option<NaiveDate> {
     let number =
         |digits: &[u8]| digits.iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')));
     if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text {

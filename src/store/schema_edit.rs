@@ -248,6 +248,16 @@ mod tests {
         program, count, first_missed, escalated, assigned_to, snoozed_until, opened_at, updated_at, resolved_at,
         resolved_by, as_of, streak_start, resolved_severity)) FROM (SELECT * FROM alerts ORDER BY id)";
 
+    /// Opens `path`, which must be refused; returns the error and the file, checked to be still
+    /// at version 15.
+    fn refused(path: &std::path::Path) -> (String, rusqlite::Connection) {
+        let error = Store::open(path, OpenMode::Existing).err().expect("refused").to_string();
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 15, "{error}");
+        (error, conn)
+    }
+
     #[test]
     fn a_version_15_file_keeps_every_alert_reading_as_it_did() {
         let dir = tempfile::tempdir().unwrap();
@@ -420,12 +430,9 @@ mod tests {
                ('no_login', 'warn', 'open', 1, 3, '2026-01-10T06:30:00Z', '2026-01-10T06:30:00Z'),
                ('no_login', 'warn', 'open', 2, 3, '2026-01-10T06:30:00.250Z', '2026-01-10T06:30:00Z');",
         );
-        let error = Store::open(&path, OpenMode::Existing).err().expect("refused").to_string();
+        let (error, conn) = refused(&path);
         assert!(error.contains("alert 2 holds a value"), "{error}");
         assert!(error.contains("06:30:00.250Z"), "{error}");
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 15);
         let kept: String = conn
             .query_row("SELECT group_concat(typeof(type) || ' ' || opened_at, ', ') FROM alerts", [], |r| r.get(0))
             .unwrap();
@@ -448,11 +455,8 @@ mod tests {
                ('no_login', 'warn', 'open', 1, 3, '2026-01-10T06:30:00Z', '2026-01-10T06:30:00Z');
              INSERT INTO alert_events (alert, at, actor, kind) VALUES (99, '2026-01-10T06:30:00Z', 'ann', 'note');",
         );
-        let error = Store::open(&path, OpenMode::Existing).err().expect("refused").to_string();
+        let (error, _) = refused(&path);
         assert!(error.contains("alert_events row 1 refers to a missing alerts row"), "{error}");
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 15);
     }
 
     /// Not a test: the process `a_migration_killed_halfway_leaves_the_file_as_it_was_and_runs_again`
@@ -533,11 +537,8 @@ mod tests {
                 [],
             )
             .unwrap();
-        let error = Store::open(&path, OpenMode::Existing).err().expect("refused").to_string();
+        let (error, conn) = refused(&path);
         assert!(error.contains("entry 2 of alert 1's timeline"), "{error}");
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 15);
         let kept: String = conn.query_row("SELECT at FROM alert_events WHERE id = 2", [], |r| r.get(0)).unwrap();
         assert_eq!(kept, "2026-01-10T07:30:00+01:00");
     }

@@ -37,14 +37,12 @@ pub fn seconds(text: &str) -> Result<i64, String> {
     let number = |range: std::ops::Range<usize>| {
         bytes[range].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
     };
-    if bytes.len() != 20 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[10] != b'T' || bytes[19] != b'Z' {
+    // With its dashes in place, `days::parse` takes the date as exactly YYYY-MM-DD.
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')];
+    if bytes.len() != 20 || separators.iter().any(|&(at, byte)| bytes[at] != byte) {
         return Err(refused());
     }
-    if bytes[13] != b':' || bytes[16] != b':' {
-        return Err(refused());
-    }
-    let day =
-        (|| NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?))().ok_or_else(refused)?;
+    let day = super::days::parse(&bytes[..10]).ok_or_else(refused)?;
     let time = (|| NaiveTime::from_hms_opt(number(11..13)?, number(14..16)?, number(17..19)?))().ok_or_else(refused)?;
     Ok(day_number(day) * SECONDS_A_DAY + i64::from(time.num_seconds_from_midnight()))
 }
