@@ -486,11 +486,19 @@ pub fn list(
         ),
     };
     // An admin's page walks an index in inbox order. A partner's starts from their assignments
-    // (CROSS JOIN fixes that order) and sorts their few alerts, instead of walking everyone's.
-    let from = if viewer.role.is_partner() {
-        "FROM student_assignments x CROSS JOIN alerts a ON a.student = x.student AND x.login = ?1"
-    } else {
-        "FROM alerts a"
+    // (CROSS JOIN fixes that order) and sorts their few alerts, instead of walking everyone's:
+    // live ones from the live alerts' index, the others through the blocks of alert ids.
+    let live_only = !filter.all_statuses && filter.status != Some(AlertStatus::Resolved);
+    let from = match (viewer.role.is_partner(), live_only) {
+        (true, true) => "FROM student_assignments x CROSS JOIN alerts a INDEXED BY alerts_one_live
+                           ON a.type IN (1, 2) AND a.student = x.student AND a.status <> 4 /* resolved */ AND x.login = ?1",
+        (true, false) => concat!(
+            "FROM student_assignments x CROSS JOIN alerts a INDEXED BY alerts_student_block
+              ON (a.id >> 17) IN ",
+            alert_blocks!(),
+            " AND a.student = x.student AND x.login = ?1"
+        ),
+        (false, _) => "FROM alerts a",
     };
     let sql = format!(
         "{VIEW_COLUMNS} {from} {VIEW_JOINS}
@@ -609,6 +617,72 @@ pub fn set_triage_status(conn: &Connection, id: i64, status: AlertStatus, now: &
 mod tests {
     use super::*;
     use crate::store::{OpenMode, Store};
+
+    /// Alerts in blocks 0, 1 and 7 of `alerts_student_block` (blocks 2–6 hold none): every
+    /// lookup of a student's alerts finds all of theirs and no one else's, and walks the index.
+    #[test]
+    fn a_students_alerts_are_found_in_every_block_that_holds_alerts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        conn.execute_batch(
+            "INSERT INTO students (id, student_id, first_name, last_name) VALUES (1, 'S1', 'Ann', 'Lee'), (2, 'S2', 'Bo', 'Ray');
+             INSERT INTO users (login, name, role, created_at) VALUES ('ws', 'Worksite', 'worksite', '2026-01-01T00:00:00Z');
+             INSERT INTO student_assignments (login, student) VALUES ('ws', 1);",
+        )
+        .unwrap();
+        // (id, student, status): Ann's live alert sits in block 7, her resolved ones in 0 and 1.
+        let alerts = [(5, 1, 4), (6, 2, 4), (200_000, 1, 4), (200_001, 2, 4), (7 << 17, 1, 1), ((7 << 17) + 1, 2, 1)];
+        for (id, student, status) in alerts {
+            conn.execute(
+                "INSERT INTO alerts (id, type, severity, status, student, count, opened_at, updated_at, resolved_at)
+                 VALUES (?1, 2, 3, ?3, ?2, 5, 1000, 1000, CASE WHEN ?3 = 4 THEN 2000 END)",
+                params![id, student, status],
+            )
+            .unwrap();
+        }
+        let partner = User {
+            login: "ws".into(),
+            name: "Worksite".into(),
+            role: crate::domain::Role::Worksite,
+            email: None,
+            onboarding_waived: false,
+        };
+        let ids = |filter: AlertFilter| -> Vec<i64> {
+            let mut ids: Vec<i64> =
+                list(conn, &partner, &filter, None, Direction::After, 100).unwrap().iter().map(|a| a.id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(ids(AlertFilter { all_statuses: true, ..Default::default() }), [5, 200_000, 7 << 17]);
+        assert_eq!(ids(AlertFilter { status: Some(AlertStatus::Resolved), ..Default::default() }), [5, 200_000]);
+        assert_eq!(ids(AlertFilter::default()), [7 << 17]);
+
+        let critical =
+            crate::store::figures::critical_alerts(conn, &[1].into(), "1970-01-01T00:00:00Z", "1970-01-02T00:00:00Z")
+                .unwrap();
+        assert_eq!(critical.len(), 3, "Ann's three critical alerts, one student of two asked for alone");
+
+        crate::store::replica::set_scope(conn, &["ws".to_string()]).unwrap();
+        let (_, filter) = crate::store::replica::TABLES.iter().find(|(t, _)| *t == "alerts").unwrap();
+        let scoped: Vec<i64> = conn
+            .prepare(&format!("SELECT id FROM alerts WHERE {filter} ORDER BY id"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(scoped, [5, 200_000, 7 << 17]);
+        let plan: String = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN SELECT id FROM alerts WHERE {filter}"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("\n");
+        assert!(plan.contains("USING COVERING INDEX alerts_student_block (<expr>=? AND student=?)"), "{plan}");
+    }
 
     #[test]
     fn a_batched_timeline_keeps_each_alerts_entries_in_order_across_chunks() {

@@ -391,7 +391,9 @@ pub fn critical_alerts(
     let mut alerts = Vec::new();
     if one_by_one(conn, students)? {
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT opened_at, resolved_at FROM alerts INDEXED BY alerts_student WHERE student = ?3 AND {OPEN_IN_SPAN}"
+            "SELECT opened_at, resolved_at FROM alerts INDEXED BY alerts_student_block
+              WHERE (id >> 17) IN {} AND student = ?3 AND {OPEN_IN_SPAN}",
+            alert_blocks!()
         ))?;
         for &student in students {
             let mut rows = stmt.query(params![start, end, student])?;

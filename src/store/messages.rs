@@ -112,7 +112,8 @@ pub fn audience(conn: &Connection, viewer: &User, audience: &Audience) -> Result
         ),
         Audience::OpenAlerts { at_least } => (
             // Codes (`StoredCode`): resolved 4; a severity is its own rank.
-            "EXISTS (SELECT 1 FROM alerts a WHERE a.student = s.id AND a.status <> 4 AND a.severity >= ?2)",
+            "EXISTS (SELECT 1 FROM alerts a INDEXED BY alerts_one_live
+                      WHERE a.type IN (1, 2) AND a.student = s.id AND a.status <> 4 AND a.severity >= ?2)",
             Some(at_least.code().to_string()),
         ),
         Audience::Students { student_ids } => {
@@ -463,8 +464,8 @@ pub fn student_values(
             "SELECT s.first_name, s.last_name, s.student_id, s.email, s.opted_out_at IS NOT NULL,
                     (SELECT p.name FROM enrollments e JOIN programs p ON p.id = e.program
                       WHERE e.student = s.id AND e.status = 'active' ORDER BY e.start_date LIMIT 1),
-                    (SELECT max(count) FROM alerts a WHERE a.student = s.id AND a.status <> 4 -- resolved
-                        AND a.type = 1 /* missing_attendance */),
+                    (SELECT max(count) FROM alerts a INDEXED BY alerts_one_live
+                      WHERE a.type = 1 /* missing_attendance */ AND a.student = s.id AND a.status <> 4 /* resolved */),
                     (SELECT date(max(at)) FROM login_events l WHERE l.student = s.id)
                FROM students s WHERE s.id = ?1",
             [student],

@@ -101,14 +101,25 @@ impl Cell {
 /// Rows of one table, each a value per column.
 pub type Rows = Vec<Vec<Cell>>;
 
+/// The alerts (of any status) of the students in scope, through `alerts_student_block`.
+macro_rules! students_alerts {
+    () => {
+        concat!("(id >> 17) IN ", alert_blocks!(), " AND student IN (SELECT id FROM temp.scope_students)")
+    };
+}
+
 /// The tables of a replica, in an order that inserts each row after the rows it refers to, and
 /// which of their rows are in scope. `scope_students` and `scope_logins` are temporary tables of
 /// the reading connection; `?1` is never used, so every filter is in these strings.
 pub const TABLES: &[(&str, &str)] = &[
     (
         "users",
-        "login IN (SELECT login FROM temp.scope_logins)
-         OR login IN (SELECT assigned_to FROM alerts WHERE student IN (SELECT id FROM temp.scope_students))",
+        concat!(
+            "login IN (SELECT login FROM temp.scope_logins)
+             OR login IN (SELECT assigned_to FROM alerts WHERE ",
+            students_alerts!(),
+            ")"
+        ),
     ),
     ("role_packages", "1"),
     ("responsibility_items", "1"),
@@ -133,8 +144,8 @@ pub const TABLES: &[(&str, &str)] = &[
         "progress_events",
         "enrollment IN (SELECT id FROM enrollments WHERE student IN (SELECT id FROM temp.scope_students))",
     ),
-    ("alerts", "student IN (SELECT id FROM temp.scope_students)"),
-    ("alert_events", "alert IN (SELECT id FROM alerts WHERE student IN (SELECT id FROM temp.scope_students))"),
+    ("alerts", students_alerts!()),
+    ("alert_events", concat!("alert IN (SELECT id FROM alerts WHERE ", students_alerts!(), ")")),
     ("responsibility_acceptances", "login IN (SELECT login FROM temp.scope_logins)"),
     ("partner_profiles", "login IN (SELECT login FROM temp.scope_logins)"),
     ("esign_consents", "login IN (SELECT login FROM temp.scope_logins)"),

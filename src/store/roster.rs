@@ -370,12 +370,13 @@ pub fn overview(
                 ifnull((SELECT group_concat(p.program_id, ', ') FROM enrollments e JOIN programs p ON p.id = e.program
                          WHERE e.student = s.id), ''),
                 (SELECT e.status FROM enrollments e WHERE e.student = s.id ORDER BY e.start_date DESC, e.id DESC LIMIT 1),
-                ifnull((SELECT max(a.count) FROM alerts a WHERE a.student = s.id AND a.type = 1 -- missing_attendance
-                         AND a.status <> 4 /* resolved */), 0),
+                ifnull((SELECT max(a.count) FROM alerts a INDEXED BY alerts_one_live
+                         WHERE a.type = 1 /* missing_attendance */ AND a.student = s.id AND a.status <> 4 /* resolved */), 0),
                 (SELECT max(date) FROM attendance WHERE student = s.id AND status = 'present' AND verification <> 'rejected'),
                 (SELECT max(at) FROM login_events WHERE student = s.id),
                 (SELECT total(hours) FROM attendance WHERE student = s.id AND status = 'present' AND verification = 'verified'),
-                (SELECT count(*) FROM alerts a WHERE a.student = s.id AND a.status <> 4 /* resolved */)
+                (SELECT count(*) FROM alerts a INDEXED BY alerts_one_live
+                  WHERE a.type IN (1, 2) AND a.student = s.id AND a.status <> 4 /* resolved */)
          {from} AND {beyond}
            AND (?4 IS NULL OR s.student_id LIKE '%' || ?4 || '%'
                 OR (s.first_name || ' ' || s.last_name) LIKE '%' || ?4 || '%')

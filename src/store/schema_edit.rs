@@ -288,7 +288,7 @@ mod tests {
         let store = Store::open(&path, OpenMode::Existing).unwrap();
         let conn = store.conn();
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 16);
+        assert_eq!(version as usize, crate::store::SCHEMA_VERSION);
         let decoded = ALERT_ROWS_AS_TEXT.replace(
             "SELECT * FROM alerts",
             &format!(
@@ -340,7 +340,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(indexes, "alerts_all_inbox alerts_live_inbox alerts_one_live alerts_streak alerts_student");
+        assert_eq!(indexes, "alerts_all_inbox alerts_live_inbox alerts_one_live alerts_streak alerts_student_block");
         let indexes: String = conn
             .query_row(
                 "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema
@@ -517,7 +517,7 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
-        assert_eq!((version, alerts, copies), (16, 400_000, 0));
+        assert_eq!((version, alerts, copies), (crate::store::SCHEMA_VERSION as i64, 400_000, 0));
     }
 
     #[test]
