@@ -10,7 +10,8 @@
 //! open and close every day — the worst realistic case). The 30 days are run twice from the same
 //! start: as one catch-up, and one by one as 30 commands, the way a nightly timer runs them.
 //! Then the job runs over the demo's whole year and the daily run is timed again: a morning of
-//! a program that has kept a year of alerts, whose indexes a day's changes land among.
+//! a program that has kept a year of alerts, whose indexes a day's changes land among, and all
+//! of them are listed as an admin's `alerts list --status all` lists them.
 //! `cargo bench --bench alerts` (`-- --sizes 1000,10000 --profiles churn` to choose).
 
 use measured::muster;
@@ -117,6 +118,9 @@ fn main() {
                  the daily run {year_best:.3} s best, {year_median:.3} s median, {} MB; the median run: {year_split}",
                 "", year_rss, year_daily_rss
             );
+            // Every one of them listed: printed as read, so its memory should not follow the count.
+            let (listed, list_rss) = muster(&db, &["alerts", "list", "--status", "all", "--format", "csv"]);
+            println!("{:>8}  `alerts list --status all` as CSV, every one of them: {listed:.2} s, {list_rss} MB", "");
             // The next shape needs the room.
             for name in ["start", "saved"] {
                 for (live, saved) in state_files(&db, dir.path(), name) {

@@ -1,7 +1,7 @@
 //! What a user may look at. Each read checks the same rules as a change would: partners see
 //! only their assigned students and, until onboarded, nothing but onboarding.
 
-use super::{Actor, App, Result};
+use super::{Actor, App, AppError, Result};
 use chrono::NaiveDate;
 
 /// A student with their attendance since `since`, oldest first.
@@ -96,6 +96,24 @@ impl App {
     ) -> Result<Vec<AlertView>> {
         self.require_onboarded(actor)?;
         Ok(store::alerts::list(self.store.conn(), actor.user(), filter, cursor, direction, limit)?)
+    }
+
+    /// Every alert the actor may see that `filter` lets through, in inbox order, handed to
+    /// `take` as it is read: a list of millions is never held whole. Stops at `take`'s first error.
+    pub fn each_alert<E: From<AppError>>(
+        &self,
+        actor: &Actor,
+        filter: &AlertFilter,
+        mut take: impl FnMut(AlertView) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.require_onboarded(actor)?;
+        let mut failed = None;
+        store::alerts::each(self.store.conn(), actor.user(), filter, None, Direction::After, usize::MAX, |view| {
+            failed = take(view).err();
+            failed.is_none()
+        })
+        .map_err(AppError::from)?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Live alerts the actor may see, by severity: (critical, escalate, warn).

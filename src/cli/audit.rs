@@ -1,6 +1,6 @@
 //! `audit list` and `audit verify`.
 
-use super::output::emit;
+use super::output::ListWriter;
 use super::{Cli, open_session};
 use crate::domain::audit::Head;
 use crate::store::OpenMode;
@@ -32,17 +32,22 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<()> {
     let session = open_session(cli, OpenMode::Existing)?;
     match cmd {
         AuditCommand::List { after, limit } => {
-            let mut entries = Vec::new();
+            let columns = ["seq", "at", "actor", "acting_as", "action", "entity", "entity_id", "client"];
+            let out = &mut std::io::stdout().lock();
+            // Page by page as read: the log of a busy year is millions of entries.
+            let mut list = ListWriter::new(out, cli.format, &columns)?;
             let mut cursor = *after;
-            let wanted = limit.unwrap_or(usize::MAX);
-            while entries.len() < wanted {
-                let page = session.app.audit_entries(&session.actor, cursor, PAGE.min(wanted - entries.len()))?;
+            let mut left = limit.unwrap_or(usize::MAX);
+            while left > 0 {
+                let page = session.app.audit_entries(&session.actor, cursor, PAGE.min(left))?;
                 let Some(last) = page.last() else { break };
                 cursor = last.seq;
-                entries.extend(page);
+                left -= page.len();
+                for entry in &page {
+                    list.row(entry)?;
+                }
             }
-            let columns = ["seq", "at", "actor", "acting_as", "action", "entity", "entity_id", "client"];
-            emit(&mut std::io::stdout().lock(), cli.format, &columns, &entries)?;
+            list.finish()?;
         }
         AuditCommand::Verify { since } => match session.app.verify_audit(&session.actor, since.as_ref())? {
             Ok(count) if since.is_some() => {

@@ -38,48 +38,115 @@ fn pad(text: &str, width: usize) -> String {
 
 /// Prints `rows`. Tables and CSV show `columns` in that order; JSON shows every field.
 pub fn emit<T: Serialize>(out: &mut impl Write, format: Format, columns: &[&str], rows: &[T]) -> anyhow::Result<()> {
-    if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, rows)?;
-        writeln!(out)?;
-        return Ok(());
+    let mut list = ListWriter::new(out, format, columns)?;
+    for row in rows {
+        list.row(row)?;
     }
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            let value = serde_json::to_value(row)?;
-            Ok(columns.iter().map(|c| cell(value.get(c))).collect())
-        })
-        .collect::<anyhow::Result<_>>()?;
-    if format == Format::Csv {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(columns)?;
-        for row in &cells {
-            writer.write_record(row)?;
-        }
-        writer.flush()?;
-        return Ok(());
-    }
-    write_table(out, columns, &cells)
+    list.finish()
 }
 
-fn write_table(out: &mut impl Write, columns: &[&str], cells: &[Vec<String>]) -> anyhow::Result<()> {
-    if cells.is_empty() {
-        writeln!(out, "(none)")?;
-        return Ok(());
+/// How many rows a table reads before it settles its column widths. A shorter table is aligned
+/// whole; a longer one keeps these widths (a longer value later pushes its line out), so a list
+/// of millions is printed as it is read rather than held.
+const TABLE_ROWS_MEASURED: usize = 10_000;
+
+/// Prints a list row by row as it is read, so its memory does not grow with its length: CSV and
+/// JSON exactly as a whole list, a table aligned on its first `TABLE_ROWS_MEASURED` rows.
+pub struct ListWriter<'a, W: Write> {
+    sink: Sink<'a, W>,
+    columns: &'a [&'a str],
+    rows: usize,
+}
+
+enum Sink<'a, W: Write> {
+    Json(&'a mut W),
+    Csv(Box<csv::Writer<&'a mut W>>),
+    Table {
+        out: &'a mut W,
+        /// The rows read before the widths are settled.
+        held: Vec<Vec<String>>,
+        widths: Option<Vec<usize>>,
+    },
+}
+
+impl<'a, W: Write> ListWriter<'a, W> {
+    pub fn new(out: &'a mut W, format: Format, columns: &'a [&'a str]) -> anyhow::Result<Self> {
+        let sink = match format {
+            Format::Json => Sink::Json(out),
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(columns)?;
+                Sink::Csv(Box::new(csv))
+            }
+            Format::Table | Format::Pdf => Sink::Table { out, held: Vec::new(), widths: None },
+        };
+        Ok(ListWriter { sink, columns, rows: 0 })
     }
+
+    pub fn row<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
+        self.rows += 1;
+        let cells = |columns: &[&str]| -> anyhow::Result<Vec<String>> {
+            let value = serde_json::to_value(row)?;
+            Ok(columns.iter().map(|c| cell(value.get(c))).collect())
+        };
+        match &mut self.sink {
+            Sink::Json(out) => {
+                // What `to_writer_pretty` prints for the whole array, one element at a time.
+                out.write_all(if self.rows == 1 { b"[\n" } else { b",\n" })?;
+                let element = serde_json::to_string_pretty(row)?;
+                // JSON escapes a line break inside a string, so every line here is the element's.
+                for (i, line) in element.split('\n').enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n")?;
+                    }
+                    write!(out, "  {line}")?;
+                }
+            }
+            Sink::Csv(csv) => csv.write_record(cells(self.columns)?)?,
+            Sink::Table { out, widths: Some(widths), .. } => write_line(*out, widths, &cells(self.columns)?)?,
+            Sink::Table { out, held, widths } => {
+                held.push(cells(self.columns)?);
+                if held.len() == TABLE_ROWS_MEASURED {
+                    *widths = Some(print_held(*out, self.columns, held)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self.sink {
+            Sink::Json(out) if self.rows == 0 => writeln!(out, "[]")?,
+            Sink::Json(out) => writeln!(out, "\n]")?,
+            Sink::Csv(mut csv) => csv.flush()?,
+            Sink::Table { out, .. } if self.rows == 0 => writeln!(out, "(none)")?,
+            Sink::Table { out, mut held, widths: None } => {
+                print_held(out, self.columns, &mut held)?;
+            }
+            Sink::Table { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// Settles a table's widths on the rows held, and prints the header and them.
+fn print_held(out: &mut impl Write, columns: &[&str], held: &mut Vec<Vec<String>>) -> anyhow::Result<Vec<usize>> {
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.len()))
+        .map(|(i, c)| held.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.len()))
         .collect();
-    let line = |values: Vec<&str>| -> String {
-        let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| pad(v, *w)).collect();
-        padded.join("  ").trim_end().to_string()
-    };
-    writeln!(out, "{}", line(columns.to_vec()))?;
-    for row in cells {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    let header: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    write_line(out, &widths, &header)?;
+    for row in held.drain(..) {
+        write_line(out, &widths, &row)?;
     }
+    Ok(widths)
+}
+
+fn write_line(out: &mut impl Write, widths: &[usize], values: &[String]) -> anyhow::Result<()> {
+    let padded: Vec<String> = values.iter().zip(widths).map(|(v, w)| pad(v, *w)).collect();
+    writeln!(out, "{}", padded.join("  ").trim_end())?;
     Ok(())
 }
 
@@ -142,6 +209,56 @@ mod tests {
         let mut out = Vec::new();
         emit_one(&mut out, Format::Table, &rows[0]).unwrap();
         assert!(!String::from_utf8(out).unwrap().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn json_row_by_row_is_what_the_whole_array_prints() {
+        let rows = [Row { id: 1, name: "a\nb", note: None }, Row { id: 2, name: "[\"]", note: Some("  x") }];
+        assert_eq!(render(Format::Json, &rows), serde_json::to_string_pretty(&rows).unwrap() + "\n");
+    }
+
+    #[test]
+    fn a_long_table_keeps_the_widths_of_its_first_rows_and_prints_every_row() {
+        let mut rows: Vec<Row> = (0..TABLE_ROWS_MEASURED as u32).map(|id| Row { id, name: "Bo", note: None }).collect();
+        rows.push(Row { id: 1, name: "a longer name", note: Some("x") });
+        let text = render(Format::Table, &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), TABLE_ROWS_MEASURED + 2);
+        assert_eq!(lines[0], "id    name  note");
+        assert_eq!(lines[1], "0     Bo");
+        assert_eq!(*lines.last().unwrap(), "1     a longer name  x");
+    }
+
+    /// Counts what reaches it, to be read while a `ListWriter` holds it.
+    struct Counted(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Write for Counted {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.set(self.0.get() + bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn rows_reach_the_output_before_the_list_ends() {
+        let row = Row { id: 7, name: "Bo", note: None };
+        let written_before_the_end = |format: Format, rows: usize| {
+            let count = std::rc::Rc::new(std::cell::Cell::new(0));
+            let mut out = Counted(count.clone());
+            let mut list = ListWriter::new(&mut out, format, &["id", "name", "note"]).unwrap();
+            for _ in 0..rows {
+                list.row(&row).unwrap();
+            }
+            count.get()
+        };
+        assert!(written_before_the_end(Format::Json, 1) > 0);
+        // 120,000 bytes of rows; the CSV writer's own buffer holds 8 KiB of them.
+        assert!(written_before_the_end(Format::Csv, 20_000) > 100_000);
+        assert_eq!(written_before_the_end(Format::Table, TABLE_ROWS_MEASURED - 1), 0, "widths not settled yet");
+        assert!(written_before_the_end(Format::Table, TABLE_ROWS_MEASURED + 1) > 0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `user` and `students`: the people muster knows about.
 
-use super::output::{emit, emit_one};
+use super::output::{ListWriter, emit, emit_one};
 use super::{Cli, open_session, vocabulary};
 use crate::app::Command;
 use crate::domain::Role;
@@ -105,20 +105,21 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
             writeln!(out, "{}", session.app.execute(&session.actor, command)?)?;
         }
         StudentsCommand::List => {
-            let mut all = Vec::new();
+            let columns = ["student_id", "first_name", "last_name", "programs", "status", "assigned_to"];
+            let mut list = ListWriter::new(out, cli.format, &columns)?;
             let mut after = String::new();
             loop {
                 let page = session.app.students(&session.actor, &after, PAGE)?;
                 let Some(last) = page.last() else { break };
                 after = last.student_id.clone();
-                let full = page.len() == PAGE;
-                all.extend(page);
-                if !full {
+                for student in &page {
+                    list.row(student)?;
+                }
+                if page.len() < PAGE {
                     break;
                 }
             }
-            let columns = ["student_id", "first_name", "last_name", "programs", "status", "assigned_to"];
-            emit(out, cli.format, &columns, &all)?;
+            list.finish()?;
         }
         StudentsCommand::Show { id } => {
             let detail = session.app.student(&session.actor, id)?;

@@ -467,6 +467,28 @@ pub fn list(
     direction: Direction,
     limit: usize,
 ) -> Result<Vec<AlertView>> {
+    let mut page = Vec::new();
+    each(conn, viewer, filter, cursor, direction, limit, |view| {
+        page.push(view);
+        true
+    })?;
+    if direction == Direction::Before {
+        page.reverse();
+    }
+    Ok(page)
+}
+
+/// `list`'s alerts handed to `take` one by one as they are read (`Before` hands them over
+/// nearest the cursor first), until it says stop by returning false.
+pub fn each(
+    conn: &Connection,
+    viewer: &User,
+    filter: &AlertFilter,
+    cursor: Option<&AlertCursor>,
+    direction: Direction,
+    limit: usize,
+    mut take: impl FnMut(AlertView) -> bool,
+) -> Result<()> {
     let status_clause = match (filter.all_statuses, filter.status) {
         (true, _) => "1",
         // Naming the live condition lets a live status walk alerts_live_inbox.
@@ -514,28 +536,26 @@ pub fn list(
     );
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            scope,
-            filter.status.map(|s| s.code()),
-            filter.severity.map(|s| s.code()),
-            filter.kind.map(|k| k.code()),
-            filter.program_id,
-            filter.assigned_to,
-            cursor.map(|c| c.severity.code()),
-            cursor.map(|c| c.opened_seconds),
-            cursor.map(|c| c.id),
-            limit as i64,
-            filter.text.as_deref().filter(|t| !t.is_empty()),
-            filter.student_id,
-        ],
-        view_from_row,
-    )?;
-    let mut page: Vec<AlertView> = rows.collect::<rusqlite::Result<_>>()?;
-    if direction == Direction::Before {
-        page.reverse();
+    let mut rows = stmt.query(params![
+        scope,
+        filter.status.map(|s| s.code()),
+        filter.severity.map(|s| s.code()),
+        filter.kind.map(|k| k.code()),
+        filter.program_id,
+        filter.assigned_to,
+        cursor.map(|c| c.severity.code()),
+        cursor.map(|c| c.opened_seconds),
+        cursor.map(|c| c.id),
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        filter.text.as_deref().filter(|t| !t.is_empty()),
+        filter.student_id,
+    ])?;
+    while let Some(row) = rows.next()? {
+        if !take(view_from_row(row)?) {
+            break;
+        }
     }
-    Ok(page)
+    Ok(())
 }
 
 /// Live alerts `viewer` may see in the inbox (snoozed ones are hidden), by severity: (critical, escalate, warn).
