@@ -63,12 +63,20 @@ impl Console {
             tabs + if brand { BRAND.len() } else { 0 }
         };
         let mut shown: Vec<usize> = (0..titles.len()).collect();
-        // Too narrow for every title: the tabs not in view are cut to three letters; narrower
-        // still, the name goes, then the tabs farthest from the one in view (which always shows).
+        // Too narrow for every title: the tabs not in view are cut to three letters; then, as
+        // the room runs out, the name goes, then the tabs farthest from the one in view (which
+        // always shows).
         if width(&titles, &shown, true) > room {
             for (i, title) in titles.iter_mut().enumerate().filter(|(i, _)| *i != self.active) {
                 let short: String = self.panes[i].title().chars().take(3).collect();
                 *title = format!(" {} {short} ", self.tab_number(i));
+            }
+        }
+        // Narrower still, those tabs lose the spaces around them (one still parts each from the
+        // next): nine tabs fit 80 columns beside the Alerts tab's counts.
+        if width(&titles, &shown, false) > room {
+            for (_, title) in titles.iter_mut().enumerate().filter(|(i, _)| *i != self.active) {
+                *title = title.trim().to_string();
             }
         }
         let brand = width(&titles, &shown, true) <= room;
