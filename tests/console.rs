@@ -556,6 +556,14 @@ fn every_tab_at_each_size_with_and_without_colour() {
             if !bar.contains(&format!(" {tab} ")) {
                 continue;
             }
+            // Acting as someone else is said on every tab at every size.
+            if let Some(login) = login {
+                for (w, h) in [(80, 24), (40, 12)] {
+                    let screen = screen(&mut plain, w, h);
+                    let bar = screen.lines().next().unwrap_or_default();
+                    assert!(bar.contains(&format!(" as {login}")), "tab {tab} at {w}×{h}: {bar}");
+                }
+            }
             let shown = without_hashes(&sizes.join("\n"));
             insta::assert_snapshot!(format!("tab_{tab}_{who}"), shown);
             let monochrome = styled_screen(&mut plain, 80, 24);

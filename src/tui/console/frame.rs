@@ -56,7 +56,14 @@ impl Console {
         let mut titles: Vec<String> =
             (0..self.panes.len()).map(|i| format!(" {} {} ", self.tab_number(i), self.panes[i].label(now))).collect();
         const BRAND: &str = " muster ";
-        let room = usize::from(area.width);
+        let (full, short, bare) = self.who_you_are();
+        // Acting as someone else is always said, so its room is kept from the tabs'; your own
+        // name only comes before the brand.
+        let acting = self.actor.acting_as.is_some();
+        // The space that follows the last tab comes before it.
+        let short_width = short.chars().count() + 1;
+        let room = usize::from(area.width).saturating_sub(if acting { short_width } else { 0 });
+        let room_with_brand = room.saturating_sub(if acting { 0 } else { short_width });
         let width = |titles: &[String], shown: &[usize], brand: bool| -> usize {
             // Each tab is followed by a space but the last, which the edge may cut.
             let tabs = shown.iter().map(|i| titles[*i].chars().count() + 1).sum::<usize>().saturating_sub(1);
@@ -64,7 +71,7 @@ impl Console {
         };
         let mut shown: Vec<usize> = (0..titles.len()).collect();
         // Too narrow for every title: the tabs not in view are cut to three letters; then, as
-        // the room runs out, the name goes, then the tabs farthest from the one in view (which
+        // the room runs out, the brand goes, then the tabs farthest from the one in view (which
         // always shows).
         if width(&titles, &shown, true) > room {
             for (i, title) in titles.iter_mut().enumerate().filter(|(i, _)| *i != self.active) {
@@ -74,12 +81,13 @@ impl Console {
         }
         // Narrower still, those tabs lose the spaces around them (one still parts each from the
         // next): nine tabs fit 80 columns beside the Alerts tab's counts.
-        if width(&titles, &shown, false) > room {
+        let tight = width(&titles, &shown, false) > room;
+        if tight {
             for (_, title) in titles.iter_mut().enumerate().filter(|(i, _)| *i != self.active) {
                 *title = title.trim().to_string();
             }
         }
-        let brand = width(&titles, &shown, true) <= room;
+        let brand = !tight && width(&titles, &shown, true) <= room_with_brand;
         while width(&titles, &shown, brand) > room && shown.len() > 1 {
             let (first, last) = (shown[0], shown[shown.len() - 1]);
             if self.active - first >= last - self.active {
@@ -106,7 +114,17 @@ impl Console {
             spans.push(Span::raw(" "));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
-        // Who you are, and whom you act as, at the right where it fits: in full, else logins only.
+        let room = usize::from(area.right().saturating_sub(x));
+        if let Some(who) = [full, short, bare].into_iter().find(|who| who.chars().count() <= room && who.trim() != "") {
+            let right =
+                Rect { x: area.right() - who.chars().count() as u16, width: who.chars().count() as u16, ..area };
+            frame.render_widget(Paragraph::new(Span::styled(who, theme.dim)), right);
+        }
+    }
+
+    /// Who you are, and whom you act as, for the right of the tab bar: in full, logins only, and
+    /// none (the unread count before each stays).
+    fn who_you_are(&self) -> (String, String, String) {
         let user = self.actor.user();
         let full = match &self.actor.acting_as {
             Some(_) => format!(" {} as {} ({}) ", self.actor.person.login, user.login, user.role),
@@ -118,13 +136,7 @@ impl Console {
         };
         // Unread notifications stand before the name, and stay when the name does not fit.
         let unread = if self.unread > 0 { format!(" ⚑{}", self.unread) } else { String::new() };
-        let (full, short, bare) = (format!("{unread}{full}"), format!("{unread}{short}"), format!("{unread} "));
-        let room = usize::from(area.right().saturating_sub(x));
-        if let Some(who) = [full, short, bare].into_iter().find(|who| who.chars().count() <= room && who.trim() != "") {
-            let right =
-                Rect { x: area.right() - who.chars().count() as u16, width: who.chars().count() as u16, ..area };
-            frame.render_widget(Paragraph::new(Span::styled(who, theme.dim)), right);
-        }
+        (format!("{unread}{full}"), format!("{unread}{short}"), format!("{unread} "))
     }
 
     pub(super) fn draw_hints(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
