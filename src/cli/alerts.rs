@@ -167,7 +167,7 @@ pub fn alerts(cli: &Cli, cmd: &AlertsCommand) -> anyhow::Result<()> {
             // One statement for the whole list, printed as it is read. (A partner's page reads
             // all their students' alerts before it sorts them, so pages of 2,000 read them once
             // a page: 111 times for a program holder's 221,000 alerts after a churn year.)
-            let mut list = ListWriter::new(out, cli.format, &columns)?;
+            let mut list = ListWriter::new(out, cli.format, &columns);
             app.each_alert(actor, &filter, |view| list.row(&view))?;
             list.finish()?;
         }

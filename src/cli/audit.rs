@@ -35,7 +35,7 @@ pub fn audit(cli: &Cli, cmd: &AuditCommand) -> anyhow::Result<()> {
             let columns = ["seq", "at", "actor", "acting_as", "action", "entity", "entity_id", "client"];
             let out = &mut std::io::stdout().lock();
             // Page by page as read: the log of a busy year is millions of entries.
-            let mut list = ListWriter::new(out, cli.format, &columns)?;
+            let mut list = ListWriter::new(out, cli.format, &columns);
             let mut cursor = *after;
             let mut left = limit.unwrap_or(usize::MAX);
             while left > 0 {

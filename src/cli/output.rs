@@ -38,7 +38,7 @@ fn pad(text: &str, width: usize) -> String {
 
 /// Prints `rows`. Tables and CSV show `columns` in that order; JSON shows every field.
 pub fn emit<T: Serialize>(out: &mut impl Write, format: Format, columns: &[&str], rows: &[T]) -> anyhow::Result<()> {
-    let mut list = ListWriter::new(out, format, columns)?;
+    let mut list = ListWriter::new(out, format, columns);
     for row in rows {
         list.row(row)?;
     }
@@ -70,17 +70,15 @@ enum Sink<'a, W: Write> {
 }
 
 impl<'a, W: Write> ListWriter<'a, W> {
-    pub fn new(out: &'a mut W, format: Format, columns: &'a [&'a str]) -> anyhow::Result<Self> {
+    pub fn new(out: &'a mut W, format: Format, columns: &'a [&'a str]) -> Self {
         let sink = match format {
             Format::Json => Sink::Json(out),
-            Format::Csv => {
-                let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(columns)?;
-                Sink::Csv(Box::new(csv))
-            }
+            // The header waits for the first row or the end, so a list refused before its first
+            // row prints nothing but the refusal.
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
             Format::Table | Format::Pdf => Sink::Table { out, held: Vec::new(), widths: None },
         };
-        Ok(ListWriter { sink, columns, rows: 0 })
+        ListWriter { sink, columns, rows: 0 }
     }
 
     pub fn row<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
@@ -102,7 +100,12 @@ impl<'a, W: Write> ListWriter<'a, W> {
                     write!(out, "  {line}")?;
                 }
             }
-            Sink::Csv(csv) => csv.write_record(cells(self.columns)?)?,
+            Sink::Csv(csv) => {
+                if self.rows == 1 {
+                    csv.write_record(self.columns)?;
+                }
+                csv.write_record(cells(self.columns)?)?;
+            }
             Sink::Table { out, widths: Some(widths), .. } => write_line(*out, widths, &cells(self.columns)?)?,
             Sink::Table { out, held, widths } => {
                 held.push(cells(self.columns)?);
@@ -118,7 +121,12 @@ impl<'a, W: Write> ListWriter<'a, W> {
         match self.sink {
             Sink::Json(out) if self.rows == 0 => writeln!(out, "[]")?,
             Sink::Json(out) => writeln!(out, "\n]")?,
-            Sink::Csv(mut csv) => csv.flush()?,
+            Sink::Csv(mut csv) => {
+                if self.rows == 0 {
+                    csv.write_record(self.columns)?;
+                }
+                csv.flush()?;
+            }
             Sink::Table { out, .. } if self.rows == 0 => writeln!(out, "(none)")?,
             Sink::Table { out, mut held, widths: None } => {
                 print_held(out, self.columns, &mut held)?;
@@ -248,7 +256,7 @@ mod tests {
         let written_before_the_end = |format: Format, rows: usize| {
             let count = std::rc::Rc::new(std::cell::Cell::new(0));
             let mut out = Counted(count.clone());
-            let mut list = ListWriter::new(&mut out, format, &["id", "name", "note"]).unwrap();
+            let mut list = ListWriter::new(&mut out, format, &["id", "name", "note"]);
             for _ in 0..rows {
                 list.row(&row).unwrap();
             }
@@ -259,6 +267,15 @@ mod tests {
         assert!(written_before_the_end(Format::Csv, 20_000) > 100_000);
         assert_eq!(written_before_the_end(Format::Table, TABLE_ROWS_MEASURED - 1), 0, "widths not settled yet");
         assert!(written_before_the_end(Format::Table, TABLE_ROWS_MEASURED + 1) > 0);
+    }
+
+    #[test]
+    fn a_list_that_ends_before_its_first_row_prints_nothing() {
+        for format in [Format::Table, Format::Csv, Format::Json] {
+            let mut out = Vec::new();
+            drop(ListWriter::new(&mut out, format, &["id", "name", "note"]));
+            assert!(out.is_empty(), "{format:?}: {}", String::from_utf8_lossy(&out));
+        }
     }
 
     #[test]

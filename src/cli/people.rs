@@ -106,7 +106,7 @@ pub fn students(cli: &Cli, cmd: &StudentsCommand) -> anyhow::Result<()> {
         }
         StudentsCommand::List => {
             let columns = ["student_id", "first_name", "last_name", "programs", "status", "assigned_to"];
-            let mut list = ListWriter::new(out, cli.format, &columns)?;
+            let mut list = ListWriter::new(out, cli.format, &columns);
             let mut after = String::new();
             loop {
                 let page = session.app.students(&session.actor, &after, PAGE)?;
