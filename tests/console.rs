@@ -818,3 +818,57 @@ fn the_reports_tab_draws_its_lines_in_dots_when_asked() {
     assert!(lines.contains('•') && !lines.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "{lines}");
     insta::assert_snapshot!("reports_dots_80x24", lines);
 }
+
+/// `?` names the keys of the tab it is pressed on, also on a tab without a help section of its
+/// own, in that tab's words; its list part shows only how to move.
+#[test]
+fn help_names_the_keys_of_every_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    for (tab, expected) in [
+        ('0', &["home", "⏎  open the line's tab", "j/↓  next line"][..]),
+        ('3', &["payroll", "y  approve (asks first)", "n  reject, with a reason", "⏎  the profile in full"]),
+        ('4', &["onboarding", "⏎  the partner's checklist", "/  filter by login, name, role"]),
+        ('5', &["students", "⏎  the student's history", "M  message the student", "/  filter by ID or name"]),
+        ('6', &["audit", "⏎  the entry in full", "y  check the chain", "/  filter by who, action, what"]),
+    ] {
+        press(&mut console, KeyCode::Char(tab));
+        press(&mut console, KeyCode::Char('?'));
+        for (width, height) in [(80, 24), (120, 40)] {
+            let help = screen(&mut console, width, height);
+            for text in expected {
+                assert!(help.contains(text), "tab {tab} at {width}×{height}: {text:?} missing:\n{help}");
+            }
+            assert!(!help.contains("show or hide the detail"), "tab {tab}: ⏎ is the tab's to name:\n{help}");
+            if tab != '0' {
+                assert!(help.contains("G/End  last row"), "tab {tab}: how to move:\n{help}");
+            }
+        }
+        press(&mut console, KeyCode::Esc);
+    }
+}
+
+/// On a screen too small for every key, help says which it shows and scrolls to the rest.
+#[test]
+fn help_scrolls_where_the_keys_do_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = demo_console(&dir);
+    press(&mut console, KeyCode::Char('?'));
+    let first = screen(&mut console, 40, 12);
+    assert!(first.contains("keys 1–10 of "), "{first}");
+    assert!(!first.contains("quit muster"), "{first}");
+    press(&mut console, KeyCode::Char('G'));
+    let last = screen(&mut console, 40, 12);
+    assert!(last.contains("quit muster"), "{last}");
+    assert!(!last.contains("alert inbox"), "{last}");
+    // Back up one row at a time from the end, however often G was pressed.
+    press(&mut console, KeyCode::Char('G'));
+    press(&mut console, KeyCode::Char('k'));
+    let up = screen(&mut console, 40, 12);
+    assert!(!up.contains("mouse: click"), "one row up from the end: {up}");
+    // Where everything fits there is nothing to scroll, and the box says nothing of it.
+    let wide = screen(&mut console, 120, 40);
+    assert!(wide.contains("keys · Esc closes") && wide.contains("alert inbox"), "{wide}");
+    press(&mut console, KeyCode::Esc);
+    assert!(!screen(&mut console, 40, 12).contains("Esc closes"));
+}

@@ -1,7 +1,7 @@
 //! The Audit tab (admins): the tamper-evident log page by page, one entry's change in full, and
 //! the chain check.
 
-use super::keymap::Action;
+use super::keymap::{Action, Scope};
 use super::overlay::{Overlay, ReadFor};
 use super::pane::{Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
@@ -233,6 +233,18 @@ impl Pane for AuditPane {
             vec![(Action::Open, "entry"), (Action::Verify, "check chain"), (Action::Bottom, "newest")],
             vec![(Action::Filter, "filter")],
         )
+    }
+
+    fn help(&self) -> &'static [(Scope, &'static str)] {
+        &[(Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    }
+
+    fn own_keys(&self) -> Vec<(Action, &'static str)> {
+        vec![
+            (Action::Open, "the entry in full"),
+            (Action::Verify, "check the chain"),
+            (Action::Filter, "filter by who, action, what"),
+        ]
     }
 
     fn sort(&mut self, _cx: &Context) -> anyhow::Result<String> {

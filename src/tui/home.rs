@@ -135,6 +135,10 @@ impl Pane for HomePane {
         (vec![(Action::Open, "open"), (Action::Down, "move")], Vec::new())
     }
 
+    fn own_keys(&self) -> Vec<(Action, &'static str)> {
+        vec![(Action::Open, "open the line's tab"), (Action::Down, "next line"), (Action::Up, "previous line")]
+    }
+
     fn draw(&mut self, frame: &mut Frame, area: Rect, cx: &Context, look: &Look) {
         let (theme, who) = (look.theme, &cx.actor.user().name);
         let title = Line::from(vec![Span::styled(format!(" {who}'s day "), theme.accent)]);

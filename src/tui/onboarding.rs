@@ -1,7 +1,7 @@
 //! The Onboarding tab: a partner's checklist (and the role picker, documents and payroll form
 //! it opens), every partner's progress for admins.
 
-use super::keymap::Action;
+use super::keymap::{Action, Scope};
 use super::overlay::{Overlay, ReadFor};
 use super::pane::{Change, Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
@@ -253,6 +253,17 @@ impl Pane for OnboardingPane {
         match self.mine {
             Some(_) => (vec![(Action::Open, "open step"), (Action::Down, "next")], Vec::new()),
             None => (vec![(Action::Open, "checklist")], vec![(Action::Filter, "filter")]),
+        }
+    }
+
+    fn help(&self) -> &'static [(Scope, &'static str)] {
+        &[(Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    }
+
+    fn own_keys(&self) -> Vec<(Action, &'static str)> {
+        match self.mine {
+            Some(_) => vec![(Action::Open, "open the step")],
+            None => vec![(Action::Open, "the partner's checklist"), (Action::Filter, "filter by login, name, role")],
         }
     }
 

@@ -2,7 +2,7 @@
 //! pick from (snooze length, assignee) and the note editor. Each draws itself centred; the
 //! console decides what their answers do.
 
-use super::keymap::{ACTIONS, Keymap, Scope};
+use super::keymap::{ACTIONS, Action, Keymap, Scope};
 use super::theme::Theme;
 use crate::app::Command;
 use ratatui::Frame;
@@ -82,7 +82,12 @@ pub enum FilterChange {
 pub type RoleChoice = (crate::store::partners::Package, Vec<(String, String)>, String);
 
 pub enum Overlay {
-    Help,
+    /// The keys, scrolled by `scroll` rows where they do not fit; `last` is the furthest scroll
+    /// the last frame drawn had room for.
+    Help {
+        scroll: u16,
+        last: u16,
+    },
     Palette {
         input: String,
         selected: usize,
@@ -189,17 +194,40 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
     inner
 }
 
-/// Every key of the current pane, from the keymap in force; two columns when rows are short.
-pub fn draw_help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scopes: &[(Scope, &str)]) {
+/// What help lists for a pane: its own keys (see `Pane::own_keys`), then shared sections.
+pub struct Help<'a> {
+    pub title: &'a str,
+    pub keys: &'a [(Action, &'static str)],
+    pub sections: &'a [(Scope, &'a str)],
+}
+
+impl Help<'_> {
+    /// Whether a shared section lists `action`: not when the pane names it, nor (for a pane that
+    /// names its keys) a list's opening, sorting or filtering, which it names where they work.
+    fn shares(&self, action: Action) -> bool {
+        let named_by_pane = |a: Action| self.keys.iter().any(|(own, _)| *own == a);
+        let left_to_pane = !self.keys.is_empty() && matches!(action, Action::Open | Action::Sort | Action::Filter);
+        !named_by_pane(action) && !left_to_pane
+    }
+}
+
+/// Every key of the current pane, from the keymap in force; two columns when rows are short,
+/// scrolled by `scroll` rows when they still do not fit. Returns the scroll as drawn and the
+/// furthest it could go.
+pub fn draw_help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, help: &Help, scroll: u16) -> (u16, u16) {
     let area = frame.area();
     let mut lines: Vec<Line> = Vec::new();
-    for (scope, heading) in scopes {
+    let key = |action: Action, description: &'static str| {
+        Line::from(vec![Span::styled(format!("{:>9}  ", keymap.label(action)), theme.marked), Span::raw(description)])
+    };
+    if !help.keys.is_empty() {
+        lines.push(Line::styled(help.title.to_lowercase(), theme.accent));
+        lines.extend(help.keys.iter().map(|(action, description)| key(*action, description)));
+    }
+    for (scope, heading) in help.sections {
         lines.push(Line::styled(heading.to_string(), theme.accent));
-        for info in ACTIONS.iter().filter(|i| i.scope == *scope) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:>9}  ", keymap.label(info.action)), theme.marked),
-                Span::raw(info.description),
-            ]));
+        for info in ACTIONS.iter().filter(|i| i.scope == *scope && help.shares(i.action)) {
+            lines.push(key(info.action, info.description));
         }
     }
     lines.push(Line::styled("mouse: click tab or row; wheel scrolls", theme.dim));
@@ -208,12 +236,20 @@ pub fn draw_help(frame: &mut Frame, keymap: &Keymap, theme: &Theme, scopes: &[(S
     let per_column = lines.len().div_ceil(columns);
     let width = if columns == 2 { area.width.saturating_sub(2).min(110) } else { 60 };
     let outer = centred(area, width, per_column as u16 + 3);
-    let inner = popup(frame, outer, "keys · Esc closes", theme);
+    let shown = outer.height.saturating_sub(2);
+    let last = (per_column as u16).saturating_sub(shown);
+    let scroll = scroll.min(last);
+    let title = match last {
+        0 => "keys · Esc closes".to_string(),
+        _ => format!("keys {}–{} of {} · j/k · Esc closes", scroll + 1, scroll + shown, per_column),
+    };
+    let inner = popup(frame, outer, &title, theme);
     let halves = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
     for (i, column) in halves.iter().enumerate() {
         let part: Vec<Line> = lines.iter().skip(i * per_column).take(per_column).cloned().collect();
-        frame.render_widget(Paragraph::new(part), *column);
+        frame.render_widget(Paragraph::new(part).scroll((scroll, 0)), *column);
     }
+    (scroll, last)
 }
 
 pub fn draw_palette(frame: &mut Frame, theme: &Theme, input: &str, selected: usize, entries: &[PaletteEntry]) {

@@ -106,6 +106,13 @@ pub trait Pane {
         &[(Scope::Everywhere, "everywhere")]
     }
 
+    /// For a pane without a help section of its own: its keys in its own words, which help
+    /// lists first, under the pane's name. The shared "lists" section then shows only how to
+    /// move; opening, sorting and filtering are the pane's to name where they do something.
+    fn own_keys(&self) -> Vec<(Action, &'static str)> {
+        Vec::new()
+    }
+
     /// `S`: the next sort order, said on the status line.
     fn sort(&mut self, _cx: &Context) -> anyhow::Result<String> {
         Ok("this list keeps one order: as listed".into())

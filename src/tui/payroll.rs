@@ -2,7 +2,7 @@
 //! profile, and the profile form a partner fills to submit or change it.
 
 use super::inbox::age;
-use super::keymap::Action;
+use super::keymap::{Action, Scope};
 use super::overlay::{NoteFor, Overlay, ReadFor};
 use super::pane::{Change, Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
@@ -154,6 +154,21 @@ impl Pane for PayrollPane {
                 (vec![(Action::Verify, "approve"), (Action::Reject, "reject"), (Action::Open, "profile")], Vec::new())
             }
             false => (vec![(Action::Open, "edit profile")], Vec::new()),
+        }
+    }
+
+    fn help(&self) -> &'static [(Scope, &'static str)] {
+        &[(Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    }
+
+    fn own_keys(&self) -> Vec<(Action, &'static str)> {
+        match self.admin {
+            true => vec![
+                (Action::Verify, "approve (asks first)"),
+                (Action::Reject, "reject, with a reason"),
+                (Action::Open, "the profile in full"),
+            ],
+            false => vec![(Action::Open, "change your profile")],
         }
     }
 }

@@ -2,7 +2,7 @@
 //! student's history — eight weeks of attendance, their alerts, their latest logins.
 
 use super::inbox::age;
-use super::keymap::Action;
+use super::keymap::{Action, Scope};
 use super::pane::{Context, Effect, Hint, Look, Pane};
 use super::theme::Theme;
 use super::window::{Side, Window};
@@ -307,6 +307,21 @@ impl Pane for StudentsPane {
         match self.history {
             Some(_) => (vec![(Action::Back, "back")], vec![(Action::Filter, "filter")]),
             None => (vec![(Action::Open, "history"), (Action::Message, "message")], vec![(Action::Filter, "filter")]),
+        }
+    }
+
+    fn help(&self) -> &'static [(Scope, &'static str)] {
+        &[(Scope::List, "lists"), (Scope::Everywhere, "everywhere")]
+    }
+
+    fn own_keys(&self) -> Vec<(Action, &'static str)> {
+        match self.history {
+            Some(_) => vec![(Action::Back, "back to the list"), (Action::Filter, "filter the list")],
+            None => vec![
+                (Action::Open, "the student's history"),
+                (Action::Message, "message the student"),
+                (Action::Filter, "filter by ID or name"),
+            ],
         }
     }
 

@@ -17,11 +17,22 @@ impl Console {
         let Some(overlay) = self.overlay.take() else { return Ok(Flow::Continue) };
         let back = self.settings.keymap.action(&key) == Some(Action::Back) || key.code == KeyCode::Esc;
         match overlay {
-            Overlay::Help => {
-                if !(back || self.settings.keymap.action(&key) == Some(Action::Help) || key.code == KeyCode::Char('q'))
-                {
-                    self.overlay = Some(Overlay::Help);
+            Overlay::Help { scroll, last } => {
+                let action = self.settings.keymap.action(&key);
+                if back || action == Some(Action::Help) || key.code == KeyCode::Char('q') {
+                    return Ok(Flow::Continue);
                 }
+                const PAGE: u16 = 8;
+                let scroll = match action {
+                    Some(Action::Down) => scroll.saturating_add(1),
+                    Some(Action::Up) => scroll.saturating_sub(1),
+                    Some(Action::PageDown) => scroll.saturating_add(PAGE),
+                    Some(Action::PageUp) => scroll.saturating_sub(PAGE),
+                    Some(Action::Top) => 0,
+                    Some(Action::Bottom) => last,
+                    _ => scroll,
+                };
+                self.overlay = Some(Overlay::Help { scroll: scroll.min(last), last });
             }
             Overlay::Record(record) => {
                 if !(back || key.code == KeyCode::Enter) {

@@ -18,8 +18,11 @@ impl Console {
         self.draw_hints(frame, hints, &theme);
         match &self.overlay {
             None => {}
-            Some(Overlay::Help) => {
-                overlay::draw_help(frame, &self.settings.keymap, &theme, self.panes[self.active].help())
+            Some(Overlay::Help { scroll, .. }) => {
+                let pane = &self.panes[self.active];
+                let own = overlay::Help { title: pane.title(), keys: &pane.own_keys(), sections: pane.help() };
+                let (scroll, last) = overlay::draw_help(frame, &self.settings.keymap, &theme, &own, *scroll);
+                self.overlay = Some(Overlay::Help { scroll, last });
             }
             Some(Overlay::Palette { input, selected, entries }) => {
                 overlay::draw_palette(frame, &theme, input, *selected, entries)

@@ -289,7 +289,7 @@ impl Console {
     fn act(&mut self, action: Action) -> anyhow::Result<Flow> {
         match action {
             Action::Quit => return Ok(Flow::Quit),
-            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0, last: 0 }),
             Action::Notifications => self.overlay = Some(self.notices_page()),
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette { input: String::new(), selected: 0, entries: self.palette()? })
