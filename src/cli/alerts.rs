@@ -25,8 +25,10 @@ pub enum AlertsCommand {
         /// open, acknowledged, snoozed, resolved, or all [default: all but resolved]
         #[arg(long, value_parser = status_filter())]
         status: Option<String>,
+        /// Only alerts of this severity
         #[arg(long, value_parser = vocabulary::<Severity>())]
         severity: Option<Severity>,
+        /// Only alerts of this type
         #[arg(long = "type", value_parser = vocabulary::<AlertType>())]
         kind: Option<AlertType>,
         /// Only alerts about this program
@@ -40,15 +42,22 @@ pub enum AlertsCommand {
         mine: bool,
     },
     /// One alert with its timeline
-    Show { id: i64 },
+    Show {
+        /// The alert's number, as `alerts list` shows it
+        id: i64,
+    },
     /// Show the thresholds, or change one type's (admins)
     Thresholds {
+        /// The type to change; give all three levels with it
         #[arg(long = "type", value_parser = vocabulary::<AlertType>(), requires_all = ["warn", "escalate", "critical"])]
         kind: Option<AlertType>,
+        /// The count that opens a warning: missed session days in a row, or days without a login
         #[arg(long, requires = "kind")]
         warn: Option<u32>,
+        /// The count at which an alert rises to escalate
         #[arg(long, requires = "kind")]
         escalate: Option<u32>,
+        /// The count at which an alert becomes critical and goes to the admins
         #[arg(long, requires = "kind")]
         critical: Option<u32>,
     },
@@ -66,6 +75,7 @@ pub enum AlertsCommand {
     Assign {
         #[command(flatten)]
         args: TriageArgs,
+        /// Who takes them: a login who may see the students
         #[arg(long, value_name = "LOGIN")]
         to: String,
     },
@@ -75,6 +85,7 @@ pub enum AlertsCommand {
     Reopen {
         #[command(flatten)]
         args: TriageArgs,
+        /// Give them to this login (who may see the students) as they reopen
         #[arg(long, value_name = "LOGIN")]
         to: Option<String>,
     },
@@ -82,6 +93,7 @@ pub enum AlertsCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct TriageArgs {
+    /// The alerts' numbers, as `alerts list` shows them
     #[arg(required = true, value_name = "ID")]
     ids: Vec<i64>,
     /// Added to each alert's timeline

@@ -12,10 +12,13 @@ use chrono::NaiveDate;
 /// Which student's day, in which program.
 #[derive(Debug, clap::Args)]
 pub struct DayArgs {
+    /// The student, by the source system's ID
     #[arg(long, value_name = "STUDENT_ID")]
     student: String,
+    /// The program they attend, by its ID
     #[arg(long, value_name = "PROGRAM_ID")]
     program: String,
+    /// The day, in the organisation's time zone
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     date: NaiveDate,
 }
@@ -32,11 +35,13 @@ pub enum AttendanceCommand {
     Log {
         #[command(flatten)]
         day: DayArgs,
+        /// What the day was; absent counts as missed, excused is skipped over
         #[arg(long, value_parser = vocabulary::<AttendanceStatus>())]
         status: AttendanceStatus,
         /// Hours on site, in quarter hours (0 to 24)
         #[arg(long)]
         hours: Option<f64>,
+        /// Kept with the record, for the verifier to read
         #[arg(long)]
         note: Option<String>,
     },
@@ -47,6 +52,7 @@ pub enum AttendanceCommand {
     },
     /// Take back your own verification or rejection: the records wait for verification again
     Reopen {
+        /// The records' numbers, as `attendance list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
@@ -58,18 +64,22 @@ pub enum AttendanceCommand {
         /// Only one ISO week, e.g. 2026-W47
         #[arg(long, value_name = "YYYY-Www", value_parser = parse_week)]
         week: Option<(NaiveDate, NaiveDate)>,
+        /// Only this student's records
         #[arg(long, value_name = "STUDENT_ID")]
         student: Option<String>,
     },
     /// Verify pending records (coordinators, program holders, admins; not your own)
     Verify {
+        /// The records' numbers, as `attendance list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
     },
     /// Reject pending records with a reason the worksite can act on
     Reject {
+        /// The records' numbers, as `attendance list` shows them
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
+        /// What is wrong, for the worksite to put right (kept with each record)
         #[arg(long)]
         reason: String,
     },

@@ -24,8 +24,10 @@ pub enum MessageCommand {
         /// A template by name (its subject and body; --subject/--body replace them)
         #[arg(long)]
         template: Option<String>,
+        /// The subject, with placeholders such as {first_name}
         #[arg(long)]
         subject: Option<String>,
+        /// The text, with placeholders such as {first_name}
         #[arg(long)]
         body: Option<String>,
         /// The alert this message is about; its timeline records the message
@@ -48,9 +50,12 @@ pub enum TemplateCommand {
     List,
     /// Keep a template (placeholders: muster message templates placeholders)
     Save {
+        /// The template's name; saving under a name you have replaces that template
         name: String,
+        /// The subject, with placeholders such as {first_name}
         #[arg(long)]
         subject: String,
+        /// The text, with placeholders such as {first_name}
         #[arg(long)]
         body: String,
         /// The organisation's template, for everyone (admins)
@@ -58,12 +63,22 @@ pub enum TemplateCommand {
         org: bool,
     },
     /// One template in full
-    Show { name: String },
+    Show {
+        /// The template's name
+        name: String,
+    },
     /// A template as one student would receive it
-    Preview { name: String, student: String },
+    Preview {
+        /// The template's name
+        name: String,
+        /// The source system's student ID
+        student: String,
+    },
     /// Delete one of your templates (--org: the organisation's, admins)
     Delete {
+        /// The template's name
         name: String,
+        /// The organisation's template of that name, not yours (admins)
         #[arg(long)]
         org: bool,
         /// Do not ask first
@@ -78,6 +93,7 @@ pub enum TemplateCommand {
 pub enum CampaignCommand {
     /// Queue a template to a set of students (admins, program holders, site coordinators)
     Create {
+        /// The template to send, by name
         #[arg(long)]
         template: String,
         /// Every student you may see
@@ -98,13 +114,18 @@ pub enum CampaignCommand {
     },
     /// The sendings you may see, newest first (admins: every one)
     List {
+        /// At most this many
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
     /// One sending and where each recipient's message stands
-    Show { id: i64 },
+    Show {
+        /// The sending's number, as `message campaign list` shows it
+        id: i64,
+    },
     /// Stop a sending: every message not yet sent is cancelled
     Stop {
+        /// The sending's number, as `message campaign list` shows it
         id: i64,
         /// Do not ask first
         #[arg(long)]

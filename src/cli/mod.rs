@@ -38,24 +38,27 @@ pub use output::Format;
 )]
 pub struct Cli {
     /// Database file [default: the platform data directory, e.g. ~/.local/share/muster/muster.db]
-    #[arg(long, global = true, env = "MUSTER_DB", value_name = "PATH")]
+    #[arg(long, global = true, env = "MUSTER_DB", value_name = "PATH", help_heading = GLOBAL)]
     pub db: Option<PathBuf>,
 
     /// Act as another user, with exactly that user's permissions (admins only)
-    #[arg(long = "as", global = true, value_name = "LOGIN")]
+    #[arg(long = "as", global = true, value_name = "LOGIN", help_heading = GLOBAL)]
     pub as_login: Option<String>,
 
     /// Use the demo database in the data directory, created and filled on first use
-    #[arg(long, global = true, conflicts_with = "db")]
+    #[arg(long, global = true, conflicts_with = "db", help_heading = GLOBAL)]
     pub demo: bool,
 
     /// Output format for lists
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table, help_heading = GLOBAL)]
     pub format: Format,
 
     #[command(subcommand)]
     pub command: Option<Command>,
 }
+
+/// The heading of the options every command takes, so a command's own come first in its help.
+const GLOBAL: &str = "Options for every command";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -326,4 +329,29 @@ fn console(cli: &Cli) -> anyhow::Result<()> {
     let background = (session.actor.user().role == crate::domain::Role::Admin)
         .then(|| (session.app.path().to_path_buf(), Box::new(SystemClock) as Box<dyn crate::app::Clock>));
     crate::tui::run(session.app, session.actor, &config, background)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument and option of every command says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_a_help_line() {
+        fn undescribed(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    found.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                undescribed(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut found = Vec::new();
+        undescribed(&Cli::command(), "muster", &mut found);
+        assert!(found.is_empty(), "arguments without a help line: {found:#?}");
+    }
 }

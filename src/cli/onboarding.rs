@@ -13,44 +13,63 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Subcommand)]
 pub enum OnboardingCommand {
     /// Your checklist and percent complete (admins: anyone's)
-    Status { login: Option<String> },
+    Status {
+        /// Whose (admins) [default: yours]
+        login: Option<String>,
+    },
     /// Every partner's onboarding and what is missing (admins)
     Partners,
     /// The three role packages: what each role is, does, may and may not do, is paid
     Roles,
     /// Print an onboarding document
-    Show { document: String },
+    Show {
+        /// The document's code, as `onboarding status` lists it
+        document: String,
+    },
     /// Read the consent to sign electronically; --agree records it
     Consent {
+        /// Give the consent (without it, only read it)
         #[arg(long)]
         agree: bool,
     },
     /// Choose your role (the one you are registered with)
     SelectRole {
+        /// Your role, as you were registered
         #[arg(value_parser = vocabulary::<Role>())]
         role: Role,
     },
     /// Accept responsibilities by code, or all of them
     Accept {
+        /// Responsibility codes, as `onboarding status` lists them, or `all`
         #[arg(required = true, value_name = "ITEM")]
         items: Vec<String>,
     },
     /// Show a document and sign it with your full name as registered
     Sign {
+        /// The document's code, as `onboarding status` lists it
         document: String,
+        /// Your full name, exactly as registered
         #[arg(long)]
         name: String,
     },
     /// Show a document and acknowledge it
-    Ack { document: String },
+    Ack {
+        /// The document's code, as `onboarding status` lists it
+        document: String,
+    },
     /// Mark a partner's onboarding as on file elsewhere (admins)
     Waive {
+        /// The partner
         login: String,
+        /// Where the onboarding is on file, for the audit log
         #[arg(long)]
         reason: String,
     },
     /// What your signatures (admins: anyone's) record
-    Signatures { login: Option<String> },
+    Signatures {
+        /// Whose (admins) [default: yours]
+        login: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -60,6 +79,7 @@ pub enum PayrollCommand {
         /// Your rate: a percentage, or USD a month for site coordinators
         #[arg(long)]
         rate: f64,
+        /// How you are paid
         #[arg(long, value_parser = vocabulary::<PayoutMethod>())]
         method: PayoutMethod,
         /// acct_… for Stripe Connect; the 4–17 digit account number for ACH (only its last four digits are kept)
@@ -71,19 +91,26 @@ pub enum PayrollCommand {
         /// Your signed W-9: PDF, PNG or JPEG, at most 10 MB
         #[arg(long)]
         w9: PathBuf,
+        /// Accept the payment terms (`onboarding show payment_terms`); required
         #[arg(long)]
         accept_terms: bool,
     },
     /// Payroll profiles: every one for admins, your own otherwise
     List {
+        /// Only profiles in this state
         #[arg(long, value_parser = vocabulary::<PayrollStatus>())]
         status: Option<PayrollStatus>,
     },
     /// Approve a pending profile (admins; never your own)
-    Approve { id: i64 },
+    Approve {
+        /// The profile's number, as `payroll list` shows it
+        id: i64,
+    },
     /// Reject a pending profile with a reason (admins; never your own)
     Reject {
+        /// The profile's number, as `payroll list` shows it
         id: i64,
+        /// What the partner must change, kept with the profile
         #[arg(long)]
         reason: String,
     },

@@ -13,11 +13,13 @@ pub enum UserCommand {
     Add {
         /// Their operating-system account name
         login: String,
+        /// What they do, which decides what they may see and do
         #[arg(long, value_parser = vocabulary::<Role>())]
         role: Role,
         /// Full name, as they will type it to sign documents
         #[arg(long)]
         name: String,
+        /// Where their digests and scheduled reports go
         #[arg(long)]
         email: Option<String>,
     },
@@ -25,6 +27,7 @@ pub enum UserCommand {
     List,
     /// Switch your daily digest e-mail of alerts on or off
     Digest {
+        /// on or off
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },

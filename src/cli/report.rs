@@ -16,6 +16,7 @@ use std::path::PathBuf;
 pub struct ReportArgs {
     #[command(subcommand)]
     pub schedule: Option<ReportCommand>,
+    /// The report (`--help` says what each holds)
     #[arg(value_enum, required = true)]
     pub name: Option<ReportName>,
     /// The first day [default: 30 days before --to]
@@ -55,6 +56,7 @@ pub enum ScheduleCommand {
     /// Schedules a report: the daemon makes it as you see the data and mails the PDF (or writes
     /// it to the reports folder beside the database when no [mail] is set up)
     Add {
+        /// The report
         #[arg(value_enum)]
         name: ReportName,
         /// weekly: the 7 days before each run; monthly: the calendar month before
@@ -63,8 +65,10 @@ pub enum ScheduleCommand {
         /// Recipients' addresses, comma-separated
         #[arg(long, value_name = "ADDRESS,...", value_delimiter = ',', required = true)]
         to: Vec<String>,
+        /// outcomes, attendance, health: only this program
         #[arg(long, value_name = "PROGRAM_ID")]
         program: Option<String>,
+        /// outcomes, attendance, health: only the students assigned to this partner
         #[arg(long, value_name = "LOGIN")]
         partner: Option<String>,
         /// The first run [default: next Monday (weekly) or the first of next month (monthly)]
@@ -73,6 +77,7 @@ pub enum ScheduleCommand {
     },
     /// Stops a schedule; it will not run again
     Remove {
+        /// The schedule's number, as `report schedule list` shows it
         id: i64,
         /// Do not ask (needed without a terminal)
         #[arg(long)]

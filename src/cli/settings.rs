@@ -11,6 +11,7 @@ pub enum SettingsCommand {
     /// The time zone every "day" is counted in (session days, logins, "yesterday"): a tz
     /// database name such as America/Chicago, or `machine` to follow this machine's zone
     TimeZone {
+        /// America/Chicago, Europe/London, … or machine
         #[arg(value_name = "ZONE")]
         zone: String,
     },

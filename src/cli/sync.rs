@@ -30,6 +30,7 @@ pub enum SyncCommand {
     },
     /// On the hub: answer a laptop's bundle, writing the reply to carry back
     Receive {
+        /// The bundle the laptop wrote (`muster sync bundle --out FILE`)
         bundle: std::path::PathBuf,
         /// A new file for the reply
         #[arg(long, value_name = "FILE")]
@@ -53,9 +54,15 @@ pub enum DeviceCommand {
     /// Every device that keeps a replica, whose it is and who else may use it
     List,
     /// Let one more person use a device's replica (from its next sync)
-    Allow { device: String, login: String },
+    Allow {
+        /// The device, as `device list` names it (dev-N)
+        device: String,
+        /// The person who may use it
+        login: String,
+    },
     /// Stop serving a device: its syncs are refused from now on
     Revoke {
+        /// The device, as `device list` names it (dev-N)
         device: String,
         /// Do not ask first
         #[arg(long)]
