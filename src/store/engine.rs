@@ -181,3 +181,37 @@ pub fn last_login_before(conn: &Connection, student: i64, until: &str) -> Result
     let mut stmt = conn.prepare_cached("SELECT max(at) FROM login_events WHERE student = ?1 AND at < ?2")?;
     Ok(stmt.query_row(params![student, until], |r| r.get(0))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OpenMode, Store};
+
+    /// Each student's latest login day among the days asked about, whatever order the logins
+    /// were written in; a login before the first day or at `until` is not counted.
+    #[test]
+    fn a_students_latest_login_day_is_their_last_login_in_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        conn.execute_batch("INSERT INTO students (id, student_id, first_name, last_name) VALUES (1, 'S1', 'A', 'B'), (2, 'S2', 'C', 'D'), (3, 'S3', 'E', 'F'), (4, 'S4', 'G', 'H');").unwrap();
+        for (student, at) in [
+            (1, "2026-01-07T09:00:00Z"),
+            (2, "2026-01-05T23:59:59Z"),
+            (1, "2026-01-05T08:00:00Z"),
+            (2, "2026-01-04T12:00:00Z"),
+            (1, "2026-01-06T08:00:00Z"),
+            (3, "2026-01-04T23:59:59Z"),
+            (3, "2026-01-08T00:00:00Z"),
+            (4, "2026-01-06T00:00:00Z"),
+        ] {
+            conn.execute("INSERT INTO login_events (student, at) VALUES (?1, ?2)", params![student, at]).unwrap();
+        }
+        let starts: Vec<String> =
+            ["2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", "2026-01-07T00:00:00Z"].map(String::from).to_vec();
+        let latest = latest_login_day(conn, &starts, "2026-01-08T00:00:00Z").unwrap();
+        let mut got: Vec<(i64, usize)> = latest.into_iter().collect();
+        got.sort_unstable();
+        assert_eq!(got, [(1, 2), (2, 0), (4, 1)]);
+    }
+}
