@@ -4,6 +4,7 @@
 mod alerts;
 mod attendance;
 mod audit;
+mod cells;
 mod data;
 mod export;
 mod messages;

@@ -17,7 +17,7 @@ pub enum Format {
 
 /// A value as one table or CSV cell. Text from people and files reaches a terminal, so control
 /// characters are written as escapes (JSON escapes them by itself).
-fn cell(value: Option<&Value>) -> String {
+pub(super) fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => escape_controls(s).into_owned(),
@@ -84,6 +84,9 @@ impl<'a, W: Write> ListWriter<'a, W> {
     pub fn row<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
         self.rows += 1;
         let cells = |columns: &[&str]| -> anyhow::Result<Vec<String>> {
+            if let Some(cells) = super::cells::of_struct(row, columns)? {
+                return Ok(cells);
+            }
             let value = serde_json::to_value(row)?;
             Ok(columns.iter().map(|c| cell(value.get(c))).collect())
         };
