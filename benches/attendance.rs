@@ -28,7 +28,7 @@ fn main() {
     // The job has run, so every decision re-evaluates alerts as it would in use.
     app.run_alerts(&actor, today.pred_opt().expect("yesterday"), &muster::app::Quiet).expect("alerts");
     let pending = app
-        .attendance(&actor, &AttendanceFilter { pending_only: true, ..Default::default() }, None, BATCH * 5)
+        .attendance(&actor, &AttendanceFilter { pending_only: true, ..Default::default() }, BATCH * 5)
         .expect("pending records");
     assert!(pending.len() >= BATCH * 5, "the demo has {} pending records", pending.len());
 

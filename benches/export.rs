@@ -1,8 +1,8 @@
 //! Benchmark: exports of a whole year, streamed: `export attendance` and `export wioa` of
 //! `demo --students N --days 365` (N = 100,000 by default) into a file, with rows per second and
 //! the exporting process's peak memory, which should not grow with the number of rows.
-//! Then each report on the same data (target: under a second each), and the outcome report as a
-//! PDF.
+//! Then each report on the same data (target: under a second each), the outcome report as a
+//! PDF, and the pending records as an admin and two partners list them.
 //! `cargo bench --bench export` (`-- --students 20000`, `-- --profile churn`).
 
 use measured::muster;
@@ -61,4 +61,14 @@ fn main() {
     let pdf_args = ["report", "outcomes", "--month", month.as_str(), "--format", "pdf", "--out", pdf.to_str().unwrap()];
     let (seconds, rss) = muster(&db, &pdf_args);
     println!("{:>28}  {seconds:>9.2}  {rss:>13}", "outcomes as PDF");
+    // The verification queue from the command line: every pending record, as CSV.
+    for who in ["", "sc_01", "ws_01"] {
+        let mut args = vec!["--format", "csv", "attendance", "list", "--pending"];
+        if !who.is_empty() {
+            args.splice(0..0, ["--as", who]);
+        }
+        let (seconds, rss) = muster(&db, &args);
+        let name = format!("pending records ({})", if who.is_empty() { "admin" } else { who });
+        println!("{name:>28}  {seconds:>9.2}  {rss:>13}");
+    }
 }

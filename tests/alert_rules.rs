@@ -258,7 +258,7 @@ impl World {
                     to: Some(date),
                     student_id: Some(student.into()),
                 };
-                let pending = self.app.attendance(&self.admin, &filter, None, 10).unwrap();
+                let pending = self.app.attendance(&self.admin, &filter, 10).unwrap();
                 if let Some(record) = pending.first() {
                     let decision = Decision::Reject { reason: "not on the sheet".into() };
                     self.app
@@ -278,7 +278,7 @@ impl World {
                     to: Some(date),
                     student_id: Some(student.into()),
                 };
-                let record = self.app.attendance(&self.admin, &filter, None, 10).unwrap().remove(0);
+                let record = self.app.attendance(&self.admin, &filter, 10).unwrap().remove(0);
                 self.app.execute(&self.admin, Command::ReopenAttendance { ids: vec![record.id] }).unwrap();
                 let before = self.rejected_from.remove(&(student, date)).unwrap();
                 self.records.insert((student, date), before);

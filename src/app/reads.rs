@@ -176,16 +176,33 @@ impl App {
         Ok(roster::visible_program_ids(self.store.conn(), actor.user())?)
     }
 
-    /// A page of the attendance records the actor may see, oldest first, after (date, id).
+    /// The first `limit` attendance records the actor may see, oldest first.
     pub fn attendance(
         &self,
         actor: &Actor,
         filter: &store::activity::AttendanceFilter,
-        after: Option<(NaiveDate, i64)>,
         limit: usize,
     ) -> Result<Vec<store::activity::AttendanceView>> {
         self.require_onboarded(actor)?;
-        Ok(store::activity::list_attendance(self.store.conn(), actor.user(), filter, after, limit)?)
+        Ok(store::activity::list_attendance(self.store.conn(), actor.user(), filter, limit)?)
+    }
+
+    /// Every record `actor` may see that `filter` lets through, oldest first, handed to `take`
+    /// one by one as they are read; the first error `take` returns stops the reading.
+    pub fn each_attendance<E: From<AppError>>(
+        &self,
+        actor: &Actor,
+        filter: &store::activity::AttendanceFilter,
+        mut take: impl FnMut(store::activity::AttendanceView) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.require_onboarded(actor)?;
+        let mut failed = None;
+        store::activity::each_attendance(self.store.conn(), actor.user(), filter, usize::MAX, |view| {
+            failed = take(view).err();
+            failed.is_none()
+        })
+        .map_err(AppError::from)?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// One attendance record with who logged and who decided it, if `actor` may see it.

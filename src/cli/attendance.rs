@@ -1,6 +1,6 @@
 //! `attendance …`: logging days, the verification queue, and turnaround.
 
-use super::output::emit;
+use super::output::{ListWriter, emit};
 use super::{Cli, open_session, vocabulary};
 use crate::app::{AttendanceDay, AttendanceEntry, Command, Decision};
 use crate::domain::turnaround::parse_week;
@@ -94,8 +94,6 @@ pub enum AttendanceCommand {
     },
 }
 
-const PAGE: usize = 5_000;
-
 pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
     let mut session = open_session(cli, OpenMode::Existing)?;
     match cmd {
@@ -120,16 +118,6 @@ pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
                 to: week.map(|w| w.1),
                 student_id: student.clone(),
             };
-            let mut records = Vec::new();
-            loop {
-                let after = records.last().map(|r: &crate::store::activity::AttendanceView| (r.date, r.id));
-                let page = session.app.attendance(&session.actor, &filter, after, PAGE)?;
-                let full = page.len() == PAGE;
-                records.extend(page);
-                if !full {
-                    break;
-                }
-            }
             let columns = [
                 "id",
                 "student_id",
@@ -144,7 +132,11 @@ pub fn attendance(cli: &Cli, cmd: &AttendanceCommand) -> anyhow::Result<()> {
                 "verified_at",
                 "reason",
             ];
-            emit(&mut std::io::stdout().lock(), cli.format, &columns, &records)?;
+            // Each record is printed as it is read: a churn year's pending records are 593,000.
+            let out = &mut std::io::stdout().lock();
+            let mut list = ListWriter::new(out, cli.format, &columns);
+            session.app.each_attendance(&session.actor, &filter, |view| list.row(&view))?;
+            list.finish()?;
         }
         AttendanceCommand::Verify { ids } => {
             let command = Command::DecideAttendance { ids: ids.clone(), decision: Decision::Verify };

@@ -407,45 +407,77 @@ pub struct AttendanceFilter {
     pub student_id: Option<String>,
 }
 
-/// A page of the records `viewer` may see, oldest first (the order a queue is worked in),
-/// after the record with `after` = (date, id).
+/// The first `limit` records `viewer` may see, oldest first (the order a queue is worked in).
 pub fn list_attendance(
     conn: &Connection,
     viewer: &crate::domain::User,
     filter: &AttendanceFilter,
-    after: Option<(chrono::NaiveDate, i64)>,
     limit: usize,
 ) -> Result<Vec<AttendanceView>> {
+    let mut page = Vec::new();
+    each_attendance(conn, viewer, filter, limit, |view| {
+        page.push(view);
+        true
+    })?;
+    Ok(page)
+}
+
+/// Hands `take` the records `viewer` may see, oldest first, at most `limit` of them, one by one
+/// as they are read, until it says to stop.
+pub fn each_attendance(
+    conn: &Connection,
+    viewer: &crate::domain::User,
+    filter: &AttendanceFilter,
+    limit: usize,
+    mut take: impl FnMut(AttendanceView) -> bool,
+) -> Result<()> {
     // A named student must be one the viewer may see: an empty list would say "nothing logged"
     // where the truth is "not yours" (or "no such student").
-    if let Some(student_id) = &filter.student_id {
-        super::roster::visible_student(conn, viewer, student_id)?;
-    }
+    let student = match &filter.student_id {
+        Some(student_id) => Some(super::roster::visible_student(conn, viewer, student_id)?),
+        None => None,
+    };
     let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let sql = format!(
-        "{ATTENDANCE_VIEW}
-          WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
-            AND (?2 = 0 OR a.verification = 'pending')
-            AND (?3 IS NULL OR a.date >= ?3) AND (?4 IS NULL OR a.date <= ?4)
-            AND (?5 IS NULL OR s.student_id = ?5)
-            AND (?6 IS NULL OR a.date > ?6 OR (a.date = ?6 AND a.id > ?7))
-          ORDER BY a.date, a.id LIMIT ?8"
-    );
+    // Only the conditions that apply are written, each as SQLite can use it: a named student's
+    // records through the key, a partner's from their students, the pending records through
+    // their own index (593,000 of a churn year's 18.3 million) where that is quicker, a week as
+    // a range of the by-date index. Written as `?N IS NULL OR …` for every list, each read
+    // every record of the year: the churn year's pending records took 190 s (the command line
+    // read them 5,000 at a time, each page from the first record), one student's 149 records
+    // 4.6 s, a worksite's whole list 8.9 s.
+    let mut conditions = Vec::new();
+    let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
+    if let Some(student) = &student {
+        conditions.push("a.student = :student");
+        bound.push((":student", student));
+    }
+    if let Some(scope) = &scope {
+        conditions.push("a.student IN (SELECT x.student FROM student_assignments x WHERE x.login = :scope)");
+        bound.push((":scope", scope));
+    }
+    if filter.pending_only {
+        conditions.push("a.verification = 'pending'");
+    }
+    if let Some(from) = &filter.from {
+        conditions.push("a.date >= :from");
+        bound.push((":from", from));
+    }
+    if let Some(to) = &filter.to {
+        conditions.push("a.date <= :to");
+        bound.push((":to", to));
+    }
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    bound.push((":limit", &limit));
+    let filtered = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!("{ATTENDANCE_VIEW} {filtered} ORDER BY a.date, a.id LIMIT :limit");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            scope,
-            filter.pending_only,
-            filter.from,
-            filter.to,
-            filter.student_id,
-            after.map(|a| a.0),
-            after.map(|a| a.1),
-            limit as i64
-        ],
-        attendance_view,
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query(bound.as_slice())?;
+    while let Some(row) = rows.next()? {
+        if !take(attendance_view(row)?) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Takes a decision back: the record waits for verification again.
@@ -629,6 +661,90 @@ pub fn engagement(
 mod tests {
     use super::*;
     use crate::store::{OpenMode, Store};
+
+    /// Every list a person can ask for holds exactly the records the rules let through, oldest
+    /// first: whoever asks, pending or not, over any days, for one student or all.
+    #[test]
+    fn a_list_holds_what_its_filters_let_through_in_date_order() {
+        use crate::domain::{Role, User};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        conn.execute_batch(
+            "INSERT INTO programs (id, program_id, name, schedule, start_date) VALUES (1, 'P1', 'W', 'daily', '2026-01-01'),
+                                                                               (2, 'P2', 'X', 'daily', '2026-01-01');
+             INSERT INTO users (login, name, role, created_at) VALUES ('ws_01', 'W', 'worksite', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        for student in 1..=4 {
+            conn.execute(
+                "INSERT INTO students (id, student_id, first_name, last_name) VALUES (?1, 'S' || ?1, 'A', 'B')",
+                [student],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("INSERT INTO student_assignments (login, student) VALUES ('ws_01', 1), ('ws_01', 3);")
+            .unwrap();
+        // Written out of date order, so the order a list comes in is its own.
+        let verifications = ["pending", "verified", "rejected", "pending", "pending"];
+        let mut written = Vec::new();
+        for n in 0..60_i64 {
+            let (student, program) = (1 + n % 4, 1 + n % 2);
+            let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new((n * 7 % 20) as u64);
+            let verification = verifications[(n % 5) as usize];
+            let inserted = conn.execute(
+                "INSERT OR IGNORE INTO attendance (student, program, date, status, logged_by, logged_at, verification)
+                 VALUES (?1, ?2, ?3, 'present', 'ws_01', '2026-01-01T00:00:00Z', ?4)",
+                params![student, program, date, verification],
+            );
+            if inserted.unwrap() == 1 {
+                written.push((conn.last_insert_rowid(), student, date, verification));
+            }
+        }
+        let user = |login: &str, role: Role| User {
+            login: login.into(),
+            name: login.into(),
+            role,
+            email: None,
+            onboarding_waived: true,
+        };
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 1, d);
+        for viewer in [user("root", Role::Admin), user("ws_01", Role::Worksite)] {
+            for pending_only in [false, true] {
+                for (from, to) in [(None, None), (day(5), day(12)), (day(12), None), (None, day(3))] {
+                    for student in [None, Some(1), Some(3)] {
+                        let filter =
+                            AttendanceFilter { pending_only, from, to, student_id: student.map(|s| format!("S{s}")) };
+                        let mut listed = Vec::new();
+                        each_attendance(conn, &viewer, &filter, usize::MAX, |view| {
+                            listed.push(view.id);
+                            true
+                        })
+                        .unwrap();
+                        let mut expected: Vec<_> = written
+                            .iter()
+                            .filter(|(_, s, date, verification)| {
+                                (viewer.role == Role::Admin || *s == 1 || *s == 3)
+                                    && (!pending_only || *verification == "pending")
+                                    && from.is_none_or(|from| *date >= from)
+                                    && to.is_none_or(|to| *date <= to)
+                                    && student.is_none_or(|student| *s == student)
+                            })
+                            .map(|(id, _, date, _)| (*date, *id))
+                            .collect();
+                        expected.sort_unstable();
+                        let expected: Vec<i64> = expected.into_iter().map(|(_, id)| id).collect();
+                        assert_eq!(listed, expected, "{} {filter:?}", viewer.login);
+                        let first_two = list_attendance(conn, &viewer, &filter, 2).unwrap();
+                        assert_eq!(
+                            first_two.iter().map(|v| v.id).collect::<Vec<_>>(),
+                            &expected[..expected.len().min(2)]
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// The minutes are chrono's `num_minutes` of the exact wait, as before SQLite worked them
     /// out: truncated, offsets honoured, never below 0, and a time that is no date left out.

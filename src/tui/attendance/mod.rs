@@ -192,7 +192,7 @@ impl AttendancePane {
             if self.view == View::Queue {
                 self.pending_total = app.pending_count(actor)?;
                 let filter = AttendanceFilter { pending_only: true, ..Default::default() };
-                let mut queue = app.attendance(actor, &filter, None, QUEUE_PAGE)?;
+                let mut queue = app.attendance(actor, &filter, QUEUE_PAGE)?;
                 sort_queue(&mut queue, self.queue_order);
                 let filter = self.filter.as_deref();
                 queue.retain(|r| matches(filter, &r.student_id, &r.student_name));
