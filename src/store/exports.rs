@@ -102,14 +102,7 @@ pub fn stream(
         "(?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = s.id AND x.login = ?1))";
     // Days are compared as text: dates are stored `YYYY-MM-DD`, instants RFC 3339.
     let sql = match table {
-        Table::Attendance => format!(
-            "SELECT s.student_id, s.first_name, s.last_name, p.program_id, a.date, a.status, a.hours, a.verification,
-                    a.logged_by, a.logged_at, a.verified_by, a.verified_at, a.reason
-               FROM attendance a JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program
-              WHERE {visible} AND (?2 IS NULL OR a.date >= ?2) AND (?3 IS NULL OR a.date <= ?3)
-                AND (?4 IS NULL OR p.program_id = ?4)
-              ORDER BY a.student, a.program, a.date"
-        ),
+        Table::Attendance => return stream_attendance(conn, scope, filter, each),
         // The alerts keep words, days and times as numbers (`store::stored`); exported as text.
         Table::Alerts => format!(
             "SELECT a.id, {}, {}, {}, s.student_id, s.first_name, s.last_name, p.program_id,
@@ -133,8 +126,55 @@ pub fn stream(
             .to_string(),
     };
     let mut stmt = conn.prepare(&sql)?;
-    let width = stmt.column_count();
-    let mut rows = stmt.query(params![scope, filter.from, filter.to, filter.program_id])?;
+    let rows = stmt.query(params![scope, filter.from, filter.to, filter.program_id])?;
+    hand_over(rows, each)
+}
+
+/// The attendance export. Only the conditions that apply are written, each as SQLite can use
+/// it: a partner's records from their students, one program's through the key, days as a
+/// range. Written as `?N IS NULL OR …` every export walked all of a churn year's 18.3 million
+/// records: a worksite's week took 1.4 s, an admin's 3.8 s.
+fn stream_attendance(
+    conn: &Connection,
+    scope: Option<&str>,
+    filter: &Filter,
+    each: &mut dyn FnMut(&[Value]) -> bool,
+) -> Result<u64> {
+    let mut conditions = Vec::new();
+    let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
+    if let Some(scope) = &scope {
+        conditions.push("a.student IN (SELECT x.student FROM student_assignments x WHERE x.login = :scope)");
+        bound.push((":scope", scope));
+    }
+    if let Some(program_id) = &filter.program_id {
+        conditions.push("a.program IN (SELECT id FROM programs WHERE program_id = :program)");
+        bound.push((":program", program_id));
+    }
+    // Days are compared as text: dates are stored `YYYY-MM-DD`.
+    if let Some(from) = &filter.from {
+        conditions.push("a.date >= :from");
+        bound.push((":from", from));
+    }
+    if let Some(to) = &filter.to {
+        conditions.push("a.date <= :to");
+        bound.push((":to", to));
+    }
+    let filtered = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!(
+        "SELECT s.student_id, s.first_name, s.last_name, p.program_id, a.date, a.status, a.hours, a.verification,
+                a.logged_by, a.logged_at, a.verified_by, a.verified_at, a.reason
+           FROM attendance a JOIN students s ON s.id = a.student JOIN programs p ON p.id = a.program
+          {filtered}
+          ORDER BY a.student, a.program, a.date"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query(bound.as_slice())?;
+    hand_over(rows, each)
+}
+
+/// Hands `each` every row's cells in turn, until it answers false; returns how many it was given.
+fn hand_over(mut rows: rusqlite::Rows, each: &mut dyn FnMut(&[Value]) -> bool) -> Result<u64> {
+    let width = rows.as_ref().map_or(0, |stmt| stmt.column_count());
     let mut cells: Vec<Value> = Vec::with_capacity(width);
     let mut count = 0;
     while let Some(row) = rows.next()? {
@@ -239,4 +279,87 @@ pub fn participations(
         }
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+    use crate::store::{OpenMode, Store};
+
+    /// An attendance export holds exactly what its filters let through, in student, program
+    /// and date order: whoever exports, for any days and either program.
+    #[test]
+    fn an_attendance_export_holds_what_its_filters_let_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), OpenMode::CreateIfMissing).unwrap();
+        let conn = store.conn();
+        conn.execute_batch(
+            "INSERT INTO programs (id, program_id, name, schedule, start_date) VALUES (1, 'P1', 'W', 'daily', '2026-01-01'),
+                                                                               (2, 'P2', 'X', 'daily', '2026-01-01');
+             INSERT INTO users (login, name, role, created_at) VALUES ('ws_01', 'W', 'worksite', '2026-01-01T00:00:00Z');
+             INSERT INTO students (id, student_id, first_name, last_name) VALUES (1, 'S1', 'A', 'B'), (2, 'S2', 'C', 'D'),
+                                                                                (3, 'S3', 'E', 'F');
+             INSERT INTO student_assignments (login, student) VALUES ('ws_01', 1), ('ws_01', 3);",
+        )
+        .unwrap();
+        let mut written = Vec::new();
+        for n in 0..45_i64 {
+            let (student, program) = (1 + n % 3, 1 + n % 2);
+            let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new((n * 7 % 15) as u64);
+            let inserted = conn
+                .execute(
+                    "INSERT OR IGNORE INTO attendance (student, program, date, status, logged_by, logged_at)
+                     VALUES (?1, ?2, ?3, 'present', 'ws_01', '2026-01-01T00:00:00Z')",
+                    params![student, program, date],
+                )
+                .unwrap();
+            if inserted == 1 {
+                written.push((student, program, date));
+            }
+        }
+        let viewer = |login: &str, role: Role| User {
+            login: login.into(),
+            name: login.into(),
+            role,
+            email: None,
+            onboarding_waived: true,
+        };
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 1, d);
+        for viewer in [viewer("root", Role::Admin), viewer("ws_01", Role::Worksite)] {
+            for program in [None, Some(1), Some(2)] {
+                for (from, to) in [(None, None), (day(4), day(9)), (day(9), None), (None, day(2))] {
+                    let filter = Filter { from, to, program_id: program.map(|p| format!("P{p}")) };
+                    let mut exported = Vec::new();
+                    stream(conn, &viewer, Table::Attendance, &filter, &mut |cells| {
+                        let text = |i: usize| match &cells[i] {
+                            Value::Text(text) => text.clone(),
+                            other => panic!("{other:?}"),
+                        };
+                        exported.push((text(0), text(3), text(4)));
+                        true
+                    })
+                    .unwrap();
+                    let mut expected: Vec<(i64, i64, chrono::NaiveDate)> = written
+                        .iter()
+                        .copied()
+                        .filter(|(student, p, date)| {
+                            (viewer.role == Role::Admin || *student != 2)
+                                && program.is_none_or(|program| *p == program)
+                                && from.is_none_or(|from| *date >= from)
+                                && to.is_none_or(|to| *date <= to)
+                        })
+                        .collect();
+                    expected.sort_unstable();
+                    let expected: Vec<(String, String, String)> = expected
+                        .into_iter()
+                        .map(|(student, program, date)| {
+                            (format!("S{student}"), format!("P{program}"), date.to_string())
+                        })
+                        .collect();
+                    assert_eq!(exported, expected, "{} {filter:?}", viewer.login);
+                }
+            }
+        }
+    }
 }
