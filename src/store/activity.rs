@@ -603,13 +603,24 @@ pub const PENDING_COUNT_LIMIT: u64 = 10_000;
 
 /// How many records `viewer` may see wait for verification, up to `PENDING_COUNT_LIMIT` + 1.
 pub fn pending_count(conn: &Connection, viewer: &crate::domain::User) -> Result<u64> {
-    let scope = viewer.role.is_partner().then_some(viewer.login.as_str());
-    let mut stmt = conn.prepare_cached(
-        "SELECT count(*) FROM (SELECT 1 FROM attendance a WHERE a.verification = 'pending'
-            AND (?1 IS NULL OR EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1))
-          LIMIT ?2)",
-    )?;
-    let count: i64 = stmt.query_row(params![scope, PENDING_COUNT_LIMIT as i64 + 1], |r| r.get(0))?;
+    let limit = PENDING_COUNT_LIMIT as i64 + 1;
+    let count: i64 = if viewer.role.is_partner() {
+        // From the partner's students, each through the key. Walking the pending records' index
+        // and asking of each whose it is took 0.8–2.8 s for a coordinator after a churn year
+        // (593,000 pending records): 0.01–0.09 s this way.
+        conn.query_row_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM attendance a WHERE a.verification = 'pending'
+                AND a.student IN (SELECT x.student FROM student_assignments x WHERE x.login = ?1) LIMIT ?2)",
+            params![viewer.login, limit],
+            |r| r.get(0),
+        )?
+    } else {
+        conn.query_row_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM attendance WHERE verification = 'pending' LIMIT ?1)",
+            [limit],
+            |r| r.get(0),
+        )?
+    };
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
@@ -624,9 +635,11 @@ pub fn oldest_pending(conn: &Connection, viewer: &crate::domain::User) -> Result
         let mut stmt = conn.prepare_cached("SELECT min(logged_at) FROM attendance WHERE verification = 'pending'")?;
         return Ok(stmt.query_row([], |r| r.get(0))?);
     }
+    // From the partner's students, as `pending_count`: walking the pending index until one of
+    // theirs turned up could take seconds for a partner whose pending records are all recent.
     let mut stmt = conn.prepare_cached(
         "SELECT min(a.logged_at) FROM attendance a WHERE a.verification = 'pending'
-            AND EXISTS (SELECT 1 FROM student_assignments x WHERE x.student = a.student AND x.login = ?1)",
+            AND a.student IN (SELECT x.student FROM student_assignments x WHERE x.login = ?1)",
     )?;
     Ok(stmt.query_row([&viewer.login], |r| r.get(0))?)
 }
@@ -663,7 +676,8 @@ mod tests {
     use crate::store::{OpenMode, Store};
 
     /// Every list a person can ask for holds exactly the records the rules let through, oldest
-    /// first: whoever asks, pending or not, over any days, for one student or all.
+    /// first: whoever asks, pending or not, over any days, for one student or all; and what
+    /// waits for verification is counted and dated from the same records.
     #[test]
     fn a_list_holds_what_its_filters_let_through_in_date_order() {
         use crate::domain::{Role, User};
@@ -692,13 +706,14 @@ mod tests {
             let (student, program) = (1 + n % 4, 1 + n % 2);
             let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new((n * 7 % 20) as u64);
             let verification = verifications[(n % 5) as usize];
+            let logged_at = format!("2026-01-21T{:02}:{:02}:00Z", 23 - n % 24, n % 60);
             let inserted = conn.execute(
                 "INSERT OR IGNORE INTO attendance (student, program, date, status, logged_by, logged_at, verification)
-                 VALUES (?1, ?2, ?3, 'present', 'ws_01', '2026-01-01T00:00:00Z', ?4)",
-                params![student, program, date, verification],
+                 VALUES (?1, ?2, ?3, 'present', 'ws_01', ?4, ?5)",
+                params![student, program, date, logged_at, verification],
             );
             if inserted.unwrap() == 1 {
-                written.push((conn.last_insert_rowid(), student, date, verification));
+                written.push((conn.last_insert_rowid(), student, date, verification, logged_at));
             }
         }
         let user = |login: &str, role: Role| User {
@@ -710,6 +725,15 @@ mod tests {
         };
         let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 1, d);
         for viewer in [user("root", Role::Admin), user("ws_01", Role::Worksite)] {
+            let waiting: Vec<&String> = written
+                .iter()
+                .filter(|(_, s, _, verification, _)| {
+                    *verification == "pending" && (viewer.role == Role::Admin || *s == 1 || *s == 3)
+                })
+                .map(|(.., logged_at)| logged_at)
+                .collect();
+            assert_eq!(pending_count(conn, &viewer).unwrap(), waiting.len() as u64, "{}", viewer.login);
+            assert_eq!(oldest_pending(conn, &viewer).unwrap().as_ref(), waiting.into_iter().min(), "{}", viewer.login);
             for pending_only in [false, true] {
                 for (from, to) in [(None, None), (day(5), day(12)), (day(12), None), (None, day(3))] {
                     for student in [None, Some(1), Some(3)] {
@@ -723,14 +747,14 @@ mod tests {
                         .unwrap();
                         let mut expected: Vec<_> = written
                             .iter()
-                            .filter(|(_, s, date, verification)| {
+                            .filter(|(_, s, date, verification, _)| {
                                 (viewer.role == Role::Admin || *s == 1 || *s == 3)
                                     && (!pending_only || *verification == "pending")
                                     && from.is_none_or(|from| *date >= from)
                                     && to.is_none_or(|to| *date <= to)
                                     && student.is_none_or(|student| *s == student)
                             })
-                            .map(|(id, _, date, _)| (*date, *id))
+                            .map(|(id, _, date, ..)| (*date, *id))
                             .collect();
                         expected.sort_unstable();
                         let expected: Vec<i64> = expected.into_iter().map(|(_, id)| id).collect();
