@@ -145,6 +145,15 @@ impl<'a> ser::Serializer for Fields<'a> {
     }
 }
 
+/// A yes/no or a whole number is its cell as Rust writes it, as JSON writes it too.
+macro_rules! as_written {
+    ($($method:ident($ty:ty);)*) => {
+        $(fn $method(self, v: $ty) -> Result<String, Unsupported> {
+            Ok(v.to_string())
+        })*
+    };
+}
+
 /// One field's value as its cell: text, a whole number, a yes/no, nothing. Anything else (a
 /// float, whose JSON form has its own rules; a list; a nested record) is left to `serde_json`.
 struct Text;
@@ -160,32 +169,16 @@ impl ser::Serializer for Text {
     type SerializeStruct = Impossible<String, Unsupported>;
     type SerializeStructVariant = Impossible<String, Unsupported>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Unsupported> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Unsupported> {
-        Ok(v.to_string())
+    as_written! {
+        serialize_bool(bool);
+        serialize_i8(i8);
+        serialize_i16(i16);
+        serialize_i32(i32);
+        serialize_i64(i64);
+        serialize_u8(u8);
+        serialize_u16(u16);
+        serialize_u32(u32);
+        serialize_u64(u64);
     }
     fn serialize_char(self, v: char) -> Result<String, Unsupported> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
