@@ -104,16 +104,15 @@ impl App {
         &self,
         actor: &Actor,
         filter: &AlertFilter,
-        mut take: impl FnMut(AlertView) -> std::result::Result<(), E>,
+        take: impl FnMut(AlertView) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         self.require_onboarded(actor)?;
-        let mut failed = None;
-        store::alerts::each(self.store.conn(), actor.user(), filter, None, Direction::After, usize::MAX, |view| {
-            failed = take(view).err();
-            failed.is_none()
-        })
-        .map_err(AppError::from)?;
-        failed.map_or(Ok(()), Err)
+        streamed(
+            |each| {
+                store::alerts::each(self.store.conn(), actor.user(), filter, None, Direction::After, usize::MAX, each)
+            },
+            take,
+        )
     }
 
     /// Live alerts the actor may see, by severity: (critical, escalate, warn).
@@ -193,16 +192,13 @@ impl App {
         &self,
         actor: &Actor,
         filter: &store::activity::AttendanceFilter,
-        mut take: impl FnMut(store::activity::AttendanceView) -> std::result::Result<(), E>,
+        take: impl FnMut(store::activity::AttendanceView) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         self.require_onboarded(actor)?;
-        let mut failed = None;
-        store::activity::each_attendance(self.store.conn(), actor.user(), filter, usize::MAX, |view| {
-            failed = take(view).err();
-            failed.is_none()
-        })
-        .map_err(AppError::from)?;
-        failed.map_or(Ok(()), Err)
+        streamed(
+            |each| store::activity::each_attendance(self.store.conn(), actor.user(), filter, usize::MAX, each),
+            take,
+        )
     }
 
     /// One attendance record with who logged and who decided it, if `actor` may see it.
@@ -626,4 +622,19 @@ impl App {
             })
             .collect())
     }
+}
+
+/// Runs `read`, a store read that hands its rows over one by one, passing each to `take`; the
+/// first error `take` returns stops the read and is what this returns.
+fn streamed<T, E: From<AppError>>(
+    read: impl FnOnce(&mut dyn FnMut(T) -> bool) -> store::Result<()>,
+    mut take: impl FnMut(T) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut failed = None;
+    read(&mut |row| {
+        failed = take(row).err();
+        failed.is_none()
+    })
+    .map_err(AppError::from)?;
+    failed.map_or(Ok(()), Err)
 }
